@@ -1,0 +1,1 @@
+"""callhooks: receive, verify and route Catapult call callbacks."""
