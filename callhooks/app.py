@@ -1,0 +1,425 @@
+"""``CallHooks``: the ASGI application that receives callbacks, verifies them, parses and routes them.
+
+A plain ASGI callable rather than a Starlette ``Router`` with middleware: the hot path reads the body once,
+validates the raw bytes straight into the typed model, does at most eight dict look-ups to find the handler
+and awaits it. Paths are relative to wherever the app is mounted:
+
+    GET  /healthz            liveness for deployments
+    GET|POST /<token>        a callback, on a URL made by ``callback_url()``
+    GET|POST /               a callback without token (only accepted when ``secret=None``)
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, Literal
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .events import CallEvent, parse_event, parse_event_json, query_to_fields
+from .routing import Handler, Router
+from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem, check_basic_auth
+
+__all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "ErrorHook"]
+
+logger = logging.getLogger("callhooks")
+
+DEFAULT_BODY_LIMIT: Final = 64 * 1024
+
+#: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
+ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_DEFAULT: Final = _Default()
+
+_JSON_HEADERS: Final = [(b"content-type", b"application/json")]
+_EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
+_ALLOW_CALLBACK: Final = "GET, POST"
+
+# itsdangerous URL-safe tokens: base64url payload (a leading "." when compressed), ".", 27-char signature.
+_TOKEN_IN_PATH = re.compile(r"\.?[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{27}")
+
+
+class _RedactTokens(logging.Filter):
+    """Keeps callback tokens out of uvicorn's access log (the token is a bearer credential)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub("<token>", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+def _install_access_log_redaction() -> None:
+    access_logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _RedactTokens) for f in access_logger.filters):
+        access_logger.addFilter(_RedactTokens())
+
+
+class _Reject(Exception):
+    """An HTTP error answer decided while reading or parsing a request."""
+
+    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.body: dict[str, Any] = {"error": error, "detail": detail, **extra}
+        self.headers: list[tuple[bytes, bytes]] = []
+
+
+def _wire_name(loc: tuple[int | str, ...]) -> str:
+    # The first element of a union error's location is the event tag ("dtmf"); the rest is the wire path.
+    return ".".join(str(part) for part in loc[1:]) or "(body)"
+
+
+def _diagnose(exc: ValidationError) -> _Reject:
+    """Turn a validation failure into 400 (not an event at all) or 422 (a known event with bad fields)."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    kinds = {error["type"] for error in errors}
+    if "json_invalid" in kinds:
+        return _Reject(400, "invalid-json", "the request body is not valid JSON")
+    if "missing_event_type" in kinds:
+        return _Reject(400, "invalid-event", "the callback must be a JSON object with an eventType string")
+    fields = [{"name": _wire_name(e["loc"]), "problem": e["msg"]} for e in errors]
+    names = ", ".join(f["name"] for f in fields)
+    return _Reject(422, "invalid-field", f"fields with the wrong type: {names}", fields=fields)
+
+
+class CallHooks(Router):
+    """Receives Catapult call callbacks and runs the matching handler. It is itself an ASGI application.
+
+    ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
+    off (a warning is logged). ``public_url``: where this app is reachable from the platform, used by
+    ``callback_url``. ``basic_auth``: ``(user, password)`` expected in each callback (the platform's own
+    mechanism: the credentials travel inside the callback URL). ``max_age``: default lifetime of callback URLs
+    in seconds. ``body_limit``: largest accepted body in bytes. ``on_error``: called when a handler raises.
+    ``client``: a ``callhooks.Client``/``AsyncClient`` whose ``calls.bind(call_id)`` gives handlers written as
+    ``(event, call)`` their second argument. ``callback_http_method``: how the platform should deliver
+    (``"POST"`` JSON or ``"GET"`` query string), used by the paired client. ``clock``: seconds since the epoch,
+    injectable for tests of expiry.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: str | Sequence[str] | None,
+        public_url: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        max_age: float | None = DEFAULT_MAX_AGE,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+        on_error: ErrorHook | None = None,
+        client: Any = None,
+        callback_http_method: Literal["GET", "POST", "get", "post"] = "POST",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.signer: CallbackSigner | None = CallbackSigner(secret, clock=clock) if secret is not None else None
+        if self.signer is None:
+            logger.warning(
+                "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
+                "fake call events. Set a secret (CALLHOOKS_SECRET) for anything exposed to the internet."
+            )
+        if basic_auth is not None and (len(basic_auth) != 2 or not all(isinstance(p, str) for p in basic_auth)):
+            raise TypeError("basic_auth must be a (user, password) tuple of strings")
+        if body_limit <= 0:
+            raise ValueError("body_limit must be positive")
+        method = callback_http_method.upper()
+        if method not in ("GET", "POST"):
+            raise ValueError(f"callback_http_method must be GET or POST, not {callback_http_method!r}")
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.basic_auth = basic_auth
+        self.max_age = max_age
+        self.body_limit = body_limit
+        self.on_error = on_error
+        self.client = client
+        self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
+        _install_access_log_redaction()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
+        """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
+        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``) and ``CALLHOOKS_CALLBACK_METHOD``; keyword overrides win."""
+        env = os.environ if environ is None else environ
+        settings: dict[str, Any] = {}
+        secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
+        settings["secret"] = (secrets[0] if len(secrets) == 1 else secrets) if secrets else None
+        if env.get("CALLHOOKS_PUBLIC_URL"):
+            settings["public_url"] = env["CALLHOOKS_PUBLIC_URL"]
+        if env.get("CALLHOOKS_BASIC_AUTH"):
+            user, sep, password = env["CALLHOOKS_BASIC_AUTH"].partition(":")
+            if not sep:
+                raise ValueError("CALLHOOKS_BASIC_AUTH must look like user:password")
+            settings["basic_auth"] = (user, password)
+        if env.get("CALLHOOKS_CALLBACK_METHOD"):
+            settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
+        settings.update(overrides)
+        return cls(**settings)
+
+    # -- signed URLs ---------------------------------------------------------------------------------------
+
+    def callback_url(
+        self,
+        context: Mapping[str, Any] | None = None,
+        *,
+        max_age: float | _Default | None = _DEFAULT,
+        public_url: str | None = None,
+    ) -> str:
+        """A URL to give the platform as ``callbackUrl``: signed, carrying ``context`` tamper-proof.
+
+        ``max_age=None`` makes a URL that never expires (for an application's static ``incomingCallUrl``);
+        revoke it by rotating the secret. Basic-auth credentials, when configured, are put in the URL.
+        """
+        base = (public_url or self.public_url or "").rstrip("/")
+        if not base:
+            raise ValueError("callback_url needs public_url (CallHooks(public_url=...) or CALLHOOKS_PUBLIC_URL)")
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"public_url must be an absolute http(s) URL, not {base!r}")
+        path = parts.path
+        if self.signer is not None:
+            lifetime = self.max_age if isinstance(max_age, _Default) else max_age
+            path = f"{path}/{self.signer.sign(context, max_age=lifetime)}"
+        elif context:
+            raise ValueError("context needs a secret: without one it could not be trusted on the way back")
+        netloc = parts.netloc.rpartition("@")[2]
+        if self.basic_auth is not None:
+            user, password = (quote(p, safe="") for p in self.basic_auth)
+            netloc = f"{user}:{password}@{netloc}"
+        return urlunsplit((parts.scheme, netloc, path or "/", parts.query, ""))
+
+    def verify_callback_url(self, url: str) -> dict[str, Any]:
+        """The context signed into a URL made by ``callback_url``; ``TokenError`` if it does not verify."""
+        if self.signer is None:
+            return {}
+        token = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+        return self.signer.verify(token)
+
+    # -- ASGI ----------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        segment = path.strip("/")
+        method: str = scope["method"]
+        if segment == "healthz":
+            if method in ("GET", "HEAD"):
+                await _send_json(send, 200, {"status": "ok"})
+            else:
+                await _send_json(send, 405, _method_body(method, "GET"), [(b"allow", b"GET")])
+            return
+        if "/" in segment:
+            await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
+            return
+        if method not in ("GET", "POST"):
+            await _send_json(send, 405, _method_body(method, _ALLOW_CALLBACK), [(b"allow", _ALLOW_CALLBACK.encode())])
+            return
+        started = time.perf_counter()
+        try:
+            context = self._authenticate(scope, segment)
+            event = await self._read_event(scope, receive, method)
+        except _Reject as rejected:
+            await _send_json(send, rejected.status, rejected.body, rejected.headers)
+            return
+        if context:
+            event.with_context(context)
+        await self._dispatch(event, scope, receive, send, started)
+
+    def _authenticate(self, scope: Scope, token: str) -> dict[str, Any]:
+        if self.basic_auth is not None:
+            header = _header(scope, b"authorization")
+            if not check_basic_auth(header, self.basic_auth):
+                raise _forbidden(TokenProblem.BASIC_AUTH)
+        if self.signer is None:
+            return {}
+        try:
+            return self.signer.verify(token)
+        except TokenError as exc:
+            raise _forbidden(exc.problem) from None
+
+    async def _read_event(self, scope: Scope, receive: Receive, method: str) -> CallEvent:
+        try:
+            if method == "GET":
+                query: bytes = scope.get("query_string", b"")
+                return parse_event(query_to_fields(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)))
+            content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+            if content_type == "application/json":
+                return parse_event_json(await self._read_body(scope, receive))
+            if content_type == "application/x-www-form-urlencoded":
+                body = (await self._read_body(scope, receive)).decode("utf-8", "replace")
+                return parse_event(query_to_fields(parse_qsl(body, keep_blank_values=True)))
+        except ValidationError as exc:
+            raise _diagnose(exc) from None
+        accepted = "application/json or application/x-www-form-urlencoded"
+        got = content_type or "no content type"
+        raise _Reject(415, "unsupported-media-type", f"POST callbacks must be {accepted}, not {got!r}")
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.body_limit
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Reject(400, "client-disconnected", "the client went away before sending the whole body")
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)  # stop reading: the rest of an oversized body is never buffered
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _dispatch(self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float) -> None:
+        handler = self.match(event)
+        if handler is None:
+            await send({"type": "http.response.start", "status": 200, "headers": _EMPTY_OK_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            self._log(event, None, 200, started)
+            return
+        try:
+            result = await self._run(handler, event)
+        except Exception as exc:
+            response = await self._handle_error(handler, event, exc)
+            await response(scope, receive, send)
+            self._log(event, handler, response.status_code, started)
+            return
+        if isinstance(result, Response):
+            await result(scope, receive, send)
+            status = result.status_code
+        else:
+            await send({"type": "http.response.start", "status": 200, "headers": _EMPTY_OK_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            status = 200
+        self._log(event, handler, status, started)
+
+    async def _run(self, handler: Handler, event: CallEvent) -> Any:
+        args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)
+        if handler.is_async:
+            return await handler.func(*args)
+        return await run_in_threadpool(handler.func, *args)
+
+    def _bind_call(self, handler: Handler, event: CallEvent) -> Any:
+        if self.client is None:
+            raise RuntimeError(
+                f"handler {handler.name} takes (event, call) but no client is attached: "
+                "pass CallHooks(client=...) or build the client with hooks=..."
+            )
+        if event.call_id is None:
+            return None  # conference and transcription events belong to no single call
+        return self.client.calls.bind(event.call_id)
+
+    async def _handle_error(self, handler: Handler, event: CallEvent, exc: Exception) -> Response:
+        logger.error(
+            "handler %s failed for call %s event %s",
+            handler.name,
+            event.call_id,
+            event.event_type,
+            exc_info=exc,
+        )
+        if self.on_error is not None:
+            try:
+                custom = self.on_error(event, exc)
+                if inspect.isawaitable(custom):
+                    custom = await custom
+            except Exception as hook_exc:
+                logger.error("on_error hook failed for call %s", event.call_id, exc_info=hook_exc)
+                custom = None
+            if isinstance(custom, Response):
+                return custom
+        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost.
+        return _json_response(
+            500,
+            {"error": "handler-failed", "detail": f"handler {handler.name} raised {type(exc).__name__}"},
+        )
+
+    def _log(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        logger.info(
+            "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
+            event.call_id,
+            event.event_type,
+            event.call_state,
+            event.tag,
+            handler.name if handler is not None else "-",
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
+        if handler is None:
+            logger.info("no handler matched event %s of call %s", event.event_type, event.call_id)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _method_body(method: str, allow: str) -> dict[str, str]:
+    return {"error": "method-not-allowed", "detail": f"{method} is not allowed here; use {allow}"}
+
+
+def _forbidden(problem: TokenProblem) -> _Reject:
+    return _Reject(403, "forbidden", TokenError(problem).detail, reason=problem.value)
+
+
+def _too_large(limit: int) -> _Reject:
+    return _Reject(413, "body-too-large", f"callback bodies are limited to {limit} bytes")
+
+
+def _json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+
+async def _send_json(
+    send: Send, status: int, body: Mapping[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,397 @@
+"""Typed callback events: one pydantic model per Catapult v1 ``eventType``, and the parsers that pick them.
+
+The wire format (``../shared/docs/catapult-voice.md`` §2 and §3) is kept here and nowhere else. Attribute names
+are the snake_case of the wire names (``from`` becomes ``from_``); ``model_dump(by_alias=True)`` gives the
+wire names back. Every field the platform may omit is optional and unknown fields are kept, because the
+platform adds fields without notice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AliasGenerator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    TypeAdapter,
+)
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "IMPLIED_CALL_STATE",
+    "AnswerEvent",
+    "CallEvent",
+    "ConferenceEvent",
+    "ConferenceMemberEvent",
+    "ConferencePlaybackEvent",
+    "ConferenceSpeakEvent",
+    "DtmfEvent",
+    "ErrorEvent",
+    "GatherEvent",
+    "HangupEvent",
+    "IncomingCallEvent",
+    "PlaybackEvent",
+    "RecordingEvent",
+    "RedirectEvent",
+    "RejectEvent",
+    "SpeakEvent",
+    "TimeoutEvent",
+    "TranscriptionEvent",
+    "TransferCompleteEvent",
+    "UnknownEvent",
+    "canonical_event_type",
+    "event_adapter",
+    "parse_event",
+    "parse_event_json",
+    "query_to_fields",
+]
+
+
+def _parse_time(value: Any) -> Any:
+    """Lenient timestamps: ISO-8601 with or without fractions, ``Z``, any offset (even ``-03``), or epoch ms.
+
+    A timestamp without an offset is taken as UTC (the platform documents UTC). Anything else is handed to
+    pydantic unchanged so it reports a normal validation error.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return value
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _parse_json_string(value: Any) -> Any:
+    # In GET callbacks the nested ``diversion`` object travels as a URL-encoded JSON string.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_parse_time)]
+
+
+class _WireModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=AliasGenerator(alias=to_camel),
+        populate_by_name=True,
+        extra="allow",
+    )
+
+
+class Diversion(_WireModel):
+    """Where an inbound call was diverted from (``incomingcall``/``answer``, limited availability)."""
+
+    orig_to: str | None = None
+    reason: str | None = None
+    screen: str | None = None
+    privacy: str | None = None
+    counter: int | None = None
+    limit: int | None = None
+
+
+DiversionField = Annotated[Diversion | None, BeforeValidator(_parse_json_string)]
+
+# The call state each event type implies when the wire carries no ``callState``. Routing by state uses
+# ``event.call_state``, so ``@hooks.on(state="active")`` also sees ``dtmf`` events, which never carry it.
+IMPLIED_CALL_STATE: dict[str, str] = {
+    "incomingcall": "active",
+    "answer": "active",
+    "playback": "active",
+    "speak": "active",
+    "dtmf": "active",
+    "gather": "active",
+    "redirect": "active",
+    "transferComplete": "active",
+    "hangup": "completed",
+    "timeout": "completed",
+    "reject": "rejected",
+    "error": "error",
+}
+
+
+class CallEvent(_WireModel):
+    """Base of every callback event. ``event_type`` is the wire ``eventType``, kept verbatim."""
+
+    #: The name handlers are registered under (``hooks.on("answer")``); ``UnknownEvent`` uses the wire value.
+    route_type: ClassVar[str] = ""
+
+    event_type: str
+    call_id: str | None = None
+    call_uri: str | None = None
+    call_state: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    tag: str | None = None
+    time: Timestamp | None = None
+
+    _context: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.call_state is None:
+            implied = IMPLIED_CALL_STATE.get(self.event_route_type)
+            if implied is not None:
+                # Set without marking the field as given, so ``model_dump(exclude_unset=True)`` stays the wire.
+                self.__dict__["call_state"] = implied
+
+    @property
+    def event_route_type(self) -> str:
+        """The event type used for routing: the class's canonical name, or the wire value if unknown."""
+        return self.route_type or self.event_type
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context signed into the callback URL this event arrived on (empty when none)."""
+        return self._context
+
+    def with_context(self, context: Mapping[str, Any]) -> CallEvent:
+        """Attach the verified callback-URL context (done by the receiver after verification)."""
+        self._context = dict(context)
+        return self
+
+
+class IncomingCallEvent(CallEvent):
+    route_type = "incomingcall"
+    application_id: str | None = None
+    diversion: DiversionField = None
+
+
+class AnswerEvent(CallEvent):
+    route_type = "answer"
+    application_id: str | None = None
+    diversion: DiversionField = None
+
+
+class HangupEvent(CallEvent):
+    route_type = "hangup"
+    cause: str | None = None
+
+
+class RejectEvent(HangupEvent):
+    """A ``hangup`` whose cause is ``CALL_REJECTED`` (or the rare ``eventType=reject``).
+
+    Handlers registered for ``"hangup"`` also receive it unless a ``"reject"`` handler matches as well.
+    """
+
+    route_type = "reject"
+
+
+class TimeoutEvent(CallEvent):
+    route_type = "timeout"
+
+
+class PlaybackEvent(CallEvent):
+    route_type = "playback"
+    status: str | None = None
+
+
+class SpeakEvent(CallEvent):
+    route_type = "speak"
+    status: str | None = None
+    state: str | None = None
+
+
+class DtmfEvent(CallEvent):
+    route_type = "dtmf"
+    dtmf_digit: str | None = None
+    dtmf_duration: int | None = None
+
+
+class GatherEvent(CallEvent):
+    route_type = "gather"
+    gather_id: str | None = None
+    state: str | None = None
+    reason: str | None = None
+    digits: str | None = None
+    terminating_digit: str | None = None
+
+
+class RecordingEvent(CallEvent):
+    route_type = "recording"
+    recording_id: str | None = None
+    recording_uri: str | None = None
+    state: str | None = None
+    status: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+
+
+class TranscriptionEvent(CallEvent):
+    route_type = "transcription"
+    transcription_id: str | None = None
+    transcription_uri: str | None = None
+    recording_id: str | None = None
+    state: str | None = None
+    status: str | None = None
+    text: str | None = None
+    text_size: int | None = None
+    text_url: str | None = None
+
+
+class ConferenceEvent(CallEvent):
+    route_type = "conference"
+    conference_id: str | None = None
+    conference_uri: str | None = None
+    status: str | None = None
+    created_time: Timestamp | None = None
+    completed_time: Timestamp | None = None
+
+
+class ConferenceMemberEvent(CallEvent):
+    route_type = "conference-member"
+    conference_id: str | None = None
+    member_id: str | None = None
+    member_uri: str | None = None
+    state: str | None = None
+    hold: bool | None = None
+    mute: bool | None = None
+    active_members: int | None = None
+
+
+class ConferencePlaybackEvent(CallEvent):
+    route_type = "conference-playback"
+    conference_id: str | None = None
+    conference_uri: str | None = None
+    status: str | None = None
+
+
+class ConferenceSpeakEvent(ConferencePlaybackEvent):
+    route_type = "conference-speak"
+
+
+class RedirectEvent(CallEvent):
+    route_type = "redirect"
+
+
+class TransferCompleteEvent(CallEvent):
+    route_type = "transferComplete"
+
+
+class ErrorEvent(CallEvent):
+    route_type = "error"
+
+
+class UnknownEvent(CallEvent):
+    """Any ``eventType`` this version does not know: still delivered, routable by its type string."""
+
+
+_EVENT_CLASSES: tuple[type[CallEvent], ...] = (
+    IncomingCallEvent,
+    AnswerEvent,
+    HangupEvent,
+    RejectEvent,
+    TimeoutEvent,
+    PlaybackEvent,
+    SpeakEvent,
+    DtmfEvent,
+    GatherEvent,
+    RecordingEvent,
+    TranscriptionEvent,
+    ConferenceEvent,
+    ConferenceMemberEvent,
+    ConferencePlaybackEvent,
+    ConferenceSpeakEvent,
+    RedirectEvent,
+    TransferCompleteEvent,
+    ErrorEvent,
+)
+_CLASS_BY_TYPE: dict[str, type[CallEvent]] = {cls.route_type: cls for cls in _EVENT_CLASSES}
+# Spellings seen in SDKs for the same event (C#'s parser accepts both for transfer-complete).
+_ALIASES: dict[str, str] = {"transfer-complete": "transferComplete"}
+_UNKNOWN = "__unknown__"
+_NO_EVENT_TYPE = "__missing__"
+
+
+def canonical_event_type(event_type: str) -> str:
+    """The routing name for a wire ``eventType`` (``transfer-complete`` → ``transferComplete``)."""
+    return _ALIASES.get(event_type, event_type)
+
+
+def _discriminate(data: Any) -> str | None:
+    if isinstance(data, CallEvent):
+        return data.event_route_type
+    if not isinstance(data, dict):
+        return None
+    event_type = data.get("eventType")
+    if event_type is None:
+        event_type = data.get("event_type")
+    if not isinstance(event_type, str):
+        return None
+    event_type = canonical_event_type(event_type)
+    if event_type == "hangup" and data.get("cause") == "CALL_REJECTED":
+        return "reject"
+    return event_type if event_type in _CLASS_BY_TYPE else _UNKNOWN
+
+
+# Build the union from the class table so adding an event class is a one-line change.
+_union: Any = Annotated[UnknownEvent, Tag(_UNKNOWN)]
+for _cls in _EVENT_CLASSES:
+    _union = _union | Annotated[_cls, Tag(_cls.route_type)]
+
+event_adapter: TypeAdapter[CallEvent] = TypeAdapter(
+    Annotated[
+        _union,
+        Discriminator(
+            _discriminate,
+            custom_error_type="missing_event_type",
+            custom_error_message="the callback has no eventType string",
+        ),
+    ]
+)
+
+
+def parse_event(data: Mapping[str, Any]) -> CallEvent:
+    """Turn one decoded callback (a JSON object, or GET/form fields whose values are all strings) into an event.
+
+    Raises ``pydantic.ValidationError`` when ``eventType`` is missing or a known field has the wrong type.
+    """
+    return event_adapter.validate_python(dict(data))
+
+
+def parse_event_json(body: bytes | str) -> CallEvent:
+    """Parse a raw JSON body straight into the typed event (no intermediate dict on the fast path)."""
+    return event_adapter.validate_json(body)
+
+
+# A ``+`` that arrived unencoded in a query string decodes as a space: `` 19195551212`` was ``+19195551212``.
+_SPACED_E164 = re.compile(r" (\d{7,15})")
+_SPACED_SIP_E164 = re.compile(r"sip: (\d{7,15}@.*)", re.IGNORECASE)
+
+
+def _repair_plus(value: str) -> str:
+    if not value.startswith((" ", "sip: ", "SIP: ")):
+        return value
+    if match := _SPACED_E164.fullmatch(value):
+        return "+" + match.group(1)
+    if match := _SPACED_SIP_E164.fullmatch(value):
+        return "sip:+" + match.group(1)
+    return value
+
+
+def query_to_fields(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Fields of a GET or form callback (already form-decoded), with E.164 numbers' ``+`` restored."""
+    return {key: _repair_plus(value) for key, value in pairs}
+
+
+del _cls

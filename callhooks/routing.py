@@ -1,0 +1,186 @@
+"""Decorator routing: one handler per event, the most specific registered key wins.
+
+A key is ``(event_type, state, tag)``, each part optional. For an event the candidate keys are tried in this
+order, and the first registered one runs (a tag beats no tag; then an event type beats none; then a state):
+
+    (type, state, tag) (type, -, tag) (-, state, tag) (-, -, tag)
+    (type, state, -)   (type, -, -)   (-, state, -)   (-, -, -)
+
+That is at most eight dictionary look-ups, whatever the number of handlers.
+
+Rejects arrive as ``hangup`` events; a ``"hangup"`` handler therefore also covers the ``"reject"`` slot with
+the same state and tag unless a ``"reject"`` handler is registered there. That is resolved when handlers are
+added, so matching stays at eight look-ups.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+from .events import CallEvent, canonical_event_type
+
+__all__ = ["Handler", "HandlerKey", "Router"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Event types whose handlers also serve another type's slot, when that slot has none of its own.
+_COVERS: dict[str, str] = {"hangup": "reject"}
+
+
+class HandlerKey(NamedTuple):
+    event_type: str | None
+    state: str | None
+    tag: str | None
+
+    def describe(self) -> str:
+        return f"event_type={self.event_type!r}, state={self.state!r}, tag={self.tag!r}"
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A registered function, with what dispatch needs to know about it worked out once at registration."""
+
+    func: Callable[..., Any]
+    key: HandlerKey
+    is_async: bool
+    wants_call: bool
+    name: str
+
+
+def _qualified_name(func: Callable[..., Any]) -> str:
+    module = getattr(func, "__module__", None) or "?"
+    name = getattr(func, "__qualname__", None) or type(func).__qualname__
+    return f"{module}.{name}"
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        type(func).__call__ if not inspect.isfunction(func) else None
+    )
+
+
+def _wants_call(func: Callable[..., Any], name: str) -> bool:
+    """Whether ``func`` takes ``(event, call)`` rather than ``(event)``: decided once, not per event."""
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature: assume the one-argument form
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    required = [p for p in positional if p.default is p.empty]
+    required_kw = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if required_kw or len(required) > 2 or not positional:
+        raise TypeError(
+            f"handler {name} must take (event) or (event, call); its signature is {inspect.signature(func)}"
+        )
+    return len(positional) >= 2
+
+
+def _check_key_part(label: str, value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise TypeError(f"{label} must be a non-empty string or None, not {value!r}")
+
+
+class Router:
+    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` is one; include others into it."""
+
+    def __init__(self) -> None:
+        self._registered: dict[HandlerKey, Handler] = {}
+        # What matching reads: the registered handlers plus the slots one type covers for another.
+        self._index: dict[tuple[str | None, str | None, str | None], Handler] = {}
+
+    def add_handler(
+        self,
+        func: Callable[..., Any],
+        event_type: str | None = None,
+        *,
+        state: str | None = None,
+        tag: str | None = None,
+    ) -> Handler:
+        """Register ``func`` for the key; ``ValueError`` if that exact key already has a handler."""
+        if not callable(func):
+            raise TypeError(f"handler must be callable, not {func!r}")
+        _check_key_part("event_type", event_type)
+        _check_key_part("state", state)
+        _check_key_part("tag", tag)
+        name = _qualified_name(func)
+        key = HandlerKey(canonical_event_type(event_type) if event_type else None, state, tag)
+        handler = Handler(func, key, _is_async(func), _wants_call(func, name), name)
+        self._add(handler)
+        return handler
+
+    def on(
+        self, event_type: str | None = None, *, state: str | None = None, tag: str | None = None
+    ) -> Callable[[F], F]:
+        """Decorator form of ``add_handler``: ``@router.on("gather", tag="main-menu")``."""
+        if callable(event_type):
+            raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
+
+        def register(func: F) -> F:
+            self.add_handler(func, event_type, state=state, tag=tag)
+            return func
+
+        return register
+
+    def include(self, router: Router) -> None:
+        """Add every handler of ``router``; a key registered in both is the same ``ValueError``."""
+        if router is self:
+            raise ValueError("a router cannot include itself")
+        for handler in router._registered.values():
+            self._add(handler)
+
+    def match(self, event: CallEvent) -> Handler | None:
+        """The handler that would run for ``event``, or ``None``."""
+        index = self._index
+        if not index:
+            return None
+        event_type = event.event_route_type
+        state = event.call_state
+        tag = event.tag
+        get = index.get
+        if tag is not None:
+            found = (
+                get((event_type, state, tag))
+                or get((event_type, None, tag))
+                or get((None, state, tag))
+                or get((None, None, tag))
+            )
+            if found is not None:
+                return found
+        return (
+            get((event_type, state, None))
+            or get((event_type, None, None))
+            or get((None, state, None))
+            or get((None, None, None))
+        )
+
+    @property
+    def handlers(self) -> Mapping[HandlerKey, Handler]:
+        """Registered handlers by key (read-only view, for introspection)."""
+        return dict(self._registered)
+
+    def __iter__(self) -> Iterator[Handler]:
+        return iter(list(self._registered.values()))
+
+    def __len__(self) -> int:
+        return len(self._registered)
+
+    def _add(self, handler: Handler) -> None:
+        key = handler.key
+        existing = self._registered.get(key)
+        if existing is not None:
+            raise ValueError(
+                f"two handlers for the same key ({key.describe()}): {existing.name} is registered and "
+                f"{handler.name} cannot be added"
+            )
+        self._registered[key] = handler
+        self._index[key] = handler
+        covered_type = _COVERS.get(key.event_type or "")
+        if covered_type is not None:
+            covered = HandlerKey(covered_type, key.state, key.tag)
+            if covered not in self._registered:
+                self._index[covered] = handler

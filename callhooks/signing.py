@@ -1,0 +1,155 @@
+"""Signed callback URLs: the token that proves a callback came from a URL we handed out.
+
+Catapult v1 does not sign callbacks; the URL is the only thing the platform echoes back, so authenticity is
+anchored in a token inside it (itsdangerous, HMAC-SHA1 over a compact JSON payload). The token lives in the
+URL *path*, so verification never rebuilds the public URL from the Host header, scheme or a proxy's view of
+them (the classic failure of signature checks behind load balancers).
+
+Payload: ``{"k": key id, "c": context (optional), "e": expiry epoch seconds (optional)}``. The key id (a
+short hash of the signing key, not the key) lets a failed check say "signed with an unknown key" rather than
+"altered", which is what an operator rotating secrets needs to know.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from typing import Any
+
+from itsdangerous import BadData, BadPayload, BadSignature, URLSafeSerializer
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "CallbackSigner",
+    "TokenError",
+    "TokenProblem",
+    "check_basic_auth",
+]
+
+#: 24 hours. Catapult documents no maximum call length; calls of several hours happen (conference bridges,
+#: long holds), and recording/transcription callbacks arrive after the call ends. A day covers the longest
+#: realistic call plus its transcription while still bounding how long a leaked URL can be replayed.
+DEFAULT_MAX_AGE: float = 24 * 60 * 60
+
+_SALT = "callhooks.callback-url"
+
+
+class TokenProblem(str, Enum):
+    """Why a callback was refused; the value is what the 403 body's ``reason`` says."""
+
+    MISSING = "token-missing"
+    ALTERED = "token-altered"
+    UNKNOWN_KEY = "token-unknown-key"
+    EXPIRED = "token-expired"
+    BASIC_AUTH = "basic-auth-failed"
+
+
+_DETAILS: dict[TokenProblem, str] = {
+    TokenProblem.MISSING: "the callback URL carries no callhooks token",
+    TokenProblem.ALTERED: "the callback token was altered or is malformed",
+    TokenProblem.UNKNOWN_KEY: "the callback token was signed with a key this receiver does not have",
+    TokenProblem.EXPIRED: "the callback token has expired",
+    TokenProblem.BASIC_AUTH: "HTTP Basic credentials are missing or wrong",
+}
+
+
+class TokenError(Exception):
+    """A callback URL failed verification. ``problem`` says which way; the text never holds a secret."""
+
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(_DETAILS[problem])
+        self.problem = problem
+
+    @property
+    def detail(self) -> str:
+        return _DETAILS[self.problem]
+
+
+def _key_id(secret: str) -> str:
+    # 8 hex chars of a salted hash: identifies the key among a handful, reveals nothing usable about it.
+    return hashlib.sha256(f"{_SALT}:{secret}".encode()).hexdigest()[:8]
+
+
+class CallbackSigner:
+    """Makes and checks callback tokens.
+
+    ``secrets`` is one key or a list ordered oldest to newest (itsdangerous's convention): the newest signs,
+    every key verifies, so a rotation is "append the new key, deploy, later drop the old one".
+    """
+
+    def __init__(
+        self,
+        secrets: str | Sequence[str],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        keys = [secrets] if isinstance(secrets, str) else list(secrets)
+        if not keys or not all(isinstance(k, str) and k for k in keys):
+            raise ValueError("secret must be a non-empty string or a non-empty list of non-empty strings")
+        self._serializer = URLSafeSerializer(keys, salt=_SALT)
+        self._signing_key_id = _key_id(keys[-1])
+        self._key_ids = frozenset(_key_id(k) for k in keys)
+        self.clock = clock
+
+    def sign(self, context: Mapping[str, Any] | None = None, *, max_age: float | None = DEFAULT_MAX_AGE) -> str:
+        """A URL-safe token carrying ``context`` (JSON-serialisable), valid for ``max_age`` seconds or forever."""
+        payload: dict[str, Any] = {"k": self._signing_key_id}
+        if context:
+            payload["c"] = dict(context)
+        if max_age is not None:
+            if max_age <= 0:
+                raise ValueError("max_age must be positive (or None for a non-expiring URL)")
+            payload["e"] = int(self.clock() + max_age)
+        return self._serializer.dumps(payload)
+
+    def verify(self, token: str | None) -> dict[str, Any]:
+        """The context signed into ``token``; raises ``TokenError`` saying why when it is not acceptable."""
+        if not token:
+            raise TokenError(TokenProblem.MISSING)
+        try:
+            payload = self._serializer.loads(token)
+        except BadSignature as exc:
+            raise TokenError(self._why_bad(exc)) from None
+        except BadData:
+            raise TokenError(TokenProblem.ALTERED) from None
+        if not isinstance(payload, dict):
+            raise TokenError(TokenProblem.ALTERED)
+        expires = payload.get("e")
+        if expires is not None and (not isinstance(expires, int) or self.clock() >= expires):
+            raise TokenError(TokenProblem.EXPIRED)
+        context = payload.get("c", {})
+        if not isinstance(context, dict):
+            raise TokenError(TokenProblem.ALTERED)
+        return context
+
+    def _why_bad(self, exc: BadSignature) -> TokenProblem:
+        # The signature failed under every key. If the (unverified) payload names a key id we do not hold,
+        # it was most likely signed by another deployment or a retired key; otherwise it was tampered with.
+        if isinstance(exc, BadPayload) or exc.payload is None:
+            return TokenProblem.ALTERED
+        try:
+            claimed = self._serializer.load_payload(exc.payload)
+        except BadData:
+            return TokenProblem.ALTERED
+        if isinstance(claimed, dict) and isinstance(claimed.get("k"), str) and claimed["k"] not in self._key_ids:
+            return TokenProblem.UNKNOWN_KEY
+        return TokenProblem.ALTERED
+
+
+def check_basic_auth(header: str | None, expected: tuple[str, str]) -> bool:
+    """Constant-time check of an ``Authorization: Basic …`` header against ``(user, password)``."""
+    if not header or header[:6].lower() != "basic ":
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    user, sep, password = decoded.partition(":")
+    # Compare both halves always, so timing does not reveal which one was wrong.
+    user_ok = hmac.compare_digest(user.encode(), expected[0].encode())
+    password_ok = hmac.compare_digest(password.encode(), expected[1].encode())
+    return bool(sep) and user_ok and password_ok
