@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any, ClassVar
+from urllib.parse import quote, urlencode
 
 from pydantic import (
     AliasGenerator,
@@ -50,10 +51,12 @@ __all__ = [
     "TransferCompleteEvent",
     "UnknownEvent",
     "canonical_event_type",
+    "encode_query",
     "event_adapter",
     "parse_event",
     "parse_event_json",
     "query_to_fields",
+    "wire_fields",
 ]
 
 
@@ -66,17 +69,25 @@ def _parse_time(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        return _from_epoch_ms(value)
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+            return _from_epoch_ms(int(text))
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             return value
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return value
+
+
+def _from_epoch_ms(ms: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        # Out of datetime's range: a ValueError becomes a normal validation error (422), not a crash.
+        raise ValueError(f"epoch milliseconds out of range: {ms!r}") from None
 
 
 def _parse_json_string(value: Any) -> Any:
@@ -387,6 +398,28 @@ def _repair_plus(value: str) -> str:
     if match := _SPACED_SIP_E164.fullmatch(value):
         return "sip:+" + match.group(1)
     return value
+
+
+def wire_fields(event: CallEvent) -> dict[str, Any]:
+    """The event as the platform sends it in a POST body: wire names, JSON types, only the fields it had."""
+    return event.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def encode_query(fields: Mapping[str, Any]) -> str:
+    """A callback's fields as the platform's GET query string: percent-encoded (``+`` as ``%2B``), booleans as
+    ``true``/``false``, numbers as text, nested objects (``diversion``) as JSON strings."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (dict, list)):
+            text = json.dumps(value, separators=(",", ":"))
+        else:
+            text = str(value)
+        pairs.append((key, text))
+    return urlencode(pairs, quote_via=quote)
 
 
 def query_to_fields(pairs: list[tuple[str, str]]) -> dict[str, str]:

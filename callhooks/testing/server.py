@@ -57,7 +57,12 @@ def serve(
     """
     chosen_port = port or free_port(host)
     uv_config = uvicorn.Config(
-        app, host=host, port=chosen_port, log_level=log_level, lifespan="auto", **config  # type: ignore[arg-type]
+        app,
+        host=host,
+        port=chosen_port,
+        log_level=log_level,
+        lifespan="auto",
+        **config,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(uv_config)
     failure: list[BaseException] = []
