@@ -142,6 +142,11 @@ IMPLIED_CALL_STATE: dict[str, str] = {
 }
 
 
+def _implied(event_type: str) -> Any:
+    # A class-level default: free at parse time, and left out of ``model_dump(exclude_unset=True)``.
+    return Field(default=IMPLIED_CALL_STATE[event_type], alias="callState")
+
+
 class CallEvent(_WireModel):
     """Base of every callback event. ``event_type`` is the wire ``eventType``, kept verbatim."""
 
@@ -158,13 +163,6 @@ class CallEvent(_WireModel):
     time: Timestamp | None = None
 
     _context: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: Any, /) -> None:
-        if self.call_state is None:
-            implied = IMPLIED_CALL_STATE.get(self.event_route_type)
-            if implied is not None:
-                # Set without marking the field as given, so ``model_dump(exclude_unset=True)`` stays the wire.
-                self.__dict__["call_state"] = implied
 
     @property
     def event_route_type(self) -> str:
@@ -184,18 +182,21 @@ class CallEvent(_WireModel):
 
 class IncomingCallEvent(CallEvent):
     route_type = "incomingcall"
+    call_state: str | None = _implied("incomingcall")
     application_id: str | None = None
     diversion: DiversionField = None
 
 
 class AnswerEvent(CallEvent):
     route_type = "answer"
+    call_state: str | None = _implied("answer")
     application_id: str | None = None
     diversion: DiversionField = None
 
 
 class HangupEvent(CallEvent):
     route_type = "hangup"
+    call_state: str | None = _implied("hangup")
     cause: str | None = None
 
 
@@ -206,31 +207,37 @@ class RejectEvent(HangupEvent):
     """
 
     route_type = "reject"
+    call_state: str | None = _implied("reject")
 
 
 class TimeoutEvent(CallEvent):
     route_type = "timeout"
+    call_state: str | None = _implied("timeout")
 
 
 class PlaybackEvent(CallEvent):
     route_type = "playback"
+    call_state: str | None = _implied("playback")
     status: str | None = None
 
 
 class SpeakEvent(CallEvent):
     route_type = "speak"
+    call_state: str | None = _implied("speak")
     status: str | None = None
     state: str | None = None
 
 
 class DtmfEvent(CallEvent):
     route_type = "dtmf"
+    call_state: str | None = _implied("dtmf")
     dtmf_digit: str | None = None
     dtmf_duration: int | None = None
 
 
 class GatherEvent(CallEvent):
     route_type = "gather"
+    call_state: str | None = _implied("gather")
     gather_id: str | None = None
     state: str | None = None
     reason: str | None = None
@@ -293,14 +300,17 @@ class ConferenceSpeakEvent(ConferencePlaybackEvent):
 
 class RedirectEvent(CallEvent):
     route_type = "redirect"
+    call_state: str | None = _implied("redirect")
 
 
 class TransferCompleteEvent(CallEvent):
     route_type = "transferComplete"
+    call_state: str | None = _implied("transferComplete")
 
 
 class ErrorEvent(CallEvent):
     route_type = "error"
+    call_state: str | None = _implied("error")
 
 
 class UnknownEvent(CallEvent):

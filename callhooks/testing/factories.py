@@ -7,6 +7,7 @@ Each factory returns the typed event, built from wire fields exactly as the plat
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from ..events import (
 
 __all__ = [
     "API_BASE",
+    "FACTORIES",
     "USER_ID",
     "answer_event",
     "conference_event",
@@ -250,3 +252,26 @@ def _typed(cls: type[E], event: CallEvent) -> E:
     if not isinstance(event, cls):
         raise TypeError(f"fields given made a {type(event).__name__}, not a {cls.__name__}")
     return event
+
+
+#: The factory for each wire ``eventType`` (``callhooks send`` uses it to build sample events).
+FACTORIES: dict[str, Callable[..., CallEvent]] = {
+    "incomingcall": incoming_call_event,
+    "answer": answer_event,
+    "hangup": hangup_event,
+    "reject": reject_event,
+    "timeout": timeout_event,
+    "playback": playback_event,
+    "speak": speak_event,
+    "dtmf": dtmf_event,
+    "gather": gather_event,
+    "recording": recording_event,
+    "transcription": transcription_event,
+    "conference": conference_event,
+    "conference-member": conference_member_event,
+    "conference-playback": conference_playback_event,
+    "conference-speak": conference_speak_event,
+    "redirect": redirect_event,
+    "transferComplete": transfer_complete_event,
+    "error": error_event,
+}
