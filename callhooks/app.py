@@ -18,6 +18,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
@@ -30,7 +31,7 @@ from .events import CallEvent, parse_event, parse_event_json, query_to_fields
 from .routing import Handler, Router
 from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem, check_basic_auth
 
-__all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "ErrorHook"]
+__all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "Dispatched", "ErrorHook"]
 
 logger = logging.getLogger("callhooks")
 
@@ -38,6 +39,16 @@ DEFAULT_BODY_LIMIT: Final = 64 * 1024
 
 #: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
 ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """What happened to one accepted event: given to observers (``CallHooks.add_observer``)."""
+
+    event: CallEvent
+    handler: str | None  #: qualified name of the handler that ran, ``None`` when none matched
+    status: int  #: HTTP status sent back to the platform
+    duration: float  #: seconds from the request's arrival to the response
 
 
 class _Default:
@@ -148,6 +159,7 @@ class CallHooks(Router):
         self.on_error = on_error
         self.client = client
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
+        self._observers: list[Callable[[Dispatched], None]] = []
         _install_access_log_redaction()
 
     @classmethod
@@ -371,7 +383,21 @@ class CallHooks(Router):
             {"error": "handler-failed", "detail": f"handler {handler.name} raised {type(exc).__name__}"},
         )
 
+    def add_observer(self, observer: Callable[[Dispatched], None]) -> None:
+        """Call ``observer`` after every routed event with what happened (for metrics, audit, the demo).
+
+        It runs on the event loop right after the response was sent, so it must be quick and must not block.
+        """
+        self._observers.append(observer)
+
     def _log(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
+        if self._observers:
+            record = Dispatched(event, handler.name if handler else None, status, time.perf_counter() - started)
+            for observer in self._observers:
+                try:
+                    observer(record)
+                except Exception:
+                    logger.exception("observer %r failed", observer)
         if not logger.isEnabledFor(logging.INFO):
             return
         logger.info(

@@ -1,0 +1,1 @@
+"""Runnable examples: a standalone IVR (ivr.py) and callhooks mounted inside FastAPI (fastapi_app.py)."""
