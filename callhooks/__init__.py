@@ -1,18 +1,43 @@
 """callhooks: receive, verify, route and answer Catapult (Bandwidth Voice API v1) call callbacks."""
 
 from . import events
-from .app import CallHooks
+from .app import CallHooks, Dispatched
+from .client import (
+    AsyncCallHandle,
+    AsyncClient,
+    AuthenticationError,
+    Call,
+    CallHandle,
+    Client,
+    ConflictError,
+    NotFoundError,
+    PlatformError,
+    RateLimitError,
+    RetryPolicy,
+)
 from .events import CallEvent, parse_event, parse_event_json
 from .routing import Handler, HandlerKey, Router
 from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem
 
 __all__ = [
     "DEFAULT_MAX_AGE",
+    "AsyncCallHandle",
+    "AsyncClient",
+    "AuthenticationError",
+    "Call",
     "CallEvent",
+    "CallHandle",
     "CallHooks",
     "CallbackSigner",
+    "Client",
+    "ConflictError",
+    "Dispatched",
     "Handler",
     "HandlerKey",
+    "NotFoundError",
+    "PlatformError",
+    "RateLimitError",
+    "RetryPolicy",
     "Router",
     "TokenError",
     "TokenProblem",

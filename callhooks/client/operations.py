@@ -1,0 +1,224 @@
+"""Every call API operation, written once, as a sans-I/O operation (see ``wire``).
+
+``CallOperations`` checks parameters, builds requests and reads responses; ``Client`` and ``AsyncClient``
+run what it returns. Parameters are checked when the operation is *built*, so a bad value raises before
+anything is sent, even for lazily iterated lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from typing_extensions import Unpack
+
+from . import params
+from .models import Call, CallLogEvent, Gather, Recording, Transcription
+from .params import (
+    AudioOptions,
+    CreateCallOptions,
+    GatherOptions,
+    ListCallsFilters,
+    PlayOptions,
+    RecordingOptions,
+    SpeakOptions,
+    TransferOptions,
+    UpdateCallFields,
+)
+from .wire import (
+    Operation,
+    Page,
+    Request,
+    Response,
+    exchange,
+    id_from_location,
+    page,
+    read_model,
+    read_models,
+    read_nothing,
+)
+
+__all__ = ["CallOperations", "PairedHooks"]
+
+
+class PairedHooks(Protocol):
+    """What the client needs from a receiver (``callhooks.CallHooks``) to point callbacks at it."""
+
+    client: Any
+
+    @property
+    def callback_http_method(self) -> str:
+        """``GET`` or ``POST``: how the receiver expects callbacks."""
+
+    def callback_url(self, context: Mapping[str, Any] | None = None) -> str:
+        """A signed callback URL that carries ``context`` back to the handlers."""
+
+
+def _segment(name: str, value: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    # Ids are opaque; quoting keeps a stray '/' or '?' from changing which resource is addressed.
+    return quote(value, safe="")
+
+
+class CallOperations:
+    """The calls API of one user, as operations. ``hooks`` (optional) fills in callback URLs."""
+
+    def __init__(self, base_url: str, user_id: str, hooks: PairedHooks | None = None) -> None:
+        self.calls_url = f"{base_url.rstrip('/')}/v1/users/{_segment('user_id', user_id)}/calls"
+        self.hooks = hooks
+
+    def _url(self, call_id: str, *rest: str) -> str:
+        return "/".join((self.calls_url, _segment("call_id", call_id), *rest))
+
+    def _post(self, call_id: str, body: Mapping[str, Any], *rest: str, idempotent: bool) -> Request:
+        return Request("POST", self._url(call_id, *rest), json=body, idempotent=idempotent)
+
+    def _callback(
+        self, context: Mapping[str, Any] | None, options: Mapping[str, Any], context_name: str
+    ) -> dict[str, Any]:
+        """``callback_url``/``callback_http_method`` from the paired receiver, unless given explicitly."""
+        filled: dict[str, Any] = {}
+        if context is not None and "callback_url" in options:
+            raise ValueError(f"give either {context_name} or callback_url, not both")
+        if self.hooks is None:
+            if context is not None:
+                raise ValueError(f"{context_name} needs a client built with hooks=")
+            return filled
+        if "callback_url" not in options:
+            filled["callback_url"] = self.hooks.callback_url(context=context)
+        if "callback_http_method" not in options:
+            filled["callback_http_method"] = self.hooks.callback_http_method
+        return filled
+
+    def create(
+        self,
+        from_: str,
+        to: str,
+        *,
+        context: Mapping[str, Any] | None = None,
+        **options: Unpack[CreateCallOptions],
+    ) -> Operation[Call]:
+        """Create an outbound call; the result is a ``Call`` built from what was sent plus the new id.
+
+        With a paired receiver and no ``callback_url``, the call's callbacks go to
+        ``hooks.callback_url(context=context)`` with the receiver's method. The call is not read back with a
+        GET: that would cost a second rate-limited request, and a failing GET would hide that the call was
+        made. ``state`` and the times stay ``None``; use ``get`` for them.
+        """
+        values = {"from_": from_, "to": to, **self._callback(context, options, "context"), **options}
+        body = params.create_call(values)
+
+        def read(request: Request, response: Response) -> Call:
+            return Call.model_validate({**body, "id": id_from_location(request, response), "direction": "out"})
+
+        return exchange(Request("POST", self.calls_url, json=body), read)
+
+    def get(self, call_id: str) -> Operation[Call]:
+        """Read a call."""
+        return exchange(Request("GET", self._url(call_id), idempotent=True), read_model(Call))
+
+    def list_page(self, **filters: Unpack[ListCallsFilters]) -> Operation[Page[Call]]:
+        """Read the first page of calls matching ``filters``."""
+        request = Request("GET", self.calls_url, params=params.list_query(filters), idempotent=True)
+        return page(request, read_models(Call))
+
+    def update(self, call_id: str, **fields: Unpack[UpdateCallFields]) -> Operation[None]:
+        """Change a call's state, tag, callback URL or recording settings.
+
+        Setting fields to given values is idempotent, so this request is retried like a GET.
+        """
+        body = params.wire_body(params.validate(UpdateCallFields, fields))
+        return exchange(self._post(call_id, body, idempotent=True), read_nothing)
+
+    def answer(self, call_id: str) -> Operation[None]:
+        """Answer an incoming call (state ``active``)."""
+        return self.update(call_id, state="active")
+
+    def reject(self, call_id: str) -> Operation[None]:
+        """Reject an incoming call (state ``rejected``)."""
+        return self.update(call_id, state="rejected")
+
+    def hangup(self, call_id: str) -> Operation[None]:
+        """Hang up (state ``completed``)."""
+        return self.update(call_id, state="completed")
+
+    def transfer(
+        self,
+        call_id: str,
+        to: str,
+        caller_id: str | None = None,
+        whisper_audio: AudioOptions | None = None,
+        callback_context: Mapping[str, Any] | None = None,
+        **options: Unpack[TransferOptions],
+    ) -> Operation[str]:
+        """Transfer an active call to ``to``; the result is the id of the new call leg.
+
+        The new leg's callbacks go to the paired receiver, carrying ``callback_context``, unless
+        ``callback_url`` is given. Never retried once it may have reached the platform.
+        """
+        values = {
+            "transfer_to": to,
+            "transfer_caller_id": caller_id,
+            "whisper_audio": whisper_audio,
+            **self._callback(callback_context, options, "callback_context"),
+            **options,
+        }
+        body = params.transfer({name: value for name, value in values.items() if value is not None})
+        return exchange(self._post(call_id, body, idempotent=False), id_from_location)
+
+    def speak(self, call_id: str, sentence: str, **options: Unpack[SpeakOptions]) -> Operation[None]:
+        """Speak ``sentence`` (at most 1000 characters) on the call."""
+        body = params.audio({"sentence": sentence, **options})
+        return exchange(self._post(call_id, body, "audio", idempotent=False), read_nothing)
+
+    def play(self, call_id: str, file_url: str, **options: Unpack[PlayOptions]) -> Operation[None]:
+        """Play the audio file at ``file_url`` (wav or mp3) on the call."""
+        body = params.audio({"file_url": file_url, **options})
+        return exchange(self._post(call_id, body, "audio", idempotent=False), read_nothing)
+
+    def stop_audio(self, call_id: str) -> Operation[None]:
+        """Stop the sentence or file playing on the call (an empty ``fileUrl`` stops playback)."""
+        return exchange(self._post(call_id, {"fileUrl": ""}, "audio", idempotent=True), read_nothing)
+
+    def send_dtmf(self, call_id: str, digits: str) -> Operation[None]:
+        """Send DTMF ``digits`` (``0-9 A-D # *``, ``,``/``w`` pause 0.5 s, ``W`` 1 s; at most 92)."""
+        return exchange(self._post(call_id, params.dtmf(digits), "dtmf", idempotent=False), read_nothing)
+
+    def gather(self, call_id: str, **options: Unpack[GatherOptions]) -> Operation[str]:
+        """Start collecting digits; the result is the gather id (its outcome arrives as a callback)."""
+        body = params.gather(options)
+        return exchange(self._post(call_id, body, "gather", idempotent=False), id_from_location)
+
+    def get_gather(self, call_id: str, gather_id: str) -> Operation[Gather]:
+        """Read a gather's state and digits."""
+        url = self._url(call_id, "gather", _segment("gather_id", gather_id))
+        return exchange(Request("GET", url, idempotent=True), read_model(Gather))
+
+    def stop_gather(self, call_id: str, gather_id: str) -> Operation[None]:
+        """Stop a running gather."""
+        rest = ("gather", _segment("gather_id", gather_id))
+        return exchange(self._post(call_id, {"state": "completed"}, *rest, idempotent=True), read_nothing)
+
+    def start_recording(self, call_id: str, **options: Unpack[RecordingOptions]) -> Operation[None]:
+        """Start recording the call."""
+        return exchange(self._post(call_id, params.recording(options), idempotent=True), read_nothing)
+
+    def stop_recording(self, call_id: str) -> Operation[None]:
+        """Stop recording the call."""
+        return self.update(call_id, recording_enabled=False)
+
+    def events_page(self, call_id: str) -> Operation[Page[CallLogEvent]]:
+        """Read the first page of a call's event log."""
+        return page(Request("GET", self._url(call_id, "events"), idempotent=True), read_models(CallLogEvent))
+
+    def recordings_page(self, call_id: str) -> Operation[Page[Recording]]:
+        """Read the first page of a call's recordings."""
+        request = Request("GET", self._url(call_id, "recordings"), idempotent=True)
+        return page(request, read_models(Recording))
+
+    def transcriptions_page(self, call_id: str) -> Operation[Page[Transcription]]:
+        """Read the first page of a call's transcriptions."""
+        request = Request("GET", self._url(call_id, "transcriptions"), idempotent=True)
+        return page(request, read_models(Transcription))

@@ -1,0 +1,305 @@
+"""Request parameters: checked before anything is sent, turned into camelCase JSON without nulls.
+
+Each group of keyword arguments is a ``TypedDict``: the same declaration types the client methods (through
+``Unpack``) and, read by pydantic, validates the values, so a limit is written down once. A bad value raises
+``pydantic.ValidationError`` (a ``ValueError``) whose location is the keyword the caller used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from typing_extensions import NotRequired, Required, TypedDict
+
+__all__ = [
+    "AudioOptions",
+    "CreateCallOptions",
+    "GatherOptions",
+    "ListCallsFilters",
+    "PlayOptions",
+    "RecordingOptions",
+    "SpeakOptions",
+    "TransferOptions",
+    "UpdateCallFields",
+    "audio",
+    "create_call",
+    "dtmf",
+    "gather",
+    "list_query",
+    "recording",
+    "transfer",
+    "validate",
+    "wire_body",
+]
+
+_E164 = re.compile(r"\+\d{7,15}")
+_SIP_URI = re.compile(r"sip:\S+", re.IGNORECASE)
+_MAX_SIP_HEADERS = 5
+_MAX_SIP_HEADER_LENGTH = 256
+
+
+def _address(value: str) -> str:
+    if _E164.fullmatch(value) or _SIP_URI.fullmatch(value):
+        return value
+    raise ValueError("must be an E.164 number ('+' and 7 to 15 digits) or a 'sip:' URI")
+
+
+def _caller_id(value: str) -> str:
+    # Besides a number, a transfer may hide the caller ("private").
+    return value if value == "private" else _address(value)
+
+
+def _http_method(value: str) -> str:
+    # The platform documents upper case; SDK docs write lower case. Accept both, send upper case.
+    if value.upper() not in ("GET", "POST"):
+        raise ValueError("must be GET or POST")
+    return value.upper()
+
+
+def _one_of(*choices: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value.lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value.lower()
+
+    return AfterValidator(check)
+
+
+def _sip_headers(headers: dict[str, str]) -> dict[str, str]:
+    if len(headers) > _MAX_SIP_HEADERS:
+        raise ValueError(f"at most {_MAX_SIP_HEADERS} SIP headers can be sent")
+    for name, value in headers.items():
+        if not name.upper().startswith("X-"):
+            raise ValueError(f"header name {name!r} must start with 'X-'")
+        if len(name) > _MAX_SIP_HEADER_LENGTH or len(value) > _MAX_SIP_HEADER_LENGTH:
+            raise ValueError(f"header {name[:40]!r}: names and values are at most 256 characters")
+    return headers
+
+
+Address = Annotated[str, AfterValidator(_address)]
+HttpMethod = Annotated[str, AfterValidator(_http_method)]
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+# DTMF out: digits, A-D, # and *, plus pauses (',' and 'w' half a second, 'W' a second).
+DtmfDigits = Annotated[str, StringConstraints(pattern=r"^[0-9A-D#*,wW]{1,92}$")]
+TerminatingDigits = Annotated[str, StringConstraints(pattern=r"^[0-9A-D#*]{1,30}$")]
+Seconds300 = Annotated[int, Field(gt=0, le=300)]
+Milliseconds10000 = Annotated[int, Field(gt=0, le=10000)]
+PositiveInt = Annotated[int, Field(gt=0)]
+Volume = Annotated[int, Field(ge=-4, le=4)]
+SipHeaders = Annotated[dict[str, str], AfterValidator(_sip_headers)]
+FileFormat = Annotated[str, _one_of("wav", "mp3")]
+Gender = Annotated[str, _one_of("female", "male")]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+@with_config(_STRICT)
+class AudioOptions(TypedDict, total=False):
+    """An audio description (transfer ``whisper_audio``, gather ``prompt``): a sentence or a file."""
+
+    sentence: Sentence
+    file_url: str
+    gender: Gender
+    locale: str
+    voice: str
+    loop_enabled: bool
+
+
+@with_config(_STRICT)
+class CreateCallOptions(TypedDict, total=False):
+    """Optional keyword arguments of ``calls.create`` (the Node SDK's ``Call.create`` params, snake_case)."""
+
+    call_timeout: Seconds300
+    callback_url: str
+    callback_http_method: HttpMethod
+    callback_timeout: Milliseconds10000
+    fallback_url: str
+    bridge_id: str
+    conference_id: str
+    recording_enabled: bool
+    recording_max_duration: PositiveInt
+    recording_file_format: FileFormat
+    transcription_enabled: bool
+    tag: str
+    sip_headers: SipHeaders
+
+
+@with_config(_STRICT)
+class _CreateCall(CreateCallOptions):
+    from_: Required[Address]
+    to: Required[Address]
+
+
+@with_config(_STRICT)
+class ListCallsFilters(TypedDict, total=False):
+    """Filters of ``calls.list`` (``bridge_id``/``conference_id`` lists are not paginated by the platform)."""
+
+    bridge_id: str
+    conference_id: str
+    from_: Address
+    to: Address
+    page: Annotated[int, Field(ge=0)]
+    size: Annotated[int, Field(ge=1, le=1000)]
+    sort_order: Annotated[str, _one_of("asc", "desc")]
+
+
+@with_config(_STRICT)
+class UpdateCallFields(TypedDict, total=False):
+    """Fields ``calls.update`` may change on a call."""
+
+    state: Annotated[str, _one_of("active", "rejected", "completed")]
+    tag: str
+    callback_url: str
+    recording_enabled: bool
+    recording_file_format: FileFormat
+    recording_max_duration: PositiveInt
+
+
+@with_config(_STRICT)
+class TransferOptions(TypedDict, total=False):
+    """Optional keyword arguments of ``transfer`` besides ``caller_id``/``whisper_audio``/``callback_context``."""
+
+    callback_url: str
+    callback_http_method: HttpMethod
+    diversion_treatment: Annotated[str, _one_of("none", "propagate", "stack")]
+    diversion_reason: str
+
+
+@with_config(_STRICT)
+class _Transfer(TransferOptions):
+    state: Literal["transferring"]
+    transfer_to: Required[Address]
+    transfer_caller_id: NotRequired[Annotated[str, AfterValidator(_caller_id)]]
+    whisper_audio: NotRequired[AudioOptions]
+
+
+@with_config(_STRICT)
+class PlayOptions(TypedDict, total=False):
+    """Optional keyword arguments of ``play``; ``loop`` is sent as ``loopEnabled``."""
+
+    loop: bool
+    tag: str
+    volume: Volume
+
+
+@with_config(_STRICT)
+class SpeakOptions(PlayOptions, total=False):
+    """Optional keyword arguments of ``speak``."""
+
+    voice: str
+    gender: Gender
+    locale: str
+
+
+@with_config(_STRICT)
+class _Audio(SpeakOptions, total=False):
+    sentence: Sentence
+    file_url: str
+
+
+@with_config(_STRICT)
+class GatherOptions(TypedDict, total=False):
+    """Keyword arguments of ``gather``; ``prompt`` may be a plain sentence."""
+
+    max_digits: Annotated[int, Field(ge=1, le=30)]
+    inter_digit_timeout: Annotated[int, Field(ge=1, le=30)]
+    terminating_digits: TerminatingDigits
+    tag: str
+    prompt: AudioOptions | Sentence
+
+
+@with_config(_STRICT)
+class RecordingOptions(TypedDict, total=False):
+    """Keyword arguments of ``start_recording``."""
+
+    file_format: FileFormat
+    max_duration: PositiveInt
+
+
+@with_config(_STRICT)
+class _Dtmf(TypedDict):
+    dtmf_out: DtmfDigits
+
+
+_Params = TypeVar("_Params", bound=Mapping[str, object])
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+# Wire names that are not simply the camelCase of the keyword.
+_RENAMED = {"from_": "from", "loop": "loopEnabled"}
+
+
+def validate(schema: type[_Params], values: Mapping[str, Any]) -> _Params:
+    """Check ``values`` against a parameter ``TypedDict``; the error names the offending keyword."""
+    adapter = _ADAPTERS.get(schema)
+    if adapter is None:
+        adapter = _ADAPTERS[schema] = TypeAdapter(schema)
+    checked: _Params = adapter.validate_python(dict(values))
+    return checked
+
+
+def _camel(name: str) -> str:
+    if name in _RENAMED:
+        return _RENAMED[name]
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def wire_body(values: Mapping[str, Any]) -> dict[str, Any]:
+    """camelCase keys (nested ones too, but never inside ``sip_headers``), ``None`` values dropped."""
+    body: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping) and name != "sip_headers":
+            value = wire_body(value)
+        body[_camel(name)] = value
+    return body
+
+
+def create_call(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /calls`` body for ``from_``, ``to`` and the ``CreateCallOptions``."""
+    checked = validate(_CreateCall, values)
+    return wire_body({"from_": checked["from_"], "to": checked["to"], **checked})
+
+
+def transfer(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /calls/{id}`` body of a transfer (``state`` is ``transferring``)."""
+    return wire_body(validate(_Transfer, {"state": "transferring", **values}))
+
+
+def audio(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /calls/{id}/audio`` body of ``speak``/``play``."""
+    return wire_body(validate(_Audio, values))
+
+
+def gather(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /calls/{id}/gather`` body; a plain-string prompt becomes ``{"sentence": ...}``."""
+    checked = dict(validate(GatherOptions, values))
+    if isinstance(checked.get("prompt"), str):
+        checked["prompt"] = {"sentence": checked["prompt"]}
+    return wire_body(checked)
+
+
+def dtmf(digits: str) -> dict[str, Any]:
+    """The ``POST /calls/{id}/dtmf`` body."""
+    return wire_body(validate(_Dtmf, {"dtmf_out": digits}))
+
+
+def recording(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /calls/{id}`` body that starts recording."""
+    checked = validate(RecordingOptions, values)
+    return wire_body(
+        {
+            "recording_enabled": True,
+            "recording_file_format": checked.get("file_format"),
+            "recording_max_duration": checked.get("max_duration"),
+        }
+    )
+
+
+def list_query(values: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters of ``GET /calls``."""
+    return {name: str(value) for name, value in wire_body(validate(ListCallsFilters, values)).items()}

@@ -1,0 +1,272 @@
+"""Requests and responses as plain values, and the pure functions between them and our models.
+
+Nothing here does I/O. An *operation* is a generator that yields ``Request`` objects, is sent back the
+matching (2xx) ``Response`` and finally returns its result; ``Client`` and ``AsyncClient`` only move bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PlatformError,
+    RateLimitError,
+)
+
+__all__ = [
+    "Operation",
+    "Page",
+    "Request",
+    "Response",
+    "error_from_response",
+    "exchange",
+    "id_from_location",
+    "next_link",
+    "read_model",
+    "read_models",
+]
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request to make: absolute ``url``, query ``params``, JSON body ``json``.
+
+    ``idempotent`` says whether sending it twice does no more than sending it once; only such requests
+    are retried once they may have reached the platform.
+    """
+
+    method: str
+    url: str
+    params: Mapping[str, str] | None = None
+    json: Mapping[str, Any] | None = None
+    idempotent: bool = False
+
+    @property
+    def path(self) -> str:
+        """The URL path, safe for messages and logs (no query, no credentials)."""
+        return urlsplit(self.url).path
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response: status, headers (names lower-cased, repeated ones joined by ``, ``), body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    @classmethod
+    def from_pairs(cls, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> Response:
+        """Build from raw header pairs, as any HTTP library can give them."""
+        merged: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        return cls(status, merged, body)
+
+    def header(self, name: str) -> str | None:
+        """A header's value by case-insensitive name."""
+        return self.headers.get(name.lower())
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+
+Operation = Generator[Request, Response, T]
+
+
+def exchange(request: Request, read: Callable[[Request, Response], T]) -> Operation[T]:
+    """The operation that sends one request and reads its answer with ``read``."""
+    response = yield request
+    return read(request, response)
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")
+
+
+def _json(request: Request, response: Response) -> Any:
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        raise PlatformError(
+            response.status,
+            code="invalid-response",
+            message="response body is not JSON",
+            text=_text(response.body),
+            method=request.method,
+            path=request.path,
+        ) from None
+
+
+def _unreadable(request: Request, response: Response, problem: str) -> PlatformError:
+    return PlatformError(
+        response.status,
+        code="invalid-response",
+        message=problem,
+        text=_text(response.body),
+        method=request.method,
+        path=request.path,
+    )
+
+
+def read_model(model: type[M]) -> Callable[[Request, Response], M]:
+    """A reader for a JSON object body, validated as ``model``."""
+
+    def read(request: Request, response: Response) -> M:
+        try:
+            return model.model_validate(_json(request, response))
+        except ValidationError as exc:
+            raise _unreadable(request, response, f"unexpected {model.__name__}: {exc}") from None
+
+    return read
+
+
+def read_models(model: type[M]) -> Callable[[Request, Response], list[M]]:
+    """A reader for a JSON array body of ``model`` objects."""
+
+    def read(request: Request, response: Response) -> list[M]:
+        items = _json(request, response)
+        if not isinstance(items, list):
+            raise _unreadable(request, response, "expected a JSON array")
+        try:
+            return [model.model_validate(item) for item in items]
+        except ValidationError as exc:
+            raise _unreadable(request, response, f"unexpected {model.__name__}: {exc}") from None
+
+    return read
+
+
+def read_nothing(request: Request, response: Response) -> None:
+    """A reader for answers whose body carries nothing we need."""
+
+
+def id_from_location(request: Request, response: Response) -> str:
+    """The created resource's id: the last path segment of ``Location`` (path-only or absolute URL)."""
+    location = response.header("location")
+    segment = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1] if location else ""
+    if not segment:
+        raise _unreadable(request, response, "no resource id in the Location header")
+    return segment
+
+
+# One link-value: <url> then ;-separated parameters, whose quoted values may contain ',' and ';'.
+_LINK = re.compile(r"""<(?P<url>[^>]*)>(?P<params>(?:\s*;\s*[^;,=\s]+\s*(?:=\s*(?:"[^"]*"|'[^']*'|[^;,\s]*))?)*)""")
+_REL = re.compile(r"""\brel\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^;,\s]+))""", re.IGNORECASE)
+
+
+def next_link(link_header: str | None) -> str | None:
+    """The URL of the ``rel="next"`` entry of an RFC 8288 ``Link`` header, or ``None``."""
+    for match in _LINK.finditer(link_header or ""):
+        rel = _REL.search(match["params"])
+        if rel and "next" in (rel["dq"] or rel["sq"] or rel["bare"] or "").lower().split():
+            return match["url"].strip()
+    return None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, parts.hostname, parts.port or default
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its ``items`` and the URL of the next page (``None`` on the last)."""
+
+    items: list[T]
+    next_url: str | None
+    _request: Request = field(repr=False)
+    _read: Callable[[Request, Response], list[T]] = field(repr=False)
+
+    def next_operation(self) -> Operation[Page[T]] | None:
+        """The operation fetching the next page, or ``None`` on the last page."""
+        if self.next_url is None:
+            return None
+        # The next URL already holds the query; it is requested as-is, but only from the origin we were
+        # configured with, since the request carries our credentials.
+        if _origin(self.next_url) != _origin(self._request.url):
+            raise PlatformError(
+                0,
+                code="invalid-response",
+                message="refusing to follow a Link to another origin with our credentials",
+                method=self._request.method,
+                path=self._request.path,
+            )
+        return page(Request("GET", self.next_url, idempotent=True), self._read)
+
+
+def page(request: Request, read: Callable[[Request, Response], list[T]]) -> Operation[Page[T]]:
+    """The operation fetching one page of a list with ``request``."""
+
+    def read_page(request: Request, response: Response) -> Page[T]:
+        return Page(read(request, response), next_link(response.header("link")), request, read)
+
+    return exchange(request, read_page)
+
+
+def _details(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, Mapping):
+        return [{"name": name, "value": item} for name, item in value.items()]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def _reset_ms(response: Response, error: PlatformError) -> int | None:
+    for candidate in (response.header("x-ratelimit-reset"), error.detail("rateLimitResetTime")):
+        try:
+            return int(float(str(candidate)))
+        except ValueError:
+            continue
+    return None
+
+
+_BY_STATUS: dict[int, type[PlatformError]] = {
+    401: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_from_response(request: Request, response: Response) -> PlatformError:
+    """The typed exception for a non-2xx response."""
+    text = _text(response.body)
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        body = None
+    fields: dict[str, Any] = {"text": text, "method": request.method, "path": request.path}
+    if isinstance(body, dict):
+        fields.update(
+            category=body.get("category") if isinstance(body.get("category"), str) else None,
+            code=body.get("code") if isinstance(body.get("code"), str) else None,
+            message=str(body.get("message") or ""),
+            details=_details(body.get("details")),
+        )
+    else:
+        fields["message"] = text.strip()
+    cls = _BY_STATUS.get(response.status, PlatformError)
+    # Outbound call creation is throttled with 403, not 429.
+    if response.status == 403 and "call-rate-limit" in (fields.get("code"), fields.get("category")):
+        cls = RateLimitError
+    if cls is RateLimitError:
+        plain = PlatformError(response.status, **fields)
+        return RateLimitError(response.status, reset_at_ms=_reset_ms(response, plain), **fields)
+    return cls(response.status, **fields)
