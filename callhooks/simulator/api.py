@@ -1,0 +1,175 @@
+"""The REST API under ``/v1/users/{userId}``: the paths, bodies and statuses of catapult-voice.md §5."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import errors
+from .models import Call
+from .params import AudioParams, CallParams, Fields, GatherParams, UpdateParams, check_dtmf
+from .web import Handler, empty, json_response, read_json
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+__all__ = ["RestApi", "Wrap"]
+
+Wrap = Callable[[Handler, str], Handler]
+
+
+class RestApi:
+    """Request handlers bound to one simulator; :meth:`routes` lists them."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.engine = sim.engine
+        self.urls = sim.urls
+        self.render = sim.resources
+
+    def routes(self, wrap: Wrap) -> list[Route]:
+        """Starlette routes; ``wrap(handler, kind)`` adds auth and limits (kind ``create`` or ``request``)."""
+        calls = self.urls.root.replace(self.sim.user_id, "{user_id}") + "/calls"
+        one = calls + "/{call_id}"
+        table: list[tuple[str, str, Handler]] = [
+            ("POST", calls, self.create_call),
+            ("GET", calls, self.list_calls),
+            ("GET", one, self.get_call),
+            ("POST", one, self.update_call),
+            ("POST", one + "/audio", self.audio),
+            ("POST", one + "/dtmf", self.dtmf),
+            ("POST", one + "/gather", self.create_gather),
+            ("GET", one + "/gather/{gather_id}", self.get_gather),
+            ("POST", one + "/gather/{gather_id}", self.update_gather),
+            ("GET", one + "/events", self.events),
+            ("GET", one + "/events/{event_id}", self.event),
+            ("GET", one + "/recordings", self.recordings),
+            ("GET", one + "/transcriptions", self.transcriptions),
+            ("GET", calls.removesuffix("/calls") + "/errors", self.errors),
+        ]
+        return [
+            Route(path, wrap(handler, "create" if handler == self.create_call else "request"), methods=[method])
+            for method, path, handler in table
+        ]
+
+    def _call(self, request: Request) -> Call:
+        return self.engine.get(request.path_params["call_id"])
+
+    async def create_call(self, request: Request) -> Response:
+        """``POST /calls`` → 201, empty body, path-only ``Location``."""
+        params = CallParams.parse(await read_json(request))
+        call = self.engine.create(params, self.sim.base(request))
+        return empty(201, self.urls.call_path(call.id))
+
+    async def get_call(self, request: Request) -> Response:
+        """``GET /calls/{id}``."""
+        return json_response(self.render.call(self._call(request)))
+
+    async def list_calls(self, request: Request) -> Response:
+        """``GET /calls``: filters, paging by startTime, ``Link`` with ``first``/``next``."""
+        query = Fields(dict(request.query_params))
+        page = query.integer("page", 0, 0) or 0
+        size = query.integer("size", 25, 1, 1000) or 25
+        order = query.choice("sortOrder", ("asc", "desc"), "desc")
+        filters = {name: _plus(query.string(name)) for name in ("from", "to", "bridgeId", "conferenceId")}
+        calls = sorted(self.engine.calls.values(), key=lambda c: (c.start, c.seq), reverse=order == "desc")
+        calls = [c for c in calls if _matches(c, filters)]
+        if filters["bridgeId"] or filters["conferenceId"]:  # the docs: pagination does not apply then
+            return json_response([self.render.call(c) for c in calls])
+        shown = calls[page * size : (page + 1) * size]
+        base = self.sim.base(request) + str(request.url.path)
+        kept = {k: v for k, v in request.query_params.items() if k not in ("page", "size")}
+
+        def link(number: int, rel: str) -> str:
+            return f'<{base}?{urlencode({**kept, "page": number, "size": size}, quote_via=quote)}>; rel="{rel}"'
+
+        links = [link(0, "first")]
+        if (page + 1) * size < len(calls):
+            links.append(link(page + 1, "next"))
+        return json_response([self.render.call(c) for c in shown], headers={"Link": ", ".join(links)})
+
+    async def update_call(self, request: Request) -> Response:
+        """``POST /calls/{id}``: 200, or 201 + ``Location`` of the new leg for a transfer."""
+        call = self._call(request)
+        leg = self.engine.update(call, UpdateParams.parse(await read_json(request)))
+        return empty(201, self.urls.call_path(leg.id)) if leg is not None else empty()
+
+    async def audio(self, request: Request) -> Response:
+        """``POST /calls/{id}/audio``."""
+        call = self._call(request)
+        self.engine.audio(call, AudioParams.parse(await read_json(request)))
+        return empty()
+
+    async def dtmf(self, request: Request) -> Response:
+        """``POST /calls/{id}/dtmf``."""
+        call = self._call(request)
+        self.engine.send_dtmf(call, check_dtmf(await read_json(request)))
+        return empty()
+
+    async def create_gather(self, request: Request) -> Response:
+        """``POST /calls/{id}/gather`` → 201 + ``Location: …/gather/{gatherId}``."""
+        call = self._call(request)
+        gather = self.engine.start_gather(call, GatherParams.parse(await read_json(request)))
+        return empty(201, self.urls.gather_path(call.id, gather.id))
+
+    def _gather(self, request: Request) -> tuple[Call, str]:
+        call = self._call(request)
+        gather_id = request.path_params["gather_id"]
+        if gather_id not in call.gathers:
+            raise errors.not_found(gather_id, "gather", "resource-not-found")
+        return call, gather_id
+
+    async def get_gather(self, request: Request) -> Response:
+        """``GET /calls/{id}/gather/{gatherId}``."""
+        call, gather_id = self._gather(request)
+        return json_response(self.render.gather(call, call.gathers[gather_id]))
+
+    async def update_gather(self, request: Request) -> Response:
+        """``POST /calls/{id}/gather/{gatherId}`` with only ``{"state": "completed"}``."""
+        call, gather_id = self._gather(request)
+        body = await read_json(request)
+        if Fields(body).choice("state", ("completed",)) is None:
+            raise errors.validation_error("state", "", "'state' is required and can only be 'completed'")
+        self.engine.stop_gather(call, call.gathers[gather_id])
+        return empty()
+
+    async def events(self, request: Request) -> Response:
+        """``GET /calls/{id}/events``."""
+        return json_response([self.render.log_entry(e) for e in self._call(request).log])
+
+    async def event(self, request: Request) -> Response:
+        """``GET /calls/{id}/events/{eventId}``."""
+        event_id = request.path_params["event_id"]
+        for entry in self._call(request).log:
+            if entry.id == event_id:
+                return json_response(self.render.log_entry(entry))
+        raise errors.not_found(event_id, "call event", "resource-not-found")
+
+    async def recordings(self, request: Request) -> Response:
+        """``GET /calls/{id}/recordings``."""
+        call = self._call(request)
+        return json_response([self.render.recording(call, r) for r in call.recordings])
+
+    async def transcriptions(self, request: Request) -> Response:
+        """``GET /calls/{id}/transcriptions``."""
+        call = self._call(request)
+        return json_response([self.render.transcription(call, t) for t in call.transcriptions])
+
+    async def errors(self, request: Request) -> Response:
+        """``GET /errors``: failed callback deliveries, newest first."""
+        return json_response(list(reversed(self.sim.deliverer.failures)))
+
+
+def _matches(call: Call, filters: dict[str, str | None]) -> bool:
+    actual = {"from": call.from_, "to": call.to, "bridgeId": call.bridge_id, "conferenceId": call.conference_id}
+    return all(value is None or actual[name] == value for name, value in filters.items())
+
+
+def _plus(value: str | None) -> str | None:
+    # an unencoded "+1919…" in a query string arrives as " 1919…"; put the plus back
+    return "+" + value[1:] if value is not None and value.startswith(" ") else value

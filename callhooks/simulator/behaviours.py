@@ -1,0 +1,153 @@
+"""Scripted far ends (who answers, who is busy, which keys they press) and scenario files.
+
+The far end of a call is the party that is not the application: the callee of an outbound call (looked up
+by ``to``) and the caller of an inbound call (looked up by ``from``). Each number can be given a
+:class:`FarEnd`; the rest use the default.
+
+A scenario is the same structure in JSON or YAML (keys in snake_case or camelCase)::
+
+    speed: 50
+    incoming_call_url: http://127.0.0.1:8000/cb/voice
+    default: {answer_after: 0, hangup_after: 60}
+    numbers:
+      "+19195551313": {outcome: busy}
+      "+19195550199": {answer_after: 2, digits: ["1", "1234#"], hangup_after: 30}
+
+Everything except ``default`` and ``numbers`` is passed to :class:`~callhooks.simulator.Simulator`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+__all__ = ["Behaviours", "FarEnd", "Outcome", "Scenario", "load_scenario"]
+
+Outcome = Literal["answer", "busy", "reject", "no-answer"]
+_OUTCOMES = ("answer", "busy", "reject", "no-answer")
+_KEYS = re.compile(r"[0-9A-D#*wW,]*")
+
+
+@dataclass(frozen=True)
+class FarEnd:
+    """How the other party of a call behaves. All durations are simulated seconds.
+
+    * ``outcome``: ``answer`` (default), ``busy`` (hangup ``USER_BUSY``), ``reject`` (``CALL_REJECTED``)
+      or ``no-answer`` (rings until ``callTimeout``). Busy and reject happen after ``answer_after`` too.
+    * ``answer_after``: ring time before the outcome; at or beyond the call's ``callTimeout`` it times out.
+    * ``hangup_after``: the far end hangs up this long after answer (``None``: never; the app must).
+    * ``digits``: key presses, one string per gather (or prompt, see ``press_on``); each gather consumes
+      the next string. ``w``/``,`` pause 0.5 s and ``W`` 1 s, as in ``dtmfOut``.
+    * ``press_on``: ``gather`` presses when a gather starts, ``prompt`` when a gather's prompt or a
+      speak/playback finishes.
+    * ``digit_interval``: the gap before each key press.
+    * ``speak_seconds``: once recording starts, the far end talks this long and then hangs up, so the
+      recording lasts that long; ``says`` is what it says (the transcription text).
+    """
+
+    outcome: Outcome = "answer"
+    answer_after: float = 0.0
+    hangup_after: float | None = 60.0
+    digits: str | Sequence[str] = ()
+    press_on: Literal["gather", "prompt"] = "gather"
+    digit_interval: float = 0.5
+    speak_seconds: float | None = None
+    says: str | None = None
+
+    def __post_init__(self) -> None:
+        # FarEnd(digits="1") reads better than digits=("1",); stored as a tuple either way
+        object.__setattr__(self, "digits", (self.digits,) if isinstance(self.digits, str) else tuple(self.digits))
+        if self.outcome not in _OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(_OUTCOMES)}, not {self.outcome!r}")
+        if self.press_on not in ("gather", "prompt"):
+            raise ValueError(f"press_on must be 'gather' or 'prompt', not {self.press_on!r}")
+        for keys in self.presses:
+            if not isinstance(keys, str) or not _KEYS.fullmatch(keys):
+                raise ValueError(f"digits may only hold 0-9, A-D, #, *, w, W and ',': {keys!r}")
+        for name in ("answer_after", "hangup_after", "digit_interval", "speak_seconds"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int | float) or value < 0):
+                raise ValueError(f"{name} must be a non-negative number of seconds, not {value!r}")
+
+    @property
+    def presses(self) -> tuple[str, ...]:
+        """``digits`` as a tuple of key strings, one per gather (or prompt)."""
+        return (self.digits,) if isinstance(self.digits, str) else tuple(self.digits)
+
+    @classmethod
+    def busy(cls) -> FarEnd:
+        """A line that is busy."""
+        return cls(outcome="busy")
+
+    @classmethod
+    def rejects(cls, after: float = 0.0) -> FarEnd:
+        """A callee who declines the call after ringing ``after`` seconds."""
+        return cls(outcome="reject", answer_after=after)
+
+    @classmethod
+    def never_answers(cls) -> FarEnd:
+        """A phone that rings until the call times out."""
+        return cls(outcome="no-answer")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> FarEnd:
+        """Build from a scenario/control-API mapping (snake_case or camelCase keys); unknown keys fail."""
+        known = {f.name for f in fields(cls)}
+        values = {_snake(key): value for key, value in data.items()}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown far-end setting(s): {', '.join(unknown)}")
+        return cls(**values)
+
+
+@dataclass
+class Behaviours:
+    """The far-end script: a default plus overrides per number."""
+
+    default: FarEnd = field(default_factory=FarEnd)
+    numbers: dict[str, FarEnd] = field(default_factory=dict)
+
+    def for_number(self, number: str) -> FarEnd:
+        """The behaviour of the party at ``number``."""
+        return self.numbers.get(number, self.default)
+
+
+@dataclass
+class Scenario:
+    """A parsed scenario file: far-end behaviours plus simulator options (snake_case)."""
+
+    behaviours: Behaviours
+    options: dict[str, Any]
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Scenario:
+        """Parse the scenario structure (see the module docstring)."""
+        options = {_snake(key): value for key, value in data.items()}
+        default = options.pop("default", None) or {}
+        numbers = options.pop("numbers", None) or {}
+        if not isinstance(default, Mapping) or not isinstance(numbers, Mapping):
+            raise ValueError("'default' must be a mapping and 'numbers' a mapping of number to behaviour")
+        behaviours = Behaviours(
+            FarEnd.from_mapping(default),
+            {str(number): FarEnd.from_mapping(spec) for number, spec in numbers.items()},
+        )
+        return cls(behaviours, options)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a JSON (``.json``) or YAML (anything else) scenario file."""
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{path}: a scenario must be a mapping at the top level")
+    return Scenario.from_mapping(data)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()

@@ -1,0 +1,488 @@
+"""The call engine: each call's state machine, its timers, and the events every step produces.
+
+All methods are synchronous and run on the simulator's event loop, either from a request handler (after
+the clock caught up) or from a clock timer, so the engine needs no locks. Events are handed to ``send``
+(the delivery queues) in the order they happen.
+
+States (§4): ``started`` → ``active`` → ``completed``; ``started`` → ``rejected`` (rejected inbound, or a
+far end that declines); ``active`` → ``transferring`` → ``active`` (bridged, or back when the B-leg did
+not answer).
+
+Endings and their ``hangup`` cause:
+
+* either side hangs up an answered call: ``NORMAL_CLEARING``;
+* far end busy: ``USER_BUSY``; far end declines, or the app rejects an inbound call: ``CALL_REJECTED``
+  (resource state ``rejected``; the event's ``callState`` stays ``completed`` as in the docs' example);
+* ``callTimeout`` passes unanswered: a ``timeout`` event, then (our choice, the docs are silent) a
+  ``hangup`` with ``NO_ANSWER`` so every call ends with exactly one ``hangup``;
+* the app hangs up its outbound call before answer: ``ORIGINATOR_CANCEL``; hanging up an unanswered
+  inbound call counts as declining it: ``CALL_REJECTED`` with state ``completed``;
+* an inbound caller nobody answers gives up after the call timeout: ``ORIGINATOR_CANCEL``.
+
+On any ending, in this order: running audio gets its ``done`` event, a running gather completes with
+reason ``hung-up``, the ``hangup`` event, then the ``recording`` event and (2 s later) ``transcription``.
+
+Transfer model: ``state=transferring`` on an active A-leg creates a B-leg (``direction=out``, from the
+``transferCallerId`` or our number, its events to the transfer's ``callbackUrl`` or nowhere), whose far end
+follows the script for its number. The A-leg is ``transferring`` while B rings. When B answers, both legs
+get one ``bridgeId`` and A is ``active`` again. If B never answers, A simply returns to ``active`` with no
+event (``transferComplete`` is only for answered transfers). When the bridged B-leg hangs up, the A-leg
+gets ``transferComplete`` and is then hung up too (``NORMAL_CLEARING``); when A ends first, B is hung up
+(``ORIGINATOR_CANCEL`` if it was still ringing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import errors
+from .behaviours import Behaviours
+from .clock import SimClock
+from .ids import IdFactory
+from .models import Audio, Call, Delivery, Gather, LogEntry, Recording, Transcription
+from .params import AudioParams, CallParams, GatherParams, UpdateParams
+from .payloads import EventBody, EventFactory
+from .urls import Urls
+
+__all__ = ["Engine", "EngineOptions", "Send"]
+
+Send = Callable[[str, EventBody, Delivery], None]
+_PAUSES = {",": 0.5, "w": 0.5, "W": 1.0}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Timings of things the platform does (simulated seconds) and inbound-call settings."""
+
+    speech_chars_per_second: float = 15.0
+    playback_seconds: float = 3.0
+    transcription_delay: float = 2.0
+    hangup_after_timeout: bool = True
+    auto_answer: bool = True
+    inbound: Delivery = field(default_factory=lambda: Delivery(None))
+
+
+class Engine:
+    """Owns every call; the API layer calls in, timers call back."""
+
+    def __init__(
+        self,
+        *,
+        urls: Urls,
+        clock: SimClock,
+        ids: IdFactory,
+        behaviours: Behaviours,
+        send: Send,
+        application_id: str,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.urls = urls
+        self.clock = clock
+        self.ids = ids
+        self.behaviours = behaviours
+        self.send = send
+        self.options = options or EngineOptions()
+        self.events = EventFactory(urls, application_id)
+        self.calls: dict[str, Call] = {}
+        self._seq = itertools.count()
+
+    # ----------------------------------------------------------------------------------------- helpers
+
+    def get(self, call_id: str) -> Call:
+        """The call, or a 404 ``call-not-found``."""
+        call = self.calls.get(call_id)
+        if call is None:
+            raise errors.not_found(call_id)
+        return call
+
+    def _emit(self, call: Call, body: EventBody) -> None:
+        self._log(call, str(body["eventType"]), json.dumps(body, separators=(",", ":")))
+        self.send(call.id, body, call.delivery)
+
+    def _log(self, call: Call, name: str, data: str = "") -> None:
+        call.log.append(LogEntry(self.ids.new("ce"), self.clock.now(), name, data))
+
+    def _at(self, call: Call, name: str, delay: float, action: Callable[[], None]) -> None:
+        """(Re)arm the call's timer ``name``; it is cancelled when the call ends."""
+        self._cancel(call, name)
+        call.timers[name] = self.clock.schedule(delay, action)
+
+    @staticmethod
+    def _cancel(call: Call, *names: str) -> None:
+        for name in names:
+            timer = call.timers.pop(name, None)
+            if timer is not None:
+                timer.cancel()
+
+    def _new_call(self, direction: str, from_: str, to: str, base_url: str, delivery: Delivery) -> Call:
+        far_number = to if direction == "out" else from_
+        far_end = self.behaviours.for_number(far_number)
+        call = Call(
+            id=self.ids.new("c"),
+            direction=direction,
+            from_=from_,
+            to=to,
+            base_url=base_url,
+            start=self.clock.now(),
+            far_end=far_end,
+            delivery=delivery,
+            seq=next(self._seq),
+            scripted_digits=deque(far_end.presses),
+        )
+        self.calls[call.id] = call
+        self._log(call, "create")
+        return call
+
+    # ------------------------------------------------------------------------------------ creating calls
+
+    def create(self, params: CallParams, base_url: str) -> Call:
+        """An outbound call: it starts ringing the far end at once."""
+        delivery = Delivery(params.callback_url, params.callback_method, params.callback_timeout, params.fallback_url)
+        call = self._new_call("out", params.from_, params.to, base_url, delivery)
+        call.call_timeout = params.call_timeout
+        call.bridge_id = params.bridge_id
+        call.conference_id = params.conference_id
+        call.recording_enabled = params.recording_enabled
+        call.recording_max = params.recording_max
+        call.recording_format = params.recording_format
+        call.transcription_enabled = params.transcription_enabled
+        call.tag = params.tag
+        call.sip_headers = params.sip_headers
+        self._ring(call)
+        return call
+
+    def _ring(self, call: Call) -> None:
+        # the timeout is armed first so that, at equal times, it wins over an answer at that instant
+        self._at(call, "ring-timeout", call.call_timeout, lambda: self._timeout(call))
+        far_end = call.far_end
+        if far_end.outcome == "answer":
+            self._at(call, "ring", far_end.answer_after, lambda: self._answer(call))
+        elif far_end.outcome == "busy":
+            self._at(call, "ring", far_end.answer_after, lambda: self._end(call, "USER_BUSY"))
+        elif far_end.outcome == "reject":
+            self._at(call, "ring", far_end.answer_after, lambda: self._end(call, "CALL_REJECTED", "rejected"))
+
+    def place_inbound(
+        self,
+        from_: str,
+        to: str,
+        base_url: str,
+        delivery: Delivery | None = None,
+        auto_answer: bool | None = None,
+        diversion: dict[str, Any] | None = None,
+    ) -> Call:
+        """An inbound call from ``from_`` to our number ``to``: ``incomingcall`` (+ ``answer``)."""
+        call = self._new_call("in", from_, to, base_url, delivery or self.options.inbound)
+        call.diversion = diversion
+        self._emit(call, self.events.incomingcall(call, self.clock.iso()))
+        if self.options.auto_answer if auto_answer is None else auto_answer:
+            self._answer(call)
+        else:
+            # the caller gives up after the ring time
+            self._at(call, "ring-timeout", call.call_timeout, lambda: self._end(call, "ORIGINATOR_CANCEL"))
+        return call
+
+    # -------------------------------------------------------------------------------- answer and ending
+
+    def _answer(self, call: Call) -> None:
+        self._cancel(call, "ring", "ring-timeout")
+        call.state = "active"
+        call.active = self.clock.now()
+        self._emit(call, self.events.answer(call, self.clock.iso()))
+        if call.far_end.hangup_after is not None:
+            self._at(call, "far-hangup", call.far_end.hangup_after, lambda: self._end(call, "NORMAL_CLEARING"))
+        if call.recording_enabled:  # after the far end's hangup is armed: speaking into it may bring that forward
+            self._start_recording(call)
+        parent = self.calls.get(call.parent or "")
+        if parent is not None and not parent.ended:
+            call.bridge_id = parent.bridge_id = self.ids.new("brg")
+            parent.state = "active"
+            self._log(parent, "bridge", call.id)
+
+    def _timeout(self, call: Call) -> None:
+        self._cancel(call, "ring")
+        self._emit(call, self.events.timeout(call, self.clock.iso()))
+        self._end(call, "NO_ANSWER", emit_hangup=self.options.hangup_after_timeout)
+
+    def _end(self, call: Call, cause: str, state: str = "completed", *, emit_hangup: bool = True) -> None:
+        if call.ended:
+            return
+        for timer in call.timers.values():
+            timer.cancel()
+        call.timers.clear()
+        call.keys.clear()
+        if call.audio is not None:
+            self._audio_done(call)
+        if call.gather is not None:
+            self._finish_gather(call, "hung-up")
+        was_answered = call.state in ("active", "transferring")
+        call.state = state
+        call.end = self.clock.now()
+        if emit_hangup:
+            self._emit(call, self.events.hangup(call, cause, self.clock.iso()))
+        if call.recording is not None:
+            self._stop_recording(call)
+        self._end_peers(call, was_answered)
+
+    def _end_peers(self, call: Call, was_answered: bool) -> None:
+        parent = self.calls.get(call.parent or "")
+        if parent is not None and not parent.ended:
+            if was_answered:
+                self._emit(parent, self.events.transfer_complete(parent, call, self.clock.iso()))
+                self._end(parent, "NORMAL_CLEARING")
+            elif parent.state == "transferring":
+                parent.state = "active"  # nobody answered: the A-leg carries on
+        child = self.calls.get(call.child or "")
+        if child is not None and not child.ended:
+            self._end(child, "NORMAL_CLEARING" if child.state == "active" else "ORIGINATOR_CANCEL")
+
+    # ---------------------------------------------------------------------------------- app's updates
+
+    def update(self, call: Call, params: UpdateParams) -> Call | None:
+        """Apply ``POST /calls/{id}``; returns the new B-leg for a transfer."""
+        if call.ended:
+            raise errors.invalid_state(call.id, call.state)
+        if params.state == "transferring" and call.state != "active":
+            raise errors.invalid_state(call.id, call.state, f"Only an active call can be transferred ({call.state})")
+        if params.state == "transferring" and call.child is not None and not self.calls[call.child].ended:
+            raise errors.invalid_state(call.id, call.state, "The call is already bridged to another leg")
+        answering_answered = call.state == "active" and params.state == "active"  # a harmless no-op
+        unanswered_inbound = call.direction == "in" and call.state == "started"
+        if params.state in ("active", "rejected") and not (answering_answered or unanswered_inbound):
+            raise errors.invalid_state(
+                call.id, call.state, f"Only an unanswered inbound call can be set to {params.state}"
+            )
+        self._apply_settings(call, params)
+        if params.state == "active" and call.state == "started":
+            self._answer(call)
+        elif params.state == "rejected":
+            self._end(call, "CALL_REJECTED", "rejected")
+        elif params.state == "completed":
+            self._hang_up(call)
+        elif params.state == "transferring":
+            return self._transfer(call, params)
+        return None
+
+    def _apply_settings(self, call: Call, params: UpdateParams) -> None:
+        if params.tag is not None:
+            call.tag = params.tag
+        if params.has_callback_url and params.state != "transferring":  # on a transfer it is the B-leg's
+            call.delivery = Delivery(
+                params.callback_url, call.delivery.method, call.delivery.timeout_ms, call.delivery.fallback_url
+            )
+        if params.recording_format is not None:
+            call.recording_format = params.recording_format
+        if params.recording_max is not None:
+            call.recording_max = params.recording_max
+        if params.transcription_enabled is not None:
+            call.transcription_enabled = params.transcription_enabled
+        if params.recording_enabled is not None:
+            call.recording_enabled = params.recording_enabled
+            if params.recording_enabled and call.recording is None and call.state == "active":
+                self._start_recording(call)
+            elif not params.recording_enabled and call.recording is not None:
+                self._stop_recording(call)
+
+    def _hang_up(self, call: Call) -> None:
+        if call.state == "started":
+            self._end(call, "ORIGINATOR_CANCEL" if call.direction == "out" else "CALL_REJECTED")
+        else:
+            self._end(call, "NORMAL_CLEARING")
+
+    def _transfer(self, call: Call, params: UpdateParams) -> Call:
+        assert params.transfer_to is not None
+        our_number = call.from_ if call.direction == "out" else call.to
+        delivery = Delivery(params.callback_url, call.delivery.method, call.delivery.timeout_ms)
+        leg = self._new_call(
+            "out", params.transfer_caller_id or our_number, params.transfer_to, call.base_url, delivery
+        )
+        leg.call_timeout = call.call_timeout
+        leg.parent = call.id
+        call.child = leg.id
+        call.state = "transferring"
+        call.transfer_to = params.transfer_to
+        call.transfer_caller_id = params.transfer_caller_id
+        call.whisper_audio = params.whisper_audio
+        self._log(call, "transfer", leg.id)
+        self._ring(leg)
+        return leg
+
+    # -------------------------------------------------------------------------------- audio and dtmf
+
+    def _require_active(self, call: Call, what: str) -> None:
+        if call.state != "active":
+            raise errors.invalid_state(call.id, call.state, f"Cannot {what} a call in state {call.state}")
+
+    def audio(self, call: Call, params: AudioParams) -> None:
+        """Speak or play (stopping whatever plays), or stop with an empty sentence/fileUrl."""
+        self._require_active(call, "play audio on")
+        if call.audio is not None:
+            self._audio_done(call)
+        if not params.text:
+            return
+        call.audio = Audio(params.kind, params.tag)
+        self._emit(call, self.events.audio(call, params.kind, True, params.tag, self.clock.iso()))
+        if not params.loop:  # a looping prompt plays until stopped or hung up
+            self._at(call, "audio", self._duration(params.kind, params.text), lambda: self._audio_done(call, True))
+
+    def _duration(self, kind: str, text: str) -> float:
+        if kind == "speak":
+            return max(1.0, len(text) / self.options.speech_chars_per_second)
+        return self.options.playback_seconds
+
+    def _audio_done(self, call: Call, finished: bool = False) -> None:
+        audio, call.audio = call.audio, None
+        self._cancel(call, "audio")
+        if audio is None:
+            return
+        self._emit(call, self.events.audio(call, audio.kind, False, audio.tag, self.clock.iso()))
+        if finished and call.far_end.press_on == "prompt":
+            self._press_next(call)
+
+    def send_dtmf(self, call: Call, digits: str) -> None:
+        """DTMF to the far end: only logged (the far end's reactions are scripted)."""
+        self._require_active(call, "send DTMF on")
+        self._log(call, "dtmf-out", digits)
+
+    def _press_next(self, call: Call) -> None:
+        if call.scripted_digits:
+            call.keys.extend(call.scripted_digits.popleft())
+            if "keys" not in call.timers:
+                self._at(call, "keys", call.far_end.digit_interval, lambda: self._press_key(call))
+
+    def _press_key(self, call: Call) -> None:
+        call.timers.pop("keys", None)
+        key = call.keys.popleft()
+        if key in _PAUSES:
+            delay = _PAUSES[key]
+        else:
+            delay = call.far_end.digit_interval
+            self._emit(call, self.events.dtmf(call, key, self.clock.iso()))
+            if call.gather is not None:
+                self._gather_key(call, call.gather, key)
+        if call.keys:
+            self._at(call, "keys", delay, lambda: self._press_key(call))
+
+    # -------------------------------------------------------------------------------------- gathers
+
+    def start_gather(self, call: Call, params: GatherParams) -> Gather:
+        """Start collecting digits (409 when one is running)."""
+        self._require_active(call, "gather digits on")
+        if call.gather is not None:
+            raise errors.conflict(call.id, call.gather.id)
+        gather = Gather(
+            id=self.ids.new("g"),
+            created=self.clock.now(),
+            max_digits=params.max_digits,
+            inter_digit_timeout=params.inter_digit_timeout,
+            terminating_digits=params.terminating_digits,
+            tag=params.tag,
+            prompt=params.prompt,
+        )
+        call.gather = gather
+        call.gathers[gather.id] = gather
+        self._log(call, "gather-start", gather.id)
+        # A prompt plays silently (no speak/playback events: the docs don't show any for gather prompts);
+        # the inter-digit timer starts when it ends. Digits pressed meanwhile barge in.
+        prompt_seconds = self._prompt_seconds(params.prompt)
+        self._at(call, "gather", prompt_seconds + gather.inter_digit_timeout, lambda: self._gather_timeout(call))
+        if call.far_end.press_on == "gather":
+            self._press_next(call)
+        elif params.prompt is not None:
+            self._at(call, "prompt", prompt_seconds, lambda: self._press_next(call))
+        return gather
+
+    def _prompt_seconds(self, prompt: dict[str, Any] | None) -> float:
+        if not prompt:
+            return 0.0
+        if prompt.get("sentence"):
+            return self._duration("speak", str(prompt["sentence"]))
+        return self._duration("playback", "") if prompt.get("fileUrl") else 0.0
+
+    def _gather_key(self, call: Call, gather: Gather, key: str) -> None:
+        self._cancel(call, "prompt")
+        if key in gather.terminating_digits:
+            self._finish_gather(call, "terminating-digit", key)
+            return
+        gather.digits += key
+        if gather.max_digits is not None and len(gather.digits) >= gather.max_digits:
+            self._finish_gather(call, "max-digits")
+        else:
+            self._at(call, "gather", gather.inter_digit_timeout, lambda: self._gather_timeout(call))
+
+    def _gather_timeout(self, call: Call) -> None:
+        call.timers.pop("gather", None)
+        self._finish_gather(call, "inter-digit-timeout")
+
+    def stop_gather(self, call: Call, gather: Gather) -> None:
+        """``POST …/gather/{id}`` with ``state=completed``: end it with reason ``cancelled``.
+
+        The ``cancelled`` reason is unconfirmed: only the C# SDK's enum knows it (catapult-voice.md §3.8).
+        """
+        if call.gather is gather:
+            self._finish_gather(call, "cancelled")
+
+    def _finish_gather(self, call: Call, reason: str, terminating_digit: str | None = None) -> None:
+        gather, call.gather = call.gather, None
+        self._cancel(call, "gather", "prompt")
+        if gather is None:
+            return
+        gather.state = "completed"
+        gather.reason = reason
+        gather.completed = self.clock.now()
+        self._emit(call, self.events.gather(call, gather, terminating_digit, self.clock.iso()))
+
+    # ---------------------------------------------------------------------------- recording & speech
+
+    def _start_recording(self, call: Call) -> None:
+        recording = Recording(self.ids.new("rec"), self.clock.now(), call.recording_format)
+        call.recording = recording
+        call.recordings.append(recording)
+        self._at(call, "recording-max", call.recording_max, lambda: self._stop_recording(call))
+        talk = call.far_end.speak_seconds
+        if talk is not None:
+            # a far end that leaves a message talks for `talk` seconds and then hangs up
+            hangup = call.timers.get("far-hangup")
+            if hangup is None or hangup.due > self.clock.now() + talk:
+                self._at(call, "far-hangup", talk, lambda: self._end(call, "NORMAL_CLEARING"))
+
+    def _stop_recording(self, call: Call) -> None:
+        recording, call.recording = call.recording, None
+        self._cancel(call, "recording-max")
+        if recording is None:
+            return
+        recording.end = self.clock.now()
+        recording.state = "complete"
+        recording.text = self._spoken_text(call, recording.end - recording.start)
+        start, end = self.clock.iso(recording.start), self.clock.iso(recording.end)
+        self._emit(call, self.events.recording(call, recording, start, end))
+        if call.transcription_enabled:
+            # not a call timer: the transcription arrives even though the call has ended
+            self.clock.schedule(self.options.transcription_delay, lambda: self._transcribe(call, recording))
+
+    @staticmethod
+    def _spoken_text(call: Call, seconds: float) -> str:
+        far_end = call.far_end
+        if far_end.speak_seconds is None and far_end.says is None:
+            return ""
+        text = far_end.says or f"This is a simulated message of {far_end.speak_seconds:g} seconds."
+        if far_end.speak_seconds:  # cut short when the recording stopped before the speaker did
+            words = text.split()
+            kept = math.ceil(len(words) * min(1.0, seconds / far_end.speak_seconds))
+            text = " ".join(words[:kept])
+        return text
+
+    def _transcribe(self, call: Call, recording: Recording) -> None:
+        assert recording.end is not None
+        transcription = Transcription(
+            self.ids.new("tr"), recording.id, recording.text, recording.end - recording.start, self.clock.now()
+        )
+        call.transcriptions.append(transcription)
+        self._log(call, "transcription", transcription.id)
+        self.send(call.id, self.events.transcription(call, transcription), call.delivery)

@@ -1,0 +1,136 @@
+"""The simulator's records of calls and their gathers, audio, recordings and transcriptions.
+
+Times are simulated seconds (see :mod:`callhooks.simulator.clock`); :mod:`.resources` renders them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from .behaviours import FarEnd
+from .clock import Timer
+
+__all__ = ["TERMINAL", "Audio", "Call", "Delivery", "Gather", "LogEntry", "Recording", "Transcription"]
+
+# A call in one of these states can no longer change (catapult-voice.md §4).
+TERMINAL = ("completed", "rejected")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where and how a call's events are sent, captured when each event is produced."""
+
+    url: str | None
+    method: str = "POST"
+    timeout_ms: int = 10000
+    fallback_url: str | None = None
+
+
+@dataclass
+class Gather:
+    """A ``POST …/gather`` operation."""
+
+    id: str
+    created: float
+    max_digits: int | None
+    inter_digit_timeout: float
+    terminating_digits: str
+    tag: str | None
+    prompt: dict[str, Any] | None
+    state: str = "started"
+    reason: str | None = None
+    digits: str = ""
+    completed: float | None = None
+
+
+@dataclass
+class Audio:
+    """The speak or playback currently playing on a call."""
+
+    kind: str  # "speak" or "playback": also the eventType
+    tag: str | None
+
+
+@dataclass
+class Recording:
+    """A recording of a call (one per stretch of ``recordingEnabled``)."""
+
+    id: str
+    start: float
+    file_format: str
+    end: float | None = None
+    state: str = "recording"
+    text: str = ""
+
+
+@dataclass
+class Transcription:
+    """The transcription of a recording."""
+
+    id: str
+    recording_id: str
+    text: str
+    duration: float
+    time: float
+    state: str = "completed"
+
+
+@dataclass
+class LogEntry:
+    """One entry of ``GET …/calls/{id}/events``: ``data`` is a string, as on the platform."""
+
+    id: str
+    time: float
+    name: str
+    data: str
+
+
+@dataclass
+class Call:
+    """A call leg and everything the engine tracks about it."""
+
+    id: str
+    direction: str
+    from_: str
+    to: str
+    base_url: str
+    start: float
+    far_end: FarEnd
+    delivery: Delivery
+    seq: int
+    call_timeout: int = 60
+    state: str = "started"
+    active: float | None = None
+    end: float | None = None
+    bridge_id: str | None = None
+    conference_id: str | None = None
+    recording_enabled: bool = False
+    recording_format: str = "wav"
+    recording_max: int = 3600
+    transcription_enabled: bool = False
+    tag: str | None = None
+    sip_headers: dict[str, str] | None = None
+    transfer_to: str | None = None
+    transfer_caller_id: str | None = None
+    whisper_audio: dict[str, Any] | None = None
+    diversion: dict[str, Any] | None = None  # inbound calls only: sent on incomingcall and answer
+    # legs of a transfer: the A-leg knows its B-leg and vice versa
+    child: str | None = None
+    parent: str | None = None
+    timers: dict[str, Timer] = field(default_factory=dict)
+    audio: Audio | None = None
+    gather: Gather | None = None
+    gathers: dict[str, Gather] = field(default_factory=dict)
+    recording: Recording | None = None
+    recordings: list[Recording] = field(default_factory=list)
+    transcriptions: list[Transcription] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+    keys: deque[str] = field(default_factory=deque)  # far-end key presses still to come
+    scripted_digits: deque[str] = field(default_factory=deque)  # far-end digit strings not yet used
+
+    @property
+    def ended(self) -> bool:
+        """True once the call is in a terminal state."""
+        return self.state in TERMINAL

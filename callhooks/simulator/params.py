@@ -1,0 +1,335 @@
+"""Request bodies, validated like the platform and turned into typed parameters for the engine.
+
+Numbers and booleans are accepted as JSON types or as strings (the docs send ``"30"`` and ``"true"``).
+Every failure is a 400 whose ``details`` name the offending field; unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ApiError, validation_error
+
+__all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "UpdateParams", "check_dtmf"]
+
+_E164 = re.compile(r"\+[0-9]{7,15}")
+_SIP = re.compile(r"sip:[^\s@]+@[^\s@]+")
+_DTMF = re.compile(r"[A-D0-9#*,wW]+")
+_GATHER_DIGITS = re.compile(r"[A-D0-9#*]+")
+_LOCALES = ("en_US", "en_UK", "es", "es_MX", "fr", "fr_FR", "de", "de_DE", "it", "it_IT")
+_VOICES = (
+    *("susan", "kate", "julie", "dave", "paul", "bridget", "esperanza", "violeta"),
+    *("jorge", "jolie", "bernard", "katrin", "stefan", "paola", "luca"),
+)
+_MISSING = object()
+
+
+class Fields:
+    """Typed, validating reads of one JSON object."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.data = data
+        self.prefix = prefix  # for nested objects: errors name e.g. "prompt.sentence"
+
+    def _invalid(self, name: str, value: object, message: str) -> ApiError:
+        return validation_error(self.prefix + name, value, message)
+
+    def has(self, name: str) -> bool:
+        """True when the field is present (even if null or empty)."""
+        return name in self.data
+
+    def _get(self, name: str, required: bool) -> Any:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                raise self._invalid(name, "", f"'{name}' is required")
+            return _MISSING
+        return value
+
+    def string(self, name: str, *, required: bool = False, max_length: int | None = None) -> str | None:
+        """A string field (``None`` when absent)."""
+        value = self._get(name, required)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, str):
+            raise self._invalid(name, value, f"'{name}' must be a string")
+        if max_length is not None and len(value) > max_length:
+            raise self._invalid(name, value, f"'{name}' must be at most {max_length} characters")
+        return value
+
+    def integer(self, name: str, default: int | None, low: int, high: int | None = None) -> int | None:
+        """An integer in ``[low, high]``, given as a JSON number or a numeric string."""
+        value = self._get(name, False)
+        if value is _MISSING:
+            return default
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif (isinstance(value, float) and value.is_integer()) or (
+            isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value)
+        ):
+            number = int(value)
+        if number is None:
+            raise self._invalid(name, value, f"'{name}' must be an integer")
+        if number < low or (high is not None and number > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise self._invalid(name, value, f"'{name}' must be {bound}")
+        return number
+
+    def number(self, name: str, default: float | None, low: float) -> float | None:
+        """A real number ``>= low``, given as a JSON number or a numeric string."""
+        value = self._get(name, False)
+        if value is _MISSING:
+            return default
+        try:
+            number = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < low:
+            raise self._invalid(name, value, f"'{name}' must be a number of at least {low:g}")
+        return number
+
+    def boolean(self, name: str, default: bool | None = None) -> bool | None:
+        """``true``/``false`` as JSON booleans or strings (any case)."""
+        value = self._get(name, False)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise self._invalid(name, value, f"'{name}' must be true or false")
+
+    def choice(self, name: str, options: tuple[str, ...], default: str | None = None) -> str | None:
+        """One of ``options``, matched case-insensitively; returns the canonical spelling."""
+        value = self.string(name)
+        if value is None:
+            return default
+        for option in options:
+            if option.lower() == value.lower():
+                return option
+        raise self._invalid(name, value, f"'{name}' must be one of: {', '.join(options)}")
+
+    def address(self, name: str, *, required: bool = False) -> str | None:
+        """A phone number in E.164 form (``+`` and 7-15 digits) or a ``sip:`` URI."""
+        value = self.string(name, required=required)
+        if value is not None and not (_E164.fullmatch(value) or _SIP.fullmatch(value)):
+            raise self._invalid(name, value, f"'{name}' must be an E.164 number (+19195551212) or a sip: URI")
+        return value
+
+    def url(self, name: str) -> str | None:
+        """A callback URL: absent or ``""`` mean none; otherwise it must be http(s)."""
+        value = self.string(name)
+        if not value:
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ApiError(
+                400,
+                "bad-request",
+                "callback-invalid-url",
+                f"'{value}' is not a valid {name}",
+                {self.prefix + name: value},
+            )
+        return value
+
+    def mapping(self, name: str) -> dict[str, Any] | None:
+        """A JSON object field."""
+        value = self._get(name, False)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, Mapping):
+            raise self._invalid(name, value, f"'{name}' must be an object")
+        return dict(value)
+
+    def audio_object(self, name: str) -> dict[str, Any] | None:
+        """A nested audio object (``whisperAudio``, a gather ``prompt``), validated like ``/audio``."""
+        audio = self.mapping(name)
+        if audio is not None:
+            nested = Fields(audio, f"{self.prefix}{name}.")
+            nested.string("sentence", max_length=1000)
+            nested.url("fileUrl")
+            nested.audio_options()
+            nested.boolean("bargeable")
+        return audio
+
+    def audio_options(self) -> None:
+        """The voice options shared by ``/audio``, ``whisperAudio`` and gather prompts."""
+        self.choice("gender", ("female", "male"))
+        self.choice("locale", _LOCALES)
+        self.choice("voice", _VOICES)
+        self.boolean("loopEnabled")
+        self.integer("volume", None, -4, 4)
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """``POST /calls``."""
+
+    from_: str
+    to: str
+    call_timeout: int
+    callback_url: str | None
+    callback_timeout: int
+    callback_method: str
+    fallback_url: str | None
+    bridge_id: str | None
+    conference_id: str | None
+    recording_enabled: bool
+    recording_max: int
+    recording_format: str
+    transcription_enabled: bool
+    tag: str | None
+    sip_headers: dict[str, str] | None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> CallParams:
+        """Validate a create-call body."""
+        f = Fields(data)
+        return cls(
+            from_=_required(f.address("from", required=True)),
+            to=_required(f.address("to", required=True)),
+            call_timeout=_required(f.integer("callTimeout", 60, 1, 300)),
+            callback_url=f.url("callbackUrl"),
+            callback_timeout=_required(f.integer("callbackTimeout", 10000, 1, 10000)),
+            callback_method=_required(f.choice("callbackHttpMethod", ("POST", "GET"), "POST")),
+            fallback_url=f.url("fallbackUrl"),
+            bridge_id=f.string("bridgeId"),
+            conference_id=f.string("conferenceId"),
+            recording_enabled=bool(f.boolean("recordingEnabled", False)),
+            recording_max=_required(f.integer("recordingMaxDuration", 3600, 1)),
+            recording_format=_required(f.choice("recordingFileFormat", ("wav", "mp3"), "wav")),
+            transcription_enabled=bool(f.boolean("transcriptionEnabled", False)),
+            tag=f.string("tag"),
+            sip_headers=_sip_headers(f.mapping("sipHeaders")),
+        )
+
+
+def _required(value: Any) -> Any:
+    # only for values a validator already guaranteed; narrows ``X | None`` for mypy
+    assert value is not None
+    return value
+
+
+def _sip_headers(headers: dict[str, Any] | None) -> dict[str, str] | None:
+    if headers is None:
+        return None
+    if len(headers) > 5:
+        raise validation_error("sipHeaders", len(headers), "at most 5 sipHeaders may be sent")
+    for name, value in headers.items():
+        if not name.lower().startswith("x-") or len(name) > 256:
+            raise validation_error("sipHeaders", name, f"SIP header '{name}' must start with 'X-'")
+        if not isinstance(value, str) or len(value) > 256:
+            raise validation_error("sipHeaders", name, f"SIP header '{name}' must be a string of <= 256 chars")
+    return {str(k): str(v) for k, v in headers.items()}
+
+
+@dataclass(frozen=True)
+class UpdateParams:
+    """``POST /calls/{id}``: a state change and/or settings."""
+
+    state: str | None
+    transfer_to: str | None
+    transfer_caller_id: str | None
+    whisper_audio: dict[str, Any] | None
+    callback_url: str | None
+    has_callback_url: bool
+    tag: str | None
+    recording_enabled: bool | None
+    recording_format: str | None
+    recording_max: int | None
+    transcription_enabled: bool | None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> UpdateParams:
+        """Validate an update body (transfer fields are required/checked only for ``transferring``)."""
+        f = Fields(data)
+        state = f.choice("state", ("active", "rejected", "completed", "transferring"))
+        transfer_to = caller_id = whisper = None
+        if state == "transferring":
+            transfer_to = f.address("transferTo", required=True)
+            caller_id = f.string("transferCallerId")
+            if caller_id is not None and caller_id != "private":
+                caller_id = f.address("transferCallerId")
+            whisper = f.audio_object("whisperAudio")
+            f.choice("diversionTreatment", ("none", "propagate", "stack"))
+            f.string("diversionReason")
+        return cls(
+            state=state,
+            transfer_to=transfer_to,
+            transfer_caller_id=caller_id,
+            whisper_audio=whisper,
+            callback_url=f.url("callbackUrl"),
+            has_callback_url=f.has("callbackUrl"),
+            tag=f.string("tag"),
+            recording_enabled=f.boolean("recordingEnabled"),
+            recording_format=f.choice("recordingFileFormat", ("wav", "mp3")),
+            recording_max=f.integer("recordingMaxDuration", None, 1),
+            transcription_enabled=f.boolean("transcriptionEnabled"),
+        )
+
+
+@dataclass(frozen=True)
+class AudioParams:
+    """``POST /calls/{id}/audio``: speak ``sentence`` or play ``file_url``; an empty one stops."""
+
+    kind: str  # "speak" or "playback"
+    text: str  # the sentence or the file URL; "" means stop
+    loop: bool
+    tag: str | None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> AudioParams:
+        """Validate an audio body: exactly one of ``sentence`` and ``fileUrl``."""
+        f = Fields(data)
+        sentence = f.string("sentence", max_length=1000)
+        file_url = f.string("fileUrl")
+        if (sentence is None) == (file_url is None):
+            raise validation_error("sentence", sentence or "", "give exactly one of 'sentence' and 'fileUrl'")
+        if file_url:
+            f.url("fileUrl")
+        f.audio_options()
+        loop = bool(f.boolean("loopEnabled", False))
+        if sentence is not None:
+            return cls("speak", sentence, loop, f.string("tag"))
+        return cls("playback", file_url or "", loop, f.string("tag"))
+
+
+@dataclass(frozen=True)
+class GatherParams:
+    """``POST /calls/{id}/gather``."""
+
+    max_digits: int | None
+    inter_digit_timeout: int
+    terminating_digits: str
+    tag: str | None
+    prompt: dict[str, Any] | None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> GatherParams:
+        """Validate a gather body (``terminatingDigits`` defaults to ``#`` and cannot be emptied)."""
+        f = Fields(data)
+        terminating = f.string("terminatingDigits")
+        if terminating is not None and not _GATHER_DIGITS.fullmatch(terminating):
+            raise validation_error(
+                "terminatingDigits", terminating, "'terminatingDigits' must be one or more of 0-9, A-D, * and #"
+            )
+        prompt = f.audio_object("prompt")
+        return cls(
+            max_digits=f.integer("maxDigits", None, 1, 30),
+            inter_digit_timeout=_required(f.integer("interDigitTimeout", 5, 1, 30)),
+            terminating_digits=terminating or "#",
+            tag=f.string("tag"),
+            prompt=prompt,
+        )
+
+
+def check_dtmf(data: Mapping[str, Any]) -> str:
+    """Validate ``POST /calls/{id}/dtmf``: ``dtmfOut`` is 1-92 of ``[A-D0-9#*,wW]``."""
+    digits = _required(Fields(data).string("dtmfOut", required=True, max_length=92))
+    if not _DTMF.fullmatch(digits):
+        raise validation_error("dtmfOut", digits, "'dtmfOut' may only contain 0-9, A-D, #, *, ',', w and W")
+    return str(digits)

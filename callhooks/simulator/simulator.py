@@ -1,0 +1,265 @@
+"""The :class:`Simulator`: a local stand-in for the Catapult Voice API v1, as one ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from .api import RestApi
+from .behaviours import Behaviours, FarEnd, load_scenario
+from .clock import SimClock
+from .control import ControlApi
+from .delivery import Deliverer, SentEvent
+from .engine import Engine, EngineOptions
+from .errors import ApiError
+from .ids import IdFactory
+from .models import Call, Delivery
+from .ratelimit import RateLimit, RateLimiter
+from .resources import Resources
+from .urls import Urls
+from .web import Handler, check_basic_auth, guard, http_exception
+
+__all__ = ["Simulator"]
+
+T = TypeVar("T")
+
+
+class Simulator:
+    """The platform, locally: REST API, call engine, callbacks, scripted far ends and a control API.
+
+    The object is an ASGI app (``uvicorn.run(Simulator(...))`` or ``serve(sim)``); its lifespan starts the
+    clock driver and the ``httpx.AsyncClient`` used for callbacks, so run it under a server that does
+    lifespan. Everything runs on that server's event loop.
+
+    **Parameters** (all keyword-only):
+
+    * ``user_id``, ``api_token``, ``api_secret``: the account; requests need Basic ``token:secret`` and
+      the ``userId`` in the path (401 / 404 otherwise).
+    * ``speed``: simulated seconds per real second (``100`` plays a 2-minute call in 1.2 s); ``None`` or
+      ``manual=True`` for a clock that only moves via :meth:`advance` / ``POST /_sim/clock/advance``.
+    * ``epoch``: wall-clock time of simulated second 0 (default: now); events' ``time`` derive from it.
+    * ``base_url``: scheme and host used in ``callUri`` and ``Link`` (default: from each request).
+    * ``rate_limit``: a :class:`RateLimit` to exercise clients' limit handling (default: none).
+    * ``far_end``: the default :class:`FarEnd`; ``numbers``: a FarEnd per phone number.
+    * ``incoming_call_url`` (+ ``incoming_call_method``, ``incoming_call_fallback_url``,
+      ``incoming_call_timeout`` ms, ``auto_answer``, ``application_id``): where inbound calls go.
+    * ``seed``: makes ids reproducible. ``hangup_after_timeout``: send ``hangup``/``NO_ANSWER`` after
+      ``timeout`` (default true). ``speech_chars_per_second``, ``playback_seconds``,
+      ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_id: str = "u-simulator",
+        api_token: str = "token",
+        api_secret: str = "secret",
+        speed: float | None = 1.0,
+        manual: bool = False,
+        epoch: datetime | None = None,
+        base_url: str | None = None,
+        rate_limit: RateLimit | None = None,
+        far_end: FarEnd | None = None,
+        numbers: Mapping[str, FarEnd] | None = None,
+        incoming_call_url: str | None = None,
+        incoming_call_method: str = "POST",
+        incoming_call_fallback_url: str | None = None,
+        incoming_call_timeout: int = 10000,
+        auto_answer: bool = True,
+        application_id: str | None = None,
+        seed: int | None = None,
+        hangup_after_timeout: bool = True,
+        speech_chars_per_second: float = 15.0,
+        playback_seconds: float = 3.0,
+        transcription_delay: float = 2.0,
+    ) -> None:
+        self.user_id = user_id
+        self.api_token = api_token
+        self.api_secret = api_secret
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.clock = SimClock(None if manual else speed, epoch)
+        self.ids = IdFactory(seed)
+        self.urls = Urls(user_id)
+        self.behaviours = Behaviours(far_end or FarEnd(), dict(numbers or {}))
+        self.deliverer = Deliverer(self.clock, self.ids)
+        self.limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
+        self.application_id = application_id or self.ids.new("a")
+        inbound = Delivery(
+            incoming_call_url, incoming_call_method.upper(), incoming_call_timeout, incoming_call_fallback_url
+        )
+        options = EngineOptions(
+            speech_chars_per_second=speech_chars_per_second,
+            playback_seconds=playback_seconds,
+            transcription_delay=transcription_delay,
+            hangup_after_timeout=hangup_after_timeout,
+            auto_answer=auto_answer,
+            inbound=inbound,
+        )
+        self.engine = Engine(
+            urls=self.urls,
+            clock=self.clock,
+            ids=self.ids,
+            behaviours=self.behaviours,
+            send=self.deliverer.enqueue,
+            application_id=self.application_id,
+            options=options,
+        )
+        self.resources = Resources(self.urls, self.clock)
+        self._last_base = "http://127.0.0.1"
+        routes = RestApi(self).routes(self._rest_guard) + ControlApi(self).routes(self._control_guard)
+        self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={HTTPException: http_exception})
+
+    @classmethod
+    def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
+        """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`); ``overrides``
+        win over the file's options."""
+        scenario = load_scenario(path)
+        options = {**scenario.options, **overrides}
+        if isinstance(options.get("rate_limit"), Mapping):
+            options["rate_limit"] = RateLimit(**options["rate_limit"])
+        if isinstance(options.get("epoch"), str):
+            options["epoch"] = datetime.fromisoformat(options["epoch"].replace("Z", "+00:00"))
+        numbers = {**scenario.behaviours.numbers, **options.pop("numbers", {})}
+        options.setdefault("far_end", scenario.behaviours.default)
+        try:
+            return cls(numbers=numbers, **options)
+        except TypeError as exc:  # an unknown option in the file
+            raise ValueError(f"{path}: {exc}") from None
+
+    # ------------------------------------------------------------------------------------ ASGI & life
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.clock.bind()
+        # trust_env=False: callbacks go exactly where the call says, never through a configured proxy
+        self.deliverer.client = httpx.AsyncClient(trust_env=False)
+        driver = None if self.clock.manual else asyncio.get_running_loop().create_task(self.clock.run())
+        try:
+            yield
+        finally:
+            if driver is not None:
+                driver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await driver
+            await self.deliverer.close()
+            await self.deliverer.client.aclose()
+            self.deliverer.client = None
+
+    def base(self, request: Request) -> str:
+        """Scheme and host for absolute URLs: ``base_url`` or the request's own."""
+        self._last_base = self.base_url or f"{request.url.scheme}://{request.url.netloc}"
+        return self._last_base
+
+    def _rest_guard(self, handler: Handler, kind: str) -> Handler:
+        def before(request: Request) -> None:
+            check_basic_auth(request, self.api_token, self.api_secret)
+            user_id = request.path_params.get("user_id")
+            if user_id != self.user_id:
+                raise ApiError(404, "not-found", "user-not-found", f"The user {user_id} could not be found")
+            self.clock.catch_up()
+            if self.limiter is not None:
+                (self.limiter.check_create if kind == "create" else self.limiter.check_request)()
+
+        return guard(handler, before, self.clock.catch_up)
+
+    def _control_guard(self, handler: Handler) -> Handler:
+        def before(request: Request) -> None:
+            check_basic_auth(request, self.api_token, self.api_secret)
+            self.clock.catch_up()
+
+        return guard(handler, before, self.clock.catch_up)
+
+    # --------------------------------------------------------------------------------- Python control
+
+    def script(self, number: str, far_end: FarEnd) -> None:
+        """Give the party at ``number`` a behaviour (calls placed afterwards use it)."""
+        self.behaviours.numbers[number] = far_end
+
+    def script_default(self, far_end: FarEnd) -> None:
+        """Set the behaviour of every number without its own script."""
+        self.behaviours.default = far_end
+
+    async def place_inbound(
+        self,
+        from_: str,
+        to: str,
+        *,
+        callback_url: str | None = None,
+        method: str | None = None,
+        auto_answer: bool | None = None,
+        diversion: dict[str, Any] | None = None,
+    ) -> str:
+        """Place an inbound call to the ``incoming_call_url`` (or ``callback_url``); returns its id.
+
+        Absolute URLs in its events use ``base_url``, else the host of the latest request the simulator
+        served (pass ``base_url`` when placing a call before any request reached the simulator).
+        """
+
+        def place() -> Call:
+            configured = self.engine.options.inbound
+            delivery = Delivery(
+                callback_url or configured.url,
+                (method or configured.method).upper(),
+                configured.timeout_ms,
+                configured.fallback_url,
+            )
+            self.clock.catch_up()
+            call = self.engine.place_inbound(from_, to, self._last_base, delivery, auto_answer, diversion)
+            self.clock.catch_up()
+            return call
+
+        return (await self._on_loop(place)).id
+
+    async def advance(self, seconds: float, *, settle: bool = False) -> float:
+        """Move simulated time forward (see :meth:`SimClock.advance`); with ``settle`` each fired timer's
+        callbacks are delivered before the next timer fires. Returns the new simulated time."""
+        return await self.clock.advance(seconds, self._settle_quietly if settle else None)
+
+    async def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued callback has been delivered (False after ``timeout`` real seconds)."""
+        idle: bool = await self._on_loop_async(lambda: self.deliverer.wait_idle(timeout))
+        return idle
+
+    async def _settle_quietly(self) -> None:
+        await self.deliverer.wait_idle()
+
+    @property
+    def sent(self) -> list[SentEvent]:
+        """Every event produced so far, with delivery outcomes (oldest first)."""
+        return list(self.deliverer.sent)
+
+    @property
+    def failures(self) -> list[dict[str, object]]:
+        """Failed deliveries in the ``/errors`` shape (oldest first)."""
+        return list(self.deliverer.failures)
+
+    def call(self, call_id: str) -> dict[str, object]:
+        """The call resource as ``GET /calls/{id}`` shows it."""
+        return self.resources.call(self.engine.get(call_id))
+
+    async def _on_loop(self, fn: Callable[[], T]) -> T:
+        async def run() -> T:
+            return fn()
+
+        result: T = await self._on_loop_async(run)
+        return result
+
+    async def _on_loop_async(self, fn: Callable[[], Any]) -> Any:
+        # the engine lives on the server's loop; a caller on another thread's loop is handed over to it
+        owner = self.clock.loop
+        if owner is not None and owner.is_running() and owner is not asyncio.get_running_loop():
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(fn(), owner))
+        return await fn()

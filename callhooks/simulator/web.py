@@ -1,0 +1,111 @@
+"""Request plumbing shared by the REST and control APIs: auth, JSON bodies, error responses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .errors import ApiError, validation_error
+
+__all__ = [
+    "Handler",
+    "check_basic_auth",
+    "empty",
+    "error_response",
+    "guard",
+    "http_exception",
+    "json_response",
+    "read_json",
+]
+
+Handler = Callable[[Request], Awaitable[Response]]
+logger = logging.getLogger("callhooks.simulator")
+
+
+def error_response(error: ApiError) -> Response:
+    """The documented error body with the error's status and headers."""
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer."""
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def empty(status: int = 200, location: str | None = None) -> Response:
+    """An empty answer, with ``Location`` for created resources."""
+    return Response(b"", status_code=status, headers={"Location": location} if location else None)
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods get the platform's JSON error shape too."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405:
+        error = ApiError(405, "bad-request", "method-not-allowed", f"{request.method} is not allowed here")
+    else:
+        error = ApiError(status, "not-found", "resource-not-found", f"No resource at {request.url.path}")
+    return error_response(error)
+
+
+def check_basic_auth(request: Request, token: str, secret: str) -> None:
+    """Raise 401 unless the request carries Basic credentials ``token:secret``."""
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    given = b""
+    if scheme.lower() == "basic":
+        try:
+            given = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            given = b""
+    expected = f"{token}:{secret}".encode()
+    if not hmac.compare_digest(given, expected):
+        raise ApiError(
+            401,
+            "authentication",
+            "unauthorized",
+            "Basic authentication with the API token and secret is required",
+            headers={"WWW-Authenticate": 'Basic realm="callhooks-simulator"'},
+        )
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's JSON object body (an empty body is ``{}``); 400 for anything else."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        sample = raw[:100].decode("utf-8", "replace")
+        raise validation_error("body", sample, f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise validation_error("body", type(data).__name__, "Request body must be a JSON object")
+    return data
+
+
+def guard(handler: Handler, before: Callable[[Request], None], after: Callable[[], None]) -> Handler:
+    """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses,
+    never crash."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            before(request)
+            response = await handler(request)
+            after()
+            return response
+        except ApiError as error:
+            return error_response(error)
+        except Exception:  # a simulator bug must not take the server down; report it as the platform would
+            logger.exception("simulator error on %s %s", request.method, request.url.path)
+            return error_response(ApiError(500, "internal-server-error", "unexpected-error", "Simulator error"))
+
+    return guarded
