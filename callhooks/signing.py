@@ -13,6 +13,7 @@ short hash of the signing key, not the key) lets a failed check say "signed with
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import hashlib
 import hmac
@@ -118,7 +119,9 @@ class CallbackSigner:
         context, expires = self._verified(token)
         if expires is not None and self.clock() >= expires:
             raise TokenError(TokenProblem.EXPIRED)
-        return dict(context)
+        # A deep copy: the cached context is shared by every event on this URL (for a static incomingCallUrl,
+        # by every call), so a handler mutating a nested value must not change what later events see.
+        return copy.deepcopy(context) if context else {}
 
     def _verify_signature(self, token: str) -> tuple[dict[str, Any], int | None]:
         try:
