@@ -1,0 +1,213 @@
+"""``callhooks demo``: the example IVR (``examples/ivr.py``) answering a call placed on the local simulator.
+
+Both run on free loopback ports. The far end listens to the menu, presses 1 and is transferred to sales; the
+demo prints each event as the receiver handles it, then a summary, and exits 0 when the flow went as expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import queue
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from .app import CallHooks, Dispatched
+from .client import Client
+from .simulator import FarEnd, Simulator
+from .testing.server import free_port, serve
+
+__all__ = ["DemoResult", "run_demo"]
+
+APP_NUMBER = "+19195550100"
+CUSTOMER_NUMBER = "+19195551313"
+SALES_NUMBER = "+19195550199"
+TERMINAL_STATES = frozenset({"completed", "rejected"})
+
+
+@dataclass
+class DemoResult:
+    """What the demo saw: every dispatched event, and each call's final state."""
+
+    events: list[Dispatched] = field(default_factory=list)
+    final_states: dict[str, str] = field(default_factory=dict)
+
+    def problems(self, inbound: bool) -> list[str]:
+        """What went differently from the scripted flow (empty when all is as expected)."""
+        seen = [(record.event.event_type, getattr(record.event, "digits", None)) for record in self.events]
+        found: list[str] = []
+        expected_first = "incomingcall" if inbound else "answer"
+        if not seen or seen[0][0] != expected_first:
+            found.append(f"the first event was not {expected_first}")
+        if ("gather", "1") not in seen:
+            found.append("the caller's menu choice (gather with digits 1) never arrived")
+        if len(self.final_states) < 2:
+            found.append("no transfer leg was created")
+        hung_up = {record.event.call_id for record in self.events if record.event.event_type == "hangup"}
+        for call_id, state in self.final_states.items():
+            if state not in TERMINAL_STATES:
+                found.append(f"call {call_id} is still {state}")
+            elif call_id not in hung_up:
+                found.append(f"no hangup event was handled for call {call_id}")
+        if any(record.status >= 400 for record in self.events):
+            found.append("the receiver answered an event with an error status")
+        return found
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _load_ivr() -> CallHooks:
+    # The example reads its configuration from the environment at import, like a deployed app.
+    module = importlib.import_module("callhooks.examples.ivr")
+    module = importlib.reload(module)
+    hooks: CallHooks = module.hooks
+    return hooks
+
+
+class _Printer:
+    """Live rows as events are handled; colour and boxes only on a terminal, plain text otherwise."""
+
+    COLUMNS = ("time", "call", "event", "state", "tag", "handler", "status")
+    WIDTHS = (12, 10, 17, 10, 11, 24, 6)
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.legs: dict[str, str] = {}
+
+    def header(self, title: str) -> None:
+        self.console.print(title, style="bold")
+        self.console.print(self._line(self.COLUMNS), style="bold", markup=False, highlight=False)
+
+    def row(self, record: Dispatched) -> None:
+        event = record.event
+        call = self.legs.setdefault(event.call_id or "-", f"leg {len(self.legs) + 1}") if event.call_id else "-"
+        handler = (record.handler or "(none)").rsplit(".", 1)[-1]
+        when = event.time.strftime("%H:%M:%S.%f")[:12] if event.time else "-"
+        cells = (when, call, event.event_type, event.call_state or "-", event.tag or "-", handler, record.status)
+        style = "red" if record.status >= 400 else ("dim" if record.handler is None else None)
+        self.console.print(self._line(cells), style=style, markup=False, highlight=False)
+
+    def _line(self, cells: tuple[object, ...]) -> str:
+        return "  ".join(str(cell)[:width].ljust(width) for cell, width in zip(cells, self.WIDTHS, strict=True))
+
+    def summary(self, result: DemoResult, client: Client) -> None:
+        table = Table(title="calls", box=box.SIMPLE if self.console.is_terminal else None)
+        for column in ("leg", "call id", "direction", "from", "to", "state", "events"):
+            table.add_column(column)
+        for call_id, state in result.final_states.items():
+            call = client.calls.get(call_id)
+            count = sum(1 for record in result.events if record.event.call_id == call_id)
+            leg = self.legs.get(call_id, "-")
+            table.add_row(leg, call_id, call.direction or "-", call.from_ or "-", call.to or "-", state, str(count))
+        self.console.print(table)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo (``--inbound``, ``--speed``, ``--timeout``); 0 when the flow completed as expected."""
+    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 120
+    result = DemoResult()
+    handled: queue.Queue[Dispatched] = queue.Queue()
+    user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
+    receiver_port = free_port()
+    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    simulator = Simulator(
+        user_id=user_id,
+        api_token=api_token,
+        api_secret=api_secret,
+        speed=args.speed,
+        numbers={
+            # The customer listens to the menu, then presses 1; sales answers and talks for a minute.
+            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
+            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
+        },
+    )
+    with ExitStack() as stack:
+        sim = stack.enter_context(serve(simulator))
+        env = {
+            "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
+            "CALLHOOKS_PUBLIC_URL": receiver_url,
+            "CATAPULT_USER_ID": user_id,
+            "CATAPULT_API_TOKEN": api_token,
+            "CATAPULT_API_SECRET": api_secret,
+            "CATAPULT_BASE_URL": sim.url,
+            "IVR_SALES_NUMBER": SALES_NUMBER,
+        }
+        stack.enter_context(_environment(env))
+        hooks = _load_ivr()
+        hooks.add_observer(handled.put)
+        stack.enter_context(serve(hooks, port=receiver_port))
+        client = stack.enter_context(Client(user_id, api_token, api_secret, base_url=sim.url))
+        printer = _Printer(console)
+        console.print(f"simulator on {sim.url} (speed x{args.speed:g}), example IVR receiver on {receiver_url}")
+        if args.inbound:
+            printer.header(f"inbound call from {CUSTOMER_NUMBER} to {APP_NUMBER}")
+            response = httpx.post(
+                f"{sim.url}/_sim/inbound",
+                json={"from": CUSTOMER_NUMBER, "to": APP_NUMBER, "callbackUrl": hooks.callback_url(max_age=None)},
+                auth=(api_token, api_secret),
+                timeout=10,
+            )
+            response.raise_for_status()
+        else:
+            printer.header(f"outbound call from {APP_NUMBER} to {CUSTOMER_NUMBER}")
+            client.calls.create(
+                from_=APP_NUMBER, to=CUSTOMER_NUMBER, callback_url=hooks.callback_url(context={"demo": True})
+            )
+        finished = _follow(client, handled, printer, result, deadline=time.monotonic() + args.timeout)
+        printer.summary(result, client)
+    problems = result.problems(args.inbound) if finished else ["the flow did not finish before --timeout"]
+    if problems:
+        for problem in problems:
+            print(f"callhooks demo: {problem}", file=sys.stderr)
+        return 1
+    console.print(f"done: {len(result.events)} events over {len(result.final_states)} call legs, all as expected")
+    return 0
+
+
+def _follow(
+    client: Client, handled: queue.Queue[Dispatched], printer: _Printer, result: DemoResult, deadline: float
+) -> bool:
+    """Print events as they are handled until every leg has ended and its hangup was handled."""
+    while time.monotonic() < deadline:
+        try:
+            record = handled.get(timeout=0.1)
+        except queue.Empty:
+            if _all_over(client, result):
+                return True
+            continue
+        result.events.append(record)
+        printer.row(record)
+    return False
+
+
+def _all_over(client: Client, result: DemoResult) -> bool:
+    result.final_states = {call.id: call.state or "?" for call in client.calls.list(sort_order="asc")}
+    hung_up = {record.event.call_id for record in result.events if record.event.event_type == "hangup"}
+    return bool(result.final_states) and all(
+        state in TERMINAL_STATES and call_id in hung_up for call_id, state in result.final_states.items()
+    )

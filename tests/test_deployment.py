@@ -1,0 +1,101 @@
+"""The ways users deploy callhooks: the Procfile's web process, `callhooks run`, the README's commands."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callhooks.testing import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+DEPLOY_ENV = {
+    "CALLHOOKS_SECRET": "deploy-secret",
+    "CALLHOOKS_PUBLIC_URL": "https://calls.example.com/hooks",
+    "CATAPULT_USER_ID": "u-deploy",
+    "CATAPULT_API_TOKEN": "t-deploy",
+    "CATAPULT_API_SECRET": "s-deploy",
+}
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], port: int, health: str = "/healthz", auth: tuple[str, str] | None = None
+) -> Iterator[str]:
+    """Start ``command`` and wait (polling with a deadline) until it answers ``health`` on ``port``."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                pytest.fail(f"{command!r} exited with {process.returncode}: {output}")
+            try:
+                if httpx.get(f"{base}{health}", auth=auth, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{command!r} did not answer on port {port} within 20 s")
+            time.sleep(0.05)  # polling interval while waiting for a separate process, bounded by the deadline
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _env(port: int) -> dict[str, str]:
+    return {**os.environ, **DEPLOY_ENV, "PORT": str(port), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_procfile_web_process_serves_the_example_ivr() -> None:
+    line = (ROOT / "Procfile").read_text().strip()
+    assert line.startswith("web: ")
+    port = free_port()
+    command = [part.replace("$PORT", str(port)) for part in shlex.split(line[len("web: ") :])]
+    assert "--proxy-headers" in command
+    command[command.index("0.0.0.0")] = "127.0.0.1"  # tests stay on loopback
+    with running(command, _env(port), port) as base:
+        # Unsigned callbacks are refused: the deployed app verifies with CALLHOOKS_SECRET.
+        response = httpx.post(f"{base}/", json={"eventType": "answer", "callId": "c-1"}, timeout=5)
+        assert response.status_code == 403
+        assert response.json()["reason"] == "token-missing"
+
+
+def test_callhooks_run_serves_an_app_from_an_import_string() -> None:
+    port = free_port()
+    command = [str(BIN / "callhooks"), "run", "examples.ivr:hooks", "--port", str(port)]
+    with running(command, _env(port), port) as base:
+        assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+
+
+def _readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```(?:bash|sh)\n(.+?)\n```", quick_start, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
+    commands = _readme_commands()
+    assert len(commands) == 2, commands
+    demo, tests = commands
+    assert "callhooks demo" in demo
+    assert "\n" not in demo and "\n" not in tests
+    ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert tests in ci_lines
