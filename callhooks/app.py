@@ -160,6 +160,7 @@ class CallHooks(Router):
         self.client = client
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
         self._observers: list[Callable[[Dispatched], None]] = []
+        self.shutdown_callbacks: list[Callable[[], object]] = []
         _install_access_log_redaction()
 
     @classmethod
@@ -238,8 +239,25 @@ class CallHooks(Router):
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for callback in reversed(self.shutdown_callbacks):
+                    try:
+                        result = callback()
+                        if inspect.isawaitable(result):
+                            await result
+                    except Exception:
+                        logger.exception("shutdown callback %r failed", callback)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
+        """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
+        paired client's connections on the loop that opened them. Usable as a decorator.
+
+        Only when this app is the server's top-level app: Starlette and FastAPI do not pass lifespan events
+        to mounted apps, so there use the host application's own lifespan.
+        """
+        self.shutdown_callbacks.append(callback)
+        return callback
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]

@@ -25,6 +25,7 @@ MENU = "Thanks for calling Example Company. Press 1 for sales, 2 to hear this ag
 
 hooks = CallHooks.from_env()
 client = AsyncClient(hooks=hooks)  # pairs with the receiver: handlers get a call handle as 2nd argument
+hooks.on_shutdown(client.close)
 
 
 async def offer_menu(call: AsyncCallHandle) -> None:

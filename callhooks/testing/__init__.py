@@ -8,5 +8,16 @@ from .factories import *  # noqa: F403
 from .factories import __all__ as _factories_all
 from .inprocess import asend_event, callback_path, send_event
 from .server import RunningServer, free_port, serve
+from .simulation import SimulatorSession, running_simulator
 
-__all__ = [*_factories_all, "RunningServer", "asend_event", "callback_path", "free_port", "send_event", "serve"]
+__all__ = [
+    *_factories_all,
+    "RunningServer",
+    "SimulatorSession",
+    "asend_event",
+    "callback_path",
+    "free_port",
+    "running_simulator",
+    "send_event",
+    "serve",
+]

@@ -1,0 +1,31 @@
+"""pytest fixtures, registered automatically when callhooks is installed (entry point ``pytest11``).
+
+- ``callhooks_simulator``: a ``SimulatorSession``: the simulator on a free loopback port, with ``.client``
+  pointed at it, ``.receiver(hooks)`` to serve your app, and deadline-bounded waits.
+- ``callhooks_simulator_options``: override it in your ``conftest.py`` to pass ``Simulator`` options
+  (``speed``, ``numbers``, ``far_end``, ``incoming_call_url``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .simulation import SimulatorSession, running_simulator
+
+__all__ = ["callhooks_simulator", "callhooks_simulator_options"]
+
+
+@pytest.fixture
+def callhooks_simulator_options() -> dict[str, Any]:
+    """Keyword options for the ``Simulator`` behind ``callhooks_simulator`` (none by default)."""
+    return {}
+
+
+@pytest.fixture
+def callhooks_simulator(callhooks_simulator_options: dict[str, Any]) -> Iterator[SimulatorSession]:
+    """A platform simulator on 127.0.0.1 with a client pointed at it, stopped after the test."""
+    with running_simulator(**callhooks_simulator_options) as session:
+        yield session

@@ -1,0 +1,160 @@
+"""A running simulator with a client pointed at it: what end-to-end tests of an IVR need.
+
+``running_simulator()`` is a context manager; the pytest fixture ``callhooks_simulator`` (see ``plugin``)
+wraps it. Everything runs on 127.0.0.1 under real uvicorn servers, and every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any, TypedDict, TypeVar
+
+import httpx
+
+from ..app import CallHooks
+from ..client import AsyncClient, Call, Client
+from ..simulator import FarEnd, SentEvent, Simulator
+from .server import free_port, serve
+
+__all__ = ["SimulatorSession", "running_simulator"]
+
+T = TypeVar("T")
+
+#: Call states after which nothing more happens on a call.
+ENDED_STATES = frozenset({"completed", "rejected"})
+
+
+class ClientCredentials(TypedDict):
+    user_id: str
+    api_token: str
+    api_secret: str
+    base_url: str
+
+
+@dataclass
+class SimulatorSession:
+    """A simulator served on a free loopback port, and a ``Client`` already pointed at it."""
+
+    simulator: Simulator
+    url: str
+    client: Client
+    user_id: str
+    api_token: str
+    api_secret: str
+
+    @property
+    def credentials(self) -> ClientCredentials:
+        """Keyword arguments for ``Client``/``AsyncClient`` to talk to this simulator."""
+        return {
+            "user_id": self.user_id,
+            "api_token": self.api_token,
+            "api_secret": self.api_secret,
+            "base_url": self.url,
+        }
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """``CATAPULT_*`` variables that point an app configured from the environment at this simulator."""
+        return {
+            "CATAPULT_USER_ID": self.user_id,
+            "CATAPULT_API_TOKEN": self.api_token,
+            "CATAPULT_API_SECRET": self.api_secret,
+            "CATAPULT_BASE_URL": self.url,
+        }
+
+    def script(self, number: str, far_end: FarEnd) -> None:
+        """How the party at ``number`` behaves in calls placed from now on."""
+        self.simulator.script(number, far_end)
+
+    @contextmanager
+    def receiver(self, hooks: CallHooks) -> Iterator[str]:
+        """Serve ``hooks`` on a free loopback port for the ``with`` block and yield its URL.
+
+        ``hooks.public_url`` is pointed at that server for the duration (so ``callback_url()`` and the paired
+        client send the simulator there), and when ``hooks`` has no client yet, an ``AsyncClient`` for this
+        simulator is attached so handlers written as ``(event, call)`` get a working call handle.
+        """
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        saved_url, saved_client = hooks.public_url, hooks.client
+        hooks.public_url = url
+        attached = None
+        if hooks.client is None:
+            attached = hooks.client = AsyncClient(hooks=hooks, **self.credentials)
+            hooks.on_shutdown(attached.close)  # its connections belong to the server's event loop
+        try:
+            with serve(hooks, port=port):
+                yield url
+        finally:
+            hooks.public_url, hooks.client = saved_url, saved_client
+            if attached is not None:
+                hooks.shutdown_callbacks.remove(attached.close)
+
+    def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
+        """Poll ``condition`` until it returns something truthy (returned); ``AssertionError`` after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            time.sleep(0.01)  # polling interval, bounded by the deadline above
+
+    def wait_until_ended(self, call_id: str, timeout: float = 10.0) -> Call:
+        """Wait until the call has ended and every callback it produced has been delivered; return it."""
+
+        def ended() -> Call | None:
+            call = self.client.calls.get(call_id)
+            return call if call.state in ENDED_STATES else None
+
+        call = self.wait_for(ended, timeout, f"call {call_id} to end")
+        self.settle(timeout)
+        return call
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the simulator has delivered every queued callback."""
+        response = httpx.post(
+            f"{self.url}/_sim/settle",
+            json={"timeout": timeout},
+            auth=(self.api_token, self.api_secret),
+            timeout=timeout + 5,
+        )
+        response.raise_for_status()
+        if response.json() != {"idle": True}:
+            raise AssertionError(f"callbacks still queued after {timeout}s")
+
+    def sent(self, call_id: str | None = None) -> list[SentEvent]:
+        """The events the simulator produced (for one call, if given), with their delivery outcomes."""
+        return [event for event in self.simulator.sent if call_id in (None, event.call_id)]
+
+    def event_types(self, call_id: str) -> list[str]:
+        """The ``eventType`` of each event produced for ``call_id``, in order."""
+        return [str(event.event["eventType"]) for event in self.sent(call_id)]
+
+
+@contextmanager
+def running_simulator(*, speed: float | None = 100.0, **options: Any) -> Iterator[SimulatorSession]:
+    """Run a ``Simulator`` (any of its keyword options; ``speed`` 100 by default, so a two-minute call takes
+    1.2 s) on a free loopback port, with a ``Client`` pointed at it."""
+    options.setdefault("user_id", "u-" + secrets.token_hex(8))
+    options.setdefault("api_token", "t-" + secrets.token_hex(8))
+    options.setdefault("api_secret", secrets.token_urlsafe(16))
+    simulator = Simulator(speed=speed, **options)
+    with ExitStack() as stack:
+        server = stack.enter_context(serve(simulator))
+        client = stack.enter_context(
+            Client(options["user_id"], options["api_token"], options["api_secret"], base_url=server.url)
+        )
+        yield SimulatorSession(
+            simulator=simulator,
+            url=server.url,
+            client=client,
+            user_id=options["user_id"],
+            api_token=options["api_token"],
+            api_secret=options["api_secret"],
+        )
