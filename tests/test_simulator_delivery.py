@@ -6,8 +6,8 @@ import json
 
 from test_simulator_receiver import CALLEE, CALLER, USER, running
 
+from callhooks.events import encode_query as query_string
 from callhooks.simulator import FarEnd
-from callhooks.simulator.delivery import query_string
 
 
 def test_post_callbacks_carry_the_platform_headers() -> None:

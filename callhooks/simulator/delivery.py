@@ -17,32 +17,18 @@ import asyncio
 import json
 from collections import deque
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import httpx
 
+from ..events import encode_query
 from .clock import SimClock
 from .ids import IdFactory
 from .models import Delivery
 from .payloads import EventBody
 
-__all__ = ["USER_AGENT", "Attempt", "Deliverer", "SentEvent", "query_string"]
+__all__ = ["USER_AGENT", "Attempt", "Deliverer", "SentEvent"]
 
 USER_AGENT = "BandwidthAPI/v1 (callhooks-simulator)"
-
-
-def query_string(event: EventBody) -> str:
-    """The GET form: every value percent-encoded (``+`` too, so E.164 numbers survive any decoder)."""
-    parts = []
-    for name, value in event.items():
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, dict | list):
-            text = json.dumps(value, separators=(",", ":"))
-        else:
-            text = str(value)
-        parts.append(f"{quote(name, safe='')}={quote(text, safe='')}")
-    return "&".join(parts)
 
 
 @dataclass
@@ -166,7 +152,7 @@ class Deliverer:
             if target.method == "GET":
                 joiner = "&" if "?" in url else "?"
                 response = await self.client.get(
-                    url + joiner + query_string(event), headers={"User-Agent": USER_AGENT}, timeout=timeout
+                    url + joiner + encode_query(event), headers={"User-Agent": USER_AGENT}, timeout=timeout
                 )
             else:
                 response = await self.client.post(
