@@ -138,6 +138,10 @@ class SimClock:
             self._run_until(due)
             await settle()
         self._run_until(target)
+        if settle is not None:
+            # Also deliver what was queued before this call or fired at ``target`` itself: "advance and
+            # settle" promises that every callback up to the new instant has been delivered.
+            await settle()
         return self._now
 
     def _real_target(self) -> float:
