@@ -16,6 +16,7 @@ from .client import (
     RetryPolicy,
 )
 from .events import CallEvent, parse_event, parse_event_json
+from .inbound import CallbackRejected
 from .routing import Handler, HandlerKey, Router
 from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem
 
@@ -28,6 +29,7 @@ __all__ = [
     "CallEvent",
     "CallHandle",
     "CallHooks",
+    "CallbackRejected",
     "CallbackSigner",
     "Client",
     "ConflictError",

@@ -20,16 +20,16 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .events import CallEvent, parse_event, parse_event_json, query_to_fields
+from .events import CallEvent
+from .inbound import CallbackRejected, accepted_media_type, authenticate, decode, too_large
 from .routing import Handler, Router
-from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem, check_basic_auth
+from .signing import DEFAULT_MAX_AGE, CallbackSigner
 
 __all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "Dispatched", "ErrorHook"]
 
@@ -81,34 +81,6 @@ def _install_access_log_redaction() -> None:
     access_logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _RedactTokens) for f in access_logger.filters):
         access_logger.addFilter(_RedactTokens())
-
-
-class _Reject(Exception):
-    """An HTTP error answer decided while reading or parsing a request."""
-
-    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.body: dict[str, Any] = {"error": error, "detail": detail, **extra}
-        self.headers: list[tuple[bytes, bytes]] = []
-
-
-def _wire_name(loc: tuple[int | str, ...]) -> str:
-    # The first element of a union error's location is the event tag ("dtmf"); the rest is the wire path.
-    return ".".join(str(part) for part in loc[1:]) or "(body)"
-
-
-def _diagnose(exc: ValidationError) -> _Reject:
-    """Turn a validation failure into 400 (not an event at all) or 422 (a known event with bad fields)."""
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    kinds = {error["type"] for error in errors}
-    if "json_invalid" in kinds:
-        return _Reject(400, "invalid-json", "the request body is not valid JSON")
-    if "missing_event_type" in kinds:
-        return _Reject(400, "invalid-event", "the callback must be a JSON object with an eventType string")
-    fields = [{"name": _wire_name(e["loc"]), "problem": e["msg"]} for e in errors]
-    names = ", ".join(f["name"] for f in fields)
-    return _Reject(422, "invalid-field", f"fields with the wrong type: {names}", fields=fields)
 
 
 class CallHooks(Router):
@@ -280,59 +252,57 @@ class CallHooks(Router):
             return
         started = time.perf_counter()
         try:
-            context = self._authenticate(scope, segment)
-            event = await self._read_event(scope, receive, method)
-        except _Reject as rejected:
-            await _send_json(send, rejected.status, rejected.body, rejected.headers)
+            context = authenticate(segment, _header(scope, b"authorization"), self.signer, self.basic_auth)
+            media_type = accepted_media_type(method, _header(scope, b"content-type"))
+            body = await self._read_body(scope, receive) if method == "POST" else b""
+            event = decode(method, media_type, scope.get("query_string", b""), body)
+        except CallbackRejected as rejected:
+            await _send_json(send, rejected.status, rejected.body)
             return
         if context:
             event.with_context(context)
         await self._dispatch(event, scope, receive, send, started)
 
-    def _authenticate(self, scope: Scope, token: str) -> dict[str, Any]:
-        if self.basic_auth is not None:
-            header = _header(scope, b"authorization")
-            if not check_basic_auth(header, self.basic_auth):
-                raise _forbidden(TokenProblem.BASIC_AUTH)
-        if self.signer is None:
-            return {}
-        try:
-            return self.signer.verify(token)
-        except TokenError as exc:
-            raise _forbidden(exc.problem) from None
+    def read_callback(
+        self,
+        method: str,
+        token: str = "",
+        *,
+        query: bytes = b"",
+        content_type: str | None = None,
+        body: bytes = b"",
+        authorization: str | None = None,
+    ) -> CallEvent:
+        """Verify and parse one callback from its parts, without a server (for hosts other than ASGI).
 
-    async def _read_event(self, scope: Scope, receive: Receive, method: str) -> CallEvent:
-        try:
-            if method == "GET":
-                query: bytes = scope.get("query_string", b"")
-                return parse_event(query_to_fields(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)))
-            content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
-            if content_type == "application/json":
-                return parse_event_json(await self._read_body(scope, receive))
-            if content_type == "application/x-www-form-urlencoded":
-                body = (await self._read_body(scope, receive)).decode("utf-8", "replace")
-                return parse_event(query_to_fields(parse_qsl(body, keep_blank_values=True)))
-        except ValidationError as exc:
-            raise _diagnose(exc) from None
-        accepted = "application/json or application/x-www-form-urlencoded"
-        got = content_type or "no content type"
-        raise _Reject(415, "unsupported-media-type", f"POST callbacks must be {accepted}, not {got!r}")
+        ``token`` is the last path segment of the callback URL. Raises ``CallbackRejected`` carrying the
+        status and JSON body this app would have answered (403, 400, 413, 415 or 422).
+        """
+        method = method.upper()
+        if method not in ("GET", "POST"):
+            raise CallbackRejected(405, "method-not-allowed", f"{method} is not allowed here; use {_ALLOW_CALLBACK}")
+        context = authenticate(token, authorization, self.signer, self.basic_auth)
+        media_type = accepted_media_type(method, content_type)
+        if len(body) > self.body_limit:
+            raise too_large(self.body_limit)
+        event = decode(method, media_type, query, body)
+        return event.with_context(context) if context else event
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.body_limit
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise _Reject(400, "client-disconnected", "the client went away before sending the whole body")
+                raise CallbackRejected(400, "client-disconnected", "the client went away before sending the whole body")
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise _too_large(limit)  # stop reading: the rest of an oversized body is never buffered
+                raise too_large(limit)  # stop reading: the rest of an oversized body is never buffered
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -441,14 +411,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _method_body(method: str, allow: str) -> dict[str, str]:
     return {"error": "method-not-allowed", "detail": f"{method} is not allowed here; use {allow}"}
-
-
-def _forbidden(problem: TokenProblem) -> _Reject:
-    return _Reject(403, "forbidden", TokenError(problem).detail, reason=problem.value)
-
-
-def _too_large(limit: int) -> _Reject:
-    return _Reject(413, "body-too-large", f"callback bodies are limited to {limit} bytes")
 
 
 def _json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:

@@ -4,6 +4,7 @@ The pytest fixtures (a simulator on a free port with a client pointed at it) liv
 ``callhooks.testing.plugin`` and are registered automatically when callhooks is installed.
 """
 
+from ..events import encode_query, wire_fields
 from .factories import *  # noqa: F403
 from .factories import __all__ as _factories_all
 from .inprocess import asend_event, callback_path, send_event
@@ -16,8 +17,10 @@ __all__ = [
     "SimulatorSession",
     "asend_event",
     "callback_path",
+    "encode_query",
     "free_port",
     "running_simulator",
     "send_event",
     "serve",
+    "wire_fields",
 ]
