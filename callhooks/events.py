@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from .platform import E164_DIGITS
+
 __all__ = [
     "IMPLIED_CALL_STATE",
     "AnswerEvent",
@@ -396,8 +398,8 @@ def parse_event_json(body: bytes | str) -> CallEvent:
 
 
 # A ``+`` that arrived unencoded in a query string decodes as a space: `` 19195551212`` was ``+19195551212``.
-_SPACED_E164 = re.compile(r" (\d{7,15})")
-_SPACED_SIP_E164 = re.compile(r"sip: (\d{7,15}@.*)", re.IGNORECASE)
+_SPACED_E164 = re.compile(f" ({E164_DIGITS})")
+_SPACED_SIP_E164 = re.compile(f"sip: ({E164_DIGITS}@.*)", re.IGNORECASE)
 
 
 def _repair_plus(value: str) -> str:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import NotRequired, Required, TypedDict
 
+from .. import platform
+
 __all__ = [
     "AudioOptions",
     "CreateCallOptions",
@@ -35,14 +37,9 @@ __all__ = [
     "wire_body",
 ]
 
-_E164 = re.compile(r"\+\d{7,15}")
-_SIP_URI = re.compile(r"sip:\S+", re.IGNORECASE)
-_MAX_SIP_HEADERS = 5
-_MAX_SIP_HEADER_LENGTH = 256
-
 
 def _address(value: str) -> str:
-    if _E164.fullmatch(value) or _SIP_URI.fullmatch(value):
+    if platform.is_address(value):
         return value
     raise ValueError("must be an E.164 number ('+' and 7 to 15 digits) or a 'sip:' URI")
 
@@ -54,7 +51,7 @@ def _caller_id(value: str) -> str:
 
 def _http_method(value: str) -> str:
     # The platform documents upper case; SDK docs write lower case. Accept both, send upper case.
-    if value.upper() not in ("GET", "POST"):
+    if value.upper() not in platform.CALLBACK_HTTP_METHODS:
         raise ValueError("must be GET or POST")
     return value.upper()
 
@@ -69,29 +66,36 @@ def _one_of(*choices: str) -> AfterValidator:
 
 
 def _sip_headers(headers: dict[str, str]) -> dict[str, str]:
-    if len(headers) > _MAX_SIP_HEADERS:
-        raise ValueError(f"at most {_MAX_SIP_HEADERS} SIP headers can be sent")
+    if len(headers) > platform.MAX_SIP_HEADERS:
+        raise ValueError(f"at most {platform.MAX_SIP_HEADERS} SIP headers can be sent")
     for name, value in headers.items():
         if not name.upper().startswith("X-"):
             raise ValueError(f"header name {name!r} must start with 'X-'")
-        if len(name) > _MAX_SIP_HEADER_LENGTH or len(value) > _MAX_SIP_HEADER_LENGTH:
-            raise ValueError(f"header {name[:40]!r}: names and values are at most 256 characters")
+        if len(name) > platform.MAX_SIP_HEADER_LENGTH or len(value) > platform.MAX_SIP_HEADER_LENGTH:
+            raise ValueError(
+                f"header {name[:40]!r}: names and values are at most {platform.MAX_SIP_HEADER_LENGTH} characters"
+            )
     return headers
+
+
+def _keys(pattern: re.Pattern[str], max_length: int) -> StringConstraints:
+    # pydantic searches for a pattern: anchor it so that the whole value must match
+    return StringConstraints(min_length=1, max_length=max_length, pattern=f"^{pattern.pattern}$")
 
 
 Address = Annotated[str, AfterValidator(_address)]
 HttpMethod = Annotated[str, AfterValidator(_http_method)]
-Sentence = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-# DTMF out: digits, A-D, # and *, plus pauses (',' and 'w' half a second, 'W' a second).
-DtmfDigits = Annotated[str, StringConstraints(pattern=r"^[0-9A-D#*,wW]{1,92}$")]
-TerminatingDigits = Annotated[str, StringConstraints(pattern=r"^[0-9A-D#*]{1,30}$")]
-Seconds300 = Annotated[int, Field(gt=0, le=300)]
-Milliseconds10000 = Annotated[int, Field(gt=0, le=10000)]
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=platform.MAX_SENTENCE)]
+DtmfDigits = Annotated[str, _keys(platform.DTMF_OUT, platform.MAX_DTMF_OUT)]
+# The docs give terminatingDigits no length limit; this client caps it at 30 keys.
+TerminatingDigits = Annotated[str, _keys(platform.GATHER_DIGITS, 30)]
+CallTimeout = Annotated[int, Field(gt=0, le=platform.MAX_CALL_TIMEOUT)]
+CallbackTimeout = Annotated[int, Field(gt=0, le=platform.MAX_CALLBACK_TIMEOUT)]
 PositiveInt = Annotated[int, Field(gt=0)]
-Volume = Annotated[int, Field(ge=-4, le=4)]
+Volume = Annotated[int, Field(ge=platform.MIN_VOLUME, le=platform.MAX_VOLUME)]
 SipHeaders = Annotated[dict[str, str], AfterValidator(_sip_headers)]
-FileFormat = Annotated[str, _one_of("wav", "mp3")]
-Gender = Annotated[str, _one_of("female", "male")]
+FileFormat = Annotated[str, _one_of(*platform.RECORDING_FORMATS)]
+Gender = Annotated[str, _one_of(*platform.GENDERS)]
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -112,10 +116,10 @@ class AudioOptions(TypedDict, total=False):
 class CreateCallOptions(TypedDict, total=False):
     """Optional keyword arguments of ``calls.create`` (the Node SDK's ``Call.create`` params, snake_case)."""
 
-    call_timeout: Seconds300
+    call_timeout: CallTimeout
     callback_url: str
     callback_http_method: HttpMethod
-    callback_timeout: Milliseconds10000
+    callback_timeout: CallbackTimeout
     fallback_url: str
     bridge_id: str
     conference_id: str
@@ -142,7 +146,7 @@ class ListCallsFilters(TypedDict, total=False):
     from_: Address
     to: Address
     page: Annotated[int, Field(ge=0)]
-    size: Annotated[int, Field(ge=1, le=1000)]
+    size: Annotated[int, Field(ge=1, le=platform.MAX_PAGE_SIZE)]
     sort_order: Annotated[str, _one_of("asc", "desc")]
 
 
@@ -164,7 +168,7 @@ class TransferOptions(TypedDict, total=False):
 
     callback_url: str
     callback_http_method: HttpMethod
-    diversion_treatment: Annotated[str, _one_of("none", "propagate", "stack")]
+    diversion_treatment: Annotated[str, _one_of(*platform.DIVERSION_TREATMENTS)]
     diversion_reason: str
 
 
@@ -204,8 +208,8 @@ class _Audio(SpeakOptions, total=False):
 class GatherOptions(TypedDict, total=False):
     """Keyword arguments of ``gather``; ``prompt`` may be a plain sentence."""
 
-    max_digits: Annotated[int, Field(ge=1, le=30)]
-    inter_digit_timeout: Annotated[int, Field(ge=1, le=30)]
+    max_digits: Annotated[int, Field(ge=1, le=platform.MAX_GATHER_DIGITS)]
+    inter_digit_timeout: Annotated[int, Field(ge=1, le=platform.MAX_INTER_DIGIT_TIMEOUT)]
     terminating_digits: TerminatingDigits
     tag: str
     prompt: AudioOptions | Sentence

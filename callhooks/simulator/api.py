@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..platform import MAX_PAGE_SIZE
 from . import errors
 from .models import Call
 from .params import AudioParams, CallParams, Fields, GatherParams, UpdateParams, check_dtmf
@@ -74,7 +75,7 @@ class RestApi:
         """``GET /calls``: filters, paging by startTime, ``Link`` with ``first``/``next``."""
         query = Fields(dict(request.query_params))
         page = query.integer("page", 0, 0) or 0
-        size = query.integer("size", 25, 1, 1000) or 25
+        size = query.integer("size", 25, 1, MAX_PAGE_SIZE) or 25
         order = query.choice("sortOrder", ("asc", "desc"), "desc")
         filters = {name: _plus(query.string(name)) for name in ("from", "to", "bridgeId", "conferenceId")}
         calls = sorted(self.engine.calls.values(), key=lambda c: (c.start, c.seq), reverse=order == "desc")

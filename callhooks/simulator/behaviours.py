@@ -27,11 +27,12 @@ from typing import Any, Literal
 
 import yaml
 
+from ..platform import DTMF_OUT
+
 __all__ = ["Behaviours", "FarEnd", "Outcome", "Scenario", "load_scenario"]
 
 Outcome = Literal["answer", "busy", "reject", "no-answer"]
 _OUTCOMES = ("answer", "busy", "reject", "no-answer")
-_KEYS = re.compile(r"[0-9A-D#*wW,]*")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class FarEnd:
         if self.press_on not in ("gather", "prompt"):
             raise ValueError(f"press_on must be 'gather' or 'prompt', not {self.press_on!r}")
         for keys in self.presses:
-            if not isinstance(keys, str) or not _KEYS.fullmatch(keys):
+            # "" is a gather in which nothing is pressed
+            if not isinstance(keys, str) or (keys and not DTMF_OUT.fullmatch(keys)):
                 raise ValueError(f"digits may only hold 0-9, A-D, #, *, w, W and ',': {keys!r}")
         for name in ("answer_after", "hangup_after", "digit_interval", "speak_seconds"):
             value = getattr(self, name)
