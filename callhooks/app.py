@@ -345,7 +345,15 @@ class CallHooks(Router):
             )
         if event.call_id is None:
             return None  # conference and transcription events belong to no single call
-        return self.client.calls.bind(event.call_id)
+        handle = self.client.calls.bind(event.call_id)
+        if not handler.is_async and inspect.iscoroutinefunction(self.client.calls.hangup):
+            # Its methods would return coroutines that a sync handler never awaits: the call control would
+            # silently not happen. Say so instead.
+            raise TypeError(
+                f"handler {handler.name} is synchronous but the attached client is an AsyncClient: "
+                "make the handler async, or attach a Client (CallHooks(client=Client(...)))"
+            )
+        return handle
 
     async def _handle_error(self, handler: Handler, event: CallEvent, exc: Exception) -> Response:
         logger.error(

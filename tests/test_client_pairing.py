@@ -134,3 +134,22 @@ def test_sync_client_gives_sync_handles(platform: Platform) -> None:
     hooks = CallHooks(secret="change-me", public_url="https://calls.example.com/hooks")
     with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks):
         assert isinstance(hooks.client.calls.bind("c-9"), CallHandle)
+
+
+def test_a_sync_handler_taking_an_async_handle_is_a_clear_error_not_a_silent_no_op(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    from callhooks import AsyncClient
+    from callhooks.testing import answer_event, send_event
+
+    hooks = CallHooks(secret="change-me")
+    AsyncClient(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks)
+
+    @hooks.on("answer")
+    def answered(event: object, call: object) -> None:
+        raise AssertionError("must not run with a handle whose methods it cannot await")
+
+    response = send_event(hooks, answer_event(call_id="c-1"))
+    assert response.status_code == 500
+    assert "synchronous but the attached client is an AsyncClient" in caplog.text
+    assert platform.seen == []
