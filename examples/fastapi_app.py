@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from callhooks import CallHooks, events
 
-hooks = CallHooks.from_env(public_url="http://127.0.0.1:8000/hooks")
+hooks = CallHooks.from_env()  # CALLHOOKS_SECRET, CALLHOOKS_PUBLIC_URL (where /hooks is reachable)
 recent: deque[dict[str, Any]] = deque(maxlen=50)
 
 

@@ -1,0 +1,44 @@
+"""The FastAPI example, served by uvicorn over loopback, used the way its docstring says.
+
+(The IVR example runs in test_end_to_end.py, test_deployment.py and `callhooks demo`.)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+
+import httpx
+import pytest
+
+from callhooks.testing import answer_event, free_port, hangup_event, serve, wire_fields
+
+
+@pytest.fixture
+def fastapi_example(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, str]]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("CALLHOOKS_SECRET", "example-secret")
+    monkeypatch.setenv("CALLHOOKS_PUBLIC_URL", f"{base}/hooks")
+    module = importlib.reload(importlib.import_module("callhooks.examples.fastapi_app"))
+    with serve(module.app, port=port):
+        yield module, base
+
+
+def test_fastapi_example_receives_calls_next_to_its_own_routes(fastapi_example: tuple[ModuleType, str]) -> None:
+    _, base = fastapi_example
+    with httpx.Client(base_url=base, timeout=10) as http:
+        callback_url = http.post("/orders/4411/callback-url").json()["callbackUrl"]
+        assert callback_url.startswith(f"{base}/hooks/")
+        assert http.post(callback_url, json=wire_fields(answer_event(call_id="c-1"))).status_code == 200
+        hangup = wire_fields(hangup_event(call_id="c-1", cause="USER_BUSY"))
+        assert http.post(callback_url, json=hangup).status_code == 200
+        assert http.get("/calls/recent").json() == [
+            {"call": "c-1", "event": "answer", "order": 4411},
+            {"call": "c-1", "event": "hangup", "cause": "USER_BUSY"},
+        ]
+        assert http.get("/hooks/healthz").json() == {"status": "ok"}
+        forged = http.post(f"{base}/hooks/", json=wire_fields(answer_event(call_id="c-2")))
+        assert forged.status_code == 403
+        assert len(http.get("/calls/recent").json()) == 2
