@@ -25,6 +25,7 @@ from pydantic import (
     PrivateAttr,
     Tag,
     TypeAdapter,
+    field_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -165,6 +166,12 @@ class CallEvent(_WireModel):
     time: Timestamp | None = None
 
     _context: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("call_state", mode="before")
+    @classmethod
+    def _null_state_is_absent(cls, value: Any) -> Any:
+        # Runs only when the wire carries callState; an explicit null means "not said", as absence does.
+        return cls.model_fields["call_state"].default if value is None else value
 
     @property
     def event_route_type(self) -> str:

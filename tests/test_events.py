@@ -180,6 +180,12 @@ def test_implied_call_state_is_not_serialised_as_wire_data() -> None:
     assert "callState" not in event.model_dump(by_alias=True, exclude_unset=True)
 
 
+@pytest.mark.parametrize(("event_type", "implied"), [("dtmf", "active"), ("hangup", "completed"), ("sms", None)])
+def test_an_explicit_null_call_state_counts_as_absent(event_type: str, implied: str | None) -> None:
+    assert parse_event({"eventType": event_type, "callState": None}).call_state == implied
+    assert parse_event_json(f'{{"eventType": "{event_type}", "callState": null}}').call_state == implied
+
+
 def test_from_is_populated_by_wire_name_and_attribute_name() -> None:
     assert parse_event({"eventType": "answer", "from": "+1"}).from_ == "+1"
     assert parse_event({"eventType": "answer", "from_": "+1"}).from_ == "+1"
