@@ -24,6 +24,7 @@ from rich.table import Table
 
 from .app import CallHooks, Dispatched
 from .client import Client
+from .platform import ENDED_CALL_STATES
 from .simulator import FarEnd, Simulator
 from .testing.server import free_port, serve
 
@@ -32,7 +33,6 @@ __all__ = ["DemoResult", "run_demo"]
 APP_NUMBER = "+19195550100"
 CUSTOMER_NUMBER = "+19195551313"
 SALES_NUMBER = "+19195550199"
-TERMINAL_STATES = frozenset({"completed", "rejected"})
 
 
 @dataclass
@@ -55,7 +55,7 @@ class DemoResult:
             found.append("no transfer leg was created")
         hung_up = {record.event.call_id for record in self.events if record.event.event_type == "hangup"}
         for call_id, state in self.final_states.items():
-            if state not in TERMINAL_STATES:
+            if state not in ENDED_CALL_STATES:
                 found.append(f"call {call_id} is still {state}")
             elif call_id not in hung_up:
                 found.append(f"no hangup event was handled for call {call_id}")
@@ -209,5 +209,5 @@ def _all_over(client: Client, result: DemoResult) -> bool:
     result.final_states = {call.id: call.state or "?" for call in client.calls.list(sort_order="asc")}
     hung_up = {record.event.call_id for record in result.events if record.event.event_type == "hangup"}
     return bool(result.final_states) and all(
-        state in TERMINAL_STATES and call_id in hung_up for call_id, state in result.final_states.items()
+        state in ENDED_CALL_STATES and call_id in hung_up for call_id, state in result.final_states.items()
     )

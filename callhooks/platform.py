@@ -14,6 +14,7 @@ __all__ = [
     "DTMF_OUT",
     "E164",
     "E164_DIGITS",
+    "ENDED_CALL_STATES",
     "GATHER_DIGITS",
     "GENDERS",
     "LOCALES",
@@ -33,6 +34,9 @@ __all__ = [
     "VOICES",
     "is_address",
 ]
+
+# A call in one of these states never changes again (updates get 403 call-invalid-state).
+ENDED_CALL_STATES = frozenset({"completed", "rejected"})
 
 # Addresses (from, to, transferTo, transferCallerId): an E.164 number or a SIP URI such as sip:alice@example.com.
 E164_DIGITS = "[0-9]{7,15}"  # what follows the '+' of an E.164 number

@@ -9,13 +9,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..platform import ENDED_CALL_STATES
 from .behaviours import FarEnd
 from .clock import Timer
 
-__all__ = ["TERMINAL", "Audio", "Call", "Delivery", "Gather", "LogEntry", "Recording", "Transcription"]
+__all__ = ["Audio", "Call", "Delivery", "Gather", "LogEntry", "Recording", "Transcription"]
 
 # A call in one of these states can no longer change (catapult-voice.md §4).
-TERMINAL = ("completed", "rejected")
 
 
 @dataclass(frozen=True)
@@ -133,4 +133,4 @@ class Call:
     @property
     def ended(self) -> bool:
         """True once the call is in a terminal state."""
-        return self.state in TERMINAL
+        return self.state in ENDED_CALL_STATES

@@ -17,15 +17,13 @@ import httpx
 
 from ..app import CallHooks
 from ..client import AsyncClient, Call, Client
+from ..platform import ENDED_CALL_STATES
 from ..simulator import FarEnd, SentEvent, Simulator
 from .server import free_port, serve
 
 __all__ = ["SimulatorSession", "running_simulator"]
 
 T = TypeVar("T")
-
-#: Call states after which nothing more happens on a call.
-ENDED_STATES = frozenset({"completed", "rejected"})
 
 
 class ClientCredentials(TypedDict):
@@ -110,7 +108,7 @@ class SimulatorSession:
 
         def ended() -> Call | None:
             call = self.client.calls.get(call_id)
-            return call if call.state in ENDED_STATES else None
+            return call if call.state in ENDED_CALL_STATES else None
 
         call = self.wait_for(ended, timeout, f"call {call_id} to end")
         self.settle(timeout)
