@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 from .events import CallEvent
 from .inbound import CallbackRejected, accepted_media_type, authenticate, decode, too_large
 from .routing import Handler, Router
-from .signing import DEFAULT_MAX_AGE, CallbackSigner
+from .signing import DEFAULT_MAX_AGE, CallbackSigner, parse_basic_auth
 
 __all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "Dispatched", "ErrorHook"]
 
@@ -146,10 +146,7 @@ class CallHooks(Router):
         if env.get("CALLHOOKS_PUBLIC_URL"):
             settings["public_url"] = env["CALLHOOKS_PUBLIC_URL"]
         if env.get("CALLHOOKS_BASIC_AUTH"):
-            user, sep, password = env["CALLHOOKS_BASIC_AUTH"].partition(":")
-            if not sep:
-                raise ValueError("CALLHOOKS_BASIC_AUTH must look like user:password")
-            settings["basic_auth"] = (user, password)
+            settings["basic_auth"] = parse_basic_auth(env["CALLHOOKS_BASIC_AUTH"], "CALLHOOKS_BASIC_AUTH")
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
         settings.update(overrides)

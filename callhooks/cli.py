@@ -147,6 +147,7 @@ def _send(args: argparse.Namespace) -> int:
 
     from .app import CallHooks
     from .events import encode_query, parse_event, wire_fields
+    from .signing import parse_basic_auth
     from .testing.factories import FACTORIES
 
     factory = FACTORIES.get(args.event_type)
@@ -159,13 +160,8 @@ def _send(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid field value: {problems}") from None
-    basic_auth = None
-    if args.basic_auth:
-        user, sep, password = args.basic_auth.partition(":")
-        if not sep:
-            raise UsageError("--basic-auth must look like user:password")
-        basic_auth = (user, password)
     try:
+        basic_auth = parse_basic_auth(args.basic_auth, "--basic-auth") if args.basic_auth else None
         hooks = CallHooks(secret=args.secret or None, public_url=args.url, basic_auth=basic_auth)
         url = hooks.callback_url(args.context) if args.secret else hooks.callback_url()
     except ValueError as exc:

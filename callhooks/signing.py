@@ -30,6 +30,7 @@ __all__ = [
     "TokenError",
     "TokenProblem",
     "check_basic_auth",
+    "parse_basic_auth",
 ]
 
 #: 24 hours. Catapult documents no maximum call length; calls of several hours happen (conference bridges,
@@ -150,6 +151,14 @@ class CallbackSigner:
         if isinstance(claimed, dict) and isinstance(claimed.get("k"), str) and claimed["k"] not in self._key_ids:
             return TokenProblem.UNKNOWN_KEY
         return TokenProblem.ALTERED
+
+
+def parse_basic_auth(text: str, source: str = "basic auth") -> tuple[str, str]:
+    """``user:password`` (as in ``CALLHOOKS_BASIC_AUTH``) as a ``(user, password)`` pair."""
+    user, sep, password = text.partition(":")
+    if not sep:
+        raise ValueError(f"{source} must look like user:password")
+    return user, password
 
 
 def check_basic_auth(header: str | None, expected: tuple[str, str]) -> bool:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -14,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..signing import check_basic_auth as basic_auth_matches
 from .errors import ApiError, validation_error
 
 __all__ = [
@@ -58,16 +56,7 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 def check_basic_auth(request: Request, token: str, secret: str) -> None:
     """Raise 401 unless the request carries Basic credentials ``token:secret``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    given = b""
-    if scheme.lower() == "basic":
-        try:
-            given = base64.b64decode(encoded.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            given = b""
-    expected = f"{token}:{secret}".encode()
-    if not hmac.compare_digest(given, expected):
+    if not basic_auth_matches(request.headers.get("authorization"), (token, secret)):
         raise ApiError(
             401,
             "authentication",

@@ -7,7 +7,6 @@ same path, token, Basic-auth header and encoding the platform would use.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -29,13 +28,11 @@ def _request_parts(
 ) -> tuple[str, dict[str, Any]]:
     fields = wire_fields(event) if isinstance(event, CallEvent) else dict(event)
     headers = {"user-agent": "BandwidthAPI/v1 (callhooks.testing)"}
-    if hooks.basic_auth is not None:
-        user, password = hooks.basic_auth
-        headers["authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    options: dict[str, Any] = {"headers": headers, "auth": hooks.basic_auth}
     path = callback_path(hooks, context)
     if method == "GET":
-        return f"{path}?{encode_query(fields)}", {"headers": headers}
-    return path, {"headers": headers, "json": fields}
+        return f"{path}?{encode_query(fields)}", options
+    return path, {**options, "json": fields}
 
 
 async def asend_event(
