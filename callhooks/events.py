@@ -56,6 +56,7 @@ __all__ = [
     "canonical_event_type",
     "encode_query",
     "event_adapter",
+    "format_time",
     "parse_event",
     "parse_event_json",
     "query_to_fields",
@@ -91,6 +92,13 @@ def _from_epoch_ms(ms: float) -> datetime:
     except (OverflowError, OSError, ValueError):
         # Out of datetime's range: a ValueError becomes a normal validation error (422), not a crash.
         raise ValueError(f"epoch milliseconds out of range: {ms!r}") from None
+
+
+def format_time(moment: datetime) -> str:
+    """A timestamp as the platform writes it: ISO-8601 UTC with milliseconds and ``Z`` (naive means UTC,
+    as when parsing)."""
+    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _parse_json_string(value: Any) -> Any:

@@ -23,13 +23,9 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["SimClock", "Timer", "format_time"]
+from ..events import format_time
 
-
-def format_time(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and ``Z``, the form the platform's examples use."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+__all__ = ["SimClock", "Timer"]
 
 
 class Timer:

@@ -32,6 +32,7 @@ from ..events import (
     TimeoutEvent,
     TranscriptionEvent,
     TransferCompleteEvent,
+    format_time,
     parse_event,
 )
 
@@ -76,7 +77,7 @@ def new_id(prefix: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(datetime.now(timezone.utc))
 
 
 def _to_wire(fields: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def _to_wire(fields: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         key = "from" if name == "from_" else to_camel(name)
-        wire[key] = value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+        wire[key] = format_time(value) if isinstance(value, datetime) else value
     return wire
 
 
