@@ -42,6 +42,10 @@ class DemoResult:
     events: list[Dispatched] = field(default_factory=list)
     final_states: dict[str, str] = field(default_factory=dict)
 
+    def hung_up(self) -> set[str | None]:
+        """Calls whose hangup event the receiver handled."""
+        return {record.event.call_id for record in self.events if record.event.event_type == "hangup"}
+
     def problems(self, inbound: bool) -> list[str]:
         """What went differently from the scripted flow (empty when all is as expected)."""
         seen = [(record.event.event_type, getattr(record.event, "digits", None)) for record in self.events]
@@ -53,7 +57,7 @@ class DemoResult:
             found.append("the caller's menu choice (gather with digits 1) never arrived")
         if len(self.final_states) < 2:
             found.append("no transfer leg was created")
-        hung_up = {record.event.call_id for record in self.events if record.event.event_type == "hangup"}
+        hung_up = self.hung_up()
         for call_id, state in self.final_states.items():
             if state not in ENDED_CALL_STATES:
                 found.append(f"call {call_id} is still {state}")
@@ -207,7 +211,7 @@ def _follow(
 
 def _all_over(client: Client, result: DemoResult) -> bool:
     result.final_states = {call.id: call.state or "?" for call in client.calls.list(sort_order="asc")}
-    hung_up = {record.event.call_id for record in result.events if record.event.event_type == "hangup"}
+    hung_up = result.hung_up()
     return bool(result.final_states) and all(
         state in ENDED_CALL_STATES and call_id in hung_up for call_id, state in result.final_states.items()
     )
