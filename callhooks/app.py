@@ -277,7 +277,7 @@ class CallHooks(Router):
         """
         method = method.upper()
         if method not in ("GET", "POST"):
-            raise CallbackRejected(405, "method-not-allowed", f"{method} is not allowed here; use {_ALLOW_CALLBACK}")
+            raise CallbackRejected(405, **_method_body(method, _ALLOW_CALLBACK))
         context = authenticate(token, authorization, self.signer, self.basic_auth)
         media_type = accepted_media_type(method, content_type)
         if len(body) > self.body_limit:
