@@ -1,41 +1,54 @@
 """``CallHooks``: the ASGI application that receives callbacks, verifies them, parses and routes them.
 
-A plain ASGI callable rather than a Starlette ``Router`` with middleware: the hot path reads the body once,
+A plain ASGI callable rather than a Starlette app with middleware: the hot path reads the body once,
 validates the raw bytes straight into the typed model, does at most eight dict look-ups to find the handler
-and awaits it. Paths are relative to wherever the app is mounted:
+and awaits it. Paths are relative to wherever the app is served: under ``public_url``'s path when standalone
+(``https://calls.example.com/hooks`` → ``/hooks/<token>``), or under the mount/root path:
 
     GET  /healthz            liveness for deployments
     GET|POST /<token>        a callback, on a URL made by ``callback_url()``
     GET|POST /               a callback without token (only accepted when ``secret=None``)
+
+The order of the checks lives in ``inbound.CallbackReader``; this module only moves bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Any, Final, Literal, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .events import CallEvent
-from .inbound import CallbackRejected, accepted_media_type, authenticate, decode, too_large
-from .routing import Handler, Router
-from .signing import DEFAULT_MAX_AGE, CallbackSigner, parse_basic_auth
+from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
+from .pairing import CallBinder, check_binder, check_pairing
+from .routing import Handler, HandlerKey, Router, build_handler
+from .signing import DEFAULT, DEFAULT_MAX_AGE, CallbackSigner, CallbackUrls, check_public_url, parse_basic_auth
+from .signing import _Default as _DefaultType
 
-__all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "Dispatched", "ErrorHook"]
+__all__ = ["DEFAULT_BODY_LIMIT", "DEFAULT_CALLBACK_TIMEOUT", "CallHooks", "Dispatched", "ErrorHook"]
 
 logger = logging.getLogger("callhooks")
+#: One line per callback at INFO: time, call, event, state, tag, handler, status, duration.
+callback_logger = logging.getLogger("callhooks.callbacks")
 
 DEFAULT_BODY_LIMIT: Final = 64 * 1024
+#: The platform's default (and maximum) ``callbackTimeout``: 10 s. After it, it delivers again to the fallback.
+DEFAULT_CALLBACK_TIMEOUT: Final = 10.0
+# A handler still running at this share of callback_timeout gets a warning: the platform is about to give up.
+_SLOW_HANDLER_SHARE: Final = 0.8
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
 ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
@@ -51,16 +64,8 @@ class Dispatched:
     duration: float  #: seconds from the request's arrival to the response
 
 
-class _Default:
-    def __repr__(self) -> str:
-        return "<default>"
-
-
-_DEFAULT: Final = _Default()
-
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
-_ALLOW_CALLBACK: Final = "GET, POST"
 
 # itsdangerous URL-safe tokens: base64url payload (a leading "." when compressed), ".", 27-char signature.
 _TOKEN_IN_PATH = re.compile(r"\.?[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{27}")
@@ -83,18 +88,37 @@ def _install_access_log_redaction() -> None:
         access_logger.addFilter(_RedactTokens())
 
 
-class CallHooks(Router):
+def _show_callback_lines() -> None:
+    """Make the per-callback INFO line visible under a plain ``uvicorn app:hooks``, which configures only its
+    own loggers: when nothing configured logging for callhooks (no handler on it or on the root logger and no
+    level set) when the server starts, give ``callhooks`` a stderr handler at INFO. Any logging configuration
+    of the user's wins."""
+    root = logging.getLogger()
+    if root.handlers or logger.handlers or logger.level != logging.NOTSET:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+class CallHooks:
     """Receives Catapult call callbacks and runs the matching handler. It is itself an ASGI application.
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
     off (a warning is logged). ``public_url``: where this app is reachable from the platform, used by
-    ``callback_url``. ``basic_auth``: ``(user, password)`` expected in each callback (the platform's own
-    mechanism: the credentials travel inside the callback URL). ``max_age``: default lifetime of callback URLs
-    in seconds. ``body_limit``: largest accepted body in bytes. ``on_error``: called when a handler raises.
-    ``client``: a ``callhooks.Client``/``AsyncClient`` whose ``calls.bind(call_id)`` gives handlers written as
-    ``(event, call)`` their second argument. ``callback_http_method``: how the platform should deliver
-    (``"POST"`` JSON or ``"GET"`` query string), used by the paired client. ``clock``: seconds since the epoch,
-    injectable for tests of expiry.
+    ``callback_url``; standalone, callbacks are served under its path. ``basic_auth``: ``(user, password)``
+    expected in each callback (the platform's own mechanism: the credentials travel inside the callback URL).
+    ``max_age``: default lifetime of callback URLs in seconds. ``body_limit``: largest accepted body in bytes.
+    ``on_error``: called when a handler raises. ``client``: a ``callhooks.Client``/``AsyncClient`` whose
+    ``calls.bind(call_id)`` gives handlers written as ``(event, call)`` their second argument (or attach one
+    later with ``attach_client``). ``callback_http_method``: how the platform should deliver (``"POST"`` JSON
+    or ``"GET"`` query string), used by the paired client. ``callback_timeout``: seconds the platform waits
+    for an answer (its ``callbackTimeout``); a handler still running near it is logged as a warning.
+    ``clock``: seconds since the epoch, injectable for tests of expiry.
+
+    Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
+    its methods, offered here with the pairing checks added.
     """
 
     def __init__(
@@ -106,33 +130,37 @@ class CallHooks(Router):
         max_age: float | None = DEFAULT_MAX_AGE,
         body_limit: int = DEFAULT_BODY_LIMIT,
         on_error: ErrorHook | None = None,
-        client: Any = None,
+        client: CallBinder | None = None,
         callback_http_method: Literal["GET", "POST", "get", "post"] = "POST",
+        callback_timeout: float = DEFAULT_CALLBACK_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
-        self.signer: CallbackSigner | None = CallbackSigner(secret, clock=clock) if secret is not None else None
-        if self.signer is None:
-            logger.warning(
-                "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
-                "fake call events. Set a secret (CALLHOOKS_SECRET) for anything exposed to the internet."
-            )
+        signer = CallbackSigner(secret, clock=clock) if secret is not None else None
         if basic_auth is not None and (len(basic_auth) != 2 or not all(isinstance(p, str) for p in basic_auth)):
             raise TypeError("basic_auth must be a (user, password) tuple of strings")
         if body_limit <= 0:
             raise ValueError("body_limit must be positive")
+        if callback_timeout <= 0:
+            raise ValueError("callback_timeout must be positive (seconds)")
         method = callback_http_method.upper()
         if method not in ("GET", "POST"):
             raise ValueError(f"callback_http_method must be GET or POST, not {callback_http_method!r}")
-        self.public_url = public_url.rstrip("/") if public_url else None
-        self.basic_auth = basic_auth
-        self.max_age = max_age
-        self.body_limit = body_limit
+        self.urls = CallbackUrls(signer, public_url, basic_auth=basic_auth, max_age=max_age)
+        self.reader = CallbackReader(signer, basic_auth, body_limit)
+        self.router = Router()
         self.on_error = on_error
-        self.client = client
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
+        self.callback_timeout = callback_timeout
+        self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
+        if signer is None:
+            logger.warning(
+                "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
+                "fake call events. Set a secret (CALLHOOKS_SECRET) for anything exposed to the internet."
+            )
+        if client is not None:
+            self.attach_client(client)
         _install_access_log_redaction()
 
     @classmethod
@@ -152,44 +180,159 @@ class CallHooks(Router):
         settings.update(overrides)
         return cls(**settings)
 
-    # -- signed URLs ---------------------------------------------------------------------------------------
+    # -- configuration read by the paired client and the tests ---------------------------------------------
+
+    @property
+    def signer(self) -> CallbackSigner | None:
+        return self.urls.signer
+
+    @property
+    def public_url(self) -> str | None:
+        return self.urls.public_url
+
+    @public_url.setter
+    def public_url(self, url: str | None) -> None:
+        self.urls.public_url = check_public_url(url) if url else None
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        return self.urls.basic_auth
+
+    @property
+    def max_age(self) -> float | None:
+        return self.urls.max_age
+
+    @property
+    def body_limit(self) -> int:
+        return self.reader.body_limit
+
+    # -- pairing -------------------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> CallBinder | None:
+        """The attached client whose call handles ``(event, call)`` handlers receive (``attach_client``)."""
+        return self._client
+
+    def attach_client(self, client: C) -> C:
+        """Give handlers written as ``(event, call)`` handles from ``client`` (a ``Client`` or ``AsyncClient``).
+
+        The other direction is the client's ``hooks=`` argument, which makes its calls call back here; the two
+        are separate so each is visible where it is written. Every registered handler is checked against the
+        client now (an async handler needs an ``AsyncClient``, a sync one a ``Client``); a mismatch is a
+        ``TypeError`` naming the handler. Returns ``client``.
+        """
+        binder = check_binder(client)
+        for handler in self.router:
+            check_pairing(handler, binder, final=False)
+        self._client = binder
+        return client
+
+    def detach_client(self) -> CallBinder | None:
+        """Undo ``attach_client``; returns the client that was attached."""
+        client, self._client = self._client, None
+        return client
+
+    def check_handlers(self) -> None:
+        """Check every handler against the attached client, now that no more can be attached: a handler
+        that takes ``(event, call)`` with no client is a ``TypeError``. Run at server start-up."""
+        for handler in self.router:
+            check_pairing(handler, self._client, final=True)
+
+    # -- handlers (held by self.router) -----------------------------------------------------------------------
+
+    def add_handler(
+        self,
+        func: Callable[..., Any],
+        event_type: str | None = None,
+        *,
+        state: str | None = None,
+        tag: str | None = None,
+        allow_unknown: bool = False,
+    ) -> Handler:
+        """Register ``func`` (see ``Router.add_handler``), checked against the attached client."""
+        handler = build_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+        check_pairing(handler, self._client, final=False)
+        self.router.add(handler)
+        return handler
+
+    def on(
+        self,
+        event_type: str | None = None,
+        *,
+        state: str | None = None,
+        tag: str | None = None,
+        allow_unknown: bool = False,
+    ) -> Callable[[F], F]:
+        """Decorator form of ``add_handler``: ``@hooks.on("gather", tag="main-menu")``."""
+        if callable(event_type):
+            raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
+
+        def register(func: F) -> F:
+            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+            return func
+
+        return register
+
+    def include(self, router: Router | CallHooks) -> None:
+        """Add every handler of ``router`` (a ``Router``, or another ``CallHooks``'s), all or none."""
+        other = router.router if isinstance(router, CallHooks) else router
+        for handler in other:
+            check_pairing(handler, self._client, final=False)
+        self.router.include(other)
+
+    def match(self, event: CallEvent) -> Handler | None:
+        """The handler that would run for ``event``, or ``None``."""
+        return self.router.match(event)
+
+    @property
+    def handlers(self) -> Mapping[HandlerKey, Handler]:
+        return self.router.handlers
+
+    def __iter__(self) -> Iterator[Handler]:
+        return iter(self.router)
+
+    def __len__(self) -> int:
+        return len(self.router)
+
+    # -- signed URLs (signing.CallbackUrls) ---------------------------------------------------------------------
 
     def callback_url(
         self,
         context: Mapping[str, Any] | None = None,
         *,
-        max_age: float | _Default | None = _DEFAULT,
+        max_age: float | _DefaultType | None = DEFAULT,
         public_url: str | None = None,
     ) -> str:
         """A URL to give the platform as ``callbackUrl``: signed, carrying ``context`` tamper-proof.
 
         ``max_age=None`` makes a URL that never expires (for an application's static ``incomingCallUrl``);
-        revoke it by rotating the secret. Basic-auth credentials, when configured, are put in the URL.
+        revoke it by rotating the secret. Basic-auth credentials, when configured, are put in the URL. The
+        context is tamper-proof but readable (base64 JSON): keep secrets out of it.
         """
-        base = (public_url or self.public_url or "").rstrip("/")
-        if not base:
-            raise ValueError("callback_url needs public_url (CallHooks(public_url=...) or CALLHOOKS_PUBLIC_URL)")
-        parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"public_url must be an absolute http(s) URL, not {base!r}")
-        path = parts.path
-        if self.signer is not None:
-            lifetime = self.max_age if isinstance(max_age, _Default) else max_age
-            path = f"{path}/{self.signer.sign(context, max_age=lifetime)}"
-        elif context:
-            raise ValueError("context needs a secret: without one it could not be trusted on the way back")
-        netloc = parts.netloc.rpartition("@")[2]
-        if self.basic_auth is not None:
-            user, password = (quote(p, safe="") for p in self.basic_auth)
-            netloc = f"{user}:{password}@{netloc}"
-        return urlunsplit((parts.scheme, netloc, path or "/", parts.query, ""))
+        return self.urls.make(context, max_age=max_age, public_url=public_url)
 
     def verify_callback_url(self, url: str) -> dict[str, Any]:
         """The context signed into a URL made by ``callback_url``; ``TokenError`` if it does not verify."""
-        if self.signer is None:
-            return {}
-        token = urlsplit(url).path.rstrip("/").rpartition("/")[2]
-        return self.signer.verify(token)
+        return self.urls.verify(url)
+
+    def read_callback(
+        self,
+        method: str,
+        token: str = "",
+        *,
+        query: bytes = b"",
+        content_type: str | None = None,
+        body: bytes = b"",
+        authorization: str | None = None,
+    ) -> CallEvent:
+        """Verify and parse one callback from its parts, without a server (``inbound.read_callback``).
+
+        ``token`` is the last path segment of the callback URL. Raises ``CallbackRejected`` carrying the
+        status, JSON body and headers this app would have answered (401, 403, 405, 400, 413, 415 or 422).
+        """
+        return read_callback(
+            self.reader, method, token, query=query, content_type=content_type, body=body, authorization=authorization
+        )
 
     # -- ASGI ----------------------------------------------------------------------------------------------
 
@@ -206,6 +349,12 @@ class CallHooks(Router):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                _show_callback_lines()
+                try:
+                    self.check_handlers()
+                except TypeError as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for callback in reversed(self.shutdown_callbacks):
@@ -228,68 +377,72 @@ class CallHooks(Router):
         self.shutdown_callbacks.append(callback)
         return callback
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _relative_path(self, scope: Scope) -> str | None:
+        """The path below this receiver, or ``None`` when the request is outside it.
+
+        Below the mount or root path when there is one, and below ``public_url``'s path when the request still
+        carries it: standalone (``/hooks/<token>``), or behind a proxy that keeps the prefix while uvicorn runs
+        with ``--root-path /hooks`` (uvicorn then prepends the root path once more).
+        """
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        segment = path.strip("/")
+        prefix = self.urls.path_prefix
+        if prefix and path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+            return path[len(prefix) :]
+        if root or not prefix or path == "/healthz":
+            return path
+        return None
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
+        path = self._relative_path(scope)
+        if path is None:
+            detail = f"callbacks are served under {self.urls.path_prefix}/ (the path of public_url)"
+            await _send_json(send, 404, {"error": "not-found", "detail": detail})
+            return
+        segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
                 await _send_json(send, 200, {"status": "ok"})
             else:
-                await _send_json(send, 405, _method_body(method, "GET"), [(b"allow", b"GET")])
+                await self._reject(scope, send, method_not_allowed(method, "GET"))
             return
         if "/" in segment:
             await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
             return
-        if method not in ("GET", "POST"):
-            await _send_json(send, 405, _method_body(method, _ALLOW_CALLBACK), [(b"allow", _ALLOW_CALLBACK.encode())])
-            return
         started = time.perf_counter()
+        reader = self.reader
         try:
-            context = authenticate(segment, _header(scope, b"authorization"), self.signer, self.basic_auth)
-            media_type = accepted_media_type(method, _header(scope, b"content-type"))
-            body = await self._read_body(scope, receive) if method == "POST" else b""
-            event = decode(method, media_type, scope.get("query_string", b""), body)
+            head = reader.judge_head(
+                method,
+                segment,
+                _header(scope, b"authorization"),
+                _header(scope, b"content-type"),
+                _header(scope, b"content-length"),
+            )
+            body = await self._read_body(receive) if method == "POST" else b""
+            event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            await _send_json(send, rejected.status, rejected.body)
+            await self._reject(scope, send, rejected)
             return
-        if context:
-            event.with_context(context)
         await self._dispatch(event, scope, receive, send, started)
 
-    def read_callback(
-        self,
-        method: str,
-        token: str = "",
-        *,
-        query: bytes = b"",
-        content_type: str | None = None,
-        body: bytes = b"",
-        authorization: str | None = None,
-    ) -> CallEvent:
-        """Verify and parse one callback from its parts, without a server (for hosts other than ASGI).
+    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected) -> None:
+        client = scope.get("client")
+        # Once per rejection, with the reason code and where it came from; never the token or credentials.
+        logger.warning(
+            "callback rejected: %d %s from %s",
+            rejected.status,
+            rejected.reason,
+            f"{client[0]}:{client[1]}" if client else "unknown",
+        )
+        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
+        await _send_json(send, rejected.status, rejected.body, headers)
 
-        ``token`` is the last path segment of the callback URL. Raises ``CallbackRejected`` carrying the
-        status and JSON body this app would have answered (403, 400, 413, 415 or 422).
-        """
-        method = method.upper()
-        if method not in ("GET", "POST"):
-            raise CallbackRejected(405, **_method_body(method, _ALLOW_CALLBACK))
-        context = authenticate(token, authorization, self.signer, self.basic_auth)
-        media_type = accepted_media_type(method, content_type)
-        if len(body) > self.body_limit:
-            raise too_large(self.body_limit)
-        event = decode(method, media_type, query, body)
-        return event.with_context(context) if context else event
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        limit = self.body_limit
-        declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise too_large(limit)
+    async def _read_body(self, receive: Receive) -> bytes:
+        limit = self.reader.body_limit
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -306,27 +459,30 @@ class CallHooks(Router):
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _dispatch(self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float) -> None:
-        handler = self.match(event)
+        handler = self.router.match(event)
         if handler is None:
-            await send({"type": "http.response.start", "status": 200, "headers": _EMPTY_OK_HEADERS})
-            await send({"type": "http.response.body", "body": b""})
-            self._log(event, None, 200, started)
+            await _send_empty_ok(send)
+            self._report(event, None, 200, started)
             return
+        slow_warning = asyncio.get_running_loop().call_later(
+            self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
+        )
         try:
             result = await self._run(handler, event)
         except Exception as exc:
             response = await self._handle_error(handler, event, exc)
             await response(scope, receive, send)
-            self._log(event, handler, response.status_code, started)
+            self._report(event, handler, response.status_code, started)
             return
+        finally:
+            slow_warning.cancel()
         if isinstance(result, Response):
             await result(scope, receive, send)
             status = result.status_code
         else:
-            await send({"type": "http.response.start", "status": 200, "headers": _EMPTY_OK_HEADERS})
-            await send({"type": "http.response.body", "body": b""})
+            await _send_empty_ok(send)
             status = 200
-        self._log(event, handler, status, started)
+        self._report(event, handler, status, started)
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
         args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)
@@ -335,22 +491,14 @@ class CallHooks(Router):
         return await run_in_threadpool(handler.func, *args)
 
     def _bind_call(self, handler: Handler, event: CallEvent) -> Any:
-        if self.client is None:
-            raise RuntimeError(
-                f"handler {handler.name} takes (event, call) but no client is attached: "
-                "pass CallHooks(client=...) or build the client with hooks=..."
-            )
+        if self._client is None:
+            # Found at start-up (check_handlers) when this app is served with lifespan; mounted apps get
+            # their host's lifespan, so the check can only happen here.
+            check_pairing(handler, None, final=True)
         if event.call_id is None:
             return None  # conference and transcription events belong to no single call
-        handle = self.client.calls.bind(event.call_id)
-        if not handler.is_async and inspect.iscoroutinefunction(self.client.calls.hangup):
-            # Its methods would return coroutines that a sync handler never awaits: the call control would
-            # silently not happen. Say so instead.
-            raise TypeError(
-                f"handler {handler.name} is synchronous but the attached client is an AsyncClient: "
-                "make the handler async, or attach a Client (CallHooks(client=Client(...)))"
-            )
-        return handle
+        assert self._client is not None
+        return self._client.calls.bind(event.call_id)
 
     async def _handle_error(self, handler: Handler, event: CallEvent, exc: Exception) -> Response:
         logger.error(
@@ -383,7 +531,8 @@ class CallHooks(Router):
         """
         self._observers.append(observer)
 
-    def _log(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
+    def _report(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
+        """Tell the observers what happened to ``event`` and write its line to the callback log."""
         if self._observers:
             record = Dispatched(event, handler.name if handler else None, status, time.perf_counter() - started)
             for observer in self._observers:
@@ -391,9 +540,9 @@ class CallHooks(Router):
                     observer(record)
                 except Exception:
                     logger.exception("observer %r failed", observer)
-        if not logger.isEnabledFor(logging.INFO):
+        if not callback_logger.isEnabledFor(logging.INFO):
             return
-        logger.info(
+        callback_logger.info(
             "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
             event.call_id,
             event.event_type,
@@ -407,15 +556,26 @@ class CallHooks(Router):
             logger.info("no handler matched event %s of call %s", event.event_type, event.call_id)
 
 
+C = TypeVar("C", bound=CallBinder)
+
+
+def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:
+    logger.warning(
+        "handler %s is still running for call %s event %s after %.1f s: the platform gives up at its "
+        "callbackTimeout (%.1f s here) and delivers the event again to the fallback URL",
+        handler.name,
+        event.call_id,
+        event.event_type,
+        timeout * _SLOW_HANDLER_SHARE,
+        timeout,
+    )
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
-
-
-def _method_body(method: str, allow: str) -> dict[str, str]:
-    return {"error": "method-not-allowed", "detail": f"{method} is not allowed here; use {allow}"}
 
 
 def _json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
@@ -434,3 +594,8 @@ async def _send_json(
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+async def _send_empty_ok(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": _EMPTY_OK_HEADERS})
+    await send({"type": "http.response.body", "body": b""})

@@ -33,6 +33,8 @@ from .platform import E164_DIGITS
 
 __all__ = [
     "IMPLIED_CALL_STATE",
+    "KNOWN_CALL_STATES",
+    "KNOWN_EVENT_TYPES",
     "AnswerEvent",
     "CallEvent",
     "ConferenceEvent",
@@ -355,6 +357,10 @@ _EVENT_CLASSES: tuple[type[CallEvent], ...] = (
     ErrorEvent,
 )
 _CLASS_BY_TYPE: dict[str, type[CallEvent]] = {cls.route_type: cls for cls in _EVENT_CLASSES}
+#: Event types handlers can be registered for without ``allow_unknown=True`` (routing names and wire aliases).
+KNOWN_EVENT_TYPES: frozenset[str] = frozenset(_CLASS_BY_TYPE)
+#: Call states the platform reports (the call resource's states, plus ``error`` as the SDKs model it).
+KNOWN_CALL_STATES: frozenset[str] = frozenset({"started", "rejected", "active", "completed", "transferring", "error"})
 # Spellings seen in SDKs for the same event (C#'s parser accepts both for transfer-complete).
 _ALIASES: dict[str, str] = {"transfer-complete": "transferComplete"}
 _UNKNOWN = "__unknown__"

@@ -1,13 +1,14 @@
 """One callback request's parts in, a verified typed event (or the HTTP error it deserves) out. No I/O.
 
-``CallHooks`` (``app.py``) is the ASGI shell around these functions: it reads the body within its size limit
-and sends what they decide. Other hosts (a WSGI view, a serverless function) get the same checks through
-``CallHooks.read_callback``.
+``CallHooks`` (``app.py``) is the ASGI shell around ``CallbackReader``: it reads the body within its size limit
+and sends what the reader decides. Other hosts (a WSGI view, a serverless function) get the same checks, in
+the same order, through ``read_callback`` (gidgethub's ``Event.from_http`` is the model: one call, no I/O).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,39 +17,112 @@ from pydantic import ValidationError
 from .events import CallEvent, parse_event, parse_event_json, query_to_fields
 from .signing import CallbackSigner, TokenError, TokenProblem, check_basic_auth
 
-__all__ = ["FORM", "JSON", "CallbackRejected", "accepted_media_type", "authenticate", "decode"]
+__all__ = ["FORM", "JSON", "CallbackHead", "CallbackReader", "CallbackRejected", "read_callback"]
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+ALLOWED_METHODS = "GET, POST"
+
+_BASIC_CHALLENGE = {"www-authenticate": 'Basic realm="callhooks", charset="UTF-8"'}
 
 
 class CallbackRejected(Exception):
-    """The request is not an acceptable callback: ``status`` and the JSON ``body`` to answer with."""
+    """The request is not an acceptable callback: ``status``, the JSON ``body`` and any ``headers`` to answer with."""
 
-    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, error: str, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.body: dict[str, Any] = {"error": error, "detail": detail, **extra}
+        self.headers: Mapping[str, str] = headers or {}
+
+    @property
+    def reason(self) -> str:
+        """A short code for logs and metrics: the body's ``reason`` when it has one, else its ``error``."""
+        return str(self.body.get("reason", self.body["error"]))
 
 
-def authenticate(
-    token: str,
-    authorization: str | None,
-    signer: CallbackSigner | None,
-    basic_auth: tuple[str, str] | None,
-) -> dict[str, Any]:
-    """The context signed into ``token``, after the Basic-auth check; 403 saying which check failed."""
-    if basic_auth is not None and not check_basic_auth(authorization, basic_auth):
-        raise forbidden(TokenProblem.BASIC_AUTH)
-    if signer is None:
-        return {}
-    try:
-        return signer.verify(token)
-    except TokenError as exc:
-        raise forbidden(exc.problem) from None
+@dataclass(frozen=True, slots=True)
+class CallbackHead:
+    """What the request head decided: how to read the body and the verified context to attach to the event."""
+
+    method: str
+    media_type: str
+    context: Mapping[str, Any]
 
 
-def accepted_media_type(method: str, content_type: str | None) -> str:
+class CallbackReader:
+    """The receiver's whole inbound sequence, in two steps and with no I/O.
+
+    ``judge_head`` looks only at the request head (method, token, ``Authorization``, content type and length)
+    and answers 405, 401, 403, 415 or 413 before a byte of body is read. ``read_event`` turns the query and
+    the body into the verified, typed event (400, 413 or 422). The ASGI app and ``read_callback`` both use it,
+    so the order of the checks is written once, here.
+    """
+
+    __slots__ = ("basic_auth", "body_limit", "signer")
+
+    def __init__(self, signer: CallbackSigner | None, basic_auth: tuple[str, str] | None, body_limit: int) -> None:
+        self.signer = signer
+        self.basic_auth = basic_auth
+        self.body_limit = body_limit
+
+    def judge_head(
+        self,
+        method: str,
+        token: str,
+        authorization: str | None = None,
+        content_type: str | None = None,
+        content_length: str | None = None,
+    ) -> CallbackHead:
+        if method not in ("GET", "POST"):
+            raise method_not_allowed(method, ALLOWED_METHODS)
+        if self.basic_auth is not None and not check_basic_auth(authorization, self.basic_auth):
+            # 401 with a challenge: the platform's HTTP client sends the URL's credentials only when asked.
+            raise CallbackRejected(
+                401,
+                "unauthorized",
+                TokenError(TokenProblem.BASIC_AUTH).detail,
+                reason=TokenProblem.BASIC_AUTH.value,
+                headers=_BASIC_CHALLENGE,
+            )
+        context: Mapping[str, Any] = {}
+        if self.signer is not None:
+            try:
+                context = self.signer.verify(token)
+            except TokenError as exc:
+                raise forbidden(exc.problem) from None
+        media_type = _accepted_media_type(method, content_type)
+        if content_length is not None and content_length.isdigit() and int(content_length) > self.body_limit:
+            raise too_large(self.body_limit)
+        return CallbackHead(method, media_type, context)
+
+    def read_event(self, head: CallbackHead, query: bytes = b"", body: bytes = b"") -> CallEvent:
+        if len(body) > self.body_limit:
+            raise too_large(self.body_limit)
+        event = _decode(head.method, head.media_type, query, body)
+        return event.with_context(head.context) if head.context else event
+
+
+def read_callback(
+    reader: CallbackReader,
+    method: str,
+    token: str = "",
+    *,
+    query: bytes = b"",
+    content_type: str | None = None,
+    body: bytes = b"",
+    authorization: str | None = None,
+) -> CallEvent:
+    """Verify and parse one callback from its parts in one call, for hosts other than ASGI (a WSGI view, a
+    serverless function). ``token`` is the last path segment of the callback URL. Raises ``CallbackRejected``
+    with the status, JSON body and headers the ASGI app would have answered."""
+    head = reader.judge_head(method.upper(), token, authorization, content_type)
+    return reader.read_event(head, query, body)
+
+
+def _accepted_media_type(method: str, content_type: str | None) -> str:
     """The media type of a POST body we can decode (checked before the body is read); 415 otherwise."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if method == "GET" or media_type in (JSON, FORM):
@@ -57,7 +131,7 @@ def accepted_media_type(method: str, content_type: str | None) -> str:
     raise CallbackRejected(415, "unsupported-media-type", f"POST callbacks must be {JSON} or {FORM}, not {got!r}")
 
 
-def decode(method: str, media_type: str, query: bytes, body: bytes) -> CallEvent:
+def _decode(method: str, media_type: str, query: bytes, body: bytes) -> CallEvent:
     """The typed event in a GET query, a JSON body or a form body; 400 when it is no event, 422 for bad fields."""
     try:
         if method == "GET":
@@ -67,6 +141,12 @@ def decode(method: str, media_type: str, query: bytes, body: bytes) -> CallEvent
         return parse_event(query_to_fields(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
     except ValidationError as exc:
         raise _diagnose(exc) from None
+
+
+def method_not_allowed(method: str, allow: str) -> CallbackRejected:
+    return CallbackRejected(
+        405, "method-not-allowed", f"{method} is not allowed here; use {allow}", headers={"allow": allow}
+    )
 
 
 def forbidden(problem: TokenProblem) -> CallbackRejected:

@@ -15,14 +15,15 @@ added, so matching stays at eight look-ups.
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from .events import CallEvent, canonical_event_type
+from .events import KNOWN_CALL_STATES, KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
 
-__all__ = ["Handler", "HandlerKey", "Router"]
+__all__ = ["Handler", "HandlerKey", "Router", "build_handler"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,8 +86,42 @@ def _check_key_part(label: str, value: object) -> None:
         raise TypeError(f"{label} must be a non-empty string or None, not {value!r}")
 
 
+def _check_known(label: str, value: str | None, known: Iterable[str]) -> None:
+    """A misspelt event type or state would register silently and never fire: refuse it, naming the close match."""
+    if value is None or value in known:
+        return
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(
+        f"unknown {label} {value!r}: {hint}known: {', '.join(sorted(known))}. "
+        "For one this version does not know yet, pass allow_unknown=True"
+    )
+
+
+def build_handler(
+    func: Callable[..., Any],
+    event_type: str | None = None,
+    *,
+    state: str | None = None,
+    tag: str | None = None,
+    allow_unknown: bool = False,
+) -> Handler:
+    """Check ``func`` and its key and work out once what dispatch needs to know about it."""
+    if not callable(func):
+        raise TypeError(f"handler must be callable, not {func!r}")
+    _check_key_part("event_type", event_type)
+    _check_key_part("state", state)
+    _check_key_part("tag", tag)
+    canonical = canonical_event_type(event_type) if event_type else None
+    if not allow_unknown:
+        _check_known("event type", canonical, KNOWN_EVENT_TYPES)
+        _check_known("call state", state, KNOWN_CALL_STATES)
+    name = _qualified_name(func)
+    return Handler(func, HandlerKey(canonical, state, tag), _is_async(func), _wants_call(func, name), name)
+
+
 class Router:
-    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` is one; include others into it."""
+    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` holds one; include others into it."""
 
     def __init__(self) -> None:
         self._registered: dict[HandlerKey, Handler] = {}
@@ -100,38 +135,42 @@ class Router:
         *,
         state: str | None = None,
         tag: str | None = None,
+        allow_unknown: bool = False,
     ) -> Handler:
-        """Register ``func`` for the key; ``ValueError`` if that exact key already has a handler."""
-        if not callable(func):
-            raise TypeError(f"handler must be callable, not {func!r}")
-        _check_key_part("event_type", event_type)
-        _check_key_part("state", state)
-        _check_key_part("tag", tag)
-        name = _qualified_name(func)
-        key = HandlerKey(canonical_event_type(event_type) if event_type else None, state, tag)
-        handler = Handler(func, key, _is_async(func), _wants_call(func, name), name)
-        self._add(handler)
+        """Register ``func`` for the key; ``ValueError`` if that exact key already has a handler, or if the
+        event type or state is not one the platform sends (``allow_unknown=True`` accepts any string)."""
+        handler = build_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+        self.add(handler)
         return handler
 
+    def add(self, handler: Handler) -> None:
+        """Register an already built ``Handler`` (``build_handler``)."""
+        self._add([handler])
+
     def on(
-        self, event_type: str | None = None, *, state: str | None = None, tag: str | None = None
+        self,
+        event_type: str | None = None,
+        *,
+        state: str | None = None,
+        tag: str | None = None,
+        allow_unknown: bool = False,
     ) -> Callable[[F], F]:
         """Decorator form of ``add_handler``: ``@router.on("gather", tag="main-menu")``."""
         if callable(event_type):
             raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
 
         def register(func: F) -> F:
-            self.add_handler(func, event_type, state=state, tag=tag)
+            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
             return func
 
         return register
 
     def include(self, router: Router) -> None:
-        """Add every handler of ``router``; a key registered in both is the same ``ValueError``."""
+        """Add every handler of ``router``, all or none: a key registered in both is a ``ValueError`` and then
+        nothing of ``router`` is added."""
         if router is self:
             raise ValueError("a router cannot include itself")
-        for handler in router._registered.values():
-            self._add(handler)
+        self._add(list(router._registered.values()))
 
     def match(self, event: CallEvent) -> Handler | None:
         """The handler that would run for ``event``, or ``None``."""
@@ -169,18 +208,21 @@ class Router:
     def __len__(self) -> int:
         return len(self._registered)
 
-    def _add(self, handler: Handler) -> None:
-        key = handler.key
-        existing = self._registered.get(key)
-        if existing is not None:
-            raise ValueError(
-                f"two handlers for the same key ({key.describe()}): {existing.name} is registered and "
-                f"{handler.name} cannot be added"
-            )
-        self._registered[key] = handler
-        self._index[key] = handler
-        covered_type = _COVERS.get(key.event_type or "")
-        if covered_type is not None:
-            covered = HandlerKey(covered_type, key.state, key.tag)
-            if covered not in self._registered:
-                self._index[covered] = handler
+    def _add(self, handlers: list[Handler]) -> None:
+        # Every key is checked before any is registered, so a conflict leaves the router as it was.
+        for handler in handlers:
+            existing = self._registered.get(handler.key)
+            if existing is not None:
+                raise ValueError(
+                    f"two handlers for the same key ({handler.key.describe()}): {existing.name} is registered "
+                    f"and {handler.name} cannot be added"
+                )
+        for handler in handlers:
+            key = handler.key
+            self._registered[key] = handler
+            self._index[key] = handler
+            covered_type = _COVERS.get(key.event_type or "")
+            if covered_type is not None:
+                covered = HandlerKey(covered_type, key.state, key.tag)
+                if covered not in self._registered:
+                    self._index[covered] = handler

@@ -20,16 +20,20 @@ import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from itsdangerous import BadData, BadPayload, BadSignature, URLSafeSerializer
 
 __all__ = [
+    "DEFAULT",
     "DEFAULT_MAX_AGE",
     "CallbackSigner",
+    "CallbackUrls",
     "TokenError",
     "TokenProblem",
     "check_basic_auth",
+    "check_public_url",
     "parse_basic_auth",
 ]
 
@@ -174,3 +178,81 @@ def check_basic_auth(header: str | None, expected: tuple[str, str]) -> bool:
     user_ok = hmac.compare_digest(user.encode(), expected[0].encode())
     password_ok = hmac.compare_digest(password.encode(), expected[1].encode())
     return bool(sep) and user_ok and password_ok
+
+
+def check_public_url(url: str) -> str:
+    """``url`` without a trailing slash, after checking it is an absolute http(s) URL (``ValueError`` if not)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"public_url must be an absolute http(s) URL such as https://calls.example.com/hooks, not {url!r}"
+        )
+    if parts.fragment:
+        raise ValueError(f"public_url must not carry a fragment (it never reaches the server): {url!r}")
+    return url.rstrip("/")
+
+
+class _Default:
+    """The type of ``DEFAULT``: "use the configured value", distinct from ``None`` ("never expires")."""
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+DEFAULT: Final = _Default()
+
+
+class CallbackUrls:
+    """Signed callback URLs of one receiver: ``public_url/<token>``, with the Basic-auth pair in the URL.
+
+    ``CallHooks.callback_url`` and ``verify_callback_url`` delegate here.
+    """
+
+    __slots__ = ("basic_auth", "max_age", "public_url", "signer")
+
+    def __init__(
+        self,
+        signer: CallbackSigner | None,
+        public_url: str | None = None,
+        *,
+        basic_auth: tuple[str, str] | None = None,
+        max_age: float | None = DEFAULT_MAX_AGE,
+    ) -> None:
+        self.signer = signer
+        self.public_url = check_public_url(public_url) if public_url else None
+        self.basic_auth = basic_auth
+        self.max_age = max_age
+
+    @property
+    def path_prefix(self) -> str:
+        """The path of ``public_url`` (``/hooks`` for ``https://calls.example.com/hooks``), ``""`` for none."""
+        return urlsplit(self.public_url).path.rstrip("/") if self.public_url else ""
+
+    def make(
+        self,
+        context: Mapping[str, Any] | None = None,
+        *,
+        max_age: float | _Default | None = DEFAULT,
+        public_url: str | None = None,
+    ) -> str:
+        base = check_public_url(public_url) if public_url else self.public_url
+        if not base:
+            raise ValueError("callback_url needs public_url (CallHooks(public_url=...) or CALLHOOKS_PUBLIC_URL)")
+        parts = urlsplit(base)
+        path = parts.path
+        if self.signer is not None:
+            lifetime = self.max_age if isinstance(max_age, _Default) else max_age
+            path = f"{path}/{self.signer.sign(context, max_age=lifetime)}"
+        elif context:
+            raise ValueError("context needs a secret: without one it could not be trusted on the way back")
+        netloc = parts.netloc.rpartition("@")[2]
+        if self.basic_auth is not None:
+            user, password = (quote(p, safe="") for p in self.basic_auth)
+            netloc = f"{user}:{password}@{netloc}"
+        return urlunsplit((parts.scheme, netloc, path or "/", parts.query, ""))
+
+    def verify(self, url: str) -> dict[str, Any]:
+        if self.signer is None:
+            return {}
+        token = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+        return self.signer.verify(token)

@@ -24,7 +24,8 @@ SALES_NUMBER = os.environ.get("IVR_SALES_NUMBER", "+19195550199")
 MENU = "Thanks for calling Example Company. Press 1 for sales, 2 to hear this again, or 9 to end the call."
 
 hooks = CallHooks.from_env()
-client = AsyncClient(hooks=hooks)  # pairs with the receiver: handlers get a call handle as 2nd argument
+# Both directions of pairing: calls it creates call back to hooks; handlers get its call handles.
+client = hooks.attach_client(AsyncClient(hooks=hooks))
 hooks.on_shutdown(client.close)
 
 

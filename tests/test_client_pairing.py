@@ -32,12 +32,21 @@ class FakeHooks:
         return f"https://calls.example.com/hooks/token-{len(self.contexts)}"
 
 
-def test_a_client_built_with_hooks_becomes_their_client(platform: Platform) -> None:
+def test_a_client_built_with_hooks_does_not_attach_itself(platform: Platform) -> None:
+    """Pairing is explicit in both directions: ``hooks=`` points callbacks at the receiver, nothing more."""
     hooks = FakeHooks()
     with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as client:
+        assert hooks.client is None and client.hooks is hooks
+
+
+def test_attach_client_gives_handlers_its_handles_and_can_be_undone(platform: Platform) -> None:
+    hooks = CallHooks(secret="change-me", public_url="https://calls.example.com/hooks")
+    with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as client:
+        assert hooks.attach_client(client) is client
         assert hooks.client is client
-        with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as second:
-            assert hooks.client is client and second.hooks is hooks
+        assert hooks.detach_client() is client and hooks.client is None
+    with pytest.raises(TypeError, match="Client or AsyncClient"):
+        hooks.attach_client(object())  # type: ignore[type-var]
 
 
 def test_create_fills_callback_url_and_method_from_the_hooks(platform: Platform) -> None:
@@ -87,7 +96,6 @@ def test_callback_url_sent_to_the_platform_verifies_in_the_real_receiver(platfor
     hooks = CallHooks(secret="change-me", public_url="https://calls.example.com/hooks", callback_http_method="GET")
     platform.reply(created(f"{platform.base}/c-1"))
     with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as client:
-        assert hooks.client is client
         client.calls.create("+19195551212", "+19195551313", tag="main-menu", context={"order": 4411})
     body = platform.seen[0].json
     assert body["callbackHttpMethod"] == "GET"
@@ -107,13 +115,15 @@ def test_handlers_receive_a_handle_that_controls_the_call_end_to_end(platform: P
         await call.gather(max_digits=1, tag="main-menu")
 
     platform.reply(created(f"{platform.base}/c-1"), Reply(), created(f"{platform.base}/c-1/gather/g-1"))
+    # The handler runs on the receiver's event loop (another thread): keep no pooled connection that
+    # would outlive that loop.
+    no_pool = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    client = hooks.attach_client(
+        AsyncClient(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks, transport=no_pool)
+    )
+    assert hooks.client is client
     with serve(hooks) as receiver:
         hooks.public_url = receiver.url
-        # The handler runs on the receiver's event loop (another thread): keep no pooled connection that
-        # would outlive that loop.
-        no_pool = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
-        client = AsyncClient(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks, transport=no_pool)
-        assert hooks.client is client
         # The create is driven synchronously here; only the handler runs on the receiver's loop.
         with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as script:
             script.calls.create("+19195551212", "+19195551313", context={"order": 4411})
@@ -132,24 +142,48 @@ def test_handlers_receive_a_handle_that_controls_the_call_end_to_end(platform: P
 
 def test_sync_client_gives_sync_handles(platform: Platform) -> None:
     hooks = CallHooks(secret="change-me", public_url="https://calls.example.com/hooks")
-    with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks):
+    with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as client:
+        hooks.attach_client(client)
+        assert hooks.client is not None
         assert isinstance(hooks.client.calls.bind("c-9"), CallHandle)
 
 
-def test_a_sync_handler_taking_an_async_handle_is_a_clear_error_not_a_silent_no_op(
-    platform: Platform, caplog: pytest.LogCaptureFixture
-) -> None:
-    from callhooks import AsyncClient
-    from callhooks.testing import answer_event, send_event
-
+def test_a_sync_handler_taking_an_async_handle_is_refused_when_registered(platform: Platform) -> None:
     hooks = CallHooks(secret="change-me")
-    AsyncClient(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks)
+    hooks.attach_client(AsyncClient(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks))
 
-    @hooks.on("answer")
     def answered(event: object, call: object) -> None:
         raise AssertionError("must not run with a handle whose methods it cannot await")
 
-    response = send_event(hooks, answer_event(call_id="c-1"))
-    assert response.status_code == 500
-    assert "synchronous but the attached client is an AsyncClient" in caplog.text
+    with pytest.raises(TypeError, match=r"answered is synchronous but the attached client is an AsyncClient"):
+        hooks.on("answer")(answered)
+    assert len(hooks) == 0
     assert platform.seen == []
+
+
+def test_a_mismatched_client_is_refused_when_attached_after_the_handlers(platform: Platform) -> None:
+    hooks = CallHooks(secret="change-me")
+
+    @hooks.on("answer")
+    async def answered(event: object, call: object) -> None: ...
+
+    with pytest.raises(TypeError, match=r"answered is async but the attached client is a blocking Client"):
+        hooks.attach_client(Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks))
+    assert hooks.client is None
+    hooks.attach_client(AsyncClient(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks))  # the right kind
+
+
+def test_a_handler_wanting_a_call_with_no_client_fails_server_start_up(platform: Platform) -> None:
+    from callhooks.testing import answer_event, send_event
+
+    hooks = CallHooks(secret="change-me")
+
+    @hooks.on("answer")
+    async def answered(event: object, call: object) -> None: ...
+
+    with pytest.raises(TypeError, match=r"answered takes \(event, call\) but no client is attached"):
+        hooks.check_handlers()
+    with pytest.raises(RuntimeError), serve(hooks):  # lifespan start-up fails, so the server never serves
+        pass
+    # Mounted apps get no lifespan: the same message then comes with a 500 for the event.
+    assert send_event(hooks, answer_event(call_id="c-1")).status_code == 500

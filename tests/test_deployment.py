@@ -73,9 +73,13 @@ def test_procfile_web_process_serves_the_example_ivr() -> None:
     command[command.index("0.0.0.0")] = "127.0.0.1"  # tests stay on loopback
     with running(command, _env(port), port) as base:
         # Unsigned callbacks are refused: the deployed app verifies with CALLHOOKS_SECRET.
-        response = httpx.post(f"{base}/", json={"eventType": "answer", "callId": "c-1"}, timeout=5)
+        # Served standalone, callbacks live under the path of CALLHOOKS_PUBLIC_URL (/hooks).
+        response = httpx.post(f"{base}/hooks/", json={"eventType": "answer", "callId": "c-1"}, timeout=5)
         assert response.status_code == 403
         assert response.json()["reason"] == "token-missing"
+        outside = httpx.post(f"{base}/", json={"eventType": "answer", "callId": "c-1"}, timeout=5)
+        assert outside.status_code == 404
+        assert "/hooks/" in outside.json()["detail"]
 
 
 def test_callhooks_run_serves_an_app_from_an_import_string() -> None:

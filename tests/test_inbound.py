@@ -91,3 +91,5 @@ def test_basic_auth_is_checked_before_the_token(hooks: CallHooks) -> None:
     with pytest.raises(CallbackRejected) as caught:
         hooks.read_callback("GET", token_for(hooks), query=b"eventType=answer", authorization=basic("platform", "no"))
     assert caught.value.body["reason"] == "basic-auth-failed"
+    assert caught.value.status == 401
+    assert caught.value.headers["www-authenticate"].startswith("Basic ")

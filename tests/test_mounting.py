@@ -131,7 +131,7 @@ def test_verification_still_applies_when_mounted(deployment: Deployment) -> None
     assert missing.status_code == 403
     assert missing.json()["reason"] == "token-missing"
     bad_auth = d.client.post(url.replace("platform:pw@", "platform:nope@"), json=ANSWER)
-    assert bad_auth.status_code == 403
+    assert bad_auth.status_code == 401
     assert bad_auth.json()["reason"] == "basic-auth-failed"
     put = d.client.put(url, json=ANSWER)
     assert put.status_code == 405

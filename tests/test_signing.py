@@ -261,9 +261,9 @@ def test_basic_auth_compares_in_constant_time(monkeypatch: pytest.MonkeyPatch) -
     ("auth", "status"),
     [
         (EXPECTED, 200),
-        (("twilio-hater", "nope"), 403),
-        (("nobody", "p@ss:word"), 403),
-        (None, 403),
+        (("twilio-hater", "nope"), 401),
+        (("nobody", "p@ss:word"), 401),
+        (None, 401),
     ],
 )
 @pytest.mark.parametrize("with_token", [True, False])
@@ -272,7 +272,8 @@ def test_basic_auth_through_the_app(auth: tuple[str, str] | None, status: int, w
     url = app.hooks.callback_url() if with_token else "http://testserver/"
     response = app.client.post(url.replace("twilio-hater:p%40ss%3Aword@", ""), json=ANSWER, auth=auth)
     assert response.status_code == status
-    if status == 403:
+    if status == 401:
+        assert response.headers["www-authenticate"] == 'Basic realm="callhooks", charset="UTF-8"'
         body = response.json()
         assert body["reason"] == "basic-auth-failed"
         assert app.events == []
@@ -284,7 +285,7 @@ def test_basic_auth_through_the_app(auth: tuple[str, str] | None, status: int, w
 def test_basic_auth_malformed_header_through_the_app() -> None:
     app = Recorder(secret=None, basic_auth=EXPECTED)
     response = app.client.post("/", json=ANSWER, headers={"authorization": "Basic %%%"})
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["reason"] == "basic-auth-failed"
 
 
@@ -404,7 +405,7 @@ def test_callback_url_with_path_and_basic_auth_works_when_mounted() -> None:
         response = client.post(url, json=ANSWER)
         assert response.status_code == 200
         wrong = client.post(url.replace("p%40ss%3Aword", "guess"), json=ANSWER)
-        assert wrong.status_code == 403
+        assert wrong.status_code == 401
     assert [e.context for e in seen] == [{"order": 7}]
 
 

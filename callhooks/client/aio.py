@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 import httpx
@@ -41,6 +41,8 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport]):
 
     http: httpx.AsyncClient
     calls: AsyncCalls
+    #: Whether call handles' methods are coroutines (what ``CallHooks.attach_client`` checks handlers against).
+    asynchronous: ClassVar[bool] = True
 
     def _connect(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
         self.http = httpx.AsyncClient(transport=transport, **options)

@@ -71,8 +71,9 @@ class ClientBase(Generic[TransportT]):
 
     Credentials come from the arguments or ``CATAPULT_USER_ID``, ``CATAPULT_API_TOKEN``,
     ``CATAPULT_API_SECRET`` and ``CATAPULT_BASE_URL`` (default ``https://api.catapult.inetwork.com``).
-    With ``hooks=`` (a ``callhooks.CallHooks``), created calls and transfer legs call back to that receiver,
-    and the receiver gets this client if it has none. ``timeout`` is httpx's (seconds or ``httpx.Timeout``);
+    With ``hooks=`` (a ``callhooks.CallHooks``), created calls and transfer legs call back to that receiver;
+    ``hooks.attach_client(client)`` is the other direction (handlers get this client's call handles).
+    ``timeout`` is httpx's (seconds or ``httpx.Timeout``);
     ``retry`` the ``RetryPolicy``; ``transport`` replaces httpx's network transport (tests, proxies).
     """
 
@@ -93,8 +94,6 @@ class ClientBase(Generic[TransportT]):
         self.operations = CallOperations(self.credentials.base_url, self.credentials.user_id, hooks)
         self.hooks = hooks
         self._connect(transport, self._http_options(timeout))
-        if hooks is not None and hooks.client is None:
-            hooks.client = self
 
     def _connect(self, transport: TransportT | None, options: dict[str, Any]) -> None:
         """Open the connection pool (``self.http``) and the ``calls`` namespace."""

@@ -45,8 +45,6 @@ __all__ = ["CallOperations", "PairedHooks"]
 class PairedHooks(Protocol):
     """What the client needs from a receiver (``callhooks.CallHooks``) to point callbacks at it."""
 
-    client: Any
-
     @property
     def callback_http_method(self) -> str:
         """``GET`` or ``POST``: how the receiver expects callbacks."""

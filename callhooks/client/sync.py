@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from typing_extensions import Unpack
@@ -40,6 +40,8 @@ class Client(ClientBase[httpx.BaseTransport]):
 
     http: httpx.Client
     calls: Calls
+    #: Whether call handles' methods are coroutines (what ``CallHooks.attach_client`` checks handlers against).
+    asynchronous: ClassVar[bool] = False
 
     def _connect(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
         self.http = httpx.Client(transport=transport, **options)

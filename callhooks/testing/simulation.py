@@ -78,18 +78,24 @@ class SimulatorSession:
         """
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        saved_url, saved_client = hooks.public_url, hooks.client
+        saved_url = hooks.public_url
         hooks.public_url = url
         attached = None
         if hooks.client is None:
-            attached = hooks.client = AsyncClient(hooks=hooks, **self.credentials)
+            # Synchronous (event, call) handlers need a blocking client; anything else gets an AsyncClient.
+            wants_sync = any(h.wants_call and not h.is_async for h in hooks)
+            attached = (
+                Client(hooks=hooks, **self.credentials) if wants_sync else AsyncClient(hooks=hooks, **self.credentials)
+            )
+            hooks.attach_client(attached)
             hooks.on_shutdown(attached.close)  # its connections belong to the server's event loop
         try:
             with serve(hooks, port=port):
                 yield url
         finally:
-            hooks.public_url, hooks.client = saved_url, saved_client
+            hooks.public_url = saved_url
             if attached is not None:
+                hooks.detach_client()
                 hooks.shutdown_callbacks.remove(attached.close)
 
     def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
