@@ -1,8 +1,9 @@
 """``redis://host:port/db``: the distributed store for several hosts, through redis-py's asyncio client.
 
 Every step is one round trip: a Lua script (atomic on the server, timed by the server's clock, so hosts with
-skewed clocks agree) or one command. The durable queue is a stream with a consumer group: stale entries (their
-holder's lease expired) are taken over with ``XAUTOCLAIM``; retries wait in a sorted set until due. Keys start
+skewed clocks agree) or one command. The durable queue is a stream with a consumer group: each delivered entry's
+lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
+``XCLAIM``; retries wait in another sorted set until due. Keys start
 with ``callhooks:`` and carry ``PEXPIRE``, so nothing outlives its age.
 """
 
@@ -31,6 +32,7 @@ _PREFIX = "callhooks:"
 _GROUP = "callhooks"
 _QUEUE = _PREFIX + "queue"
 _DELAYED = _PREFIX + "queue:delayed"
+_LEASES = _PREFIX + "queue:leases"
 _FAILED_SEQ = _PREFIX + "failed:seq"
 _FAILED_INDEX = _PREFIX + "failed:index"
 # Server errors that mean "cannot write now" rather than a bug: answered with 503 like a lost connection.
@@ -133,36 +135,52 @@ _ENQUEUE = """
 if redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return false end
 return redis.call('XADD', KEYS[1], '*', 'p', ARGV[1], 'a', 0)
 """
-# KEYS: stream, delayed set. ARGV: group, consumer, lease ms, limit. Due retries go back on the stream, then
-# stale entries are taken over, then new ones read: all in one round trip.
+# KEYS: stream, leases (entry id -> lease end, ms), delayed set. ARGV: group, consumer, lease ms, limit. Due
+# retries go back on the stream, entries whose holder's lease ran out are claimed (XCLAIM), then new ones are
+# read: all in one round trip. The holder's lease, not the claimer's, decides when an entry is stale.
 _CLAIM_ITEMS = (
     _NOW
     + """
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)) do
   local item = cjson.decode(member)
   redis.call('XADD', KEYS[1], '*', 'p', item.p, 'a', item.a)
-  redis.call('ZREM', KEYS[2], member)
+  redis.call('ZREM', KEYS[3], member)
 end
 local out = {}
-for _, entry in ipairs(redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])[2]) do
-  if entry[2] then table.insert(out, entry) end
+local lease_end = now + tonumber(ARGV[3])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))) do
+  local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+  if claimed[1] and claimed[1][2] then
+    table.insert(out, claimed[1])
+    redis.call('ZADD', KEYS[2], lease_end, id)
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
 end
 local want = tonumber(ARGV[4]) - #out
 if want > 0 then
   local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', want, 'STREAMS', KEYS[1], '>')
-  if fresh then for _, entry in ipairs(fresh[1][2]) do table.insert(out, entry) end end
+  if fresh then
+    for _, entry in ipairs(fresh[1][2]) do
+      table.insert(out, entry)
+      redis.call('ZADD', KEYS[2], lease_end, entry[1])
+    end
+  end
 end
 return out
 """
 )
-# KEYS[1] stream; ARGV group, id, consumer. Only the consumer holding the entry may settle it.
+# KEYS[1] stream, KEYS[2] leases; ARGV group, id, consumer. Only the consumer holding the entry may settle it.
 _OWNED = """
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #pending == 0 or pending[1][2] ~= ARGV[3] then return false end
 local fields = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])[1][2]
 local payload, attempts = fields[2], tonumber(fields[4])
 """
-_SETTLE = "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) redis.call('XDEL', KEYS[1], ARGV[2])\n"
+_SETTLE = (
+    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) redis.call('XDEL', KEYS[1], ARGV[2]) "
+    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+)
 # KEYS: seq, index; then the caller's. ARGV from 1: payload, error, attempts, ttl ms, max items.
 _ADD_FAILED_FN = """
 local function add_failed(seq, index, payload, err, attempts, ttl, max_items, now)
@@ -180,24 +198,26 @@ local function add_failed(seq, index, payload, err, attempts, ttl, max_items, no
   return tostring(id)
 end
 """
-_RENEW_ITEM = _OWNED + "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID') return 1\n"
+# ARGV[4]: the new lease in ms.
+_RENEW_ITEM = _NOW + _OWNED + "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2]) return 1\n"
 _ACK = _OWNED + _SETTLE + "return 1\n"
+# KEYS[3] the delayed set; ARGV[4] the delay in ms.
 _RETRY = (
     _NOW
     + _OWNED
     + _SETTLE
     + """
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), cjson.encode({p = payload, a = attempts + 1, id = ARGV[2]}))
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), cjson.encode({p = payload, a = attempts + 1, id = ARGV[2]}))
 return 1
 """
 )
-# KEYS: stream, failed seq, failed index. ARGV: group, id, consumer, error, ttl ms, max items.
+# KEYS[3] failed seq, KEYS[4] failed index. ARGV[4] error, ARGV[5] ttl ms, ARGV[6] max items.
 _FAIL = (
     _NOW
     + _ADD_FAILED_FN
     + _OWNED
     + _SETTLE
-    + "return add_failed(KEYS[2], KEYS[3], payload, ARGV[4], attempts + 1, tonumber(ARGV[5]), tonumber(ARGV[6]), now)\n"
+    + "return add_failed(KEYS[3], KEYS[4], payload, ARGV[4], attempts + 1, tonumber(ARGV[5]), tonumber(ARGV[6]), now)\n"
 )
 _ADD_FAILED = (
     _NOW + _ADD_FAILED_FN + "return add_failed(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), "
@@ -347,12 +367,12 @@ class RedisStore(Store):
     async def claim_items(self, consumer: str, *, lease: float, limit: int = 10) -> list[QueueItem]:
         args = [_GROUP, consumer, _ms(lease), limit]
         try:
-            entries = await self._script("claim_items", [_QUEUE, _DELAYED], args)
+            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DELAYED], args)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             await self._ensure_group()  # the server restarted without its data: the group comes back empty
-            entries = await self._script("claim_items", [_QUEUE, _DELAYED], args)
+            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DELAYED], args)
         items = []
         for entry_id, flat in entries:
             fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
@@ -361,14 +381,14 @@ class RedisStore(Store):
 
     async def _settle(self, name: str, item_id: str, consumer: str, *extra: Any, keys: tuple[str, ...] = ()) -> Any:
         try:
-            return await self._script(name, [_QUEUE, *keys], [_GROUP, item_id, consumer, *extra])
+            return await self._script(name, [_QUEUE, _LEASES, *keys], [_GROUP, item_id, consumer, *extra])
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
                 return None  # the server lost the group (and so the item's ownership) while it ran
             raise
 
     async def renew_item(self, item_id: str, consumer: str, lease: float) -> bool:
-        return bool(await self._settle("renew_item", item_id, consumer))
+        return bool(await self._settle("renew_item", item_id, consumer, _ms(lease)))
 
     async def ack(self, item_id: str, consumer: str) -> bool:
         return bool(await self._settle("ack", item_id, consumer))
