@@ -7,19 +7,25 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from callhooks.stores import Limits, Store, open_store
+from callhooks.testing.redis_server import RedisServer
 
 BACKENDS = ["memory", "sqlite", "redis"]
 SHARED_BACKENDS = ["sqlite", "redis"]  # the ones several processes can share
 
 
-def store_url(backend: str, directory: Path, redis_url: str | None) -> str:
-    if backend == "memory":
+def backend_url(request: pytest.FixtureRequest, directory: Path) -> str:
+    """The URL of a fresh store of the kind ``request.param`` names (a file in ``directory``, or the flushed
+    session redis-server)."""
+    if request.param == "memory":
         return "memory://"
-    if backend == "sqlite":
+    if request.param == "sqlite":
         return f"sqlite:///{directory / 'callhooks.db'}"
-    assert redis_url is not None
-    return redis_url
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+    return server.url
 
 
 async def opened(url: str, limits: Limits | None = None) -> Store:
@@ -39,7 +45,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0)
 
 
 class Counting:
-    """A store that counts calls to each method (to know that every task has reached the store)."""
+    """A store that counts answered calls to each method (to know that every task has been answered)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -51,7 +57,8 @@ class Counting:
             return target
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] = self.calls.get(name, 0) + 1
-            return await target(*args, **kwargs)
+            result = await target(*args, **kwargs)
+            self.calls[name] = self.calls.get(name, 0) + 1  # counted once answered
+            return result
 
         return counted

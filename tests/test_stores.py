@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from redis_server import RedisServer
-from stores_support import BACKENDS, Counting, eventually, opened, store_url
+from stores_support import BACKENDS, Counting, backend_url, eventually, opened
 
 from callhooks.stores import (
     Limits,
@@ -26,22 +25,9 @@ from callhooks.stores import (
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=BACKENDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    redis_url = None
-    if request.param == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        server.flush()
-        redis_url = server.url
-    return store_url(request.param, tmp_path, redis_url)
+    return backend_url(request, tmp_path)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from redis_server import RedisServer
+from redis_server import new_redis_server
 from stores_support import opened
 
 from callhooks.stores import StoreUnavailable, open_store, run_once
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
 async def test_redis_stopped_mid_run_raises_store_unavailable_then_recovers(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path)
+    server = new_redis_server(tmp_path)
     server.start()
     try:
         store = await opened(server.url)

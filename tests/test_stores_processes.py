@@ -6,12 +6,11 @@ import asyncio
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis_server import RedisServer
-from stores_support import SHARED_BACKENDS, eventually, opened, store_url
+from stores_support import SHARED_BACKENDS, backend_url, eventually, opened
 
 from callhooks.stores import process_due_items
 
@@ -20,22 +19,9 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 WORKER = str(Path(__file__).with_name("store_worker.py"))
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=SHARED_BACKENDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    redis_url = None
-    if request.param == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        server.flush()
-        redis_url = server.url
-    return store_url(request.param, tmp_path, redis_url)
+    return backend_url(request, tmp_path)
 
 
 class Worker:
