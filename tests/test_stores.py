@@ -345,3 +345,28 @@ async def test_memory_store_keeps_at_most_its_key_limit() -> None:
         await small.save_session(f"call:{n}", {"n": n})
     kept = [n for n in range(200) if await small.load_session(f"call:{n}")]
     assert len(kept) <= 50 and 199 in kept
+
+
+async def test_an_item_whose_workers_keep_dying_is_given_up_as_a_failed_event(store: Store) -> None:
+    await store.enqueue({"job": "poison"})
+    seen: list[int] = []
+    for _ in range(3):  # three workers take it and die (never settle it)
+
+        async def taken() -> bool:
+            items = await store.claim_items("dying", lease=0.1)
+            seen.extend(item.attempts for item in items)
+            return bool(items)
+
+        await eventually(taken)
+    assert seen == [0, 1, 2]
+
+    async def never(payload: dict[str, Any]) -> None:
+        raise AssertionError("a given-up item must not run again")
+
+    async def given_up() -> bool:
+        await process_due_items(store, "healthy", never, policy=RetryPolicy(max_attempts=3))
+        return await store.queue_size() == 0
+
+    await eventually(given_up)
+    (failed,) = await store.list_failed()
+    assert failed.payload == {"job": "poison"} and failed.error.startswith("abandoned: 3 runs")

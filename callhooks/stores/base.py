@@ -66,7 +66,7 @@ class OnceRecord:
 class QueueItem:
     id: str
     payload: dict[str, Any]
-    attempts: int  #: failed runs so far (0 on the first run)
+    attempts: int  #: failed runs so far (0 on the first run); a run whose holder's lease ran out counts
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class FailedEvent:
     id: str
     payload: dict[str, Any]
     error: str
-    attempts: int
+    attempts: int  #: times it was taken to run, the last one included
     failed_at: float
 
 

@@ -94,6 +94,8 @@ class MemoryStore(KeyValueStore):
             if len(taken) >= limit:
                 break
             if item.available_at <= now and (item.owner is None or item.lease_until <= now):
+                if item.owner is not None:
+                    item.attempts += 1  # its holder's lease ran out: that run counts as failed
                 item.owner, item.lease_until = consumer, now + lease
                 taken.append(QueueItem(item_id, copy.deepcopy(item.payload), item.attempts))
         return taken

@@ -33,6 +33,7 @@ _GROUP = "callhooks"
 _QUEUE = _PREFIX + "queue"
 _DELAYED = _PREFIX + "queue:delayed"
 _LEASES = _PREFIX + "queue:leases"
+_DEATHS = _PREFIX + "queue:deaths"
 _FAILED_SEQ = _PREFIX + "failed:seq"
 _FAILED_INDEX = _PREFIX + "failed:index"
 # Server errors that mean "cannot write now" rather than a bug: answered with 503 like a lost connection.
@@ -135,22 +136,26 @@ _ENQUEUE = """
 if redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return false end
 return redis.call('XADD', KEYS[1], '*', 'p', ARGV[1], 'a', 0)
 """
-# KEYS: stream, leases (entry id -> lease end, ms), delayed set. ARGV: group, consumer, lease ms, limit. Due
-# retries go back on the stream, entries whose holder's lease ran out are claimed (XCLAIM), then new ones are
-# read: all in one round trip. The holder's lease, not the claimer's, decides when an entry is stale.
+# KEYS: stream, leases (entry id -> lease end, ms), deaths (entry id -> stale takeovers), delayed set. ARGV:
+# group, consumer, lease ms, limit. Due retries go back on the stream, entries whose holder's lease ran out are
+# claimed (XCLAIM; the lost run counts as failed), then new ones are read: all in one round trip. The holder's
+# lease, not the claimer's, decides when an entry is stale.
 _CLAIM_ITEMS = (
     _NOW
     + """
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)) do
   local item = cjson.decode(member)
   redis.call('XADD', KEYS[1], '*', 'p', item.p, 'a', item.a)
-  redis.call('ZREM', KEYS[3], member)
+  redis.call('ZREM', KEYS[4], member)
 end
 local out = {}
 local lease_end = now + tonumber(ARGV[3])
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))) do
   local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
   if claimed[1] and claimed[1][2] then
+    local deaths = redis.call('HINCRBY', KEYS[3], id, 1)
+    table.insert(claimed[1][2], 'd')
+    table.insert(claimed[1][2], tostring(deaths))
     table.insert(out, claimed[1])
     redis.call('ZADD', KEYS[2], lease_end, id)
   else
@@ -170,16 +175,18 @@ end
 return out
 """
 )
-# KEYS[1] stream, KEYS[2] leases; ARGV group, id, consumer. Only the consumer holding the entry may settle it.
+# KEYS[1] stream, KEYS[2] leases, KEYS[3] deaths; ARGV group, id, consumer. Only the consumer holding the entry
+# may settle it.
 _OWNED = """
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #pending == 0 or pending[1][2] ~= ARGV[3] then return false end
 local fields = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])[1][2]
-local payload, attempts = fields[2], tonumber(fields[4])
+local payload = fields[2]
+local attempts = tonumber(fields[4]) + (tonumber(redis.call('HGET', KEYS[3], ARGV[2])) or 0)
 """
 _SETTLE = (
     "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) redis.call('XDEL', KEYS[1], ARGV[2]) "
-    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+    "redis.call('ZREM', KEYS[2], ARGV[2]) redis.call('HDEL', KEYS[3], ARGV[2])\n"
 )
 # KEYS: seq, index; then the caller's. ARGV from 1: payload, error, attempts, ttl ms, max items.
 _ADD_FAILED_FN = """
@@ -201,23 +208,23 @@ end
 # ARGV[4]: the new lease in ms.
 _RENEW_ITEM = _NOW + _OWNED + "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2]) return 1\n"
 _ACK = _OWNED + _SETTLE + "return 1\n"
-# KEYS[3] the delayed set; ARGV[4] the delay in ms.
+# KEYS[4] the delayed set; ARGV[4] the delay in ms.
 _RETRY = (
     _NOW
     + _OWNED
     + _SETTLE
     + """
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), cjson.encode({p = payload, a = attempts + 1, id = ARGV[2]}))
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), cjson.encode({p = payload, a = attempts + 1, id = ARGV[2]}))
 return 1
 """
 )
-# KEYS[3] failed seq, KEYS[4] failed index. ARGV[4] error, ARGV[5] ttl ms, ARGV[6] max items.
+# KEYS[4] failed seq, KEYS[5] failed index. ARGV[4] error, ARGV[5] ttl ms, ARGV[6] max items.
 _FAIL = (
     _NOW
     + _ADD_FAILED_FN
     + _OWNED
     + _SETTLE
-    + "return add_failed(KEYS[3], KEYS[4], payload, ARGV[4], attempts + 1, tonumber(ARGV[5]), tonumber(ARGV[6]), now)\n"
+    + "return add_failed(KEYS[4], KEYS[5], payload, ARGV[4], attempts + 1, tonumber(ARGV[5]), tonumber(ARGV[6]), now)\n"
 )
 _ADD_FAILED = (
     _NOW + _ADD_FAILED_FN + "return add_failed(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), "
@@ -367,21 +374,22 @@ class RedisStore(Store):
     async def claim_items(self, consumer: str, *, lease: float, limit: int = 10) -> list[QueueItem]:
         args = [_GROUP, consumer, _ms(lease), limit]
         try:
-            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DELAYED], args)
+            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DEATHS, _DELAYED], args)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             await self._ensure_group()  # the server restarted without its data: the group comes back empty
-            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DELAYED], args)
+            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DEATHS, _DELAYED], args)
         items = []
         for entry_id, flat in entries:
             fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
-            items.append(QueueItem(_text(entry_id), json.loads(fields["p"]), int(fields["a"])))
+            attempts = int(fields["a"]) + int(fields.get("d", 0))
+            items.append(QueueItem(_text(entry_id), json.loads(fields["p"]), attempts))
         return items
 
     async def _settle(self, name: str, item_id: str, consumer: str, *extra: Any, keys: tuple[str, ...] = ()) -> Any:
         try:
-            return await self._script(name, [_QUEUE, _LEASES, *keys], [_GROUP, item_id, consumer, *extra])
+            return await self._script(name, [_QUEUE, _LEASES, _DEATHS, *keys], [_GROUP, item_id, consumer, *extra])
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
                 return None  # the server lost the group (and so the item's ownership) while it ran

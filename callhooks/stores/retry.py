@@ -43,7 +43,11 @@ async def process_due_items(
     policy = policy or RetryPolicy()
     items = await store.claim_items(consumer, lease=lease, limit=limit)
     for item in items:
-        await _run(store, consumer, item, handle, policy, lease)
+        if item.attempts >= policy.max_attempts:  # its workers kept dying (or losing the lease) while running it
+            error = f"abandoned: {item.attempts} runs stopped before finishing (the worker died or lost its lease)"
+            await store.fail_item(item.id, consumer, error)
+        else:
+            await _run(store, consumer, item, handle, policy, lease)
     return len(items)
 
 

@@ -156,14 +156,15 @@ class SqliteStore(KeyValueStore):
     async def claim_items(self, consumer: str, *, lease: float, limit: int = 10) -> list[QueueItem]:
         def take(db: sqlite3.Connection) -> list[QueueItem]:
             now = self.clock()
+            # A row still owned is stale (its holder's lease ran out): that run counts as failed.
             rows = db.execute(
-                "SELECT id, payload, attempts FROM queue "
+                "SELECT id, payload, attempts + (owner IS NOT NULL) FROM queue "
                 "WHERE available_at <= ? AND (owner IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?",
                 (now, now, limit),
             ).fetchall()
             db.executemany(
-                "UPDATE queue SET owner = ?, lease_until = ? WHERE id = ?",
-                [(consumer, now + lease, r[0]) for r in rows],
+                "UPDATE queue SET owner = ?, lease_until = ?, attempts = ? WHERE id = ?",
+                [(consumer, now + lease, r[2], r[0]) for r in rows],
             )
             return [QueueItem(str(r[0]), json.loads(r[1]), r[2]) for r in rows]
 
