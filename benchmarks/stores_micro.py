@@ -3,8 +3,10 @@
 Measures, on loopback, what the receiver will add to every callback: the exactly-once claim and its outcome,
 the call's FIFO turn (enter, turn, leave), loading and saving the session, a token binding, and one background
 item's round (enqueue, claim, ack). "callback" is the sum a guarded callback pays (run_once + call_turn +
-session load and save). SQLite uses a file in a temporary directory; Redis a redis-server started here (the row
-is left out when it is not installed).
+session load and save). [trips] counts the store's trips to its engine per operation (Redis round trips,
+SQLite transactions on its thread), a figure the machine's load does not change.
+SQLite uses a file in a temporary directory; Redis a redis-server started here (the row is left out when it is
+not installed).
 """
 
 from __future__ import annotations
@@ -70,14 +72,33 @@ STEPS: dict[str, Step] = {
 }
 
 
-async def measure(store: Store, step: Step, rounds: int) -> float:
-    """Mean microseconds per call of ``step``, after a short warm-up."""
+class TripCounter:
+    """Counts a store's trips to its engine: Redis round trips (``_do``), SQLite calls on its thread (``_run``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.trips = 0
+        for name in ("_do", "_run"):
+            inner = getattr(store, name, None)
+            if inner is not None:
+                setattr(store, name, self._counted(inner))
+
+    def _counted(self, inner: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        async def counted(*args: object) -> object:
+            self.trips += 1
+            return await inner(*args)
+
+        return counted
+
+
+async def measure(store: Store, counter: TripCounter, step: Step, rounds: int) -> tuple[float, float]:
+    """Mean microseconds and engine trips per call of ``step``, after a short warm-up."""
     for n in range(10):
         await step(store, -1 - n)
+    trips = counter.trips
     started = time.perf_counter()
     for n in range(rounds):
         await step(store, n)
-    return (time.perf_counter() - started) / rounds * 1e6
+    return (time.perf_counter() - started) / rounds * 1e6, (counter.trips - trips) / rounds
 
 
 async def main(rounds: int) -> None:
@@ -88,22 +109,26 @@ async def main(rounds: int) -> None:
             server.start()
             urls["redis"] = server.url
         try:
-            results: dict[str, dict[str, float]] = {}
+            results: dict[str, dict[str, tuple[float, float]]] = {}
             for name, url in urls.items():
                 store = await open_store(url)
+                counter = TripCounter(store)
                 try:
-                    results[name] = {label: await measure(store, step, rounds) for label, step in STEPS.items()}
+                    results[name] = {label: await measure(store, counter, s, rounds) for label, s in STEPS.items()}
                 finally:
                     await store.close()
         finally:
             if server is not None:
                 server.stop()
     names = list(results)
-    print(f"{'µs per operation (x memory)':<26}" + "".join(f"{name:>20}" for name in names))
+    print(f"{'µs per operation (x memory) [trips]':<36}" + "".join(f"{name:>28}" for name in names))
     for label in STEPS:
-        base = results["memory"][label]
-        cells = "".join(f"{results[name][label]:>11.1f} ({results[name][label] / base:>5.1f}x)" for name in names)
-        print(f"{label:<26}{cells}")
+        base = results["memory"][label][0]
+        cells = "".join(
+            f"{results[n][label][0]:>11.1f} ({results[n][label][0] / base:>5.1f}x) [{results[n][label][1]:>4.1f}]"
+            for n in names
+        )
+        print(f"{label:<36}{cells}")
 
 
 if __name__ == "__main__":
