@@ -1,0 +1,30 @@
+"""Stores behind the delivery guarantees (exactly-once handling, per-call order, call sessions, background
+handlers, failed events, token binding): ``memory://``, ``sqlite:///...`` and ``redis://...`` behind one
+interface (``Store``), and the guarantees' core logic written once against it."""
+
+from .base import Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth
+from .errors import SessionValueError, StoreUnavailable, TurnTimeout
+from .once import Once, run_once
+from .opening import DEFAULT_STORE_URL, open_store
+from .order import call_turn
+from .retry import RetryPolicy, process_due_items
+
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "Claim",
+    "FailedEvent",
+    "Limits",
+    "Once",
+    "OnceRecord",
+    "QueueItem",
+    "RetryPolicy",
+    "SessionValueError",
+    "Store",
+    "StoreHealth",
+    "StoreUnavailable",
+    "TurnTimeout",
+    "call_turn",
+    "open_store",
+    "process_due_items",
+    "run_once",
+]

@@ -1,0 +1,211 @@
+"""The one interface every store implements, and the records it hands back.
+
+A store holds five kinds of state, each bounded or expiring (sizes and ages in ``Limits``):
+
+- idempotency records: event identity -> running/done/failed, with the owner and its lease;
+- per-call fair FIFO queues: tickets taken on arrival, served in ticket order, each ticket under a lease;
+- call sessions: one JSON object per call key;
+- the durable queue for background handlers, with leases and retry bookkeeping, and the failed events;
+- token bindings: a per-call callback token bound to the first call id it arrives with.
+
+Times are seconds (floats). Every method may raise ``StoreUnavailable``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["Claim", "FailedEvent", "Limits", "OnceRecord", "QueueItem", "Store", "StoreHealth", "Turn"]
+
+#: What ``Store.claim`` found: run it now, it already ran, or another worker is running it.
+ClaimStatus = Literal["acquired", "duplicate", "running"]
+#: What ``Store.turn`` found: your turn, keep waiting, or your ticket's lease expired and it was dropped.
+Turn = Literal["yes", "wait", "lost"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes and ages a store keeps to, so a receiver that runs for months does not grow without limit."""
+
+    #: How long a done/failed idempotency record is kept (duplicates later than this run again).
+    record_ttl: float = 24 * 3600.0
+    #: Most idempotency records, tickets, sessions and bindings kept by ``memory://`` (soonest-expiring go first).
+    memory_max_keys: int = 200_000
+    #: How long a session lives after its last save when the call never completes.
+    session_idle_ttl: float = 24 * 3600.0
+    #: Largest session, in bytes of JSON.
+    session_max_bytes: int = 64 * 1024
+    #: Items the durable queue holds (enqueue beyond this raises ``StoreUnavailable``: the platform falls back).
+    queue_max_items: int = 100_000
+    #: Failed events kept (oldest dropped first) and for how long.
+    failed_max_items: int = 10_000
+    failed_ttl: float = 30 * 24 * 3600.0
+    #: How long a token binding is kept.
+    token_ttl: float = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: ClaimStatus
+    attempt: int  #: how many times the event was claimed to run, this claim included (0 when not acquired)
+
+
+@dataclass(frozen=True)
+class OnceRecord:
+    state: Literal["running", "done", "failed"]
+    owner: str
+    lease_until: float  #: seconds since the epoch; a running record past it is abandoned (its worker died)
+    attempts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: str
+    payload: dict[str, Any]
+    attempts: int  #: failed runs so far (0 on the first run); a run whose holder's lease ran out counts
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    id: str
+    payload: dict[str, Any]
+    error: str
+    attempts: int  #: times it was taken to run, the last one included
+    failed_at: float
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    ok: bool
+    backend: str
+    detail: str  #: "ok", or why not (for ``/healthz``)
+
+
+class Store(ABC):
+    """The storage engine behind the delivery guarantees. Open one with ``open_store(url)``."""
+
+    backend: str = ""
+    limits: Limits
+
+    # -- life cycle ----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def health(self) -> StoreHealth:
+        """Whether the store can be read and written now; never raises."""
+
+    # -- idempotency records -------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def claim(self, identity: str, owner: str, lease: float) -> Claim:
+        """Atomically take ``identity`` to run it: acquired when unknown, failed or abandoned (lease expired)."""
+
+    @abstractmethod
+    async def renew(self, identity: str, owner: str, lease: float) -> bool:
+        """Extend a running claim; False when ``owner`` no longer holds it."""
+
+    @abstractmethod
+    async def finish(self, identity: str, owner: str, *, ok: bool, error: str | None = None) -> bool:
+        """Record the outcome (done, or failed so a later delivery runs again); False when not the owner."""
+
+    @abstractmethod
+    async def record(self, identity: str) -> OnceRecord | None:
+        """The idempotency record, or None (never seen, or expired)."""
+
+    # -- per-call fair FIFO --------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def enter(self, key: str, lease: float) -> int:
+        """Take the next ticket in ``key``'s queue."""
+
+    @abstractmethod
+    async def turn(self, key: str, ticket: int, lease: float) -> Turn:
+        """Renew the ticket's lease and say whether it is at the head (skipping tickets whose lease expired)."""
+
+    @abstractmethod
+    async def leave(self, key: str, ticket: int) -> None:
+        """Give up the ticket (after running, or when giving up waiting); the next ticket's turn comes."""
+
+    # -- call sessions -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def load_session(self, key: str) -> dict[str, Any]:
+        """The session for ``key`` (a new dict each time; empty when none)."""
+
+    @abstractmethod
+    async def save_session(self, key: str, data: Mapping[str, Any]) -> None:
+        """Store ``data``; ``SessionValueError`` naming the key when a value is not JSON or it is too large."""
+
+    @abstractmethod
+    async def end_session(self, key: str, after: float) -> None:
+        """The call completed: remove its session ``after`` seconds from now."""
+
+    @abstractmethod
+    async def copy_session(self, parent: str, child: str) -> bool:
+        """Start ``child`` (a transfer's new leg) with a copy of ``parent``'s session; False when it has none."""
+
+    # -- durable queue for background handlers ---------------------------------------------------------------
+
+    @abstractmethod
+    async def enqueue(self, payload: Mapping[str, Any]) -> str:
+        """Append an item (a JSON object); returns its id once it is durable."""
+
+    @abstractmethod
+    async def claim_items(self, consumer: str, *, lease: float, limit: int = 10) -> list[QueueItem]:
+        """Up to ``limit`` items due now: new ones, retries whose backoff passed, and stale ones whose holder's
+        lease expired (its worker died)."""
+
+    @abstractmethod
+    async def renew_item(self, item_id: str, consumer: str, lease: float) -> bool: ...
+
+    @abstractmethod
+    async def ack(self, item_id: str, consumer: str) -> bool:
+        """The item was handled: remove it."""
+
+    @abstractmethod
+    async def retry_later(self, item_id: str, consumer: str, error: str, delay: float) -> bool:
+        """The item failed: run it again after ``delay`` with its attempt count raised."""
+
+    @abstractmethod
+    async def fail_item(self, item_id: str, consumer: str, error: str) -> str | None:
+        """Give up on the item: move it to the failed events; returns the failed event's id."""
+
+    @abstractmethod
+    async def queue_size(self) -> int:
+        """Items queued, in flight or waiting for a retry."""
+
+    # -- failed events -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def add_failed(self, payload: Mapping[str, Any], error: str, attempts: int) -> str: ...
+
+    @abstractmethod
+    async def list_failed(self, limit: int = 100) -> list[FailedEvent]:
+        """Newest first."""
+
+    @abstractmethod
+    async def get_failed(self, failed_id: str) -> FailedEvent | None: ...
+
+    @abstractmethod
+    async def drop_failed(self, failed_id: str) -> bool: ...
+
+    async def replay_failed(self, failed_id: str) -> str | None:
+        """Put a failed event back on the durable queue (attempts start again); the new item's id."""
+        failed = await self.get_failed(failed_id)
+        if failed is None:
+            return None
+        item_id = await self.enqueue(failed.payload)
+        await self.drop_failed(failed_id)
+        return item_id
+
+    # -- token binding -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def bind_token(self, token: str, call_id: str) -> bool:
+        """Bind ``token`` to ``call_id`` if it has no binding yet (atomically); False when bound to another."""

@@ -1,0 +1,98 @@
+"""The part of the store interface that the memory and SQLite stores share: records under expiring keys.
+
+Each operation is one atomic read-modify-write of one key (``_update``), with the transition from ``records.py``.
+The backends differ only in how they keep keys and in their queue and failed-event tables.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import records
+from .base import Claim, Limits, OnceRecord, Store, Turn
+from .sessions import decode_session, encode_session, token_digest
+
+__all__ = ["KeyValueStore"]
+
+#: (current value or None, now) -> (new value or None to delete, expires at, answer)
+Update = Callable[[Any, float], records.Change]
+
+
+class KeyValueStore(Store):
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.time) -> None:
+        self.limits = limits
+        self.clock = clock
+
+    @abstractmethod
+    async def _update(self, key: str, update: Update) -> Any:
+        """Apply ``update`` to ``key`` atomically and return its answer."""
+
+    @abstractmethod
+    async def _read(self, key: str) -> Any:
+        """The live value under ``key``, or None."""
+
+    # -- idempotency records -------------------------------------------------------------------------------
+
+    async def claim(self, identity: str, owner: str, lease: float) -> Claim:
+        keep = self.limits.record_ttl
+        answer: Claim = await self._update(f"once:{identity}", lambda v, now: records.claim(v, now, owner, lease, keep))
+        return answer
+
+    async def renew(self, identity: str, owner: str, lease: float) -> bool:
+        keep = self.limits.record_ttl
+        return bool(await self._update(f"once:{identity}", lambda v, now: records.renew(v, now, owner, lease, keep)))
+
+    async def finish(self, identity: str, owner: str, *, ok: bool, error: str | None = None) -> bool:
+        keep = self.limits.record_ttl
+        update: Update = lambda v, now: records.finish(v, now, owner, ok, error, keep)  # noqa: E731
+        return bool(await self._update(f"once:{identity}", update))
+
+    async def record(self, identity: str) -> OnceRecord | None:
+        return records.to_record(await self._read(f"once:{identity}"))
+
+    # -- per-call fair FIFO --------------------------------------------------------------------------------
+
+    async def enter(self, key: str, lease: float) -> int:
+        return int(await self._update(f"fifo:{key}", lambda v, now: records.enter(v, now, lease)))
+
+    async def turn(self, key: str, ticket: int, lease: float) -> Turn:
+        answer: Turn = await self._update(f"fifo:{key}", lambda v, now: records.turn(v, now, ticket, lease))
+        return answer
+
+    async def leave(self, key: str, ticket: int) -> None:
+        await self._update(f"fifo:{key}", lambda v, now: records.leave(v, now, ticket))
+
+    # -- call sessions -------------------------------------------------------------------------------------
+
+    async def load_session(self, key: str) -> dict[str, Any]:
+        return decode_session(await self._read(f"session:{key}"))
+
+    async def save_session(self, key: str, data: Mapping[str, Any]) -> None:
+        text = encode_session(data, self.limits.session_max_bytes)
+        ttl = self.limits.session_idle_ttl
+        await self._update(f"session:{key}", lambda v, now: (text, now + ttl, None))
+
+    async def end_session(self, key: str, after: float) -> None:
+        await self._update(f"session:{key}", lambda v, now: (v, now + after, None))
+
+    async def copy_session(self, parent: str, child: str) -> bool:
+        text = await self._read(f"session:{parent}")
+        if text is None:
+            return False
+        ttl = self.limits.session_idle_ttl
+        await self._update(f"session:{child}", lambda v, now: (text, now + ttl, None))
+        return True
+
+    # -- token binding -------------------------------------------------------------------------------------
+
+    async def bind_token(self, token: str, call_id: str) -> bool:
+        ttl = self.limits.token_ttl
+
+        def bind(value: Any, now: float) -> records.Change:
+            bound = call_id if value is None else value
+            return bound, now + ttl, bound == call_id
+
+        return bool(await self._update(f"token:{token_digest(token)}", bind))

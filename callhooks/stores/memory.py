@@ -1,0 +1,160 @@
+"""``memory://``: everything in this process's dicts. One process only; nothing survives a restart.
+
+Every operation runs on the event loop without awaiting inside, so each is atomic for the tasks of this process.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .base import FailedEvent, Limits, QueueItem, StoreHealth
+from .errors import StoreUnavailable
+from .kv import KeyValueStore, Update
+
+__all__ = ["MemoryStore"]
+
+_SWEEP_EVERY = 1024  # writes between sweeps of expired keys: amortised O(1) per write
+
+
+@dataclass
+class _Queued:
+    payload: dict[str, Any]
+    attempts: int = 0
+    available_at: float = 0.0
+    owner: str | None = None
+    lease_until: float = 0.0
+
+
+class MemoryStore(KeyValueStore):
+    backend = "memory"
+
+    def __init__(self, limits: Limits | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(limits or Limits(), clock)
+        self._keys: dict[str, tuple[Any, float]] = {}
+        self._writes = 0
+        self._queue: dict[str, _Queued] = {}
+        self._failed: dict[str, FailedEvent] = {}
+        self._ids = itertools.count(1)
+
+    async def close(self) -> None:
+        pass
+
+    async def health(self) -> StoreHealth:
+        return StoreHealth(True, self.backend, "ok")
+
+    # -- keys ----------------------------------------------------------------------------------------------
+
+    async def _read(self, key: str) -> Any:
+        now = self.clock()
+        entry = self._keys.get(key)
+        return entry[0] if entry is not None and entry[1] > now else None
+
+    async def _update(self, key: str, update: Update) -> Any:
+        now = self.clock()
+        entry = self._keys.get(key)
+        current = entry[0] if entry is not None and entry[1] > now else None
+        # Transitions build new values, but a deep copy keeps callers from sharing state with the store.
+        value, expires, answer = update(copy.deepcopy(current), now)
+        if value is None:
+            self._keys.pop(key, None)
+        else:
+            self._keys[key] = (value, expires)
+            self._writes += 1
+            if self._writes % _SWEEP_EVERY == 0 or len(self._keys) > self.limits.memory_max_keys:
+                self._sweep(now)
+        return answer
+
+    def _sweep(self, now: float) -> None:
+        self._keys = {k: entry for k, entry in self._keys.items() if entry[1] > now}
+        # Over the cap: the records closest to expiring go first, down to 90% so the sort is not paid per write.
+        excess = len(self._keys) - self.limits.memory_max_keys * 9 // 10
+        if len(self._keys) > self.limits.memory_max_keys:
+            for key, _ in sorted(self._keys.items(), key=lambda item: item[1][1])[:excess]:
+                del self._keys[key]
+
+    # -- durable queue (in-process: it lasts as long as the process) ---------------------------------------
+
+    async def enqueue(self, payload: Mapping[str, Any]) -> str:
+        if len(self._queue) >= self.limits.queue_max_items:
+            raise StoreUnavailable(self.backend, f"the queue is full ({self.limits.queue_max_items} items)")
+        item_id = str(next(self._ids))
+        self._queue[item_id] = _Queued(json.loads(json.dumps(dict(payload))))
+        return item_id
+
+    async def claim_items(self, consumer: str, *, lease: float, limit: int = 10) -> list[QueueItem]:
+        now = self.clock()
+        taken: list[QueueItem] = []
+        for item_id, item in self._queue.items():
+            if len(taken) >= limit:
+                break
+            if item.available_at <= now and (item.owner is None or item.lease_until <= now):
+                if item.owner is not None:
+                    item.attempts += 1  # its holder's lease ran out: that run counts as failed
+                item.owner, item.lease_until = consumer, now + lease
+                taken.append(QueueItem(item_id, copy.deepcopy(item.payload), item.attempts))
+        return taken
+
+    def _held(self, item_id: str, consumer: str) -> _Queued | None:
+        item = self._queue.get(item_id)
+        return item if item is not None and item.owner == consumer else None
+
+    async def renew_item(self, item_id: str, consumer: str, lease: float) -> bool:
+        item = self._held(item_id, consumer)
+        if item is not None:
+            item.lease_until = self.clock() + lease
+        return item is not None
+
+    async def ack(self, item_id: str, consumer: str) -> bool:
+        return self._held(item_id, consumer) is not None and self._queue.pop(item_id) is not None
+
+    async def retry_later(self, item_id: str, consumer: str, error: str, delay: float) -> bool:
+        item = self._held(item_id, consumer)
+        if item is None:
+            return False
+        item.attempts += 1
+        item.owner, item.available_at = None, self.clock() + delay
+        # Move to the back, as the stores with a log (Redis streams, SQLite ids) do for a retried item.
+        self._queue[item_id] = self._queue.pop(item_id)
+        return True
+
+    async def fail_item(self, item_id: str, consumer: str, error: str) -> str | None:
+        item = self._held(item_id, consumer)
+        if item is None:
+            return None
+        del self._queue[item_id]
+        return await self.add_failed(item.payload, error, item.attempts + 1)
+
+    async def queue_size(self) -> int:
+        return len(self._queue)
+
+    # -- failed events -------------------------------------------------------------------------------------
+
+    async def add_failed(self, payload: Mapping[str, Any], error: str, attempts: int) -> str:
+        failed_id = f"f{next(self._ids)}"
+        self._failed[failed_id] = FailedEvent(failed_id, dict(payload), error, attempts, self.clock())
+        self._trim_failed()
+        return failed_id
+
+    def _trim_failed(self) -> None:
+        oldest = self.clock() - self.limits.failed_ttl
+        for failed_id in [k for k, f in self._failed.items() if f.failed_at < oldest]:
+            del self._failed[failed_id]
+        while len(self._failed) > self.limits.failed_max_items:
+            del self._failed[next(iter(self._failed))]
+
+    async def list_failed(self, limit: int = 100) -> list[FailedEvent]:
+        self._trim_failed()
+        return list(reversed(self._failed.values()))[:limit]
+
+    async def get_failed(self, failed_id: str) -> FailedEvent | None:
+        self._trim_failed()
+        return self._failed.get(failed_id)
+
+    async def drop_failed(self, failed_id: str) -> bool:
+        return self._failed.pop(failed_id, None) is not None

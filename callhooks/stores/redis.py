@@ -1,0 +1,460 @@
+"""``redis://host:port/db``: the distributed store for several hosts, through redis-py's asyncio client.
+
+Every step is one round trip: a Lua script (atomic on the server, timed by the server's clock, so hosts with
+skewed clocks agree) or one command. The durable queue is a stream with a consumer group: each delivered entry's
+lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
+``XCLAIM``; retries wait in another sorted set until due. Keys start
+with ``callhooks:`` and carry ``PEXPIRE``, so nothing outlives its age.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Mapping
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .base import Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
+from .errors import StoreUnavailable
+from .sessions import decode_session, encode_session, token_digest
+
+__all__ = ["RedisStore"]
+
+T = TypeVar("T")
+
+_PREFIX = "callhooks:"
+_GROUP = "callhooks"
+_QUEUE = _PREFIX + "queue"
+_DELAYED = _PREFIX + "queue:delayed"
+_LEASES = _PREFIX + "queue:leases"
+_DEATHS = _PREFIX + "queue:deaths"
+_FAILED_SEQ = _PREFIX + "failed:seq"
+_FAILED_INDEX = _PREFIX + "failed:index"
+# Server errors that mean "cannot write now" rather than a bug: answered with 503 like a lost connection.
+_UNAVAILABLE_REPLIES = ("OOM", "READONLY", "MISCONF", "LOADING", "MASTERDOWN", "NOREPLICAS")
+
+_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+
+_CLAIM = (
+    _NOW
+    + """
+local r = redis.call('HMGET', KEYS[1], 'state', 'lease_until', 'attempts')
+if r[1] == 'done' then return {'duplicate', 0} end
+if r[1] == 'running' and tonumber(r[2]) > now then return {'running', 0} end
+local attempts = (tonumber(r[3]) or 0) + 1
+redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[1], 'lease_until', now + tonumber(ARGV[2]),
+    'attempts', attempts, 'error', '')
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
+return {'acquired', attempts}
+"""
+)
+_RENEW = (
+    _NOW
+    + """
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
+if r[1] ~= 'running' or r[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lease_until', now + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
+return 1
+"""
+)
+_FINISH = """
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
+if r[1] ~= 'running' or r[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'error', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+# A call's queue: KEYS[1] a hash {next, head}, KEYS[2] a sorted set ticket -> lease end (ms). Both expire with
+# the last live lease and go when nobody waits, as in records.py.
+_EXPIRE_QUEUE = """
+local function expire_queue()
+  local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  if #top == 0 then redis.call('DEL', KEYS[1], KEYS[2]) return end
+  redis.call('PEXPIREAT', KEYS[1], top[2]) redis.call('PEXPIREAT', KEYS[2], top[2])
+end
+"""
+_ENTER = (
+    _NOW
+    + _EXPIRE_QUEUE
+    + """
+local ticket = redis.call('HINCRBY', KEYS[1], 'next', 1) - 1
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ticket)
+expire_queue()
+return ticket
+"""
+)
+_TURN = (
+    _NOW
+    + _EXPIRE_QUEUE
+    + """
+local ticket = tonumber(ARGV[1])
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 'lost' end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+local head = tonumber(redis.call('HGET', KEYS[1], 'head') or 0)
+while head < ticket do
+  local lease_end = tonumber(redis.call('ZSCORE', KEYS[2], head))
+  if lease_end and lease_end > now then break end
+  redis.call('ZREM', KEYS[2], head)
+  head = head + 1
+end
+redis.call('HSET', KEYS[1], 'head', head)
+expire_queue()
+if head == ticket then return 'yes' end
+return 'wait'
+"""
+)
+_LEAVE = (
+    _EXPIRE_QUEUE
+    + """
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+local head = tonumber(redis.call('HGET', KEYS[1], 'head') or 0)
+if head == tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'head', head + 1) end
+expire_queue()
+return 1
+"""
+)
+_COPY_SESSION = """
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+redis.call('SET', KEYS[2], v, 'PX', ARGV[1])
+return 1
+"""
+_BIND_TOKEN = """
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then return 1 end
+return 0
+"""
+_ENQUEUE = """
+if redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return false end
+return redis.call('XADD', KEYS[1], '*', 'p', ARGV[1], 'a', 0)
+"""
+# KEYS: stream, leases (entry id -> lease end, ms), deaths (entry id -> stale takeovers), delayed set. ARGV:
+# group, consumer, lease ms, limit. Due retries go back on the stream, entries whose holder's lease ran out are
+# claimed (XCLAIM; the lost run counts as failed), then new ones are read: all in one round trip. The holder's
+# lease, not the claimer's, decides when an entry is stale.
+_CLAIM_ITEMS = (
+    _NOW
+    + """
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)) do
+  local item = cjson.decode(member)
+  redis.call('XADD', KEYS[1], '*', 'p', item.p, 'a', item.a)
+  redis.call('ZREM', KEYS[4], member)
+end
+local out = {}
+local lease_end = now + tonumber(ARGV[3])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))) do
+  local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+  if claimed[1] and claimed[1][2] then
+    local deaths = redis.call('HINCRBY', KEYS[3], id, 1)
+    table.insert(claimed[1][2], 'd')
+    table.insert(claimed[1][2], tostring(deaths))
+    table.insert(out, claimed[1])
+    redis.call('ZADD', KEYS[2], lease_end, id)
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+local want = tonumber(ARGV[4]) - #out
+if want > 0 then
+  local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', want, 'STREAMS', KEYS[1], '>')
+  if fresh then
+    for _, entry in ipairs(fresh[1][2]) do
+      table.insert(out, entry)
+      redis.call('ZADD', KEYS[2], lease_end, entry[1])
+    end
+  end
+end
+return out
+"""
+)
+# KEYS[1] stream, KEYS[2] leases, KEYS[3] deaths; ARGV group, id, consumer. Only the consumer holding the entry
+# may settle it.
+_OWNED = """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #pending == 0 or pending[1][2] ~= ARGV[3] then return false end
+local fields = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])[1][2]
+local payload = fields[2]
+local attempts = tonumber(fields[4]) + (tonumber(redis.call('HGET', KEYS[3], ARGV[2])) or 0)
+"""
+_SETTLE = (
+    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) redis.call('XDEL', KEYS[1], ARGV[2]) "
+    "redis.call('ZREM', KEYS[2], ARGV[2]) redis.call('HDEL', KEYS[3], ARGV[2])\n"
+)
+# KEYS: seq, index; then the caller's. ARGV from 1: payload, error, attempts, ttl ms, max items.
+_ADD_FAILED_FN = """
+local function add_failed(seq, index, payload, err, attempts, ttl, max_items, now)
+  local id = redis.call('INCR', seq)
+  local key = seq:sub(1, -4) .. id
+  redis.call('HSET', key, 'payload', payload, 'error', err, 'attempts', attempts, 'failed_at', now)
+  redis.call('PEXPIRE', key, ttl)
+  redis.call('ZADD', index, now, id)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl)
+  local excess = redis.call('ZCARD', index) - max_items
+  if excess > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', index, 0, excess - 1)) do redis.call('DEL', seq:sub(1, -4) .. old) end
+    redis.call('ZREMRANGEBYRANK', index, 0, excess - 1)
+  end
+  return tostring(id)
+end
+"""
+# ARGV[4]: the new lease in ms.
+_RENEW_ITEM = _NOW + _OWNED + "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2]) return 1\n"
+_ACK = _OWNED + _SETTLE + "return 1\n"
+# KEYS[4] the delayed set; ARGV[4] the delay in ms.
+_RETRY = (
+    _NOW
+    + _OWNED
+    + _SETTLE
+    + """
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), cjson.encode({p = payload, a = attempts + 1, id = ARGV[2]}))
+return 1
+"""
+)
+# KEYS[4] failed seq, KEYS[5] failed index. ARGV[4] error, ARGV[5] ttl ms, ARGV[6] max items.
+_FAIL = (
+    _NOW
+    + _ADD_FAILED_FN
+    + _OWNED
+    + _SETTLE
+    + "return add_failed(KEYS[4], KEYS[5], payload, ARGV[4], attempts + 1, tonumber(ARGV[5]), tonumber(ARGV[6]), now)\n"
+)
+_ADD_FAILED = (
+    _NOW + _ADD_FAILED_FN + "return add_failed(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), "
+    "tonumber(ARGV[4]), tonumber(ARGV[5]), now)\n"
+)
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisStore(Store):
+    backend = "redis"
+
+    def __init__(self, url: str, *, limits: Limits | None = None, timeout: float = 2.0) -> None:
+        self.limits = limits or Limits()
+        self.url = url
+        # One quick retry covers a connection the server closed while idle; more would only delay the 503.
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 1)
+        )
+        scripts = {
+            "claim": _CLAIM, "renew": _RENEW, "finish": _FINISH, "enter": _ENTER, "turn": _TURN, "leave": _LEAVE,
+            "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
+            "claim_items": _CLAIM_ITEMS, "renew_item": _RENEW_ITEM, "ack": _ACK, "retry": _RETRY, "fail": _FAIL,
+            "add_failed": _ADD_FAILED,
+        }  # fmt: skip
+        self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
+
+    async def open(self) -> None:
+        """Check the server answers and create the queue's consumer group: ``StoreUnavailable`` when it does not."""
+        await self._ensure_group()
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self._do(self._redis.xgroup_create(_QUEUE, _GROUP, id="0", mkstream=True))
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    async def _do(self, step: Awaitable[T]) -> T:
+        try:
+            return await step
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
+        except ResponseError as exc:
+            if str(exc).startswith(_UNAVAILABLE_REPLIES):
+                raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
+            raise
+
+    def _where(self) -> str:
+        kwargs = self._redis.connection_pool.connection_kwargs
+        return f"redis at {kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+
+    async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return await self._do(self._scripts[name](keys=keys, args=args))
+
+    async def health(self) -> StoreHealth:
+        try:
+            await self._do(self._redis.set(_PREFIX + "health", "1", px=10_000))
+        except StoreUnavailable as exc:
+            return StoreHealth(False, self.backend, exc.reason)
+        return StoreHealth(True, self.backend, "ok")
+
+    # -- idempotency records -------------------------------------------------------------------------------
+
+    async def claim(self, identity: str, owner: str, lease: float) -> Claim:
+        keep = _ms(self.limits.record_ttl)
+        status, attempt = await self._script("claim", [f"{_PREFIX}once:{identity}"], [owner, _ms(lease), keep])
+        return Claim(_text(status), int(attempt))  # type: ignore[arg-type]
+
+    async def renew(self, identity: str, owner: str, lease: float) -> bool:
+        keep = _ms(self.limits.record_ttl)
+        return bool(await self._script("renew", [f"{_PREFIX}once:{identity}"], [owner, _ms(lease), keep]))
+
+    async def finish(self, identity: str, owner: str, *, ok: bool, error: str | None = None) -> bool:
+        args = [owner, "done" if ok else "failed", error or "", _ms(self.limits.record_ttl)]
+        return bool(await self._script("finish", [f"{_PREFIX}once:{identity}"], args))
+
+    async def record(self, identity: str) -> OnceRecord | None:
+        found = await self._do(self._redis.hgetall(f"{_PREFIX}once:{identity}"))
+        if not found:
+            return None
+        fields = {_text(k): _text(v) for k, v in found.items()}
+        return OnceRecord(
+            fields["state"],  # type: ignore[arg-type]
+            fields["owner"],
+            int(fields["lease_until"]) / 1000,
+            int(fields["attempts"]),
+            fields["error"] or None,
+        )
+
+    # -- per-call fair FIFO --------------------------------------------------------------------------------
+
+    def _fifo_keys(self, key: str) -> list[str]:
+        return [f"{_PREFIX}fifo:{key}", f"{_PREFIX}fifo:{key}:live"]
+
+    async def enter(self, key: str, lease: float) -> int:
+        return int(await self._script("enter", self._fifo_keys(key), [_ms(lease)]))
+
+    async def turn(self, key: str, ticket: int, lease: float) -> Turn:
+        answer: Turn = _text(await self._script("turn", self._fifo_keys(key), [ticket, _ms(lease)]))  # type: ignore[assignment]
+        return answer
+
+    async def leave(self, key: str, ticket: int) -> None:
+        await self._script("leave", self._fifo_keys(key), [ticket])
+
+    # -- call sessions -------------------------------------------------------------------------------------
+
+    async def load_session(self, key: str) -> dict[str, Any]:
+        return decode_session(await self._do(self._redis.get(f"{_PREFIX}session:{key}")))
+
+    async def save_session(self, key: str, data: Mapping[str, Any]) -> None:
+        text = encode_session(data, self.limits.session_max_bytes)
+        await self._do(self._redis.set(f"{_PREFIX}session:{key}", text, px=_ms(self.limits.session_idle_ttl)))
+
+    async def end_session(self, key: str, after: float) -> None:
+        await self._do(self._redis.pexpire(f"{_PREFIX}session:{key}", _ms(after)))
+
+    async def copy_session(self, parent: str, child: str) -> bool:
+        keys = [f"{_PREFIX}session:{parent}", f"{_PREFIX}session:{child}"]
+        return bool(await self._script("copy_session", keys, [_ms(self.limits.session_idle_ttl)]))
+
+    # -- token binding -------------------------------------------------------------------------------------
+
+    async def bind_token(self, token: str, call_id: str) -> bool:
+        key = f"{_PREFIX}token:{token_digest(token)}"
+        return bool(await self._script("bind_token", [key], [call_id, _ms(self.limits.token_ttl)]))
+
+    # -- durable queue: a stream with a consumer group -----------------------------------------------------
+
+    async def enqueue(self, payload: Mapping[str, Any]) -> str:
+        item_id = await self._script(
+            "enqueue", [_QUEUE, _DELAYED], [json.dumps(dict(payload)), self.limits.queue_max_items]
+        )
+        if item_id is None:
+            raise StoreUnavailable(self.backend, f"the queue is full ({self.limits.queue_max_items} items)")
+        return _text(item_id)
+
+    async def claim_items(self, consumer: str, *, lease: float, limit: int = 10) -> list[QueueItem]:
+        args = [_GROUP, consumer, _ms(lease), limit]
+        try:
+            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DEATHS, _DELAYED], args)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self._ensure_group()  # the server restarted without its data: the group comes back empty
+            entries = await self._script("claim_items", [_QUEUE, _LEASES, _DEATHS, _DELAYED], args)
+        items = []
+        for entry_id, flat in entries:
+            fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+            attempts = int(fields["a"]) + int(fields.get("d", 0))
+            items.append(QueueItem(_text(entry_id), json.loads(fields["p"]), attempts))
+        return items
+
+    async def _settle(self, name: str, item_id: str, consumer: str, *extra: Any, keys: tuple[str, ...] = ()) -> Any:
+        try:
+            return await self._script(name, [_QUEUE, _LEASES, _DEATHS, *keys], [_GROUP, item_id, consumer, *extra])
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                return None  # the server lost the group (and so the item's ownership) while it ran
+            raise
+
+    async def renew_item(self, item_id: str, consumer: str, lease: float) -> bool:
+        return bool(await self._settle("renew_item", item_id, consumer, _ms(lease)))
+
+    async def ack(self, item_id: str, consumer: str) -> bool:
+        return bool(await self._settle("ack", item_id, consumer))
+
+    async def retry_later(self, item_id: str, consumer: str, error: str, delay: float) -> bool:
+        return bool(await self._settle("retry", item_id, consumer, _ms(delay), keys=(_DELAYED,)))
+
+    async def fail_item(self, item_id: str, consumer: str, error: str) -> str | None:
+        limits = self.limits
+        extra = (error, _ms(limits.failed_ttl), limits.failed_max_items)
+        found = await self._settle("fail", item_id, consumer, *extra, keys=(_FAILED_SEQ, _FAILED_INDEX))
+        return None if found is None else _text(found)
+
+    async def queue_size(self) -> int:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(_QUEUE)
+            pipe.zcard(_DELAYED)
+            stream, delayed = await self._do(pipe.execute())
+        return int(stream) + int(delayed)
+
+    # -- failed events -------------------------------------------------------------------------------------
+
+    def _failed_key(self, failed_id: str) -> str:
+        return f"{_PREFIX}failed:{failed_id}"
+
+    async def add_failed(self, payload: Mapping[str, Any], error: str, attempts: int) -> str:
+        limits = self.limits
+        args = [json.dumps(dict(payload)), error, attempts, _ms(limits.failed_ttl), limits.failed_max_items]
+        return _text(await self._script("add_failed", [_FAILED_SEQ, _FAILED_INDEX], args))
+
+    async def list_failed(self, limit: int = 100) -> list[FailedEvent]:
+        ids = await self._do(self._redis.zrevrange(_FAILED_INDEX, 0, limit - 1))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for failed_id in ids:
+                pipe.hgetall(self._failed_key(_text(failed_id)))
+            rows = await self._do(pipe.execute())
+        found = (self._failed(_text(i), row) for i, row in zip(ids, rows, strict=True))
+        return [failed for failed in found if failed is not None]
+
+    def _failed(self, failed_id: str, row: Mapping[Any, Any]) -> FailedEvent | None:
+        if not row:
+            return None
+        fields = {_text(k): _text(v) for k, v in row.items()}
+        payload = json.loads(fields["payload"])
+        return FailedEvent(
+            failed_id, payload, fields["error"], int(fields["attempts"]), int(fields["failed_at"]) / 1000
+        )
+
+    async def get_failed(self, failed_id: str) -> FailedEvent | None:
+        if not failed_id.isdigit():
+            return None
+        return self._failed(failed_id, await self._do(self._redis.hgetall(self._failed_key(failed_id))))
+
+    async def drop_failed(self, failed_id: str) -> bool:
+        if not failed_id.isdigit():
+            return False
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._failed_key(failed_id))
+            pipe.zrem(_FAILED_INDEX, failed_id)
+            deleted, _ = await self._do(pipe.execute())
+        return bool(deleted)

@@ -1,0 +1,64 @@
+"""Fixtures' helpers shared by the store tests: open a store of each kind, count calls, poll with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callhooks.stores import Limits, Store, open_store
+from callhooks.testing.redis_server import RedisServer
+
+BACKENDS = ["memory", "sqlite", "redis"]
+SHARED_BACKENDS = ["sqlite", "redis"]  # the ones several processes can share
+
+
+def backend_url(request: pytest.FixtureRequest, directory: Path) -> str:
+    """The URL of a fresh store of the kind ``request.param`` names (a file in ``directory``, or the flushed
+    session redis-server)."""
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite":
+        return f"sqlite:///{directory / 'callhooks.db'}"
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+    return server.url
+
+
+async def opened(url: str, limits: Limits | None = None) -> Store:
+    return await open_store(url, limits=limits)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy, failing after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.005)
+
+
+class Counting:
+    """A store that counts answered calls to each method (to know that every task has been answered)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.store, name)
+        if not callable(target):
+            return target
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            result = await target(*args, **kwargs)
+            self.calls[name] = self.calls.get(name, 0) + 1  # counted once answered
+            return result
+
+        return counted
