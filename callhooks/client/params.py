@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import NotRequired, Required, TypedDict
 
-from .. import platform
+from .. import rules
 
 __all__ = [
     "AudioOptions",
@@ -39,7 +39,7 @@ __all__ = [
 
 
 def _address(value: str) -> str:
-    if platform.is_address(value):
+    if rules.is_address(value):
         return value
     raise ValueError("must be an E.164 number ('+' and 7 to 15 digits) or a 'sip:' URI")
 
@@ -51,7 +51,7 @@ def _caller_id(value: str) -> str:
 
 def _http_method(value: str) -> str:
     # The platform documents upper case; SDK docs write lower case. Accept both, send upper case.
-    if value.upper() not in platform.CALLBACK_HTTP_METHODS:
+    if value.upper() not in rules.CALLBACK_HTTP_METHODS:
         raise ValueError("must be GET or POST")
     return value.upper()
 
@@ -66,14 +66,14 @@ def _one_of(*choices: str) -> AfterValidator:
 
 
 def _sip_headers(headers: dict[str, str]) -> dict[str, str]:
-    if len(headers) > platform.MAX_SIP_HEADERS:
-        raise ValueError(f"at most {platform.MAX_SIP_HEADERS} SIP headers can be sent")
+    if len(headers) > rules.MAX_SIP_HEADERS:
+        raise ValueError(f"at most {rules.MAX_SIP_HEADERS} SIP headers can be sent")
     for name, value in headers.items():
         if not name.upper().startswith("X-"):
             raise ValueError(f"header name {name!r} must start with 'X-'")
-        if len(name) > platform.MAX_SIP_HEADER_LENGTH or len(value) > platform.MAX_SIP_HEADER_LENGTH:
+        if len(name) > rules.MAX_SIP_HEADER_LENGTH or len(value) > rules.MAX_SIP_HEADER_LENGTH:
             raise ValueError(
-                f"header {name[:40]!r}: names and values are at most {platform.MAX_SIP_HEADER_LENGTH} characters"
+                f"header {name[:40]!r}: names and values are at most {rules.MAX_SIP_HEADER_LENGTH} characters"
             )
     return headers
 
@@ -85,17 +85,17 @@ def _keys(pattern: re.Pattern[str], max_length: int) -> StringConstraints:
 
 Address = Annotated[str, AfterValidator(_address)]
 HttpMethod = Annotated[str, AfterValidator(_http_method)]
-Sentence = Annotated[str, StringConstraints(min_length=1, max_length=platform.MAX_SENTENCE)]
-DtmfDigits = Annotated[str, _keys(platform.DTMF_OUT, platform.MAX_DTMF_OUT)]
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=rules.MAX_SENTENCE)]
+DtmfDigits = Annotated[str, _keys(rules.DTMF_OUT, rules.MAX_DTMF_OUT)]
 # The docs give terminatingDigits no length limit; this client caps it at 30 keys.
-TerminatingDigits = Annotated[str, _keys(platform.GATHER_DIGITS, 30)]
-CallTimeout = Annotated[int, Field(gt=0, le=platform.MAX_CALL_TIMEOUT)]
-CallbackTimeout = Annotated[int, Field(gt=0, le=platform.MAX_CALLBACK_TIMEOUT)]
+TerminatingDigits = Annotated[str, _keys(rules.GATHER_DIGITS, 30)]
+CallTimeout = Annotated[int, Field(gt=0, le=rules.MAX_CALL_TIMEOUT)]
+CallbackTimeout = Annotated[int, Field(gt=0, le=rules.MAX_CALLBACK_TIMEOUT)]
 PositiveInt = Annotated[int, Field(gt=0)]
-Volume = Annotated[int, Field(ge=platform.MIN_VOLUME, le=platform.MAX_VOLUME)]
+Volume = Annotated[int, Field(ge=rules.MIN_VOLUME, le=rules.MAX_VOLUME)]
 SipHeaders = Annotated[dict[str, str], AfterValidator(_sip_headers)]
-FileFormat = Annotated[str, _one_of(*platform.RECORDING_FORMATS)]
-Gender = Annotated[str, _one_of(*platform.GENDERS)]
+FileFormat = Annotated[str, _one_of(*rules.RECORDING_FORMATS)]
+Gender = Annotated[str, _one_of(*rules.GENDERS)]
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -146,7 +146,7 @@ class ListCallsFilters(TypedDict, total=False):
     from_: Address
     to: Address
     page: Annotated[int, Field(ge=0)]
-    size: Annotated[int, Field(ge=1, le=platform.MAX_PAGE_SIZE)]
+    size: Annotated[int, Field(ge=1, le=rules.MAX_PAGE_SIZE)]
     sort_order: Annotated[str, _one_of("asc", "desc")]
 
 
@@ -168,7 +168,7 @@ class TransferOptions(TypedDict, total=False):
 
     callback_url: str
     callback_http_method: HttpMethod
-    diversion_treatment: Annotated[str, _one_of(*platform.DIVERSION_TREATMENTS)]
+    diversion_treatment: Annotated[str, _one_of(*rules.DIVERSION_TREATMENTS)]
     diversion_reason: str
 
 
@@ -208,8 +208,8 @@ class _Audio(SpeakOptions, total=False):
 class GatherOptions(TypedDict, total=False):
     """Keyword arguments of ``gather``; ``prompt`` may be a plain sentence."""
 
-    max_digits: Annotated[int, Field(ge=1, le=platform.MAX_GATHER_DIGITS)]
-    inter_digit_timeout: Annotated[int, Field(ge=1, le=platform.MAX_INTER_DIGIT_TIMEOUT)]
+    max_digits: Annotated[int, Field(ge=1, le=rules.MAX_GATHER_DIGITS)]
+    inter_digit_timeout: Annotated[int, Field(ge=1, le=rules.MAX_INTER_DIGIT_TIMEOUT)]
     terminating_digits: TerminatingDigits
     tag: str
     prompt: AudioOptions | Sentence

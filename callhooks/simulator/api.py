@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..platform import MAX_PAGE_SIZE
+from ..rules import MAX_PAGE_SIZE
 from . import errors
 from .models import Call
 from .params import AudioParams, CallParams, Fields, GatherParams, UpdateParams, check_dtmf

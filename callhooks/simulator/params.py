@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import platform
+from .. import rules
 from .errors import ApiError, validation_error
 
 __all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "UpdateParams", "check_dtmf"]
@@ -109,7 +109,7 @@ class Fields:
     def address(self, name: str, *, required: bool = False) -> str | None:
         """A phone number in E.164 form (``+`` and 7-15 digits) or a ``sip:user@host`` URI."""
         value = self.string(name, required=required)
-        if value is not None and not platform.is_address(value):
+        if value is not None and not rules.is_address(value):
             raise self._invalid(name, value, f"'{name}' must be an E.164 number (+19195551212) or a sip: URI")
         return value
 
@@ -142,7 +142,7 @@ class Fields:
         audio = self.mapping(name)
         if audio is not None:
             nested = Fields(audio, f"{self.prefix}{name}.")
-            nested.string("sentence", max_length=platform.MAX_SENTENCE)
+            nested.string("sentence", max_length=rules.MAX_SENTENCE)
             nested.url("fileUrl")
             nested.audio_options()
             nested.boolean("bargeable")
@@ -150,11 +150,11 @@ class Fields:
 
     def audio_options(self) -> None:
         """The voice options shared by ``/audio``, ``whisperAudio`` and gather prompts."""
-        self.choice("gender", platform.GENDERS)
-        self.choice("locale", platform.LOCALES)
-        self.choice("voice", platform.VOICES)
+        self.choice("gender", rules.GENDERS)
+        self.choice("locale", rules.LOCALES)
+        self.choice("voice", rules.VOICES)
         self.boolean("loopEnabled")
-        self.integer("volume", None, platform.MIN_VOLUME, platform.MAX_VOLUME)
+        self.integer("volume", None, rules.MIN_VOLUME, rules.MAX_VOLUME)
 
 
 @dataclass(frozen=True)
@@ -184,16 +184,16 @@ class CallParams:
         return cls(
             from_=_required(f.address("from", required=True)),
             to=_required(f.address("to", required=True)),
-            call_timeout=_required(f.integer("callTimeout", 60, 1, platform.MAX_CALL_TIMEOUT)),
+            call_timeout=_required(f.integer("callTimeout", 60, 1, rules.MAX_CALL_TIMEOUT)),
             callback_url=f.url("callbackUrl"),
-            callback_timeout=_required(f.integer("callbackTimeout", 10000, 1, platform.MAX_CALLBACK_TIMEOUT)),
-            callback_method=_required(f.choice("callbackHttpMethod", platform.CALLBACK_HTTP_METHODS, "POST")),
+            callback_timeout=_required(f.integer("callbackTimeout", 10000, 1, rules.MAX_CALLBACK_TIMEOUT)),
+            callback_method=_required(f.choice("callbackHttpMethod", rules.CALLBACK_HTTP_METHODS, "POST")),
             fallback_url=f.url("fallbackUrl"),
             bridge_id=f.string("bridgeId"),
             conference_id=f.string("conferenceId"),
             recording_enabled=bool(f.boolean("recordingEnabled", False)),
             recording_max=_required(f.integer("recordingMaxDuration", 3600, 1)),
-            recording_format=_required(f.choice("recordingFileFormat", platform.RECORDING_FORMATS, "wav")),
+            recording_format=_required(f.choice("recordingFileFormat", rules.RECORDING_FORMATS, "wav")),
             transcription_enabled=bool(f.boolean("transcriptionEnabled", False)),
             tag=f.string("tag"),
             sip_headers=_sip_headers(f.mapping("sipHeaders")),
@@ -209,9 +209,9 @@ def _required(value: Any) -> Any:
 def _sip_headers(headers: dict[str, Any] | None) -> dict[str, str] | None:
     if headers is None:
         return None
-    if len(headers) > platform.MAX_SIP_HEADERS:
-        raise validation_error("sipHeaders", len(headers), f"at most {platform.MAX_SIP_HEADERS} sipHeaders may be sent")
-    longest = platform.MAX_SIP_HEADER_LENGTH
+    if len(headers) > rules.MAX_SIP_HEADERS:
+        raise validation_error("sipHeaders", len(headers), f"at most {rules.MAX_SIP_HEADERS} sipHeaders may be sent")
+    longest = rules.MAX_SIP_HEADER_LENGTH
     for name, value in headers.items():
         if not name.lower().startswith("x-") or len(name) > longest:
             raise validation_error("sipHeaders", name, f"SIP header '{name}' must start with 'X-'")
@@ -248,7 +248,7 @@ class UpdateParams:
             if caller_id is not None and caller_id != "private":
                 caller_id = f.address("transferCallerId")
             whisper = f.audio_object("whisperAudio")
-            f.choice("diversionTreatment", platform.DIVERSION_TREATMENTS)
+            f.choice("diversionTreatment", rules.DIVERSION_TREATMENTS)
             f.string("diversionReason")
         return cls(
             state=state,
@@ -259,7 +259,7 @@ class UpdateParams:
             has_callback_url=f.has("callbackUrl"),
             tag=f.string("tag"),
             recording_enabled=f.boolean("recordingEnabled"),
-            recording_format=f.choice("recordingFileFormat", platform.RECORDING_FORMATS),
+            recording_format=f.choice("recordingFileFormat", rules.RECORDING_FORMATS),
             recording_max=f.integer("recordingMaxDuration", None, 1),
             transcription_enabled=f.boolean("transcriptionEnabled"),
         )
@@ -278,7 +278,7 @@ class AudioParams:
     def parse(cls, data: Mapping[str, Any]) -> AudioParams:
         """Validate an audio body: exactly one of ``sentence`` and ``fileUrl``."""
         f = Fields(data)
-        sentence = f.string("sentence", max_length=platform.MAX_SENTENCE)
+        sentence = f.string("sentence", max_length=rules.MAX_SENTENCE)
         file_url = f.string("fileUrl")
         if (sentence is None) == (file_url is None):
             raise validation_error("sentence", sentence or "", "give exactly one of 'sentence' and 'fileUrl'")
@@ -306,14 +306,14 @@ class GatherParams:
         """Validate a gather body (``terminatingDigits`` defaults to ``#`` and cannot be emptied)."""
         f = Fields(data)
         terminating = f.string("terminatingDigits")
-        if terminating is not None and not platform.GATHER_DIGITS.fullmatch(terminating):
+        if terminating is not None and not rules.GATHER_DIGITS.fullmatch(terminating):
             raise validation_error(
                 "terminatingDigits", terminating, "'terminatingDigits' must be one or more of 0-9, A-D, * and #"
             )
         prompt = f.audio_object("prompt")
         return cls(
-            max_digits=f.integer("maxDigits", None, 1, platform.MAX_GATHER_DIGITS),
-            inter_digit_timeout=_required(f.integer("interDigitTimeout", 5, 1, platform.MAX_INTER_DIGIT_TIMEOUT)),
+            max_digits=f.integer("maxDigits", None, 1, rules.MAX_GATHER_DIGITS),
+            inter_digit_timeout=_required(f.integer("interDigitTimeout", 5, 1, rules.MAX_INTER_DIGIT_TIMEOUT)),
             terminating_digits=terminating or "#",
             tag=f.string("tag"),
             prompt=prompt,
@@ -322,7 +322,7 @@ class GatherParams:
 
 def check_dtmf(data: Mapping[str, Any]) -> str:
     """Validate ``POST /calls/{id}/dtmf``: ``dtmfOut`` is 1-92 of ``[A-D0-9#*,wW]``."""
-    digits = _required(Fields(data).string("dtmfOut", required=True, max_length=platform.MAX_DTMF_OUT))
-    if not platform.DTMF_OUT.fullmatch(digits):
+    digits = _required(Fields(data).string("dtmfOut", required=True, max_length=rules.MAX_DTMF_OUT))
+    if not rules.DTMF_OUT.fullmatch(digits):
         raise validation_error("dtmfOut", digits, "'dtmfOut' may only contain 0-9, A-D, #, *, ',', w and W")
     return str(digits)

@@ -1,4 +1,4 @@
-"""What the platform accepts, from the v1 docs.
+"""The platform's documented request rules (v1 docs): addresses, limits, choices.
 
 The client checks requests against it before sending and the simulator enforces it. Patterns are meant for
 ``fullmatch``; limits are inclusive.
