@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import NotRequired, Required, TypedDict
 
 from .. import rules
+from ..events import format_time
 
 __all__ = [
     "AudioOptions",
@@ -139,12 +141,18 @@ class _CreateCall(CreateCallOptions):
 
 @with_config(_STRICT)
 class ListCallsFilters(TypedDict, total=False):
-    """Filters of ``calls.list`` (``bridge_id``/``conference_id`` lists are not paginated by the platform)."""
+    """Filters of ``calls.list`` (``bridge_id``/``conference_id`` lists are not paginated by the platform).
+
+    ``from_date_time``/``to_date_time`` bound the calls' start time (inclusive; naive means UTC), as the SDKs
+    send them although the calls docs do not list them.
+    """
 
     bridge_id: str
     conference_id: str
     from_: Address
     to: Address
+    from_date_time: datetime
+    to_date_time: datetime
     page: Annotated[int, Field(ge=0)]
     size: Annotated[int, Field(ge=1, le=rules.MAX_PAGE_SIZE)]
     sort_order: Annotated[str, _one_of("asc", "desc")]
@@ -305,5 +313,6 @@ def recording(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def list_query(values: Mapping[str, Any]) -> dict[str, str]:
-    """Query parameters of ``GET /calls``."""
-    return {name: str(value) for name, value in wire_body(validate(ListCallsFilters, values)).items()}
+    """Query parameters of ``GET /calls``; times as the platform writes them (ISO-8601 UTC, ``Z``)."""
+    query = wire_body(validate(ListCallsFilters, values))
+    return {name: format_time(value) if isinstance(value, datetime) else str(value) for name, value in query.items()}

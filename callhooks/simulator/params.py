@@ -10,12 +10,13 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from .. import rules
 from .errors import ApiError, validation_error
 
-__all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "UpdateParams", "check_dtmf"]
+__all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "ListParams", "UpdateParams", "check_dtmf"]
 
 _MISSING = object()
 
@@ -30,9 +31,9 @@ class Fields:
     def _invalid(self, name: str, value: object, message: str) -> ApiError:
         return validation_error(self.prefix + name, value, message)
 
-    def has(self, name: str) -> bool:
-        """True when the field is present (even if null or empty)."""
-        return name in self.data
+    def given(self, name: str) -> bool:
+        """True when the field is present and not null (an empty string counts as given)."""
+        return self.data.get(name) is not None
 
     def _get(self, name: str, required: bool) -> Any:
         value = self.data.get(name, _MISSING)
@@ -128,6 +129,18 @@ class Fields:
             )
         return value
 
+    def moment(self, name: str) -> datetime | None:
+        """An ISO-8601 timestamp (``Z`` or any offset; without one it is UTC)."""
+        value = self.string(name)
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            message = f"'{name}' must be an ISO-8601 time such as 2019-03-14T15:09:40Z"
+            raise self._invalid(name, value, message) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
     def mapping(self, name: str) -> dict[str, Any] | None:
         """A JSON object field."""
         value = self._get(name, False)
@@ -221,6 +234,36 @@ def _sip_headers(headers: dict[str, Any] | None) -> dict[str, str] | None:
 
 
 @dataclass(frozen=True)
+class ListParams:
+    """``GET /calls`` query: paging, order and filters (times bound the start time, inclusive)."""
+
+    page: int
+    size: int
+    sort_order: str
+    filters: dict[str, str | None]  # wire name -> value, for from, to, bridgeId and conferenceId
+    from_time: datetime | None
+    to_time: datetime | None
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str]) -> ListParams:
+        """Validate a list query; unknown parameters are ignored like unknown body fields."""
+        f = Fields(query)
+        return cls(
+            page=_required(f.integer("page", 0, 0)),
+            size=_required(f.integer("size", 25, 1, rules.MAX_PAGE_SIZE)),
+            sort_order=_required(f.choice("sortOrder", ("asc", "desc"), "desc")),
+            filters={name: _plus(f.string(name)) for name in ("from", "to", "bridgeId", "conferenceId")},
+            from_time=f.moment("fromDateTime"),
+            to_time=f.moment("toDateTime"),
+        )
+
+
+def _plus(value: str | None) -> str | None:
+    # an unencoded "+1919…" in a query string arrives as " 1919…"; put the plus back
+    return "+" + value[1:] if value is not None and value.startswith(" ") else value
+
+
+@dataclass(frozen=True)
 class UpdateParams:
     """``POST /calls/{id}``: a state change and/or settings."""
 
@@ -256,7 +299,8 @@ class UpdateParams:
             transfer_caller_id=caller_id,
             whisper_audio=whisper,
             callback_url=f.url("callbackUrl"),
-            has_callback_url=f.has("callbackUrl"),
+            # null is absent, as everywhere else (bandwidth-sdk sends "callbackUrl": null on every update)
+            has_callback_url=f.given("callbackUrl"),
             tag=f.string("tag"),
             recording_enabled=f.boolean("recordingEnabled"),
             recording_format=f.choice("recordingFileFormat", rules.RECORDING_FORMATS),
