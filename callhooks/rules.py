@@ -25,6 +25,7 @@ __all__ = [
     "GATHER_DIGITS",
     "GATHER_MAX_DIGITS",
     "GENDERS",
+    "HTTP_URL",
     "INTER_DIGIT_TIMEOUT",
     "LOCALES",
     "MAX_DTMF_OUT",
@@ -71,6 +72,8 @@ MAX_DTMF_OUT = 92
 GATHER_DIGITS = re.compile(r"[0-9A-D#*]+")
 
 CALLBACK_HTTP_METHODS = ("POST", "GET")  # any case on the wire
+# callbackUrl, fallbackUrl, fileUrl: http(s) with a host ("" means none; the docs' 400 is callback-invalid-url).
+HTTP_URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 SORT_ORDERS = ("asc", "desc")
 
 # sipHeaders: names start with 'X-'; names and values are at most MAX_SIP_HEADER_LENGTH characters.

@@ -114,7 +114,7 @@ class Fields:
         value = self.string(name)
         if not value:
             return None
-        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        if not rules.HTTP_URL.fullmatch(value):
             raise ApiError(
                 400,
                 "bad-request",
