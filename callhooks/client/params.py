@@ -1,8 +1,9 @@
 """Request parameters: checked before anything is sent, turned into camelCase JSON without nulls.
 
 Each group of keyword arguments is a ``TypedDict``: the same declaration types the client methods (through
-``Unpack``) and, read by pydantic, validates the values, so a limit is written down once. A bad value raises
-``pydantic.ValidationError`` (a ``ValueError``) whose location is the keyword the caller used.
+``Unpack``) and, read by pydantic, validates the values with the checks and ranges of ``callhooks.rules``,
+which the simulator enforces too. A bad value raises ``pydantic.ValidationError`` (a ``ValueError``) whose
+location is the keyword the caller used.
 """
 
 from __future__ import annotations

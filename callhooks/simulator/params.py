@@ -1,5 +1,6 @@
 """Request bodies, validated like the platform and turned into typed parameters for the engine.
 
+The rules themselves (limits, patterns, choices) are ``callhooks.rules``'s, shared with the client.
 Numbers and booleans are accepted as JSON types or as strings (the docs send ``"30"`` and ``"true"``).
 Every failure is a 400 whose ``details`` name the offending field; unknown fields are ignored.
 """
