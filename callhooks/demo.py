@@ -24,7 +24,7 @@ from rich.table import Table
 
 from .app import CallHooks, Dispatched
 from .client import Client
-from .platform import ENDED_CALL_STATES
+from .rules import ENDED_CALL_STATES
 from .simulator import FarEnd, Simulator
 from .testing.server import free_port, serve
 

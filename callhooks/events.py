@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .platform import E164_DIGITS
+from .rules import E164_DIGITS
 
 __all__ = [
     "IMPLIED_CALL_STATE",

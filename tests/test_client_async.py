@@ -96,6 +96,24 @@ async def test_bound_handle_controls_its_call(platform: Platform, client: AsyncC
     assert (gather.path, gather.json) == (f"{platform.base}/c-1/gather", {"maxDigits": 1, "tag": "main-menu"})
 
 
+async def test_one_call_event_is_read_by_id(platform: Platform, client: AsyncClient) -> None:
+    entry = {"id": "ce-7", "time": "2019-03-14T15:09:40.871Z", "name": "hangup", "data": "x"}
+    platform.reply(Reply(json=entry), Reply(json=entry))
+    event = await client.calls.get_event("c-1", "ce-7")
+    assert await client.calls.bind("c-1").get_event("ce-7") == event
+    assert (event.id, event.name, event.data) == ("ce-7", "hangup", "x")
+    assert [seen.path for seen in platform.seen] == [f"{platform.base}/c-1/events/ce-7"] * 2
+
+
+async def test_stop_speaking_sends_an_empty_sentence(platform: Platform, client: AsyncClient) -> None:
+    await client.calls.bind("c-1").stop_speaking()
+    await client.calls.stop_audio("c-1")
+    assert [(seen.path, seen.json) for seen in platform.seen] == [
+        (f"{platform.base}/c-1/audio", {"sentence": ""}),
+        (f"{platform.base}/c-1/audio", {"fileUrl": ""}),
+    ]
+
+
 async def test_sub_resource_iterators(platform: Platform, client: AsyncClient) -> None:
     platform.reply(Reply(json=[{"id": "rec-1", "state": "complete"}]))
     assert [r.id async for r in client.calls.bind("c-1").recordings()] == ["rec-1"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from typing import Any
 
@@ -191,11 +192,30 @@ def test_list_filters_use_wire_names(platform: Platform, client: Client) -> None
     ]
 
 
+def test_list_filters_by_start_time_send_iso_utc(platform: Platform, client: Client) -> None:
+    platform.reply(Reply(json=[]))
+    since = datetime(2019, 3, 14, 11, 0, tzinfo=timezone(timedelta(hours=-4)))
+    assert list(client.calls.list(from_date_time=since, to_date_time=datetime(2019, 3, 14, 16, 30))) == []
+    assert platform.seen[0].query == [
+        ("fromDateTime", "2019-03-14T15:00:00.000Z"),
+        ("toDateTime", "2019-03-14T16:30:00.000Z"),
+    ]
+
+
 def test_list_refuses_a_next_link_to_another_origin(platform: Platform, client: Client) -> None:
     platform.reply(Reply(json=[call_json("c-0")], headers={"Link": '<https://evil.example/calls?page=1>; rel="next"'}))
     with pytest.raises(PlatformError, match="another origin"):
         list(client.calls.list())
     assert len(platform.seen) == 1
+
+
+def test_one_call_event_is_read_by_id(platform: Platform, client: Client) -> None:
+    entry = {"id": "ce-7", "time": 1479308598680, "name": "answer", "data": "{}"}
+    platform.reply(Reply(json=entry), Reply(json=entry))
+    event = client.calls.get_event("c-1", "ce-7")
+    assert client.calls.bind("c-1").get_event("ce-7") == event
+    assert (event.id, event.name, event.time is not None and event.time.year) == ("ce-7", "answer", 2016)
+    assert [(seen.method, seen.path) for seen in platform.seen] == [("GET", f"{platform.base}/c-1/events/ce-7")] * 2
 
 
 def test_sub_resources_are_typed_lists(platform: Platform, client: Client) -> None:
@@ -249,6 +269,7 @@ CONTROL: list[tuple[str, Callable[[CallHandle], object], str, dict[str, Any]]] =
         {"fileUrl": "https://audio.example/a.mp3", "loopEnabled": False, "volume": 2},
     ),
     ("stop_audio", lambda call: call.stop_audio(), "/audio", {"fileUrl": ""}),
+    ("stop_speaking", lambda call: call.stop_speaking(), "/audio", {"sentence": ""}),
     ("send_dtmf", lambda call: call.send_dtmf("12#*wW,A"), "/dtmf", {"dtmfOut": "12#*wW,A"}),
     (
         "start_recording",

@@ -92,6 +92,24 @@ def test_transfer_points_the_new_leg_at_the_hooks(platform: Platform) -> None:
     assert hooks.contexts == [{"leg": "b"}]
 
 
+def test_update_with_context_points_the_call_at_a_signed_url(platform: Platform) -> None:
+    hooks = FakeHooks()
+    with Client(USER, TOKEN, SECRET, base_url=platform.url, hooks=hooks) as client:
+        client.calls.update("c-in", state="active", context={"menu": "main"})
+        client.calls.bind("c-in").update(tag="t", context={"menu": "sales"})
+        client.calls.update("c-in", tag="plain")  # no context: the callback URL is left alone
+        with pytest.raises(ValueError, match="not both"):
+            client.calls.update("c-in", context={"a": 1}, callback_url="https://x.example")
+    assert [seen.json for seen in platform.seen] == [
+        {"state": "active", "callbackUrl": "https://calls.example.com/hooks/token-1"},
+        {"tag": "t", "callbackUrl": "https://calls.example.com/hooks/token-2"},
+        {"tag": "plain"},
+    ]
+    assert hooks.contexts == [{"menu": "main"}, {"menu": "sales"}]
+    with Client(USER, TOKEN, SECRET, base_url=platform.url) as client, pytest.raises(ValueError, match="hooks="):
+        client.calls.update("c-in", context={"a": 1})
+
+
 def test_callback_url_sent_to_the_platform_verifies_in_the_real_receiver(platform: Platform) -> None:
     hooks = CallHooks(secret="change-me", public_url="https://calls.example.com/hooks", callback_http_method="GET")
     platform.reply(created(f"{platform.base}/c-1"))

@@ -2,6 +2,7 @@
 
 ``Client`` (blocking) and ``AsyncClient`` share everything but the transport: parameters are checked and
 requests built by ``CallOperations`` (no I/O, see ``wire``), retries are decided by ``RetryPolicy``.
+``client.calls`` and the call handles are derived from ``CallOperations`` (see ``facades``).
 """
 
 from .aio import AsyncCallHandle, AsyncCalls, AsyncClient

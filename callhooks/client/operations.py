@@ -73,20 +73,27 @@ class CallOperations:
     def _post(self, call_id: str, body: Mapping[str, Any], *rest: str, idempotent: bool) -> Request:
         return Request("POST", self._url(call_id, *rest), json=body, idempotent=idempotent)
 
-    def _callback(
+    def _callback_url(
         self, context: Mapping[str, Any] | None, options: Mapping[str, Any], context_name: str
-    ) -> dict[str, Any]:
-        """``callback_url``/``callback_http_method`` from the paired receiver, unless given explicitly."""
-        filled: dict[str, Any] = {}
+    ) -> str | None:
+        """The paired receiver's signed URL carrying ``context``; ``None`` when ``options`` has its own."""
         if context is not None and "callback_url" in options:
             raise ValueError(f"give either {context_name} or callback_url, not both")
         if self.hooks is None:
             if context is not None:
                 raise ValueError(f"{context_name} needs a client built with hooks=")
-            return filled
-        if "callback_url" not in options:
-            filled["callback_url"] = self.hooks.callback_url(context=context)
-        if "callback_http_method" not in options:
+            return None
+        return None if "callback_url" in options else self.hooks.callback_url(context=context)
+
+    def _callback(
+        self, context: Mapping[str, Any] | None, options: Mapping[str, Any], context_name: str
+    ) -> dict[str, Any]:
+        """``callback_url``/``callback_http_method`` from the paired receiver, unless given explicitly."""
+        filled: dict[str, Any] = {}
+        url = self._callback_url(context, options, context_name)
+        if url is not None:
+            filled["callback_url"] = url
+        if self.hooks is not None and "callback_http_method" not in options:
             filled["callback_http_method"] = self.hooks.callback_http_method
         return filled
 
@@ -118,16 +125,24 @@ class CallOperations:
         return exchange(Request("GET", self._url(call_id), idempotent=True), read_model(Call))
 
     def list_page(self, **filters: Unpack[ListCallsFilters]) -> Operation[Page[Call]]:
-        """Read the first page of calls matching ``filters``."""
+        """Calls matching ``filters``, newest first unless ``sort_order="asc"``, page by page."""
         request = Request("GET", self.calls_url, params=params.list_query(filters), idempotent=True)
         return page(request, read_models(Call))
 
-    def update(self, call_id: str, **fields: Unpack[UpdateCallFields]) -> Operation[None]:
+    def update(
+        self, call_id: str, *, context: Mapping[str, Any] | None = None, **fields: Unpack[UpdateCallFields]
+    ) -> Operation[None]:
         """Change a call's state, tag, callback URL or recording settings.
 
-        Setting fields to given values is idempotent, so this request is retried like a GET.
+        With ``context`` (and a paired receiver), the call's later callbacks go to
+        ``hooks.callback_url(context=context)``: an inbound call starts at the number's callback URL, so this
+        is how its handlers get a signed context. Setting fields to given values is idempotent, so this
+        request is retried like a GET.
         """
-        body = params.wire_body(params.validate(UpdateCallFields, fields))
+        values: dict[str, Any] = dict(fields)
+        if context is not None:
+            values["callback_url"] = self._callback_url(context, fields, "context")
+        body = params.wire_body(params.validate(UpdateCallFields, values))
         return exchange(self._post(call_id, body, idempotent=True), read_nothing)
 
     def answer(self, call_id: str) -> Operation[None]:
@@ -180,6 +195,10 @@ class CallOperations:
         """Stop the sentence or file playing on the call (an empty ``fileUrl`` stops playback)."""
         return exchange(self._post(call_id, {"fileUrl": ""}, "audio", idempotent=True), read_nothing)
 
+    def stop_speaking(self, call_id: str) -> Operation[None]:
+        """Stop the sentence being spoken on the call with an empty ``sentence`` (the SDKs' ``stopSpeaking``)."""
+        return exchange(self._post(call_id, {"sentence": ""}, "audio", idempotent=True), read_nothing)
+
     def send_dtmf(self, call_id: str, digits: str) -> Operation[None]:
         """Send DTMF ``digits`` (``0-9 A-D # *``, ``,``/``w`` pause 0.5 s, ``W`` 1 s; at most 92)."""
         return exchange(self._post(call_id, params.dtmf(digits), "dtmf", idempotent=False), read_nothing)
@@ -208,15 +227,20 @@ class CallOperations:
         return self.update(call_id, recording_enabled=False)
 
     def events_page(self, call_id: str) -> Operation[Page[CallLogEvent]]:
-        """Read the first page of a call's event log."""
+        """A call's event log, page by page."""
         return page(Request("GET", self._url(call_id, "events"), idempotent=True), read_models(CallLogEvent))
 
+    def get_event(self, call_id: str, event_id: str) -> Operation[CallLogEvent]:
+        """Read one entry of a call's event log."""
+        url = self._url(call_id, "events", _segment("event_id", event_id))
+        return exchange(Request("GET", url, idempotent=True), read_model(CallLogEvent))
+
     def recordings_page(self, call_id: str) -> Operation[Page[Recording]]:
-        """Read the first page of a call's recordings."""
+        """A call's recordings, page by page."""
         request = Request("GET", self._url(call_id, "recordings"), idempotent=True)
         return page(request, read_models(Recording))
 
     def transcriptions_page(self, call_id: str) -> Operation[Page[Transcription]]:
-        """Read the first page of a call's transcriptions."""
+        """A call's transcriptions, page by page."""
         request = Request("GET", self._url(call_id, "transcriptions"), idempotent=True)
         return page(request, read_models(Transcription))

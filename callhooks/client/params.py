@@ -1,20 +1,22 @@
 """Request parameters: checked before anything is sent, turned into camelCase JSON without nulls.
 
 Each group of keyword arguments is a ``TypedDict``: the same declaration types the client methods (through
-``Unpack``) and, read by pydantic, validates the values, so a limit is written down once. A bad value raises
-``pydantic.ValidationError`` (a ``ValueError``) whose location is the keyword the caller used.
+``Unpack``) and, read by pydantic, validates the values with the checks and ranges of ``callhooks.rules``,
+which the simulator enforces too. A bad value raises ``pydantic.ValidationError`` (a ``ValueError``) whose
+location is the keyword the caller used.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import NotRequired, Required, TypedDict
 
-from .. import platform
+from .. import rules
+from ..events import format_time
 
 __all__ = [
     "AudioOptions",
@@ -38,64 +40,34 @@ __all__ = [
 ]
 
 
-def _address(value: str) -> str:
-    if platform.is_address(value):
-        return value
-    raise ValueError("must be an E.164 number ('+' and 7 to 15 digits) or a 'sip:' URI")
-
-
-def _caller_id(value: str) -> str:
-    # Besides a number, a transfer may hide the caller ("private").
-    return value if value == "private" else _address(value)
-
-
-def _http_method(value: str) -> str:
-    # The platform documents upper case; SDK docs write lower case. Accept both, send upper case.
-    if value.upper() not in platform.CALLBACK_HTTP_METHODS:
-        raise ValueError("must be GET or POST")
-    return value.upper()
-
-
-def _one_of(*choices: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if value.lower() not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return value.lower()
-
+def _rule(check: Callable[[Any], Any]) -> AfterValidator:
+    """One of ``rules``' checks as a pydantic validator (its ``ValueError`` names the keyword)."""
     return AfterValidator(check)
 
 
-def _sip_headers(headers: dict[str, str]) -> dict[str, str]:
-    if len(headers) > platform.MAX_SIP_HEADERS:
-        raise ValueError(f"at most {platform.MAX_SIP_HEADERS} SIP headers can be sent")
-    for name, value in headers.items():
-        if not name.upper().startswith("X-"):
-            raise ValueError(f"header name {name!r} must start with 'X-'")
-        if len(name) > platform.MAX_SIP_HEADER_LENGTH or len(value) > platform.MAX_SIP_HEADER_LENGTH:
-            raise ValueError(
-                f"header {name[:40]!r}: names and values are at most {platform.MAX_SIP_HEADER_LENGTH} characters"
-            )
-    return headers
+def _one_of(options: tuple[str, ...]) -> AfterValidator:
+    return AfterValidator(lambda value: rules.choice(value, options))
 
 
-def _keys(pattern: re.Pattern[str], max_length: int) -> StringConstraints:
-    # pydantic searches for a pattern: anchor it so that the whole value must match
-    return StringConstraints(min_length=1, max_length=max_length, pattern=f"^{pattern.pattern}$")
+def _within(allowed: rules.Range) -> Any:
+    return Field(ge=allowed.low, le=allowed.high)
 
 
-Address = Annotated[str, AfterValidator(_address)]
-HttpMethod = Annotated[str, AfterValidator(_http_method)]
-Sentence = Annotated[str, StringConstraints(min_length=1, max_length=platform.MAX_SENTENCE)]
-DtmfDigits = Annotated[str, _keys(platform.DTMF_OUT, platform.MAX_DTMF_OUT)]
+Address = Annotated[str, _rule(rules.address)]
+# The platform documents upper case; SDK docs write lower case. Accept both, send upper case.
+HttpMethod = Annotated[str, _one_of(rules.CALLBACK_HTTP_METHODS)]
+# An empty sentence stops speech: that is stop_speaking, so speaking needs some text.
+Sentence = Annotated[str, StringConstraints(min_length=1), _rule(rules.sentence)]
+DtmfDigits = Annotated[str, _rule(rules.dtmf_out)]
 # The docs give terminatingDigits no length limit; this client caps it at 30 keys.
-TerminatingDigits = Annotated[str, _keys(platform.GATHER_DIGITS, 30)]
-CallTimeout = Annotated[int, Field(gt=0, le=platform.MAX_CALL_TIMEOUT)]
-CallbackTimeout = Annotated[int, Field(gt=0, le=platform.MAX_CALLBACK_TIMEOUT)]
-PositiveInt = Annotated[int, Field(gt=0)]
-Volume = Annotated[int, Field(ge=platform.MIN_VOLUME, le=platform.MAX_VOLUME)]
-SipHeaders = Annotated[dict[str, str], AfterValidator(_sip_headers)]
-FileFormat = Annotated[str, _one_of(*platform.RECORDING_FORMATS)]
-Gender = Annotated[str, _one_of(*platform.GENDERS)]
+TerminatingDigits = Annotated[str, StringConstraints(max_length=30), _rule(rules.gather_digits)]
+CallTimeout = Annotated[int, _within(rules.CALL_TIMEOUT)]
+CallbackTimeout = Annotated[int, _within(rules.CALLBACK_TIMEOUT)]
+PositiveInt = Annotated[int, _within(rules.POSITIVE)]
+Volume = Annotated[int, _within(rules.VOLUME)]
+SipHeaders = Annotated[dict[str, str], _rule(rules.sip_headers)]
+FileFormat = Annotated[str, _one_of(rules.RECORDING_FORMATS)]
+Gender = Annotated[str, _one_of(rules.GENDERS)]
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -139,22 +111,28 @@ class _CreateCall(CreateCallOptions):
 
 @with_config(_STRICT)
 class ListCallsFilters(TypedDict, total=False):
-    """Filters of ``calls.list`` (``bridge_id``/``conference_id`` lists are not paginated by the platform)."""
+    """Filters of ``calls.list`` (``bridge_id``/``conference_id`` lists are not paginated by the platform).
+
+    ``from_date_time``/``to_date_time`` bound the calls' start time (inclusive; naive means UTC), as the SDKs
+    send them although the calls docs do not list them.
+    """
 
     bridge_id: str
     conference_id: str
     from_: Address
     to: Address
-    page: Annotated[int, Field(ge=0)]
-    size: Annotated[int, Field(ge=1, le=platform.MAX_PAGE_SIZE)]
-    sort_order: Annotated[str, _one_of("asc", "desc")]
+    from_date_time: datetime
+    to_date_time: datetime
+    page: Annotated[int, _within(rules.PAGE)]
+    size: Annotated[int, _within(rules.PAGE_SIZE)]
+    sort_order: Annotated[str, _one_of(rules.SORT_ORDERS)]
 
 
 @with_config(_STRICT)
 class UpdateCallFields(TypedDict, total=False):
     """Fields ``calls.update`` may change on a call."""
 
-    state: Annotated[str, _one_of("active", "rejected", "completed")]
+    state: Annotated[str, _one_of(rules.STATE_CHANGES)]
     tag: str
     callback_url: str
     recording_enabled: bool
@@ -168,7 +146,7 @@ class TransferOptions(TypedDict, total=False):
 
     callback_url: str
     callback_http_method: HttpMethod
-    diversion_treatment: Annotated[str, _one_of(*platform.DIVERSION_TREATMENTS)]
+    diversion_treatment: Annotated[str, _one_of(rules.DIVERSION_TREATMENTS)]
     diversion_reason: str
 
 
@@ -176,7 +154,7 @@ class TransferOptions(TypedDict, total=False):
 class _Transfer(TransferOptions):
     state: Literal["transferring"]
     transfer_to: Required[Address]
-    transfer_caller_id: NotRequired[Annotated[str, AfterValidator(_caller_id)]]
+    transfer_caller_id: NotRequired[Annotated[str, _rule(rules.caller_id)]]
     whisper_audio: NotRequired[AudioOptions]
 
 
@@ -208,8 +186,8 @@ class _Audio(SpeakOptions, total=False):
 class GatherOptions(TypedDict, total=False):
     """Keyword arguments of ``gather``; ``prompt`` may be a plain sentence."""
 
-    max_digits: Annotated[int, Field(ge=1, le=platform.MAX_GATHER_DIGITS)]
-    inter_digit_timeout: Annotated[int, Field(ge=1, le=platform.MAX_INTER_DIGIT_TIMEOUT)]
+    max_digits: Annotated[int, _within(rules.GATHER_MAX_DIGITS)]
+    inter_digit_timeout: Annotated[int, _within(rules.INTER_DIGIT_TIMEOUT)]
     terminating_digits: TerminatingDigits
     tag: str
     prompt: AudioOptions | Sentence
@@ -305,5 +283,6 @@ def recording(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def list_query(values: Mapping[str, Any]) -> dict[str, str]:
-    """Query parameters of ``GET /calls``."""
-    return {name: str(value) for name, value in wire_body(validate(ListCallsFilters, values)).items()}
+    """Query parameters of ``GET /calls``; times as the platform writes them (ISO-8601 UTC, ``Z``)."""
+    query = wire_body(validate(ListCallsFilters, values))
+    return {name: format_time(value) if isinstance(value, datetime) else str(value) for name, value in query.items()}

@@ -10,10 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..platform import MAX_PAGE_SIZE
 from . import errors
 from .models import Call
-from .params import AudioParams, CallParams, Fields, GatherParams, UpdateParams, check_dtmf
+from .params import AudioParams, CallParams, Fields, GatherParams, ListParams, UpdateParams, check_dtmf
 from .web import Handler, empty, json_response, read_json
 
 if TYPE_CHECKING:
@@ -73,13 +72,10 @@ class RestApi:
 
     async def list_calls(self, request: Request) -> Response:
         """``GET /calls``: filters, paging by startTime, ``Link`` with ``first``/``next``."""
-        query = Fields(dict(request.query_params))
-        page = query.integer("page", 0, 0) or 0
-        size = query.integer("size", 25, 1, MAX_PAGE_SIZE) or 25
-        order = query.choice("sortOrder", ("asc", "desc"), "desc")
-        filters = {name: _plus(query.string(name)) for name in ("from", "to", "bridgeId", "conferenceId")}
-        calls = sorted(self.engine.calls.values(), key=lambda c: (c.start, c.seq), reverse=order == "desc")
-        calls = [c for c in calls if _matches(c, filters)]
+        query = ListParams.parse(request.query_params)
+        page, size, filters = query.page, query.size, query.filters
+        calls = sorted(self.engine.calls.values(), key=lambda c: (c.start, c.seq), reverse=query.sort_order == "desc")
+        calls = [c for c in calls if _matches(c, filters) and self._started_within(c, query)]
         if filters["bridgeId"] or filters["conferenceId"]:  # the docs: pagination does not apply then
             return json_response([self.render.call(c) for c in calls])
         shown = calls[page * size : (page + 1) * size]
@@ -93,6 +89,11 @@ class RestApi:
         if (page + 1) * size < len(calls):
             links.append(link(page + 1, "next"))
         return json_response([self.render.call(c) for c in shown], headers={"Link": ", ".join(links)})
+
+    def _started_within(self, call: Call, query: ListParams) -> bool:
+        start = self.engine.clock.datetime(call.start)
+        after_from = query.from_time is None or query.from_time <= start
+        return after_from and (query.to_time is None or start <= query.to_time)
 
     async def update_call(self, request: Request) -> Response:
         """``POST /calls/{id}``: 200, or 201 + ``Location`` of the new leg for a transfer."""
@@ -169,8 +170,3 @@ class RestApi:
 def _matches(call: Call, filters: dict[str, str | None]) -> bool:
     actual = {"from": call.from_, "to": call.to, "bridgeId": call.bridge_id, "conferenceId": call.conference_id}
     return all(value is None or actual[name] == value for name, value in filters.items())
-
-
-def _plus(value: str | None) -> str | None:
-    # an unencoded "+1919…" in a query string arrives as " 1919…"; put the plus back
-    return "+" + value[1:] if value is not None and value.startswith(" ") else value

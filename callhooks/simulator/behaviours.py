@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ..platform import DTMF_OUT
+from ..rules import DTMF_OUT
 
 __all__ = ["Behaviours", "FarEnd", "Outcome", "Scenario", "load_scenario"]
 

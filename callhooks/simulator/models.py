@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..platform import ENDED_CALL_STATES
+from ..rules import ENDED_CALL_STATES
 from .behaviours import FarEnd
 from .clock import Timer
 

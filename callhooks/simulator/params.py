@@ -1,5 +1,6 @@
 """Request bodies, validated like the platform and turned into typed parameters for the engine.
 
+The rules themselves (limits, patterns, choices) are ``callhooks.rules``'s, shared with the client.
 Numbers and booleans are accepted as JSON types or as strings (the docs send ``"30"`` and ``"true"``).
 Every failure is a 400 whose ``details`` name the offending field; unknown fields are ignored.
 """
@@ -8,16 +9,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, TypeVar
 
-from .. import platform
+from .. import rules
 from .errors import ApiError, validation_error
 
-__all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "UpdateParams", "check_dtmf"]
+__all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "ListParams", "UpdateParams", "check_dtmf"]
 
 _MISSING = object()
+T = TypeVar("T")
 
 
 class Fields:
@@ -30,9 +33,16 @@ class Fields:
     def _invalid(self, name: str, value: object, message: str) -> ApiError:
         return validation_error(self.prefix + name, value, message)
 
-    def has(self, name: str) -> bool:
-        """True when the field is present (even if null or empty)."""
-        return name in self.data
+    def _checked(self, name: str, value: T, check: Callable[[T], T]) -> T:
+        """``check(value)`` from ``rules``; its ``ValueError`` becomes a 400 naming the field."""
+        try:
+            return check(value)
+        except ValueError as error:
+            raise self._invalid(name, value, f"'{name}' {error}") from None
+
+    def given(self, name: str) -> bool:
+        """True when the field is present and not null (an empty string counts as given)."""
+        return self.data.get(name) is not None
 
     def _get(self, name: str, required: bool) -> Any:
         value = self.data.get(name, _MISSING)
@@ -42,19 +52,17 @@ class Fields:
             return _MISSING
         return value
 
-    def string(self, name: str, *, required: bool = False, max_length: int | None = None) -> str | None:
-        """A string field (``None`` when absent)."""
+    def string(self, name: str, *, required: bool = False, rule: Callable[[str], str] | None = None) -> str | None:
+        """A string field (``None`` when absent), checked by ``rule`` (one of ``rules``' checks) if given."""
         value = self._get(name, required)
         if value is _MISSING:
             return None
         if not isinstance(value, str):
             raise self._invalid(name, value, f"'{name}' must be a string")
-        if max_length is not None and len(value) > max_length:
-            raise self._invalid(name, value, f"'{name}' must be at most {max_length} characters")
-        return value
+        return value if rule is None else self._checked(name, value, rule)
 
-    def integer(self, name: str, default: int | None, low: int, high: int | None = None) -> int | None:
-        """An integer in ``[low, high]``, given as a JSON number or a numeric string."""
+    def integer(self, name: str, default: int | None, allowed: rules.Range) -> int | None:
+        """An integer in the ``allowed`` range, given as a JSON number or a numeric string."""
         value = self._get(name, False)
         if value is _MISSING:
             return default
@@ -67,10 +75,7 @@ class Fields:
             number = int(value)
         if number is None:
             raise self._invalid(name, value, f"'{name}' must be an integer")
-        if number < low or (high is not None and number > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise self._invalid(name, value, f"'{name}' must be {bound}")
-        return number
+        return self._checked(name, number, allowed.check)
 
     def number(self, name: str, default: float | None, low: float) -> float | None:
         """A real number ``>= low``, given as a JSON number or a numeric string."""
@@ -98,27 +103,19 @@ class Fields:
 
     def choice(self, name: str, options: tuple[str, ...], default: str | None = None) -> str | None:
         """One of ``options``, matched case-insensitively; returns the canonical spelling."""
-        value = self.string(name)
-        if value is None:
-            return default
-        for option in options:
-            if option.lower() == value.lower():
-                return option
-        raise self._invalid(name, value, f"'{name}' must be one of: {', '.join(options)}")
+        value = self.string(name, rule=lambda value: rules.choice(value, options))
+        return default if value is None else value
 
     def address(self, name: str, *, required: bool = False) -> str | None:
         """A phone number in E.164 form (``+`` and 7-15 digits) or a ``sip:user@host`` URI."""
-        value = self.string(name, required=required)
-        if value is not None and not platform.is_address(value):
-            raise self._invalid(name, value, f"'{name}' must be an E.164 number (+19195551212) or a sip: URI")
-        return value
+        return self.string(name, required=required, rule=rules.address)
 
     def url(self, name: str) -> str | None:
         """A callback URL: absent or ``""`` mean none; otherwise it must be http(s)."""
         value = self.string(name)
         if not value:
             return None
-        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        if not rules.HTTP_URL.fullmatch(value):
             raise ApiError(
                 400,
                 "bad-request",
@@ -127,6 +124,18 @@ class Fields:
                 {self.prefix + name: value},
             )
         return value
+
+    def moment(self, name: str) -> datetime | None:
+        """An ISO-8601 timestamp (``Z`` or any offset; without one it is UTC)."""
+        value = self.string(name)
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            message = f"'{name}' must be an ISO-8601 time such as 2019-03-14T15:09:40Z"
+            raise self._invalid(name, value, message) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
     def mapping(self, name: str) -> dict[str, Any] | None:
         """A JSON object field."""
@@ -137,12 +146,17 @@ class Fields:
             raise self._invalid(name, value, f"'{name}' must be an object")
         return dict(value)
 
+    def sip_headers(self, name: str) -> dict[str, str] | None:
+        """A JSON object of SIP headers (``X-`` names, string values)."""
+        headers = self.mapping(name)
+        return None if headers is None else self._checked(name, headers, rules.sip_headers)
+
     def audio_object(self, name: str) -> dict[str, Any] | None:
         """A nested audio object (``whisperAudio``, a gather ``prompt``), validated like ``/audio``."""
         audio = self.mapping(name)
         if audio is not None:
             nested = Fields(audio, f"{self.prefix}{name}.")
-            nested.string("sentence", max_length=platform.MAX_SENTENCE)
+            nested.string("sentence", rule=rules.sentence)
             nested.url("fileUrl")
             nested.audio_options()
             nested.boolean("bargeable")
@@ -150,11 +164,11 @@ class Fields:
 
     def audio_options(self) -> None:
         """The voice options shared by ``/audio``, ``whisperAudio`` and gather prompts."""
-        self.choice("gender", platform.GENDERS)
-        self.choice("locale", platform.LOCALES)
-        self.choice("voice", platform.VOICES)
+        self.choice("gender", rules.GENDERS)
+        self.choice("locale", rules.LOCALES)
+        self.choice("voice", rules.VOICES)
         self.boolean("loopEnabled")
-        self.integer("volume", None, platform.MIN_VOLUME, platform.MAX_VOLUME)
+        self.integer("volume", None, rules.VOLUME)
 
 
 @dataclass(frozen=True)
@@ -184,19 +198,19 @@ class CallParams:
         return cls(
             from_=_required(f.address("from", required=True)),
             to=_required(f.address("to", required=True)),
-            call_timeout=_required(f.integer("callTimeout", 60, 1, platform.MAX_CALL_TIMEOUT)),
+            call_timeout=_required(f.integer("callTimeout", 60, rules.CALL_TIMEOUT)),
             callback_url=f.url("callbackUrl"),
-            callback_timeout=_required(f.integer("callbackTimeout", 10000, 1, platform.MAX_CALLBACK_TIMEOUT)),
-            callback_method=_required(f.choice("callbackHttpMethod", platform.CALLBACK_HTTP_METHODS, "POST")),
+            callback_timeout=_required(f.integer("callbackTimeout", 10000, rules.CALLBACK_TIMEOUT)),
+            callback_method=_required(f.choice("callbackHttpMethod", rules.CALLBACK_HTTP_METHODS, "POST")),
             fallback_url=f.url("fallbackUrl"),
             bridge_id=f.string("bridgeId"),
             conference_id=f.string("conferenceId"),
             recording_enabled=bool(f.boolean("recordingEnabled", False)),
-            recording_max=_required(f.integer("recordingMaxDuration", 3600, 1)),
-            recording_format=_required(f.choice("recordingFileFormat", platform.RECORDING_FORMATS, "wav")),
+            recording_max=_required(f.integer("recordingMaxDuration", 3600, rules.POSITIVE)),
+            recording_format=_required(f.choice("recordingFileFormat", rules.RECORDING_FORMATS, "wav")),
             transcription_enabled=bool(f.boolean("transcriptionEnabled", False)),
             tag=f.string("tag"),
-            sip_headers=_sip_headers(f.mapping("sipHeaders")),
+            sip_headers=f.sip_headers("sipHeaders"),
         )
 
 
@@ -206,18 +220,34 @@ def _required(value: Any) -> Any:
     return value
 
 
-def _sip_headers(headers: dict[str, Any] | None) -> dict[str, str] | None:
-    if headers is None:
-        return None
-    if len(headers) > platform.MAX_SIP_HEADERS:
-        raise validation_error("sipHeaders", len(headers), f"at most {platform.MAX_SIP_HEADERS} sipHeaders may be sent")
-    longest = platform.MAX_SIP_HEADER_LENGTH
-    for name, value in headers.items():
-        if not name.lower().startswith("x-") or len(name) > longest:
-            raise validation_error("sipHeaders", name, f"SIP header '{name}' must start with 'X-'")
-        if not isinstance(value, str) or len(value) > longest:
-            raise validation_error("sipHeaders", name, f"SIP header '{name}' must be a string of <= {longest} chars")
-    return {str(k): str(v) for k, v in headers.items()}
+@dataclass(frozen=True)
+class ListParams:
+    """``GET /calls`` query: paging, order and filters (times bound the start time, inclusive)."""
+
+    page: int
+    size: int
+    sort_order: str
+    filters: dict[str, str | None]  # wire name -> value, for from, to, bridgeId and conferenceId
+    from_time: datetime | None
+    to_time: datetime | None
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str]) -> ListParams:
+        """Validate a list query; unknown parameters are ignored like unknown body fields."""
+        f = Fields(query)
+        return cls(
+            page=_required(f.integer("page", 0, rules.PAGE)),
+            size=_required(f.integer("size", 25, rules.PAGE_SIZE)),
+            sort_order=_required(f.choice("sortOrder", rules.SORT_ORDERS, "desc")),
+            filters={name: _plus(f.string(name)) for name in ("from", "to", "bridgeId", "conferenceId")},
+            from_time=f.moment("fromDateTime"),
+            to_time=f.moment("toDateTime"),
+        )
+
+
+def _plus(value: str | None) -> str | None:
+    # an unencoded "+1919…" in a query string arrives as " 1919…"; put the plus back
+    return "+" + value[1:] if value is not None and value.startswith(" ") else value
 
 
 @dataclass(frozen=True)
@@ -240,15 +270,13 @@ class UpdateParams:
     def parse(cls, data: Mapping[str, Any]) -> UpdateParams:
         """Validate an update body (transfer fields are required/checked only for ``transferring``)."""
         f = Fields(data)
-        state = f.choice("state", ("active", "rejected", "completed", "transferring"))
+        state = f.choice("state", rules.UPDATE_STATES)
         transfer_to = caller_id = whisper = None
         if state == "transferring":
             transfer_to = f.address("transferTo", required=True)
-            caller_id = f.string("transferCallerId")
-            if caller_id is not None and caller_id != "private":
-                caller_id = f.address("transferCallerId")
+            caller_id = f.string("transferCallerId", rule=rules.caller_id)
             whisper = f.audio_object("whisperAudio")
-            f.choice("diversionTreatment", platform.DIVERSION_TREATMENTS)
+            f.choice("diversionTreatment", rules.DIVERSION_TREATMENTS)
             f.string("diversionReason")
         return cls(
             state=state,
@@ -256,11 +284,12 @@ class UpdateParams:
             transfer_caller_id=caller_id,
             whisper_audio=whisper,
             callback_url=f.url("callbackUrl"),
-            has_callback_url=f.has("callbackUrl"),
+            # null is absent, as everywhere else (bandwidth-sdk sends "callbackUrl": null on every update)
+            has_callback_url=f.given("callbackUrl"),
             tag=f.string("tag"),
             recording_enabled=f.boolean("recordingEnabled"),
-            recording_format=f.choice("recordingFileFormat", platform.RECORDING_FORMATS),
-            recording_max=f.integer("recordingMaxDuration", None, 1),
+            recording_format=f.choice("recordingFileFormat", rules.RECORDING_FORMATS),
+            recording_max=f.integer("recordingMaxDuration", None, rules.POSITIVE),
             transcription_enabled=f.boolean("transcriptionEnabled"),
         )
 
@@ -278,7 +307,7 @@ class AudioParams:
     def parse(cls, data: Mapping[str, Any]) -> AudioParams:
         """Validate an audio body: exactly one of ``sentence`` and ``fileUrl``."""
         f = Fields(data)
-        sentence = f.string("sentence", max_length=platform.MAX_SENTENCE)
+        sentence = f.string("sentence", rule=rules.sentence)
         file_url = f.string("fileUrl")
         if (sentence is None) == (file_url is None):
             raise validation_error("sentence", sentence or "", "give exactly one of 'sentence' and 'fileUrl'")
@@ -305,15 +334,11 @@ class GatherParams:
     def parse(cls, data: Mapping[str, Any]) -> GatherParams:
         """Validate a gather body (``terminatingDigits`` defaults to ``#`` and cannot be emptied)."""
         f = Fields(data)
-        terminating = f.string("terminatingDigits")
-        if terminating is not None and not platform.GATHER_DIGITS.fullmatch(terminating):
-            raise validation_error(
-                "terminatingDigits", terminating, "'terminatingDigits' must be one or more of 0-9, A-D, * and #"
-            )
+        terminating = f.string("terminatingDigits", rule=rules.gather_digits)
         prompt = f.audio_object("prompt")
         return cls(
-            max_digits=f.integer("maxDigits", None, 1, platform.MAX_GATHER_DIGITS),
-            inter_digit_timeout=_required(f.integer("interDigitTimeout", 5, 1, platform.MAX_INTER_DIGIT_TIMEOUT)),
+            max_digits=f.integer("maxDigits", None, rules.GATHER_MAX_DIGITS),
+            inter_digit_timeout=_required(f.integer("interDigitTimeout", 5, rules.INTER_DIGIT_TIMEOUT)),
             terminating_digits=terminating or "#",
             tag=f.string("tag"),
             prompt=prompt,
@@ -322,7 +347,4 @@ class GatherParams:
 
 def check_dtmf(data: Mapping[str, Any]) -> str:
     """Validate ``POST /calls/{id}/dtmf``: ``dtmfOut`` is 1-92 of ``[A-D0-9#*,wW]``."""
-    digits = _required(Fields(data).string("dtmfOut", required=True, max_length=platform.MAX_DTMF_OUT))
-    if not platform.DTMF_OUT.fullmatch(digits):
-        raise validation_error("dtmfOut", digits, "'dtmfOut' may only contain 0-9, A-D, #, *, ',', w and W")
-    return str(digits)
+    return str(_required(Fields(data).string("dtmfOut", required=True, rule=rules.dtmf_out)))

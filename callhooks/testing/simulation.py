@@ -17,7 +17,7 @@ import httpx
 
 from ..app import CallHooks
 from ..client import AsyncClient, Call, Client
-from ..platform import ENDED_CALL_STATES
+from ..rules import ENDED_CALL_STATES
 from ..simulator import FarEnd, SentEvent, Simulator
 from .server import free_port, serve
 

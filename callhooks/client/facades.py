@@ -1,0 +1,233 @@
+"""``client.calls`` and the call handles, derived from the operations declared once in ``CallOperations``.
+
+Each facade method is one line naming its operation: ``speak = Run(CallOperations.speak)``. The descriptor
+keeps the operation's signature (``ParamSpec``, ``Unpack`` keyword arguments included) and docstring, and
+its result type follows the client: ``T`` from a blocking ``Client``, an awaitable ``T`` from an
+``AsyncClient``. On a handle (``OnCall``/``IterateOnCall``) the leading ``call_id`` is the handle's id.
+``tests/test_client_parity.py`` checks that every operation is offered and nothing else.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from typing_extensions import Self
+
+from .operations import CallOperations
+from .wire import Operation, Page
+
+if TYPE_CHECKING:
+    from .aio import AsyncClient
+    from .sync import Client
+
+__all__ = ["CallHandleApi", "CallsApi", "Iterate", "IterateOnCall", "OnCall", "Run"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+ClientT = TypeVar("ClientT", "Client", "AsyncClient")
+
+_PAGES = '\n\nHere: an iterator over the items of every page, following ``Link rel="next"``.'
+
+
+def _method(derived: _Derived, client: Any, leading: tuple[str, ...]) -> Any:
+    """``client.run(build(client.operations, *leading, ...))``, a coroutine function for an async client."""
+    operations, build = client.operations, derived.build
+
+    async def awaited(*args: Any, **kwargs: Any) -> Any:
+        return await client.run(build(operations, *leading, *args, **kwargs))
+
+    def blocking(*args: Any, **kwargs: Any) -> Any:
+        return client.run(build(operations, *leading, *args, **kwargs))
+
+    return derived.describe(awaited if inspect.iscoroutinefunction(client.run) else blocking)
+
+
+def _iterator(derived: _Derived, client: Any, leading: tuple[str, ...]) -> Any:
+    """``client.iterate(build(...))``: the operation is built (and its parameters checked) at the call."""
+    operations, build = client.operations, derived.build
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return client.iterate(build(operations, *leading, *args, **kwargs))
+
+    return derived.describe(method)
+
+
+class _Derived:
+    """What the four descriptors share: the operation they run, their name, docstring and signature."""
+
+    def __init__(self, build: Callable[..., Any], doc: str | None, on_call: bool) -> None:
+        self.build = build
+        self.__doc__ = doc
+        self.name = build.__name__
+        # for help() and IDEs that introspect at run time: the operation's own, minus self (and call_id)
+        operation = inspect.signature(build)
+        kept = list(operation.parameters.values())[2 if on_call else 1 :]
+        self.signature = operation.replace(parameters=kept, return_annotation=inspect.Signature.empty)
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    def describe(self, method: Any) -> Any:
+        """``method`` with this facade method's name, docstring and signature."""
+        method.__name__ = method.__qualname__ = self.name
+        method.__doc__ = self.__doc__
+        method.__signature__ = self.signature
+        return method
+
+
+class Run(_Derived, Generic[P, T]):
+    """``calls.name(*args)`` runs ``operations.<operation>(*args)`` on the namespace's client."""
+
+    def __init__(self, build: Callable[Concatenate[CallOperations, P], Operation[T]]) -> None:
+        super().__init__(build, build.__doc__, on_call=False)
+
+    @overload
+    def __get__(self, calls: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, calls: CallsApi[Client], owner: type[Any] | None = None) -> Callable[P, T]: ...
+
+    @overload
+    def __get__(
+        self, calls: CallsApi[AsyncClient], owner: type[Any] | None = None
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+
+    def __get__(self, calls: CallsApi[Any] | None, owner: type[Any] | None = None) -> Any:
+        if calls is None:
+            return self
+        return _method(self, calls.client, ())
+
+
+class Iterate(_Derived, Generic[P, T]):
+    """``calls.name(*args)`` iterates over every page of ``operations.<page operation>(*args)``."""
+
+    def __init__(self, build: Callable[Concatenate[CallOperations, P], Operation[Page[T]]]) -> None:
+        super().__init__(build, f"{build.__doc__}{_PAGES}", on_call=False)
+
+    @overload
+    def __get__(self, calls: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, calls: CallsApi[Client], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
+
+    @overload
+    def __get__(
+        self, calls: CallsApi[AsyncClient], owner: type[Any] | None = None
+    ) -> Callable[P, AsyncIterator[T]]: ...
+
+    def __get__(self, calls: CallsApi[Any] | None, owner: type[Any] | None = None) -> Any:
+        if calls is None:
+            return self
+        return _iterator(self, calls.client, ())
+
+
+class OnCall(_Derived, Generic[P, T]):
+    """``handle.name(*args)`` runs ``operations.<operation>(handle.id, *args)``."""
+
+    def __init__(self, build: Callable[Concatenate[CallOperations, str, P], Operation[T]]) -> None:
+        super().__init__(build, build.__doc__, on_call=True)
+
+    @overload
+    def __get__(self, handle: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, handle: CallHandleApi[Client], owner: type[Any] | None = None) -> Callable[P, T]: ...
+
+    @overload
+    def __get__(
+        self, handle: CallHandleApi[AsyncClient], owner: type[Any] | None = None
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+
+    def __get__(self, handle: CallHandleApi[Any] | None, owner: type[Any] | None = None) -> Any:
+        if handle is None:
+            return self
+        return _method(self, handle.calls.client, (handle.id,))
+
+
+class IterateOnCall(_Derived, Generic[P, T]):
+    """``handle.name(*args)`` iterates over every page of ``operations.<page operation>(handle.id, *args)``."""
+
+    def __init__(self, build: Callable[Concatenate[CallOperations, str, P], Operation[Page[T]]]) -> None:
+        super().__init__(build, f"{build.__doc__}{_PAGES}", on_call=True)
+
+    @overload
+    def __get__(self, handle: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, handle: CallHandleApi[Client], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
+
+    @overload
+    def __get__(
+        self, handle: CallHandleApi[AsyncClient], owner: type[Any] | None = None
+    ) -> Callable[P, AsyncIterator[T]]: ...
+
+    def __get__(self, handle: CallHandleApi[Any] | None, owner: type[Any] | None = None) -> Any:
+        if handle is None:
+            return self
+        return _iterator(self, handle.calls.client, (handle.id,))
+
+
+class CallsApi(Generic[ClientT]):
+    """``client.calls``: the calls API. Control methods take the call id first; ``bind`` makes a handle."""
+
+    def __init__(self, client: ClientT) -> None:
+        self.client: ClientT = client
+        self.operations = client.operations
+
+    create = Run(CallOperations.create)
+    get = Run(CallOperations.get)
+    list = Iterate(CallOperations.list_page)
+    list_page = Run(CallOperations.list_page)
+    answer = Run(CallOperations.answer)
+    reject = Run(CallOperations.reject)
+    hangup = Run(CallOperations.hangup)
+    update = Run(CallOperations.update)
+    transfer = Run(CallOperations.transfer)
+    speak = Run(CallOperations.speak)
+    play = Run(CallOperations.play)
+    stop_audio = Run(CallOperations.stop_audio)
+    stop_speaking = Run(CallOperations.stop_speaking)
+    send_dtmf = Run(CallOperations.send_dtmf)
+    gather = Run(CallOperations.gather)
+    get_gather = Run(CallOperations.get_gather)
+    stop_gather = Run(CallOperations.stop_gather)
+    start_recording = Run(CallOperations.start_recording)
+    stop_recording = Run(CallOperations.stop_recording)
+    events = Iterate(CallOperations.events_page)
+    get_event = Run(CallOperations.get_event)
+    recordings = Iterate(CallOperations.recordings_page)
+    transcriptions = Iterate(CallOperations.transcriptions_page)
+
+
+class CallHandleApi(Generic[ClientT]):
+    """One call: ``handle.speak("Hi")`` is ``client.calls.speak(handle.id, "Hi")``."""
+
+    def __init__(self, calls: CallsApi[ClientT], call_id: str) -> None:
+        self.calls: CallsApi[ClientT] = calls
+        self.id = call_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id!r})"
+
+    get = OnCall(CallOperations.get)
+    answer = OnCall(CallOperations.answer)
+    reject = OnCall(CallOperations.reject)
+    hangup = OnCall(CallOperations.hangup)
+    update = OnCall(CallOperations.update)
+    transfer = OnCall(CallOperations.transfer)
+    speak = OnCall(CallOperations.speak)
+    play = OnCall(CallOperations.play)
+    stop_audio = OnCall(CallOperations.stop_audio)
+    stop_speaking = OnCall(CallOperations.stop_speaking)
+    send_dtmf = OnCall(CallOperations.send_dtmf)
+    gather = OnCall(CallOperations.gather)
+    get_gather = OnCall(CallOperations.get_gather)
+    stop_gather = OnCall(CallOperations.stop_gather)
+    start_recording = OnCall(CallOperations.start_recording)
+    stop_recording = OnCall(CallOperations.stop_recording)
+    events = IterateOnCall(CallOperations.events_page)
+    get_event = OnCall(CallOperations.get_event)
+    recordings = IterateOnCall(CallOperations.recordings_page)
+    transcriptions = IterateOnCall(CallOperations.transcriptions_page)
