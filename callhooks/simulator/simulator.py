@@ -19,6 +19,7 @@ from .api import RestApi
 from .behaviours import Behaviours, FarEnd, load_scenario
 from .clock import SimClock
 from .control import ControlApi
+from .defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_USER_ID
 from .delivery import Deliverer, SentEvent
 from .engine import Engine, EngineOptions
 from .errors import ApiError, validation_error
@@ -43,8 +44,9 @@ class Simulator:
 
     **Parameters** (all keyword-only):
 
-    * ``user_id``, ``api_token``, ``api_secret``: the account; requests need Basic ``token:secret`` and
-      the ``userId`` in the path (401 / 404 otherwise).
+    * ``user_id``, ``api_token``, ``api_secret``: the account (default ``u-simulator``, ``t-simulator``,
+      ``s-simulator``, as ``callhooks simulate``); requests need Basic ``token:secret`` and the ``userId`` in
+      the path (401 / 404 otherwise).
     * ``speed``: simulated seconds per real second (``100`` plays a 2-minute call in 1.2 s); ``None`` or
       ``manual=True`` for a clock that only moves via :meth:`advance` / ``POST /_sim/clock/advance``.
     * ``epoch``: wall-clock time of simulated second 0 (default: now); events' ``time`` derive from it.
@@ -61,9 +63,9 @@ class Simulator:
     def __init__(
         self,
         *,
-        user_id: str = "u-simulator",
-        api_token: str = "token",
-        api_secret: str = "secret",
+        user_id: str = SIMULATOR_USER_ID,
+        api_token: str = SIMULATOR_API_TOKEN,
+        api_secret: str = SIMULATOR_API_SECRET,
         speed: float | None = 1.0,
         manual: bool = False,
         epoch: datetime | None = None,
