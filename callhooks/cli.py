@@ -304,6 +304,18 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Which extra installs each optional package the commands import.
+_EXTRAS = {"rich": "cli", "yaml": "simulator"}
+
+
+def _missing_extra(error: ModuleNotFoundError, command: str) -> str:
+    """The one line for a command whose optional dependency is not installed (re-raises anything else)."""
+    missing = (error.name or "").partition(".")[0]
+    if missing not in _EXTRAS:
+        raise error
+    return f"callhooks {command} needs {missing}: pip install 'callhooks[{_EXTRAS[missing]}]'"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
@@ -322,8 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _send(args)
         if args.command == "simulate":
             return _simulate(args)
-        from .demo import run_demo
-
+        try:
+            from .demo import run_demo
+        except ModuleNotFoundError as exc:
+            raise UsageError(_missing_extra(exc, "demo")) from None
         return run_demo(args)
     except UsageError as exc:
         print(f"callhooks: error: {exc}", file=sys.stderr)
