@@ -1,5 +1,7 @@
 """callhooks: receive, verify, route and answer Catapult (Bandwidth Voice API v1) call callbacks."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from . import events
 from .app import CallHooks, Dispatched
 from .client import (
@@ -19,6 +21,11 @@ from .events import CallEvent, parse_event, parse_event_json
 from .inbound import CallbackRejected
 from .routing import Handler, HandlerKey, Router
 from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem
+
+try:
+    __version__ = version("callhooks")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -43,6 +50,7 @@ __all__ = [
     "Router",
     "TokenError",
     "TokenProblem",
+    "__version__",
     "events",
     "parse_event",
     "parse_event_json",

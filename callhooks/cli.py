@@ -25,6 +25,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default (when it has one) and keeps the environment epilogs as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _environment(*names: str) -> str:
+    return "environment variables read:\n" + "\n".join(f"  {name}" for name in names)
+
+
 def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
@@ -53,73 +67,131 @@ def _positive(text: str) -> float:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="callhooks", description="Catapult call callbacks: receive, simulate, test.")
+    from . import __version__
+    from .simulator.defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_PORT, SIMULATOR_USER_ID
+
+    parser = _Parser(
+        prog="callhooks",
+        description="Catapult call callbacks: receive, simulate, test.",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"callhooks {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = commands.add_parser("run", help="serve a CallHooks app with uvicorn")
+    def command(name: str, help: str, *env: str) -> argparse.ArgumentParser:
+        epilog = _environment(*env) if env else None
+        sub = commands.add_parser(name, help=help, description=help, epilog=epilog, formatter_class=_HelpFormatter)
+        return sub
+
+    run = command("run", "serve a CallHooks app with uvicorn", "HOST", "PORT", "FORWARDED_ALLOW_IPS")
     run.add_argument("app", help="import string of the app, e.g. myapp.calls:hooks")
-    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="interface to listen on ($HOST)")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="TCP port ($PORT)")
     run.add_argument("--reload", action="store_true", help="restart when code changes (development)")
-    run.add_argument("--workers", type=int, default=None, help="worker processes (production)")
+    run.add_argument("--workers", type=int, default=None, help="worker processes (production; default: 1)")
+    run.add_argument("--factory", action="store_true", help="APP names a function that builds the app")
+    run.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
 
-    simulate = commands.add_parser("simulate", help="run the local platform simulator")
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=8900)
-    simulate.add_argument("--user-id", default=os.environ.get("CATAPULT_USER_ID", "u-simulator"))
-    simulate.add_argument("--api-token", default=os.environ.get("CATAPULT_API_TOKEN", "t-simulator"))
-    simulate.add_argument("--api-secret", default=os.environ.get("CATAPULT_API_SECRET", "s-simulator"))
-    simulate.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per real second")
-    simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends")
+    simulate = command(
+        "simulate", "run the local platform simulator", "CATAPULT_USER_ID", "CATAPULT_API_TOKEN", "CATAPULT_API_SECRET"
+    )
+    simulate.epilog = (simulate.epilog or "") + (
+        "\n\noptions given on the command line win over the environment, which wins over the scenario file"
+    )
+    simulate.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    simulate.add_argument("--port", type=int, default=SIMULATOR_PORT, help="TCP port")
+    simulate.add_argument("--user-id", help=f"account id in API paths (default: {SIMULATOR_USER_ID})")
+    simulate.add_argument("--api-token", help=f"Basic-auth user of the API (default: {SIMULATOR_API_TOKEN})")
+    simulate.add_argument("--api-secret", help=f"Basic-auth password of the API (default: {SIMULATOR_API_SECRET})")
+    simulate.add_argument("--speed", type=_positive, help="simulated seconds per real second (default: 1)")
+    simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
+    simulate.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
 
-    demo = commands.add_parser("demo", help="watch an IVR call flow against the local simulator")
+    demo = command("demo", "watch an IVR call flow against the local simulator")
     demo.add_argument("--inbound", action="store_true", help="show an inbound call instead of an outbound one")
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
     demo.add_argument("--timeout", type=_positive, default=30.0, help="give up after this many real seconds")
 
-    send = commands.add_parser("send", help="fire one sample event at a running receiver")
+    send = command("send", "fire one sample event at a running receiver", "CALLHOOKS_SECRET", "CALLHOOKS_BASIC_AUTH")
     send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup")
     send.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
     send.add_argument("--get", action="store_true", help="deliver as GET with a query string instead of JSON POST")
-    send.add_argument("--secret", default=os.environ.get("CALLHOOKS_SECRET"), help="sign the URL with this")
+    send.add_argument("--secret", help="sign the URL with this (default: $CALLHOOKS_SECRET)")
     send.add_argument("--context", type=_json_object, default=None, help="JSON object to sign into the URL")
-    send.add_argument("--basic-auth", default=os.environ.get("CALLHOOKS_BASIC_AUTH"), help="user:password")
+    send.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
-    sign = commands.add_parser("sign-url", help="print a signed callback URL (CALLHOOKS_SECRET, _PUBLIC_URL)")
+    sign = command(
+        "sign-url",
+        "print a signed callback URL",
+        "CALLHOOKS_SECRET",
+        "CALLHOOKS_PUBLIC_URL",
+        "CALLHOOKS_BASIC_AUTH",
+        "CALLHOOKS_CALLBACK_METHOD",
+    )
     sign.add_argument("--context", type=_json_object, default=None, help="JSON object to sign into the URL")
     sign.add_argument("--no-expiry", action="store_true", help="a URL that never expires (incomingCallUrl)")
-    sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds")
+    sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds (default: 1 day)")
     sign.add_argument("--public-url", default=None, help="overrides CALLHOOKS_PUBLIC_URL")
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    # Every check of the options comes before importing the user's module, whose import may be slow or fail.
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     module_name, sep, attribute = args.app.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageError(f"app must look like module:attribute, not {args.app!r}")
+    import uvicorn
+
     sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise UsageError(f"cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # e.g. a configuration error raised at import: one line, not a traceback
+        raise UsageError(f"cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
     if not callable(getattr(module, attribute, None)):
-        raise UsageError(f"{module_name!r} has no ASGI app named {attribute!r}")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+        what = "app factory" if args.factory else "ASGI app"
+        raise UsageError(f"{module_name!r} has no {what} named {attribute!r}")
     uvicorn.run(
         args.app,
         host=args.host,
         port=args.port,
         reload=args.reload,
         workers=args.workers,
+        factory=args.factory,
+        log_config=_log_config(quiet=args.quiet),
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )
     return 0
+
+
+def _log_config(*, quiet: bool) -> dict[str, Any]:
+    """uvicorn's logging, plus one line per callback from the ``callhooks`` logger on stdout (unless quiet).
+
+    Given to uvicorn rather than set up here, so every worker process and reloaded child logs the same way.
+    """
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["callhooks"] = {"format": "%(asctime)s %(message)s"}
+    config["handlers"]["callhooks"] = {
+        "formatter": "callhooks",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["callhooks"] = {
+        "handlers": ["callhooks"],
+        "level": "WARNING" if quiet else "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def _sign_url(args: argparse.Namespace) -> int:
@@ -142,6 +214,10 @@ def _sign_url(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
+    secret = args.secret or os.environ.get("CALLHOOKS_SECRET") or None
+    basic_auth_text = args.basic_auth or os.environ.get("CALLHOOKS_BASIC_AUTH")
+    if args.context is not None and secret is None:
+        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
     import httpx
     from pydantic import ValidationError
 
@@ -161,9 +237,9 @@ def _send(args: argparse.Namespace) -> int:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid field value: {problems}") from None
     try:
-        basic_auth = parse_basic_auth(args.basic_auth, "--basic-auth") if args.basic_auth else None
-        hooks = CallHooks(secret=args.secret or None, public_url=args.url, basic_auth=basic_auth)
-        url = hooks.callback_url(args.context) if args.secret else hooks.callback_url()
+        basic_auth = parse_basic_auth(basic_auth_text, "--basic-auth") if basic_auth_text else None
+        hooks = CallHooks(secret=secret, public_url=args.url, basic_auth=basic_auth)
+        url = hooks.callback_url(args.context)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -178,26 +254,66 @@ def _send(args: argparse.Namespace) -> int:
     return 0 if response.is_success else 1
 
 
+_SIMULATOR_ENVIRONMENT = {
+    "user_id": "CATAPULT_USER_ID",
+    "api_token": "CATAPULT_API_TOKEN",
+    "api_secret": "CATAPULT_API_SECRET",
+}
+
+
 def _simulate(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
     from .simulator import Simulator
 
+    # A scenario file's settings hold unless the environment or a flag that was actually given says otherwise.
     options: dict[str, Any] = {
+        option: os.environ[name] for option, name in _SIMULATOR_ENVIRONMENT.items() if os.environ.get(name)
+    }
+    given = {
         "user_id": args.user_id,
         "api_token": args.api_token,
         "api_secret": args.api_secret,
         "speed": args.speed,
+        "incoming_call_url": args.incoming_call_url,
     }
-    if args.incoming_call_url:
-        options["incoming_call_url"] = args.incoming_call_url
+    options.update({option: value for option, value in given.items() if value is not None})
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot load scenario: {exc}") from None
-    print(f"callhooks simulator for user {args.user_id} on http://{args.host}:{args.port} (speed x{args.speed:g})")
+    base_url = f"http://{args.host}:{args.port}"
+    speed = "manual" if simulator.clock.speed is None else f"x{simulator.clock.speed:g}"
+    print(f"callhooks simulator on {base_url} (speed {speed})")
+    print(f"  user id {simulator.user_id}, API token {simulator.api_token}, API secret {simulator.api_secret}")
+    print("  point a client at it with:")
+    print(
+        f"  export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={simulator.user_id} "
+        f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
+        flush=True,
+    )
+    if not args.quiet:
+        flow = logging.getLogger("callhooks.simulator.deliveries")
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        flow.addHandler(handler)
+        flow.setLevel(logging.INFO)
     uvicorn.run(simulator, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+#: Which extra installs each optional package the commands import.
+_EXTRAS = {"rich": "cli", "yaml": "simulator"}
+
+
+def _missing_extra(error: ModuleNotFoundError, command: str) -> str:
+    """The one line for a command whose optional dependency is not installed (re-raises anything else)."""
+    missing = (error.name or "").partition(".")[0]
+    if missing not in _EXTRAS:
+        raise error
+    return f"callhooks {command} needs {missing}: pip install 'callhooks[{_EXTRAS[missing]}]'"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,8 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _send(args)
         if args.command == "simulate":
             return _simulate(args)
-        from .demo import run_demo
-
+        try:
+            from .demo import run_demo
+        except ModuleNotFoundError as exc:
+            raise UsageError(_missing_extra(exc, "demo")) from None
         return run_demo(args)
     except UsageError as exc:
         print(f"callhooks: error: {exc}", file=sys.stderr)

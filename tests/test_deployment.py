@@ -84,7 +84,7 @@ def test_procfile_web_process_serves_the_example_ivr() -> None:
 
 def test_callhooks_run_serves_an_app_from_an_import_string() -> None:
     port = free_port()
-    command = [str(BIN / "callhooks"), "run", "examples.ivr:hooks", "--port", str(port)]
+    command = [str(BIN / "callhooks"), "run", "--factory", "examples.ivr:create_app", "--port", str(port)]
     with running(command, _env(port), port) as base:
         assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
 

@@ -8,10 +8,8 @@ Every wait has a deadline; nothing sleeps to synchronise.
 
 from __future__ import annotations
 
-import importlib
 import json
 import secrets
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from callhooks.examples.ivr import create_app as create_ivr
 
 from callhooks import AsyncCallHandle, CallHooks, events
 from callhooks.client import Client
@@ -117,11 +116,8 @@ def place_inbound(session: SimulatorSession, callback_url: str, caller: str = CU
 
 
 def load_example_ivr() -> CallHooks:
-    """``examples/ivr.py`` reads its configuration from the environment at import: (re)import it now."""
-    name = "callhooks.examples.ivr"
-    module = importlib.reload(sys.modules[name]) if name in sys.modules else importlib.import_module(name)
-    hooks: CallHooks = module.hooks
-    return hooks
+    """``examples/ivr.py``'s app, built by its factory from the environment as it is now."""
+    return create_ivr()
 
 
 def wait_for_journal(session: SimulatorSession, journal: Journal, call_id: str | None, expected: list[str]) -> None:

@@ -12,7 +12,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from callhooks.testing import answer_event, free_port, hangup_event, serve, wire_fields
+from callhooks.testing import answer_event, free_port, gather_event, hangup_event, serve, wire_fields
 
 
 @pytest.fixture
@@ -42,3 +42,21 @@ def test_fastapi_example_receives_calls_next_to_its_own_routes(fastapi_example: 
         forged = http.post(f"{base}/hooks/", json=wire_fields(answer_event(call_id="c-2")))
         assert forged.status_code == 403
         assert len(http.get("/calls/recent").json()) == 2
+
+
+def test_ivr_example_is_a_factory_configured_by_the_mapping_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CALLHOOKS_SECRET", "CALLHOOKS_PUBLIC_URL", "CATAPULT_USER_ID", "CATAPULT_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    module = importlib.import_module("callhooks.examples.ivr")
+    assert not hasattr(module, "hooks")  # nothing is built at import
+    settings = {
+        "CALLHOOKS_SECRET": "factory-secret",
+        "CALLHOOKS_PUBLIC_URL": "https://ivr.example.com/hooks",
+        "CATAPULT_USER_ID": "u-factory",
+        "CATAPULT_API_TOKEN": "t-factory",
+        "CATAPULT_API_SECRET": "s-factory",
+    }
+    first, second = module.create_app(settings), module.create_app(settings)
+    assert first is not second and first.public_url == "https://ivr.example.com/hooks"
+    assert first.client is not None and first.client.credentials.user_id == "u-factory"
+    assert first.match(gather_event(tag="main-menu")).func.__name__ == "menu_choice"

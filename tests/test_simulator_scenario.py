@@ -48,7 +48,8 @@ def test_scenario_files_load_the_same_structure(tmp_path: Path, suffix: str) -> 
     path.write_text(json.dumps(SCENARIO) if suffix == ".json" else YAML)
     scenario = load_scenario(path)
     assert scenario.behaviours.default == FarEnd(answer_after=1, hangup_after=10)
-    assert scenario.behaviours.for_number("+19195551313") == FarEnd.busy()
+    # issue 8, bug 8: an entry inherits what it does not set from the scenario's default
+    assert scenario.behaviours.for_number("+19195551313") == FarEnd(outcome="busy", answer_after=1, hangup_after=10)
     assert scenario.behaviours.for_number("+19195550199").digits == ("1", "1234#")
     assert scenario.options == {"user_id": USER, "api_token": TOKEN, "api_secret": SECRET, "manual": True, "seed": 3}
 
@@ -65,6 +66,7 @@ def test_scenario_drives_a_call(tmp_path: Path) -> None:
         client = httpx.Client(base_url=server.url, auth=(TOKEN, SECRET))
         body = {"from": CALLER, "to": "+19195551313", "callbackUrl": rx.url + "/cb"}
         assert client.post(f"/v1/users/{USER}/calls", json=body).status_code == 201
+        client.post("/_sim/clock/advance", json={"seconds": 1})  # busy after the default's answer_after
         receiver.wait_types("hangup")
         assert receiver.events()[0]["cause"] == "USER_BUSY"
 

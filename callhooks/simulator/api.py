@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -11,30 +10,45 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import errors
+from .engine import Engine
 from .models import Call
 from .params import AudioParams, CallParams, Fields, GatherParams, ListParams, UpdateParams, check_dtmf
+from .resources import Resources
+from .urls import Urls
 from .web import Handler, empty, json_response, read_json
-
-if TYPE_CHECKING:
-    from .simulator import Simulator
 
 __all__ = ["RestApi", "Wrap"]
 
 Wrap = Callable[[Handler, str], Handler]
+Json = dict[str, object]
 
 
 class RestApi:
-    """Request handlers bound to one simulator; :meth:`routes` lists them."""
+    """HTTP adapter over the call engine: parses requests, calls one engine method, renders the answer.
 
-    def __init__(self, sim: Simulator) -> None:
-        self.sim = sim
-        self.engine = sim.engine
-        self.urls = sim.urls
-        self.render = sim.resources
+    ``failures()`` lists failed deliveries oldest first; ``base_of(request)`` is the scheme and host for
+    absolute URLs.
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        urls: Urls,
+        render: Resources,
+        failures: Callable[[], Sequence[Json]],
+        base_of: Callable[[Request], str],
+    ) -> None:
+        self.engine = engine
+        self.urls = urls
+        self.render = render
+        self.failures = failures
+        self.base_of = base_of
 
     def routes(self, wrap: Wrap) -> list[Route]:
         """Starlette routes; ``wrap(handler, kind)`` adds auth and limits (kind ``create`` or ``request``)."""
-        calls = self.urls.root.replace(self.sim.user_id, "{user_id}") + "/calls"
+        user = "/v1/users/{user_id}"
+        calls = user + "/calls"
         one = calls + "/{call_id}"
         table: list[tuple[str, str, Handler]] = [
             ("POST", calls, self.create_call),
@@ -50,7 +64,8 @@ class RestApi:
             ("GET", one + "/events/{event_id}", self.event),
             ("GET", one + "/recordings", self.recordings),
             ("GET", one + "/transcriptions", self.transcriptions),
-            ("GET", calls.removesuffix("/calls") + "/errors", self.errors),
+            ("GET", user + "/errors", self.errors),
+            ("GET", user + "/errors/{error_id}", self.error),
         ]
         return [
             Route(path, wrap(handler, "create" if handler == self.create_call else "request"), methods=[method])
@@ -63,7 +78,7 @@ class RestApi:
     async def create_call(self, request: Request) -> Response:
         """``POST /calls`` → 201, empty body, path-only ``Location``."""
         params = CallParams.parse(await read_json(request))
-        call = self.engine.create(params, self.sim.base(request))
+        call = self.engine.create(params, self.base_of(request))
         return empty(201, self.urls.call_path(call.id))
 
     async def get_call(self, request: Request) -> Response:
@@ -78,17 +93,20 @@ class RestApi:
         calls = [c for c in calls if _matches(c, filters) and self._started_within(c, query)]
         if filters["bridgeId"] or filters["conferenceId"]:  # the docs: pagination does not apply then
             return json_response([self.render.call(c) for c in calls])
-        shown = calls[page * size : (page + 1) * size]
-        base = self.sim.base(request) + str(request.url.path)
+        return self._page(request, [self.render.call(c) for c in calls], page, size)
+
+    def _page(self, request: Request, items: Sequence[Json], page: int, size: int) -> Response:
+        """One page of a list, with the ``Link`` header (``first``, and ``next`` when there is more)."""
+        base = self.base_of(request) + str(request.url.path)
         kept = {k: v for k, v in request.query_params.items() if k not in ("page", "size")}
 
         def link(number: int, rel: str) -> str:
             return f'<{base}?{urlencode({**kept, "page": number, "size": size}, quote_via=quote)}>; rel="{rel}"'
 
         links = [link(0, "first")]
-        if (page + 1) * size < len(calls):
+        if (page + 1) * size < len(items):
             links.append(link(page + 1, "next"))
-        return json_response([self.render.call(c) for c in shown], headers={"Link": ", ".join(links)})
+        return json_response(list(items[page * size : (page + 1) * size]), headers={"Link": ", ".join(links)})
 
     def _started_within(self, call: Call, query: ListParams) -> bool:
         start = self.engine.clock.datetime(call.start)
@@ -163,8 +181,19 @@ class RestApi:
         return json_response([self.render.transcription(call, t) for t in call.transcriptions])
 
     async def errors(self, request: Request) -> Response:
-        """``GET /errors``: failed callback deliveries, newest first."""
-        return json_response(list(reversed(self.sim.deliverer.failures)))
+        """``GET /errors``: failed callback deliveries, newest first, paged like ``GET /calls``."""
+        query = ListParams.parse(request.query_params)
+        return self._page(request, list(reversed(self.failures())), query.page, query.size)
+
+    async def error(self, request: Request) -> Response:
+        """``GET /errors/{id}``: one failed delivery."""
+        error_id = request.path_params["error_id"]
+        for failure in self.failures():
+            if failure["id"] == error_id:
+                return json_response(failure)
+        raise errors.ApiError(
+            404, "not-found", "resource-not-found", f"The error {error_id} could not be found", {"errorId": error_id}
+        )
 
 
 def _matches(call: Call, filters: dict[str, str | None]) -> bool:

@@ -13,7 +13,8 @@ A scenario is the same structure in JSON or YAML (keys in snake_case or camelCas
       "+19195551313": {outcome: busy}
       "+19195550199": {answer_after: 2, digits: ["1", "1234#"], hangup_after: 30}
 
-Everything except ``default`` and ``numbers`` is passed to :class:`~callhooks.simulator.Simulator`.
+Each entry under ``numbers`` inherits every setting it does not give from ``default``. Everything except ``default`` and
+``numbers`` is passed to :class:`~callhooks.simulator.Simulator`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
-
-import yaml
 
 from ..rules import DTMF_OUT
 
@@ -98,14 +97,19 @@ class FarEnd:
         return cls(outcome="no-answer")
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> FarEnd:
-        """Build from a scenario/control-API mapping (snake_case or camelCase keys); unknown keys fail."""
+    def from_mapping(cls, data: Mapping[str, Any], base: FarEnd | None = None) -> FarEnd:
+        """Build from a scenario/control-API mapping (snake_case or camelCase keys); unknown keys fail.
+
+        Settings the mapping does not give are taken from ``base`` (default: the built-in defaults).
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a far end must be a mapping of settings, not {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         values = {_snake(key): value for key, value in data.items()}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown far-end setting(s): {', '.join(unknown)}")
-        return cls(**values)
+        return replace(base, **values) if base is not None else cls(**values)
 
 
 @dataclass
@@ -119,6 +123,11 @@ class Behaviours:
         """The behaviour of the party at ``number``."""
         return self.numbers.get(number, self.default)
 
+    def as_json(self) -> dict[str, object]:
+        """``{"default": {...}, "numbers": {number: {...}}}`` with snake_case settings."""
+        numbers = {number: asdict(far_end) for number, far_end in self.numbers.items()}
+        return {"default": asdict(self.default), "numbers": numbers}
+
 
 @dataclass
 class Scenario:
@@ -128,16 +137,21 @@ class Scenario:
     options: dict[str, Any]
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Scenario:
-        """Parse the scenario structure (see the module docstring)."""
+    def from_mapping(cls, data: Mapping[str, Any], base: FarEnd | None = None) -> Scenario:
+        """Parse the scenario structure (see the module docstring).
+
+        ``default`` starts from ``base`` (default: the built-in far end) and each entry of ``numbers`` from
+        ``default``: an entry inherits every setting it does not give.
+        """
         options = {_snake(key): value for key, value in data.items()}
         default = options.pop("default", None) or {}
         numbers = options.pop("numbers", None) or {}
         if not isinstance(default, Mapping) or not isinstance(numbers, Mapping):
             raise ValueError("'default' must be a mapping and 'numbers' a mapping of number to behaviour")
+        default_far_end = FarEnd.from_mapping(default, base)
         behaviours = Behaviours(
-            FarEnd.from_mapping(default),
-            {str(number): FarEnd.from_mapping(spec) for number, spec in numbers.items()},
+            default_far_end,
+            {str(number): FarEnd.from_mapping(spec, default_far_end) for number, spec in numbers.items()},
         )
         return cls(behaviours, options)
 
@@ -145,10 +159,20 @@ class Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read a JSON (``.json``) or YAML (anything else) scenario file."""
     text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    data = json.loads(text) if str(path).endswith(".json") else _yaml_module(path).safe_load(text)
     if not isinstance(data, Mapping):
         raise ValueError(f"{path}: a scenario must be a mapping at the top level")
     return Scenario.from_mapping(data)
+
+
+def _yaml_module(path: str | Path) -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise ValueError(
+            f"{path}: reading YAML scenarios needs PyYAML: pip install 'callhooks[simulator]' (or use a .json file)"
+        ) from None
+    return yaml
 
 
 def _snake(name: str) -> str:

@@ -11,6 +11,9 @@ callback or a request handler, and both see one consistent ``now()``:
 
 Timers fire in order of due time, ties in the order they were scheduled, and while a timer fires ``now()``
 is exactly its due time. That makes the events of a call a pure function of the script and the requests.
+
+A timer callback that raises is logged and kept in :attr:`SimClock.errors`; the clock goes on with the next
+timer, so one broken call never stops the others (nor the driver task, which would die silently).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
@@ -26,6 +30,8 @@ from datetime import datetime, timedelta, timezone
 from ..events import format_time
 
 __all__ = ["SimClock", "Timer"]
+
+logger = logging.getLogger("callhooks.simulator")
 
 
 class Timer:
@@ -63,6 +69,8 @@ class SimClock:
         self._firing = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.errors: list[Exception] = []
+        """Exceptions raised by timer callbacks, oldest first (each was logged and the clock went on)."""
 
     @property
     def manual(self) -> bool:
@@ -152,7 +160,11 @@ class SimClock:
             while (due := self.next_due()) is not None and due <= target:
                 _, _, timer = heapq.heappop(self._heap)
                 self._now = max(self._now, due)
-                timer.callback()
+                try:
+                    timer.callback()
+                except Exception as exc:  # a bug in one action must not stop time for every call
+                    logger.exception("simulated action at t=%.3f failed; the simulation goes on", due)
+                    self.errors.append(exc)
             self._now = max(self._now, target)
         finally:
             self._firing = False

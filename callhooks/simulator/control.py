@@ -1,10 +1,11 @@
 """The control API under ``/_sim``: script far ends, place inbound calls, drive and inspect the simulator.
 
-Same Basic auth as the REST API, never rate limited. Endpoints:
+Same Basic auth as the REST API, never rate limited. Each endpoint is one call to the simulator's Python API
+(:class:`SimulatorControls`). Endpoints:
 
 * ``GET /_sim/behaviours`` — the far-end script ``{"default": {...}, "numbers": {number: {...}}}``.
-* ``POST /_sim/behaviours`` — merge a script of that shape (the scenario-file structure); ``DELETE``
-  resets to the built-in default.
+* ``POST /_sim/behaviours`` — merge a script of that shape (the scenario-file structure: a new ``default``
+  starts from the current one, each number from the ``default``); ``DELETE`` resets to the built-in default.
 * ``POST /_sim/inbound`` ``{"from", "to", "callbackUrl"?, "callbackHttpMethod"?, "fallbackUrl"?,
   "autoAnswer"?, "diversion"?}`` — an inbound call to the configured ``incomingCallUrl`` (or
   ``callbackUrl``); ``diversion`` is echoed on ``incomingcall``/``answer``. 201 ``{"callId"}`` + ``Location``.
@@ -19,30 +20,60 @@ Same Basic auth as the REST API, never rate limited. Endpoints:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .behaviours import Behaviours, FarEnd, Scenario
+from .delivery import SentEvent
 from .errors import validation_error
-from .models import Delivery
 from .params import Fields
+from .urls import Urls
 from .web import Handler, json_response, read_json
 
-if TYPE_CHECKING:
-    from .simulator import Simulator
+__all__ = ["ControlApi", "SimulatorControls"]
 
-__all__ = ["ControlApi"]
+
+class SimulatorControls(Protocol):
+    """The part of :class:`~callhooks.simulator.Simulator`'s Python API the control endpoints call."""
+
+    @property
+    def behaviours(self) -> Behaviours: ...
+    @property
+    def urls(self) -> Urls: ...
+    @property
+    def sent(self) -> list[SentEvent]: ...
+    @property
+    def failures(self) -> list[dict[str, object]]: ...
+
+    def script(self, number: str, far_end: FarEnd) -> None: ...
+    def script_default(self, far_end: FarEnd) -> None: ...
+    def reset_scripts(self) -> None: ...
+    def place_inbound_now(
+        self,
+        from_: str,
+        to: str,
+        *,
+        callback_url: str | None = None,
+        method: str | None = None,
+        fallback_url: str | None = None,
+        auto_answer: bool | None = None,
+        diversion: dict[str, Any] | None = None,
+        base_url: str | None = None,
+    ) -> str: ...
+    def clock_state(self) -> dict[str, object]: ...
+    async def advance(self, seconds: float, *, settle: bool = False) -> float: ...
+    async def settle(self, timeout: float = 10.0) -> bool: ...
 
 
 class ControlApi:
-    """Control handlers bound to one simulator."""
+    """HTTP adapter over a simulator's Python API; ``base_of(request)`` gives scheme and host for URLs."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimulatorControls, *, base_of: Callable[[Request], str]) -> None:
         self.sim = sim
+        self.base_of = base_of
 
     def routes(self, wrap: Callable[[Handler], Handler]) -> list[Route]:
         """Starlette routes under ``/_sim``; ``wrap`` adds auth."""
@@ -60,32 +91,28 @@ class ControlApi:
         ]
         return [Route(path, wrap(handler), methods=[method]) for method, path, handler in table]
 
-    def _behaviours(self) -> Response:
-        script = self.sim.behaviours
-        numbers = {number: asdict(far_end) for number, far_end in script.numbers.items()}
-        return json_response({"default": asdict(script.default), "numbers": numbers})
-
     async def get_behaviours(self, request: Request) -> Response:
         """The current far-end script."""
-        return self._behaviours()
+        return json_response(self.sim.behaviours.as_json())
 
     async def set_behaviours(self, request: Request) -> Response:
         """Merge ``default`` and/or ``numbers`` into the script."""
         body = await read_json(request)
+        script = {k: v for k, v in body.items() if k in ("default", "numbers")}
         try:
-            scenario = Scenario.from_mapping({k: v for k, v in body.items() if k in ("default", "numbers")})
+            scenario = Scenario.from_mapping(script, base=self.sim.behaviours.default)
         except (TypeError, ValueError) as exc:
             raise validation_error("behaviours", "", f"Invalid far-end script: {exc}") from None
         if "default" in body:
-            self.sim.behaviours.default = scenario.behaviours.default
-        self.sim.behaviours.numbers.update(scenario.behaviours.numbers)
-        return self._behaviours()
+            self.sim.script_default(scenario.behaviours.default)
+        for number, far_end in scenario.behaviours.numbers.items():
+            self.sim.script(number, far_end)
+        return json_response(self.sim.behaviours.as_json())
 
     async def reset_behaviours(self, request: Request) -> Response:
         """Back to the built-in default far end and no per-number scripts."""
-        fresh = Behaviours(FarEnd())
-        self.sim.behaviours.default, self.sim.behaviours.numbers = fresh.default, fresh.numbers
-        return self._behaviours()
+        self.sim.reset_scripts()
+        return json_response(self.sim.behaviours.as_json())
 
     async def inbound(self, request: Request) -> Response:
         """Place an inbound call."""
@@ -93,34 +120,30 @@ class ControlApi:
         from_ = f.address("from", required=True)
         to = f.address("to", required=True)
         assert from_ is not None and to is not None
-        configured = self.sim.engine.options.inbound
-        url = f.url("callbackUrl") or configured.url
-        if url is None:
-            raise validation_error("callbackUrl", "", "No incomingCallUrl is configured; pass 'callbackUrl'")
-        method = f.choice("callbackHttpMethod", ("POST", "GET"), configured.method) or "POST"
-        delivery = Delivery(url, method, configured.timeout_ms, f.url("fallbackUrl") or configured.fallback_url)
-        answer, diversion = f.boolean("autoAnswer"), f.mapping("diversion")
-        call = self.sim.engine.place_inbound(from_, to, self.sim.base(request), delivery, answer, diversion)
-        location = self.sim.urls.call_path(call.id)
-        return json_response({"callId": call.id}, 201, {"Location": location})
+        call_id = self.sim.place_inbound_now(
+            from_,
+            to,
+            callback_url=f.url("callbackUrl"),
+            method=f.choice("callbackHttpMethod", ("POST", "GET")),
+            fallback_url=f.url("fallbackUrl"),
+            auto_answer=f.boolean("autoAnswer"),
+            diversion=f.mapping("diversion"),
+            base_url=self.base_of(request),
+        )
+        return json_response({"callId": call_id}, 201, {"Location": self.sim.urls.call_path(call_id)})
 
     async def events(self, request: Request) -> Response:
         """Every event produced so far, oldest first."""
         call_id = request.query_params.get("callId")
-        sent = [s.as_json() for s in self.sim.deliverer.sent if call_id in (None, s.call_id)]
-        return json_response(sent)
+        return json_response([s.as_json() for s in self.sim.sent if call_id in (None, s.call_id)])
 
     async def failures(self, request: Request) -> Response:
         """Failed deliveries, oldest first."""
-        return json_response(self.sim.deliverer.failures)
-
-    def _clock(self) -> Response:
-        clock = self.sim.clock
-        return json_response({"now": clock.now(), "time": clock.iso(), "speed": clock.speed, "manual": clock.manual})
+        return json_response(self.sim.failures)
 
     async def clock(self, request: Request) -> Response:
         """The simulated time."""
-        return self._clock()
+        return json_response(self.sim.clock_state())
 
     async def advance(self, request: Request) -> Response:
         """Move simulated time forward."""
@@ -129,9 +152,9 @@ class ControlApi:
         if seconds is None:
             raise validation_error("seconds", "", "'seconds' is required")
         await self.sim.advance(seconds, settle=bool(f.boolean("settle", False)))
-        return self._clock()
+        return json_response(self.sim.clock_state())
 
     async def settle(self, request: Request) -> Response:
         """Wait until every queued callback is delivered."""
         timeout = Fields(await read_json(request)).number("timeout", 10.0, 0) or 10.0
-        return json_response({"idle": await self.sim.deliverer.wait_idle(timeout)})
+        return json_response({"idle": await self.sim.settle(timeout)})

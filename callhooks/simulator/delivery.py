@@ -9,12 +9,17 @@
   ``callbackUrl`` records ``no-callback-for-call`` for each event instead.
 * Events of one call go out one at a time, in the order they happened (a queue and a worker task per
   call); different calls are delivered concurrently.
+
+Each finished delivery is one INFO line on the ``callhooks.simulator.deliveries`` logger (what
+``callhooks simulate`` shows): simulated time, call, event, state, tag, answer status and real milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -29,6 +34,7 @@ from .payloads import EventBody
 __all__ = ["USER_AGENT", "Attempt", "Deliverer", "SentEvent"]
 
 USER_AGENT = "BandwidthAPI/v1 (callhooks-simulator)"
+flow_log = logging.getLogger("callhooks.simulator.deliveries")
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Attempt:
     url: str
     status: int | None
     error: str | None
+    ms: float = 0.0  #: real milliseconds until the answer (or the failure)
 
     @property
     def ok(self) -> bool:
@@ -124,6 +131,7 @@ class Deliverer:
                 record, target = queue[0]
                 await self._deliver(record, target)
                 queue.popleft()
+                _log_delivery(record)
         finally:
             del self._workers[call_id]
             if not self._workers:
@@ -146,6 +154,12 @@ class Deliverer:
         record.outcome = "failed"
 
     async def _attempt(self, url: str, event: EventBody, target: Delivery) -> Attempt:
+        started = time.perf_counter()
+        attempt = await self._request(url, event, target)
+        attempt.ms = (time.perf_counter() - started) * 1000
+        return attempt
+
+    async def _request(self, url: str, event: EventBody, target: Delivery) -> Attempt:
         assert self.client is not None, "the simulator is not running (no lifespan startup yet)"
         timeout = target.timeout_ms / 1000
         try:
@@ -184,3 +198,21 @@ class Deliverer:
                 "details": details,
             }
         )
+
+
+def _log_delivery(record: SentEvent) -> None:
+    if not flow_log.isEnabledFor(logging.INFO):
+        return
+    last = record.attempts[-1] if record.attempts else None
+    answer = str(last.status) if last is not None and last.status is not None else record.outcome
+    flow_log.info(
+        "%s (simulated)  call=%s event=%s state=%s tag=%s status=%s ms=%.1f%s",
+        record.time,
+        record.call_id,
+        record.event.get("eventType"),
+        record.event.get("callState", "-"),
+        record.event.get("tag", "-"),
+        answer,
+        sum(attempt.ms for attempt in record.attempts),
+        " (fallback)" if record.outcome == "fallback" else "",
+    )

@@ -351,8 +351,9 @@ class Engine:
         self._log(call, "dtmf-out", digits)
 
     def _press_next(self, call: Call) -> None:
-        if call.scripted_digits:
-            call.keys.extend(call.scripted_digits.popleft())
+        # "" is a turn in which nothing is pressed: it is used up, and no key timer starts
+        if call.scripted_digits and (keys := call.scripted_digits.popleft()):
+            call.keys.extend(keys)
             if "keys" not in call.timers:
                 self._at(call, "keys", call.far_end.digit_interval, lambda: self._press_key(call))
 

@@ -19,15 +19,16 @@ from .api import RestApi
 from .behaviours import Behaviours, FarEnd, load_scenario
 from .clock import SimClock
 from .control import ControlApi
+from .defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_USER_ID
 from .delivery import Deliverer, SentEvent
 from .engine import Engine, EngineOptions
-from .errors import ApiError
+from .errors import ApiError, validation_error
 from .ids import IdFactory
-from .models import Call, Delivery
+from .models import Delivery
 from .ratelimit import RateLimit, RateLimiter
 from .resources import Resources
 from .urls import Urls
-from .web import Handler, check_basic_auth, guard, http_exception
+from .web import Handler, check_basic_auth, guard, http_exception, request_base
 
 __all__ = ["Simulator"]
 
@@ -43,8 +44,9 @@ class Simulator:
 
     **Parameters** (all keyword-only):
 
-    * ``user_id``, ``api_token``, ``api_secret``: the account; requests need Basic ``token:secret`` and
-      the ``userId`` in the path (401 / 404 otherwise).
+    * ``user_id``, ``api_token``, ``api_secret``: the account (default ``u-simulator``, ``t-simulator``,
+      ``s-simulator``, as ``callhooks simulate``); requests need Basic ``token:secret`` and the ``userId`` in
+      the path (401 / 404 otherwise).
     * ``speed``: simulated seconds per real second (``100`` plays a 2-minute call in 1.2 s); ``None`` or
       ``manual=True`` for a clock that only moves via :meth:`advance` / ``POST /_sim/clock/advance``.
     * ``epoch``: wall-clock time of simulated second 0 (default: now); events' ``time`` derive from it.
@@ -61,9 +63,9 @@ class Simulator:
     def __init__(
         self,
         *,
-        user_id: str = "u-simulator",
-        api_token: str = "token",
-        api_secret: str = "secret",
+        user_id: str = SIMULATOR_USER_ID,
+        api_token: str = SIMULATOR_API_TOKEN,
+        api_secret: str = SIMULATOR_API_SECRET,
         speed: float | None = 1.0,
         manual: bool = False,
         epoch: datetime | None = None,
@@ -115,8 +117,18 @@ class Simulator:
             options=options,
         )
         self.resources = Resources(self.urls, self.clock)
-        self._last_base = "http://127.0.0.1"
-        routes = RestApi(self).routes(self._rest_guard) + ControlApi(self).routes(self._control_guard)
+        # Absolute URLs in events of calls placed from Python (no request to take a host from) use the host
+        # of the latest request served; the guards below record it.
+        self._latest_request_base = "http://127.0.0.1"
+        rest = RestApi(
+            engine=self.engine,
+            urls=self.urls,
+            render=self.resources,
+            failures=lambda: self.failures,
+            base_of=self.base_of,
+        )
+        control = ControlApi(self, base_of=self.base_of)
+        routes = rest.routes(self._rest_guard) + control.routes(self._control_guard)
         self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={HTTPException: http_exception})
 
     @classmethod
@@ -158,14 +170,14 @@ class Simulator:
             await self.deliverer.client.aclose()
             self.deliverer.client = None
 
-    def base(self, request: Request) -> str:
-        """Scheme and host for absolute URLs: ``base_url`` or the request's own."""
-        self._last_base = self.base_url or f"{request.url.scheme}://{request.url.netloc}"
-        return self._last_base
+    def base_of(self, request: Request) -> str:
+        """Scheme and host for absolute URLs in answers to ``request``: ``base_url`` or the request's own."""
+        return self.base_url or request_base(request)
 
     def _rest_guard(self, handler: Handler, kind: str) -> Handler:
         def before(request: Request) -> None:
             check_basic_auth(request, self.api_token, self.api_secret)
+            self._latest_request_base = self.base_of(request)
             user_id = request.path_params.get("user_id")
             if user_id != self.user_id:
                 raise ApiError(404, "not-found", "user-not-found", f"The user {user_id} could not be found")
@@ -178,6 +190,7 @@ class Simulator:
     def _control_guard(self, handler: Handler) -> Handler:
         def before(request: Request) -> None:
             check_basic_auth(request, self.api_token, self.api_secret)
+            self._latest_request_base = self.base_of(request)
             self.clock.catch_up()
 
         return guard(handler, before, self.clock.catch_up)
@@ -192,6 +205,39 @@ class Simulator:
         """Set the behaviour of every number without its own script."""
         self.behaviours.default = far_end
 
+    def reset_scripts(self) -> None:
+        """Back to the built-in default far end and no per-number scripts."""
+        self.behaviours.default, self.behaviours.numbers = FarEnd(), {}
+
+    def place_inbound_now(
+        self,
+        from_: str,
+        to: str,
+        *,
+        callback_url: str | None = None,
+        method: str | None = None,
+        fallback_url: str | None = None,
+        auto_answer: bool | None = None,
+        diversion: dict[str, Any] | None = None,
+        base_url: str | None = None,
+    ) -> str:
+        """:meth:`place_inbound` for code already running on the simulator's event loop (the control API)."""
+        configured = self.engine.options.inbound
+        url = callback_url or configured.url
+        if url is None:
+            raise validation_error("callbackUrl", "", "No incomingCallUrl is configured; pass 'callbackUrl'")
+        delivery = Delivery(
+            url,
+            (method or configured.method).upper(),
+            configured.timeout_ms,
+            fallback_url or configured.fallback_url,
+        )
+        base = base_url or self.base_url or self._latest_request_base
+        self.clock.catch_up()
+        call = self.engine.place_inbound(from_, to, base, delivery, auto_answer, diversion)
+        self.clock.catch_up()
+        return call.id
+
     async def place_inbound(
         self,
         from_: str,
@@ -199,29 +245,30 @@ class Simulator:
         *,
         callback_url: str | None = None,
         method: str | None = None,
+        fallback_url: str | None = None,
         auto_answer: bool | None = None,
         diversion: dict[str, Any] | None = None,
+        base_url: str | None = None,
     ) -> str:
         """Place an inbound call to the ``incoming_call_url`` (or ``callback_url``); returns its id.
 
-        Absolute URLs in its events use ``base_url``, else the host of the latest request the simulator
-        served (pass ``base_url`` when placing a call before any request reached the simulator).
+        ``method``, ``fallback_url`` default to the ``incoming_call_*`` options, ``auto_answer`` to the
+        simulator's. ``diversion`` is echoed on ``incomingcall``/``answer``. Absolute URLs in its events use
+        ``base_url``, else the simulator's ``base_url``, else the host of the latest request the simulator
+        served. Raises :class:`ApiError` (400) when there is no URL to send its events to.
         """
-
-        def place() -> Call:
-            configured = self.engine.options.inbound
-            delivery = Delivery(
-                callback_url or configured.url,
-                (method or configured.method).upper(),
-                configured.timeout_ms,
-                configured.fallback_url,
+        return await self._on_loop(
+            lambda: self.place_inbound_now(
+                from_,
+                to,
+                callback_url=callback_url,
+                method=method,
+                fallback_url=fallback_url,
+                auto_answer=auto_answer,
+                diversion=diversion,
+                base_url=base_url,
             )
-            self.clock.catch_up()
-            call = self.engine.place_inbound(from_, to, self._last_base, delivery, auto_answer, diversion)
-            self.clock.catch_up()
-            return call
-
-        return (await self._on_loop(place)).id
+        )
 
     async def advance(self, seconds: float, *, settle: bool = False) -> float:
         """Move simulated time forward (see :meth:`SimClock.advance`); with ``settle`` each fired timer's
@@ -233,6 +280,11 @@ class Simulator:
         idle: bool = await self._on_loop_async(lambda: self.deliverer.wait_idle(timeout))
         return idle
 
+    def clock_state(self) -> dict[str, object]:
+        """The simulated time: ``{"now", "time", "speed", "manual"}``."""
+        clock = self.clock
+        return {"now": clock.now(), "time": clock.iso(), "speed": clock.speed, "manual": clock.manual}
+
     async def _settle_quietly(self) -> None:
         await self.deliverer.wait_idle()
 
@@ -240,6 +292,12 @@ class Simulator:
     def sent(self) -> list[SentEvent]:
         """Every event produced so far, with delivery outcomes (oldest first)."""
         return list(self.deliverer.sent)
+
+    @property
+    def errors(self) -> list[Exception]:
+        """Exceptions raised inside the simulation's scheduled actions (simulator bugs), oldest first; each
+        was logged and the simulation went on. ``callhooks.testing`` fails tests that cause one."""
+        return list(self.clock.errors)
 
     @property
     def failures(self) -> list[dict[str, object]]:

@@ -23,6 +23,7 @@ __all__ = [
     "http_exception",
     "json_response",
     "read_json",
+    "request_base",
 ]
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -52,6 +53,11 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     else:
         error = ApiError(status, "not-found", "resource-not-found", f"No resource at {request.url.path}")
     return error_response(error)
+
+
+def request_base(request: Request) -> str:
+    """The scheme and host the request was sent to, e.g. ``http://127.0.0.1:8900``."""
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def check_basic_auth(request: Request, token: str, secret: str) -> None:

@@ -4,16 +4,20 @@
   pointed at it, ``.receiver(hooks)`` to serve your app, and deadline-bounded waits.
 - ``callhooks_simulator_options``: override it in your ``conftest.py`` to pass ``Simulator`` options
   (``speed``, ``numbers``, ``far_end``, ``incoming_call_url``, ...).
+
+pytest loads this module in every run wherever callhooks is installed, so it imports neither the simulator
+nor uvicorn: the fixture does, when a test asks for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .simulation import SimulatorSession, running_simulator
+if TYPE_CHECKING:
+    from .simulation import SimulatorSession
 
 __all__ = ["callhooks_simulator", "callhooks_simulator_options"]
 
@@ -27,5 +31,7 @@ def callhooks_simulator_options() -> dict[str, Any]:
 @pytest.fixture
 def callhooks_simulator(callhooks_simulator_options: dict[str, Any]) -> Iterator[SimulatorSession]:
     """A platform simulator on 127.0.0.1 with a client pointed at it, stopped after the test."""
+    from .simulation import running_simulator
+
     with running_simulator(**callhooks_simulator_options) as session:
         yield session

@@ -6,6 +6,7 @@ wraps it. Everything runs on 127.0.0.1 under real uvicorn servers, and every wai
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +69,26 @@ class SimulatorSession:
         """How the party at ``number`` behaves in calls placed from now on."""
         self.simulator.script(number, far_end)
 
+    def place_inbound(
+        self,
+        from_: str,
+        to: str,
+        *,
+        callback_url: str | None = None,
+        timeout: float = 10.0,
+        **options: Any,
+    ) -> str:
+        """Place an inbound call from a plain (non-async) test; returns its id.
+
+        Its events go to ``callback_url`` (else the simulator's ``incoming_call_url``); ``options`` are those
+        of :meth:`Simulator.place_inbound` (``method``, ``fallback_url``, ``auto_answer``, ``diversion``).
+        """
+        loop = self.simulator.clock.loop
+        if loop is None:
+            raise RuntimeError("the simulator is not running")
+        placed = self.simulator.place_inbound(from_, to, callback_url=callback_url, **options)
+        return asyncio.run_coroutine_threadsafe(placed, loop).result(timeout)
+
     @contextmanager
     def receiver(self, hooks: CallHooks) -> Iterator[str]:
         """Serve ``hooks`` on a free loopback port for the ``with`` block and yield its URL.
@@ -98,10 +119,25 @@ class SimulatorSession:
                 hooks.detach_client()
                 hooks.shutdown_callbacks.remove(attached.close)
 
+    def assert_no_errors(self) -> None:
+        """Fail (``AssertionError`` chained to the first one) if an action inside the simulation raised.
+
+        The simulator logs such an exception and goes on, so a test would otherwise only see events that
+        never come. :meth:`wait_for` and the ``callhooks_simulator`` fixture's teardown call this.
+        """
+        errors = self.simulator.errors
+        if errors:
+            first = errors[0]
+            raise AssertionError(
+                f"the simulator hit {len(errors)} error(s) in scheduled actions; first: {type(first).__name__}: {first}"
+            ) from first
+
     def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
-        """Poll ``condition`` until it returns something truthy (returned); ``AssertionError`` after ``timeout``."""
+        """Poll ``condition`` until it returns something truthy (returned); ``AssertionError`` after ``timeout``
+        or as soon as the simulator reports an error (see :meth:`assert_no_errors`)."""
         deadline = time.monotonic() + timeout
         while True:
+            self.assert_no_errors()
             result = condition()
             if result:
                 return result
@@ -154,7 +190,7 @@ def running_simulator(*, speed: float | None = 100.0, **options: Any) -> Iterato
         client = stack.enter_context(
             Client(options["user_id"], options["api_token"], options["api_secret"], base_url=server.url)
         )
-        yield SimulatorSession(
+        session = SimulatorSession(
             simulator=simulator,
             url=server.url,
             client=client,
@@ -162,3 +198,5 @@ def running_simulator(*, speed: float | None = 100.0, **options: Any) -> Iterato
             api_token=options["api_token"],
             api_secret=options["api_secret"],
         )
+        yield session
+        session.assert_no_errors()  # reached only when the block ended normally: never masks its own failure
