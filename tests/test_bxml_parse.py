@@ -94,6 +94,12 @@ ERRORS = [
     ("<Response>\n  <Hangup/>\n    <Dial>+19195550100</Dial>\n</Response>", 3, 5, "unknown verb 'Dial'"),
     ("<Response>\n  <Call from='+19195550100'/>\n</Response>", 2, 3, "Call is a pre-GA verb"),
     ("<Response>\n  <SendMessage>Hi</SendMessage>\n</Response>", 2, 3, "SendMessage is a pre-GA verb"),
+    (
+        "<Response>\n  <PlayAudio digits='1'>https://a.example/a.wav</PlayAudio>\n</Response>",
+        2,
+        3,
+        "PlayAudio: digits is a pre-GA attribute",
+    ),
     ("<Gather requestUrl='https://a.example/'/>", 1, 1, "the root element must be Response, not Gather"),
     (
         "<Response>\n<Transfer transferTo='+19195550100'>\n  <Hangup/>\n</Transfer></Response>",
@@ -105,11 +111,12 @@ ERRORS = [
         "<Response>\n  <SpeakSentence>Hi <PhoneNumber>1</PhoneNumber></SpeakSentence></Response>",
         2,
         21,
-        "holds text only",
+        "SpeakSentence: holds only text, not PhoneNumber",
     ),
     ("<Response>\n  <PhoneNumber>+19195550100</PhoneNumber>\n</Response>", 2, 3, "Response: cannot hold PhoneNumber"),
     ("<Response>\n  Hello\n</Response>", 1, 1, "Response: holds no text, found 'Hello'"),
     ("<Response>\n  <Hangup>now</Hangup>\n</Response>", 2, 3, "Hangup: holds no text"),
+    ("<Response>\n  <Pause>\n    <Hangup/>\n  </Pause>\n</Response>", 3, 5, "Pause: holds nothing, not Hangup"),
     ("<Response>\n  <SpeakSentence>  </SpeakSentence>\n</Response>", 2, 3, "SpeakSentence: the sentence is empty"),
     (
         "<Response>\n  <Gather>\n    <SpeakSentence>Hi</SpeakSentence>\n  </Gather>\n</Response>",

@@ -24,6 +24,7 @@ __all__ = [
     "Verb",
     "attributes_of",
     "build",
+    "cannot_hold",
     "check_absolute_url",
     "check_choice",
     "check_range",
@@ -44,8 +45,9 @@ _SPACE = re.compile(r"\s")
 class BXMLError(ValueError):
     """A document or verb breaks a BXML rule; says which verb, which rule and, when parsed, where.
 
-    ``verb`` is the element name (``None`` for document-level problems); ``line`` and ``column`` (1-based) are the
-    position of the offending element's start tag in a parsed document.
+    ``verb`` is the element name (``None`` for document-level problems). In a parsed document, ``line`` and
+    ``column`` (1-based) are where the offending element's start tag begins, or where the XML stops being
+    well-formed; they are ``None`` for verbs built in code.
     """
 
     def __init__(self, reason: str, *, verb: str | None = None, line: int | None = None, column: int | None = None):
@@ -131,7 +133,7 @@ class Verb:
             value = getattr(self, attribute.field)
             if value is None:
                 continue
-            if type(value) is not attribute.kind:  # bool is an int subclass: compare exactly
+            if not isinstance(value, attribute.kind) or (attribute.kind is int and isinstance(value, bool)):
                 raise TypeError(
                     f"{name}: {attribute.field} ({attribute.name}) must be {attribute.kind.__name__}, "
                     f"got {type(value).__name__}"
@@ -172,6 +174,12 @@ def build(cls: type[Verb], text: str | None, verbs: tuple[Verb, ...], attributes
 def is_url_field(field: str) -> bool:
     """Fields whose value is a URL the platform fetches (``PlayAudio``'s text is ``url``)."""
     return field == "url" or field.endswith("_url")
+
+
+def cannot_hold(container: type[Verb], what: str) -> BXMLError:
+    """The error for a verb nested where the platform does not allow it."""
+    kinds = ", ".join(kind.__name__ for kind in container.holds)
+    return BXMLError(f"cannot hold {what}; a {container.__name__} holds {kinds}", verb=container.__name__)
 
 
 def check_text(verb: str, what: str, value: str) -> str:

@@ -17,8 +17,18 @@ from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
 
-from .model import MAX_DOCUMENT_BYTES, Attribute, BXMLError, BXMLWarning, Verb, attributes_of, build, is_url_field
-from .verbs import VERBS, Pause, Response
+from .model import (
+    MAX_DOCUMENT_BYTES,
+    Attribute,
+    BXMLError,
+    BXMLWarning,
+    Verb,
+    attributes_of,
+    build,
+    cannot_hold,
+    is_url_field,
+)
+from .verbs import VERBS, Pause, PlayAudio, Response
 
 __all__ = ["parse"]
 
@@ -34,7 +44,8 @@ def parse(text: str | bytes, *, base_url: str | None = None, on_warning: Warn | 
     """Read a BXML document into the classes of :mod:`callhooks.bxml`; raises :class:`BXMLError` saying where.
 
     Relative URLs are errors unless ``base_url`` (the URL that served the document) is given: then they are
-    resolved against it, with a warning. Unknown attributes and the pre-GA ``Pause duration`` are warnings.
+    resolved against it, with a warning. Unknown attributes and the pre-GA ``Pause duration`` are warnings;
+    the other pre-GA forms (``Call``, ``Conference``, ``SendMessage``, ``PlayAudio digits``...) are errors.
     Warnings go to ``on_warning`` when given, else to :func:`warnings.warn` as :class:`BXMLWarning`.
     """
     # Text is parsed as the UTF-8 it is encoded to, whatever its declaration says (as pyexpat does with a str).
@@ -121,6 +132,8 @@ class _Reader:
         line, column = self._position()
         cls = self._verb_class(name)
         values = dict(attributes)
+        if cls is PlayAudio and "digits" in values:  # dropped at GA, and would change what the call does
+            self._fail("digits is a pre-GA attribute, not part of GA Catapult BXML", "PlayAudio")
         if cls is Pause and "duration" in values and "length" not in values:
             self.warnings.append(f"line {line}, column {column}: Pause: duration is the pre-GA spelling of length")
             values["length"] = values.pop("duration")
@@ -137,10 +150,9 @@ class _Reader:
                 self._fail(f"the root element must be Response, not {name}")
         elif not issubclass(cls, self.open[-1].cls.holds):
             parent = self.open[-1].cls
-            if parent._text_field is not None:
-                self._fail(f"holds text only, not {name}", parent.__name__)
-            kinds = ", ".join(kind.__name__ for kind in parent.holds) or "nothing"
-            self._fail(f"cannot hold {name}; a {parent.__name__} holds {kinds}", parent.__name__)
+            if parent.holds:
+                raise cannot_hold(parent, name).at(*self._position())
+            self._fail(f"holds {'only text' if parent._text_field else 'nothing'}, not {name}", parent.__name__)
         return cls
 
     def _convert(self, cls: type[Verb], values: dict[str, str], line: int, column: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from .model import (
     BXMLError,
     Verb,
     attributes_of,
+    cannot_hold,
     check_absolute_url,
     check_choice,
     check_range,
@@ -103,12 +104,11 @@ def _initialise(container: Verb, verbs: tuple[Verb, ...], arguments: dict[str, A
 
     Containers take their nested verbs positionally, which a dataclass ``__init__`` cannot do.
     """
-    name = type(container).__name__
     for verb in verbs:
         if not isinstance(verb, container.holds):
-            what = type(verb).__name__ if isinstance(verb, Verb) else f"a {type(verb).__name__}"
-            kinds = ", ".join(kind.__name__ for kind in container.holds)
-            raise BXMLError(f"cannot hold {what}; a {name} holds {kinds}", verb=name)
+            raise cannot_hold(
+                type(container), type(verb).__name__ if isinstance(verb, Verb) else f"a {type(verb).__name__}"
+            )
     object.__setattr__(container, "verbs", verbs)
     for attribute in attributes_of(type(container)):
         object.__setattr__(container, attribute.field, arguments[attribute.field])
