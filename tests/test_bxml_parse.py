@@ -216,3 +216,13 @@ def test_relative_urls_need_the_url_that_served_the_document() -> None:
     assert (
         "Transfer: relative requestUrl '/transferred?x=1' read as 'https://app.example/transferred?x=1'" in collected[1]
     )
+
+
+def test_a_url_that_cannot_be_split_is_a_bxml_error_even_with_a_base_url() -> None:
+    with pytest.raises(bxml.BXMLError, match="PlayAudio: the audio URL must be an absolute http\\(s\\) URL"):
+        bxml.parse("<Response><PlayAudio>http://[::1/a.wav</PlayAudio></Response>", base_url="https://a.example/")
+    with pytest.raises(bxml.BXMLError, match="Redirect: requestUrl must be an absolute http\\(s\\) URL"):
+        bxml.parse(
+            "<Response><Redirect requestUrl='http://[::1' requestUrlTimeout='1'/></Response>",
+            base_url="https://a.example/",
+        )

@@ -148,7 +148,10 @@ SEED = str(
     )
 ).encode()
 fragments = st.sampled_from(
-    [b"<", b">", b"/>", b"&", b"&amp;", b"&#0;", b'"', b"<!DOCTYPE x>", b"<Gather>", b"</Response>", b"\xff", b"\xc3"]
+    [
+        *(b"<", b">", b"/>", b"&", b"&amp;", b"&#0;", b'"', b"<!DOCTYPE x>", b"<Gather>", b"</Response>"),
+        *(b"\xff", b"\xc3", b"http://[::1", b"/rel", b"https://", b"<PlayAudio>", b"</PlayAudio>"),
+    ]
 )
 
 
@@ -163,7 +166,7 @@ inputs = st.one_of(
 @given(inputs)
 def test_any_input_gives_a_document_or_a_placed_bxml_error(data: str | bytes) -> None:
     try:
-        document = bxml.parse(data, on_warning=lambda message: None)
+        document = bxml.parse(data, base_url="https://app.example/ivr/", on_warning=lambda message: None)
     except bxml.BXMLError as error:
         if error.line is not None:
             assert 1 <= error.line <= len(data.splitlines()) + 1  # CR, LF and CRLF each end a line

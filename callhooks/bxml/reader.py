@@ -183,9 +183,12 @@ class _Reader:
         return self._url(verb, attribute.name, value) if is_url_field(attribute.field) else value
 
     def _url(self, verb: str, name: str, value: str) -> str:
-        if self.base_url is None or urlsplit(value.strip()).scheme:
+        try:
+            if self.base_url is None or urlsplit(value.strip()).scheme:
+                return value
+            resolved = urljoin(self.base_url, value.strip())
+        except ValueError:  # not a URL at all (an unclosed IPv6 bracket): the verb's own check says so
             return value
-        resolved = urljoin(self.base_url, value.strip())
         line, column = self._position()
         self.warnings.append(f"line {line}, column {column}: {verb}: relative {name} {value!r} read as {resolved!r}")
         return resolved
