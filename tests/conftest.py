@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# Test helper modules (``catalogue``) live next to the tests and are imported by name.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from redis_server import new_redis_server
-
 from callhooks.testing.redis_server import RedisServer
+from tests.helpers.redis_server import new_redis_server
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from callhooks.cli import _missing_extra
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRES = requires("callhooks") or []  # the installed metadata, built from pyproject.toml
 CORE = {"starlette", "uvicorn", "pydantic", "itsdangerous", "httpx", "anyio", "typing-extensions"}
 # imported only where a missing package becomes a message naming the extra

@@ -9,10 +9,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from redis_server import new_redis_server
-from stores_support import opened
 
 from callhooks.stores import StoreUnavailable, open_store, run_once
+from tests.helpers.redis_server import new_redis_server
+from tests.stores.support import opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from stores_support import SHARED_BACKENDS, backend_url, eventually, opened
 
 from callhooks.stores import process_due_items
+from tests.stores.support import SHARED_BACKENDS, backend_url, eventually, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from test_simulator_receiver import CALLEE, CALLER, USER, running
-
 from callhooks.events import encode_query as query_string
 from callhooks.simulator import FarEnd
+from tests.simulator.receiver import CALLEE, CALLER, USER, running
 
 
 def test_post_callbacks_carry_the_platform_headers() -> None:

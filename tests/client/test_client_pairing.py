@@ -8,13 +8,12 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from test_client_recorder import SECRET, TOKEN, USER, Platform, Reply, call_json, created
 
 from callhooks import CallHooks
 from callhooks.client import AsyncCallHandle, AsyncClient, CallHandle, Client
 from callhooks.testing.server import serve
+from tests.client.recorder import SECRET, TOKEN, USER, Platform, Reply, call_json, created
 
-pytest_plugins = ["test_client_recorder"]
 pytestmark = pytest.mark.timeout(30)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 mypy_api = pytest.importorskip("mypy.api")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 USER_CODE = """\
 from callhooks import bxml

@@ -7,7 +7,10 @@ from importlib.metadata import version
 
 import httpx
 import pytest
-from test_client_recorder import (
+
+from callhooks.client import AsyncCallHandle, AsyncClient, Call, NotFoundError, PlatformError
+from callhooks.testing.server import free_port
+from tests.client.recorder import (
     BASIC,
     FAST_RETRY,
     SECRET,
@@ -21,10 +24,6 @@ from test_client_recorder import (
     unavailable,
 )
 
-from callhooks.client import AsyncCallHandle, AsyncClient, Call, NotFoundError, PlatformError
-from callhooks.testing.server import free_port
-
-pytest_plugins = ["test_client_recorder"]
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
 

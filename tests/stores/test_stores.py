@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stores_support import BACKENDS, Counting, backend_url, eventually, opened
 
 from callhooks.stores import (
     Limits,
@@ -21,6 +20,7 @@ from callhooks.stores import (
     process_due_items,
     run_once,
 )
+from tests.stores.support import BACKENDS, Counting, backend_url, eventually, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from test_simulator_receiver import CALLEE, CALLER, SECRET, TOKEN, USER, Receiver, running
 
 from callhooks.simulator import FarEnd, SimClock, Simulator, load_scenario
 from callhooks.testing.server import serve
+from tests.simulator.receiver import CALLEE, CALLER, SECRET, TOKEN, USER, Receiver, running
 
 SCENARIO: dict[str, Any] = {
     "userId": USER,

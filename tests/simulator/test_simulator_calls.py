@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from test_simulator_receiver import CALLEE, CALLER, USER, Env, running
 
 from callhooks.simulator import FarEnd
+from tests.simulator.receiver import CALLEE, CALLER, USER, Env, running
 
 EPOCH = datetime(2019, 3, 14, 15, 9, 26, 535000, tzinfo=timezone.utc)
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from callhooks.testing import free_port
+from tests.helpers.processes import running
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 DEPLOY_ENV = {
@@ -27,37 +23,6 @@ DEPLOY_ENV = {
     "CATAPULT_API_TOKEN": "t-deploy",
     "CATAPULT_API_SECRET": "s-deploy",
 }
-
-
-@contextmanager
-def running(
-    command: list[str], env: dict[str, str], port: int, health: str = "/healthz", auth: tuple[str, str] | None = None
-) -> Iterator[str]:
-    """Start ``command`` and wait (polling with a deadline) until it answers ``health`` on ``port``."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"{command!r} exited with {process.returncode}: {output}")
-            try:
-                if httpx.get(f"{base}{health}", auth=auth, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{command!r} did not answer on port {port} within 20 s")
-            time.sleep(0.05)  # polling interval while waiting for a separate process, bounded by the deadline
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _env(port: int) -> dict[str, str]:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import anyio
 import pytest
-from test_simulator_receiver import CALLEE, CALLER, USER, Receiver, running
 
 from callhooks.simulator import FarEnd, SimClock, load_scenario
 from callhooks.testing import running_simulator
 from callhooks.testing.server import serve
+from tests.simulator.receiver import CALLEE, CALLER, USER, Receiver, running
 
 # ------------------------------------------------------------------------------ bug 8: scenario inheritance
 

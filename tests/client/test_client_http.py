@@ -11,7 +11,19 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
-from test_client_recorder import (
+
+from callhooks.client import (
+    AuthenticationError,
+    Call,
+    CallHandle,
+    Client,
+    ConflictError,
+    NotFoundError,
+    PlatformError,
+    RateLimitError,
+)
+from callhooks.testing.server import free_port
+from tests.client.recorder import (
     BASIC,
     FAST_RETRY,
     SECRET,
@@ -25,19 +37,6 @@ from test_client_recorder import (
     unavailable,
 )
 
-from callhooks.client import (
-    AuthenticationError,
-    Call,
-    CallHandle,
-    Client,
-    ConflictError,
-    NotFoundError,
-    PlatformError,
-    RateLimitError,
-)
-from callhooks.testing.server import free_port
-
-pytest_plugins = ["test_client_recorder"]
 pytestmark = pytest.mark.timeout(30)
 
 

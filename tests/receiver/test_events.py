@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from catalogue import GET_SAMPLES, JSON_SAMPLES, SAMPLES, Sample
 from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from callhooks import CallEvent, CallHooks, events, parse_event, parse_event_json
 from callhooks.events import query_to_fields
+from tests.receiver.catalogue import GET_SAMPLES, JSON_SAMPLES, SAMPLES, Sample
 
 
 def from_get(query: str) -> CallEvent:

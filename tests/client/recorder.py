@@ -1,8 +1,8 @@
 """A stand-in platform for the client tests: records every request, answers scripted responses.
 
 Served by real uvicorn on 127.0.0.1 (``callhooks.testing.server.serve``), so the client's real httpx stack,
-connection pool and retries are exercised. Not a test module: the ``test_client_*`` modules load it with
-``pytest_plugins`` for its ``platform`` fixture and import its helpers.
+connection pool and retries are exercised. Not a test module: ``tests/client/conftest.py`` offers its
+``platform`` fixture to every client test, which import its helpers.
 """
 
 from __future__ import annotations

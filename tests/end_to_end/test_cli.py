@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_deployment import running
 
 from callhooks import CallHooks, events
 from callhooks.cli import main
 from callhooks.testing import free_port, serve
+from tests.helpers.processes import running
 
 BIN = Path(sys.executable).parent
 SECRET = "cli-secret"

@@ -10,12 +10,12 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from test_simulator_receiver import CALLEE, SECRET, TOKEN, USER, Env, running
 
 from callhooks import AsyncCallHandle, CallHooks, events
 from callhooks.client import AsyncClient, Client, RetryPolicy
 from callhooks.simulator import FarEnd
 from callhooks.testing import SimulatorSession
+from tests.simulator.receiver import CALLEE, SECRET, TOKEN, USER, Env, running
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_simulator_receiver import CALLEE, CALLER, SECRET, TOKEN, USER, Env, running
 
 from callhooks.simulator import FarEnd, RateLimit
+from tests.simulator.receiver import CALLEE, CALLER, SECRET, TOKEN, USER, Env, running
 
 
 def error_of(response: httpx.Response) -> tuple[int, str, str]:
