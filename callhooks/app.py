@@ -11,31 +11,40 @@ and awaits it. Paths are relative to wherever the app is mounted:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import logs
 from .events import CallEvent
 from .inbound import CallbackRejected, accepted_media_type, authenticate, decode, too_large
 from .routing import Handler, Router
-from .signing import DEFAULT_MAX_AGE, CallbackSigner, parse_basic_auth
+from .running import (
+    DEFAULT_HANDLER_THREADS,
+    DEFAULT_SLOW_HANDLER_WARNING,
+    HandlerRunner,
+    checked_result,
+    is_handler_fault,
+)
+from .signing import DEFAULT_MAX_AGE, CallbackSigner, parse_basic_auth, validate_basic_auth
 
-__all__ = ["DEFAULT_BODY_LIMIT", "CallHooks", "Dispatched", "ErrorHook"]
+__all__ = ["DEFAULT_BODY_LIMIT", "DEFAULT_BODY_TIMEOUT", "CallHooks", "Dispatched", "ErrorHook"]
 
 logger = logging.getLogger("callhooks")
 
 DEFAULT_BODY_LIMIT: Final = 64 * 1024
+#: Seconds a client gets to send a whole body once its headers arrived; then 408 and the connection closes.
+DEFAULT_BODY_TIMEOUT: Final = 10.0
 
 #: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
 ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
@@ -62,39 +71,22 @@ _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
 _ALLOW_CALLBACK: Final = "GET, POST"
 
-# itsdangerous URL-safe tokens: base64url payload (a leading "." when compressed), ".", 27-char signature.
-_TOKEN_IN_PATH = re.compile(r"\.?[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{27}")
-
-
-class _RedactTokens(logging.Filter):
-    """Keeps callback tokens out of uvicorn's access log (the token is a bearer credential)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN_IN_PATH.sub("<token>", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-def _install_access_log_redaction() -> None:
-    access_logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _RedactTokens) for f in access_logger.filters):
-        access_logger.addFilter(_RedactTokens())
-
 
 class CallHooks(Router):
     """Receives Catapult call callbacks and runs the matching handler. It is itself an ASGI application.
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
-    off (a warning is logged). ``public_url``: where this app is reachable from the platform, used by
+    off, and is refused unless ``insecure=True`` says that is meant (a warning is logged). ``public_url``:
+    where this app is reachable from the platform, used by
     ``callback_url``. ``basic_auth``: ``(user, password)`` expected in each callback (the platform's own
     mechanism: the credentials travel inside the callback URL). ``max_age``: default lifetime of callback URLs
     in seconds. ``body_limit``: largest accepted body in bytes. ``on_error``: called when a handler raises.
     ``client``: a ``callhooks.Client``/``AsyncClient`` whose ``calls.bind(call_id)`` gives handlers written as
     ``(event, call)`` their second argument. ``callback_http_method``: how the platform should deliver
     (``"POST"`` JSON or ``"GET"`` query string), used by the paired client. ``clock``: seconds since the epoch,
-    injectable for tests of expiry.
+    injectable for tests of expiry. ``body_timeout``: seconds to receive a body (408 after).
+    ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``: seconds an async
+    handler may hold the event loop before a warning names it (``None``: never).
     """
 
     def __init__(
@@ -109,18 +101,29 @@ class CallHooks(Router):
         client: Any = None,
         callback_http_method: Literal["GET", "POST", "get", "post"] = "POST",
         clock: Callable[[], float] = time.time,
+        insecure: bool = False,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        handler_threads: int = DEFAULT_HANDLER_THREADS,
+        slow_handler_warning: float | None = DEFAULT_SLOW_HANDLER_WARNING,
     ) -> None:
         super().__init__()
+        if secret is None and not insecure:
+            raise ValueError(
+                "callhooks: no secret, so forged callbacks would be accepted: set CALLHOOKS_SECRET "
+                "(CallHooks(secret=...)), or opt in with CALLHOOKS_INSECURE=1 (CallHooks(insecure=True))"
+            )
         self.signer: CallbackSigner | None = CallbackSigner(secret, clock=clock) if secret is not None else None
         if self.signer is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
                 "fake call events. Set a secret (CALLHOOKS_SECRET) for anything exposed to the internet."
             )
-        if basic_auth is not None and (len(basic_auth) != 2 or not all(isinstance(p, str) for p in basic_auth)):
-            raise TypeError("basic_auth must be a (user, password) tuple of strings")
+        if basic_auth is not None:
+            basic_auth = validate_basic_auth(basic_auth)
         if body_limit <= 0:
             raise ValueError("body_limit must be positive")
+        if body_timeout <= 0:
+            raise ValueError("body_timeout must be positive")
         method = callback_http_method.upper()
         if method not in ("GET", "POST"):
             raise ValueError(f"callback_http_method must be GET or POST, not {callback_http_method!r}")
@@ -128,17 +131,20 @@ class CallHooks(Router):
         self.basic_auth = basic_auth
         self.max_age = max_age
         self.body_limit = body_limit
+        self.body_timeout = body_timeout
+        self.runner = HandlerRunner(handler_threads, slow_handler_warning)
         self.on_error = on_error
         self.client = client
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
-        _install_access_log_redaction()
+        logs.install()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
-        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``) and ``CALLHOOKS_CALLBACK_METHOD``; keyword overrides win."""
+        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD`` and ``CALLHOOKS_INSECURE``
+        (``1`` to run without a secret); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -147,6 +153,8 @@ class CallHooks(Router):
             settings["public_url"] = env["CALLHOOKS_PUBLIC_URL"]
         if env.get("CALLHOOKS_BASIC_AUTH"):
             settings["basic_auth"] = parse_basic_auth(env["CALLHOOKS_BASIC_AUTH"], "CALLHOOKS_BASIC_AUTH")
+        if env.get("CALLHOOKS_INSECURE", "").strip().lower() in ("1", "true", "yes"):
+            settings["insecure"] = True
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
         settings.update(overrides)
@@ -251,10 +259,11 @@ class CallHooks(Router):
         try:
             context = authenticate(segment, _header(scope, b"authorization"), self.signer, self.basic_auth)
             media_type = accepted_media_type(method, _header(scope, b"content-type"))
-            body = await self._read_body(scope, receive) if method == "POST" else b""
+            body = await self._read_body_in_time(scope, receive) if method == "POST" else b""
             event = decode(method, media_type, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            await _send_json(send, rejected.status, rejected.body)
+            close = [(b"connection", b"close")] if rejected.status == 408 else []
+            await _send_json(send, rejected.status, rejected.body, close)
             return
         if context:
             event.with_context(context)
@@ -285,6 +294,15 @@ class CallHooks(Router):
         event = decode(method, media_type, query, body)
         return event.with_context(context) if context else event
 
+    async def _read_body_in_time(self, scope: Scope, receive: Receive) -> bytes:
+        # A client trickling its body would otherwise hold a connection (and a file descriptor) forever.
+        try:
+            return await asyncio.wait_for(self._read_body(scope, receive), self.body_timeout)
+        except asyncio.TimeoutError:
+            raise CallbackRejected(
+                408, "body-timeout", f"the body did not arrive within {self.body_timeout:g} seconds"
+            ) from None
+
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.body_limit
         declared = _header(scope, b"content-length")
@@ -313,8 +331,10 @@ class CallHooks(Router):
             self._log(event, None, 200, started)
             return
         try:
-            result = await self._run(handler, event)
-        except Exception as exc:
+            result = checked_result(handler, await self._run(handler, event))
+        except BaseException as exc:
+            if not is_handler_fault(exc):
+                raise
             response = await self._handle_error(handler, event, exc)
             await response(scope, receive, send)
             self._log(event, handler, response.status_code, started)
@@ -330,9 +350,7 @@ class CallHooks(Router):
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
         args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)
-        if handler.is_async:
-            return await handler.func(*args)
-        return await run_in_threadpool(handler.func, *args)
+        return await self.runner.run(handler, args)
 
     def _bind_call(self, handler: Handler, event: CallEvent) -> Any:
         if self.client is None:
@@ -352,7 +370,7 @@ class CallHooks(Router):
             )
         return handle
 
-    async def _handle_error(self, handler: Handler, event: CallEvent, exc: Exception) -> Response:
+    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response:
         logger.error(
             "handler %s failed for call %s event %s",
             handler.name,
@@ -370,11 +388,9 @@ class CallHooks(Router):
                 custom = None
             if isinstance(custom, Response):
                 return custom
-        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost.
-        return _json_response(
-            500,
-            {"error": "handler-failed", "detail": f"handler {handler.name} raised {type(exc).__name__}"},
-        )
+        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
+        # name and the exception stay in the log: the body goes to whoever sent the request.
+        return _json_response(500, {"error": "handler-failed", "detail": "the handler for this event failed"})
 
     def add_observer(self, observer: Callable[[Dispatched], None]) -> None:
         """Call ``observer`` after every routed event with what happened (for metrics, audit, the demo).

@@ -162,7 +162,9 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError(f"invalid field value: {problems}") from None
     try:
         basic_auth = parse_basic_auth(args.basic_auth, "--basic-auth") if args.basic_auth else None
-        hooks = CallHooks(secret=args.secret or None, public_url=args.url, basic_auth=basic_auth)
+        hooks = CallHooks(
+            secret=args.secret or None, insecure=not args.secret, public_url=args.url, basic_auth=basic_auth
+        )
         url = hooks.callback_url(args.context) if args.secret else hooks.callback_url()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
