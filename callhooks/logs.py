@@ -10,9 +10,20 @@ must never cost more for a longer input (a quadratic regex here once let two cli
 from __future__ import annotations
 
 import logging
+import re
 from typing import Final
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["MAX_LOGGED_CHARS", "TOKEN_PLACEHOLDER", "RedactingFilter", "escape", "install", "redact_path"]
+__all__ = [
+    "MAX_LOGGED_CHARS",
+    "TOKEN_PLACEHOLDER",
+    "RedactingFilter",
+    "escape",
+    "install",
+    "redact_path",
+    "redact_url",
+    "redact_urls_in",
+]
 
 #: At most this many characters of one value are examined and written; the rest is summarised by its length.
 MAX_LOGGED_CHARS: Final = 1024
@@ -58,6 +69,29 @@ def redact_path(path: str) -> str:
         segments[-1] = TOKEN_PLACEHOLDER if segments[-1] else ""
     hidden = "/".join(TOKEN_PLACEHOLDER if len(s) >= _TOKEN_SEGMENT_MIN else s for s in segments)
     return (hidden + sep + query).translate(_ESCAPES) + rest
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password masked (``user:***@``) and token-like path segments hidden, for messages
+    that show where a callback went (the callback URL carries both credentials)."""
+    try:
+        parts = urlsplit(url[:MAX_LOGGED_CHARS])
+    except ValueError:
+        return escape(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if at:
+        user = userinfo.partition(":")[0]
+        host = f"{user}:***@{host}"
+    return urlunsplit((parts.scheme, host, redact_path(parts.path or "/"), parts.query, parts.fragment))
+
+
+# No nested quantifiers: one linear pass.
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,15}://[^\s'\"<>]+")
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` (an error message) with every URL in it passed through ``redact_url``."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
 
 
 def _clean(value: object) -> object:
