@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .serving import DEFAULT_HEAD_TIMEOUT, DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, ServerLimits
+
 __all__ = ["main"]
 
 
@@ -62,6 +64,30 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     run.add_argument("--reload", action="store_true", help="restart when code changes (development)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (production)")
+    run.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)",
+    )
+    run.add_argument("--proxy-headers", action="store_true", help="accepted for uvicorn compatibility (always on)")
+    run.add_argument(
+        "--head-timeout",
+        type=_positive,
+        default=float(os.environ.get("CALLHOOKS_HEAD_TIMEOUT", DEFAULT_HEAD_TIMEOUT)),
+        help="seconds a client has to send its request head, then the connection is closed (SECURITY.md)",
+    )
+    run.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=int(os.environ.get("CALLHOOKS_LIMIT_CONCURRENCY", DEFAULT_LIMIT_CONCURRENCY)),
+        help="connections + requests per worker above which new requests get 503",
+    )
+    run.add_argument(
+        "--timeout-keep-alive",
+        type=int,
+        default=int(os.environ.get("CALLHOOKS_TIMEOUT_KEEP_ALIVE", DEFAULT_TIMEOUT_KEEP_ALIVE)),
+        help="seconds an idle keep-alive connection is kept",
+    )
 
     simulate = commands.add_parser("simulate", help="run the local platform simulator")
     simulate.add_argument("--host", default="127.0.0.1")
@@ -110,6 +136,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"{module_name!r} has no ASGI app named {attribute!r}")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.limit_concurrency < 1 or args.timeout_keep_alive < 1:
+        raise UsageError("--limit-concurrency and --timeout-keep-alive must be at least 1")
+    limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive)
     uvicorn.run(
         args.app,
         host=args.host,
@@ -117,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
         reload=args.reload,
         workers=args.workers,
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        **limits.uvicorn(),
     )
     return 0
 
