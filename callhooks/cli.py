@@ -13,7 +13,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .serving import DEFAULT_HEAD_TIMEOUT, DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, ServerLimits
+from .serving import (
+    DEFAULT_HEAD_TIMEOUT,
+    DEFAULT_LIMIT_CONCURRENCY,
+    DEFAULT_MAX_WAITING,
+    DEFAULT_TIMEOUT_KEEP_ALIVE,
+    ServerLimits,
+)
 
 __all__ = ["main"]
 
@@ -83,6 +89,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="connections + requests per worker above which new requests get 503",
     )
     run.add_argument(
+        "--max-waiting",
+        type=int,
+        default=int(os.environ.get("CALLHOOKS_MAX_WAITING", DEFAULT_MAX_WAITING)),
+        help="connections waiting for a request head kept per worker; past it the oldest is closed",
+    )
+    run.add_argument(
         "--timeout-keep-alive",
         type=int,
         default=int(os.environ.get("CALLHOOKS_TIMEOUT_KEEP_ALIVE", DEFAULT_TIMEOUT_KEEP_ALIVE)),
@@ -136,9 +148,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"{module_name!r} has no ASGI app named {attribute!r}")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    if args.limit_concurrency < 1 or args.timeout_keep_alive < 1:
-        raise UsageError("--limit-concurrency and --timeout-keep-alive must be at least 1")
-    limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive)
+    if min(args.limit_concurrency, args.timeout_keep_alive, args.max_waiting) < 1:
+        raise UsageError("--limit-concurrency, --timeout-keep-alive and --max-waiting must be at least 1")
+    limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
     uvicorn.run(
         args.app,
         host=args.host,

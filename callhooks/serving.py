@@ -4,14 +4,16 @@ uvicorn closes a connection that idles *between* requests (``timeout_keep_alive`
 and then sends nothing, or sends its request head a byte at a time: each such connection holds a file
 descriptor for as long as the client likes, and a thousand of them exhaust the process's descriptors. The
 protocols here close a connection whose request head has not fully arrived within ``head_timeout`` seconds
-of its first byte being awaited (on connect, and again after each response). The body has its own deadline
-in the app (``CallHooks(body_timeout=...)``, answered with 408).
+of its first byte being awaited (on connect, and again after each response), and keep at most
+``max_waiting`` connections waiting for a head, closing the longest-waiting first. The body has its own
+deadline in the app (``CallHooks(body_timeout=...)``, answered with 408).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -20,8 +22,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 __all__ = [
     "DEFAULT_HEAD_TIMEOUT",
     "DEFAULT_LIMIT_CONCURRENCY",
+    "DEFAULT_MAX_WAITING",
     "DEFAULT_TIMEOUT_KEEP_ALIVE",
     "HEAD_TIMEOUT_ENV",
+    "MAX_WAITING_ENV",
     "H11HeadTimeout",
     "ServerLimits",
     "head_timeout_protocol",
@@ -37,12 +41,28 @@ DEFAULT_TIMEOUT_KEEP_ALIVE: Final = 5
 HEAD_TIMEOUT_ENV: Final = "CALLHOOKS_HEAD_TIMEOUT"
 
 
-def _head_timeout() -> float:
+#: Connections waiting for a request head kept at once (per worker); beyond it the longest-waiting is closed.
+DEFAULT_MAX_WAITING: Final = 256
+MAX_WAITING_ENV: Final = "CALLHOOKS_MAX_WAITING"
+
+
+def _setting(name: str, default: float) -> float:
     try:
-        value = float(os.environ.get(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT))
+        value = float(os.environ.get(name, default))
     except ValueError:
-        return DEFAULT_HEAD_TIMEOUT
-    return value if value > 0 else DEFAULT_HEAD_TIMEOUT
+        return default
+    return value if value > 0 else default
+
+
+def _head_timeout() -> float:
+    return _setting(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT)
+
+
+# Connections of this process waiting for a request head, oldest first. A client that opens connections
+# faster than the head deadline expires them would otherwise hold every descriptor (and every slot of
+# limit_concurrency): past the cap, the connection that has waited longest is closed. A real client sends
+# its head right after connecting, so it is never the oldest for long.
+_waiting: OrderedDict[_HeadTimeout, None] = OrderedDict()
 
 
 class _HeadTimeout:
@@ -73,14 +93,20 @@ class _HeadTimeout:
     def _arm(self) -> None:
         self._disarm()
         self._head_timer = asyncio.get_running_loop().call_later(_head_timeout(), self._expire)
+        _waiting[self] = None
+        cap = int(_setting(MAX_WAITING_ENV, DEFAULT_MAX_WAITING))
+        while len(_waiting) > cap:
+            oldest, _ = _waiting.popitem(last=False)
+            oldest._expire()
 
     def _disarm(self) -> None:
+        _waiting.pop(self, None)
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
     def _expire(self) -> None:
-        self._head_timer = None
+        self._disarm()
         if self._between_requests() and not self.transport.is_closing():
             self.transport.close()
 
@@ -116,10 +142,12 @@ class ServerLimits:
     head_timeout: float = DEFAULT_HEAD_TIMEOUT
     limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY
     timeout_keep_alive: int = DEFAULT_TIMEOUT_KEEP_ALIVE
+    max_waiting: int = DEFAULT_MAX_WAITING
 
     def uvicorn(self) -> dict[str, Any]:
-        # The head timeout travels in the environment so that --workers processes see it too.
+        # The protocol's settings travel in the environment so that --workers processes see them too.
         os.environ[HEAD_TIMEOUT_ENV] = repr(self.head_timeout)
+        os.environ[MAX_WAITING_ENV] = str(self.max_waiting)
         return {
             "http": head_timeout_protocol(),
             "limit_concurrency": self.limit_concurrency,

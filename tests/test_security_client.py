@@ -93,3 +93,14 @@ def test_request_reprs_leave_out_the_body_with_the_callback_url() -> None:
     url = hooks.callback_url()
     request = Request("POST", "https://api.example/v1/users/u/calls", json={"from": "+1", "callbackUrl": url})
     assert "hunter2" not in repr(request) and url.rsplit("/", 1)[1] not in repr(request)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan", 1e308, "99999999999999999999999"])
+def test_non_finite_numbers_and_times_in_a_platform_body_read_as_unknown(value: object) -> None:
+    from callhooks.client import Call
+
+    call = Call.model_validate(
+        {"id": "c-1", "state": "active", "callTimeout": value, "startTime": value, "endTime": value}
+    )
+    assert call.call_timeout is None or isinstance(call.call_timeout, int)
+    assert call.start_time is None and call.end_time is None

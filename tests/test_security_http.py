@@ -22,7 +22,7 @@ import pytest
 from starlette.responses import Response
 
 from callhooks import CallEvent, CallHooks, Dispatched
-from callhooks.serving import HEAD_TIMEOUT_ENV, H11HeadTimeout, HttpToolsHeadTimeout
+from callhooks.serving import HEAD_TIMEOUT_ENV, MAX_WAITING_ENV, H11HeadTimeout, HttpToolsHeadTimeout
 from callhooks.testing import free_port, serve
 
 SECRET = "security-http-secret"
@@ -89,6 +89,21 @@ def test_idle_and_slow_head_connections_are_closed(protocol: type, monkeypatch: 
                 assert recv_all(sock) == b""  # closed by the server; before the fix: held forever
         # A client that sends its head on time is not affected.
         assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+
+
+def test_connections_waiting_for_a_head_are_capped_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HEAD_TIMEOUT_ENV, "60")  # the cap, not the deadline, must do the closing here
+    monkeypatch.setenv(MAX_WAITING_ENV, "5")
+    with serve(CallHooks(secret=SECRET), http=HttpToolsHeadTimeout) as server:
+        address = (server.host, server.port)
+        held = [socket.create_connection(address, timeout=10) for _ in range(20)]
+        # The 15 oldest are closed as newer ones arrive; a real request still gets through.
+        for sock in held[:15]:
+            with sock:
+                assert recv_all(sock) == b""
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        for sock in held[15:]:
+            sock.close()
 
 
 def test_callhooks_run_closes_idle_connections(tmp_path: Path) -> None:
