@@ -293,3 +293,11 @@ def test_an_async_handler_blocking_the_loop_is_named_in_a_warning(caplog: pytest
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "blocked" in r.getMessage()]
     assert len(warnings) == 1
     assert "blocks" in warnings[0] and "waits" not in warnings[0]
+
+
+@pytest.mark.parametrize("flag", ["--max-waiting", "--limit-concurrency", "--timeout-keep-alive", "--head-timeout"])
+def test_callhooks_run_refuses_limits_below_one(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from callhooks.cli import main
+
+    assert main(["run", "security_apps:hooks", flag, "0"]) == 2
+    assert "error" in capsys.readouterr().err
