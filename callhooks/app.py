@@ -19,30 +19,54 @@ import inspect
 import json
 import logging
 import os
-import re
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import logs
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
 from .routing import Handler, HandlerKey, Router, build_handler
-from .signing import DEFAULT, DEFAULT_MAX_AGE, CallbackSigner, CallbackUrls, check_public_url, parse_basic_auth
+from .running import (
+    DEFAULT_HANDLER_THREADS,
+    DEFAULT_SLOW_HANDLER_WARNING,
+    HandlerRunner,
+    checked_result,
+    is_handler_fault,
+)
+from .signing import (
+    DEFAULT,
+    DEFAULT_MAX_AGE,
+    CallbackSigner,
+    CallbackUrls,
+    check_public_url,
+    parse_basic_auth,
+    validate_basic_auth,
+)
 from .signing import _Default as _DefaultType
 
-__all__ = ["DEFAULT_BODY_LIMIT", "DEFAULT_CALLBACK_TIMEOUT", "CallHooks", "Dispatched", "ErrorHook"]
+__all__ = [
+    "DEFAULT_BODY_LIMIT",
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_CALLBACK_TIMEOUT",
+    "CallHooks",
+    "Dispatched",
+    "ErrorHook",
+]
 
 logger = logging.getLogger("callhooks")
 #: One line per callback at INFO: time, call, event, state, tag, handler, status, duration.
 callback_logger = logging.getLogger("callhooks.callbacks")
 
 DEFAULT_BODY_LIMIT: Final = 64 * 1024
+#: Seconds a client gets to send a whole body once its headers arrived; then 408 and the connection closes.
+DEFAULT_BODY_TIMEOUT: Final = 10.0
 #: The platform's default (and maximum) ``callbackTimeout``: 10 s. After it, it delivers again to the fallback.
 DEFAULT_CALLBACK_TIMEOUT: Final = 10.0
 # A handler still running at this share of callback_timeout gets a warning: the platform is about to give up.
@@ -67,26 +91,6 @@ class Dispatched:
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
 
-# itsdangerous URL-safe tokens: base64url payload (a leading "." when compressed), ".", 27-char signature.
-_TOKEN_IN_PATH = re.compile(r"\.?[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{27}")
-
-
-class _RedactTokens(logging.Filter):
-    """Keeps callback tokens out of uvicorn's access log (the token is a bearer credential)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN_IN_PATH.sub("<token>", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-def _install_access_log_redaction() -> None:
-    access_logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _RedactTokens) for f in access_logger.filters):
-        access_logger.addFilter(_RedactTokens())
-
 
 def _show_callback_lines() -> None:
     """Make the per-callback INFO line visible under a plain ``uvicorn app:hooks``, which configures only its
@@ -106,8 +110,9 @@ class CallHooks:
     """Receives Catapult call callbacks and runs the matching handler. It is itself an ASGI application.
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
-    off (a warning is logged). ``public_url``: where this app is reachable from the platform, used by
-    ``callback_url``; standalone, callbacks are served under its path. ``basic_auth``: ``(user, password)``
+    off, and is refused unless ``insecure=True`` says that is meant (a warning is logged). ``public_url``:
+    where this app is reachable from the platform, used by ``callback_url``; standalone, callbacks are served
+    under its path. ``basic_auth``: ``(user, password)``
     expected in each callback (the platform's own mechanism: the credentials travel inside the callback URL).
     ``max_age``: default lifetime of callback URLs in seconds. ``body_limit``: largest accepted body in bytes.
     ``on_error``: called when a handler raises. ``client``: a ``callhooks.Client``/``AsyncClient`` whose
@@ -115,7 +120,9 @@ class CallHooks:
     later with ``attach_client``). ``callback_http_method``: how the platform should deliver (``"POST"`` JSON
     or ``"GET"`` query string), used by the paired client. ``callback_timeout``: seconds the platform waits
     for an answer (its ``callbackTimeout``); a handler still running near it is logged as a warning.
-    ``clock``: seconds since the epoch, injectable for tests of expiry.
+    ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
+    body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
+    seconds an async handler may hold the event loop before a warning names it (``None``: never).
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -134,12 +141,23 @@ class CallHooks:
         callback_http_method: Literal["GET", "POST", "get", "post"] = "POST",
         callback_timeout: float = DEFAULT_CALLBACK_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        insecure: bool = False,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        handler_threads: int = DEFAULT_HANDLER_THREADS,
+        slow_handler_warning: float | None = DEFAULT_SLOW_HANDLER_WARNING,
     ) -> None:
+        if secret is None and not insecure:
+            raise ValueError(
+                "callhooks: no secret, so forged callbacks would be accepted: set CALLHOOKS_SECRET "
+                "(CallHooks(secret=...)), or opt in with CALLHOOKS_INSECURE=1 (CallHooks(insecure=True))"
+            )
         signer = CallbackSigner(secret, clock=clock) if secret is not None else None
-        if basic_auth is not None and (len(basic_auth) != 2 or not all(isinstance(p, str) for p in basic_auth)):
-            raise TypeError("basic_auth must be a (user, password) tuple of strings")
+        if basic_auth is not None:
+            basic_auth = validate_basic_auth(basic_auth)
         if body_limit <= 0:
             raise ValueError("body_limit must be positive")
+        if body_timeout <= 0:
+            raise ValueError("body_timeout must be positive")
         if callback_timeout <= 0:
             raise ValueError("callback_timeout must be positive (seconds)")
         method = callback_http_method.upper()
@@ -148,6 +166,8 @@ class CallHooks:
         self.urls = CallbackUrls(signer, public_url, basic_auth=basic_auth, max_age=max_age)
         self.reader = CallbackReader(signer, basic_auth, body_limit)
         self.router = Router()
+        self.body_timeout = body_timeout
+        self.runner = HandlerRunner(handler_threads, slow_handler_warning)
         self.on_error = on_error
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
         self.callback_timeout = callback_timeout
@@ -161,12 +181,13 @@ class CallHooks:
             )
         if client is not None:
             self.attach_client(client)
-        _install_access_log_redaction()
+        logs.install()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
-        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``) and ``CALLHOOKS_CALLBACK_METHOD``; keyword overrides win."""
+        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD`` and ``CALLHOOKS_INSECURE``
+        (``1`` to run without a secret); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -175,6 +196,8 @@ class CallHooks:
             settings["public_url"] = env["CALLHOOKS_PUBLIC_URL"]
         if env.get("CALLHOOKS_BASIC_AUTH"):
             settings["basic_auth"] = parse_basic_auth(env["CALLHOOKS_BASIC_AUTH"], "CALLHOOKS_BASIC_AUTH")
+        if env.get("CALLHOOKS_INSECURE", "").strip().lower() in ("1", "true", "yes"):
+            settings["insecure"] = True
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
         settings.update(overrides)
@@ -422,7 +445,7 @@ class CallHooks:
                 _header(scope, b"content-type"),
                 _header(scope, b"content-length"),
             )
-            body = await self._read_body(receive) if method == "POST" else b""
+            body = await self._read_body_in_time(receive) if method == "POST" else b""
             event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
             await self._reject(scope, send, rejected)
@@ -439,7 +462,21 @@ class CallHooks:
             f"{client[0]}:{client[1]}" if client else "unknown",
         )
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
+        if rejected.status == 408:
+            headers.append((b"connection", b"close"))
         await _send_json(send, rejected.status, rejected.body, headers)
+
+    async def _read_body_in_time(self, receive: Receive) -> bytes:
+        # A client trickling its body would otherwise hold a connection (and a file descriptor) forever.
+        try:
+            if sys.version_info >= (3, 11):  # no extra task per request, unlike wait_for before 3.12
+                async with asyncio.timeout(self.body_timeout):
+                    return await self._read_body(receive)
+            return await asyncio.wait_for(self._read_body(receive), self.body_timeout)
+        except asyncio.TimeoutError:
+            raise CallbackRejected(
+                408, "body-timeout", f"the body did not arrive within {self.body_timeout:g} seconds"
+            ) from None
 
     async def _read_body(self, receive: Receive) -> bytes:
         limit = self.reader.body_limit
@@ -468,8 +505,10 @@ class CallHooks:
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
         try:
-            result = await self._run(handler, event)
-        except Exception as exc:
+            result = checked_result(handler, await self._run(handler, event))
+        except BaseException as exc:
+            if not is_handler_fault(exc):
+                raise
             response = await self._handle_error(handler, event, exc)
             await response(scope, receive, send)
             self._report(event, handler, response.status_code, started)
@@ -486,9 +525,7 @@ class CallHooks:
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
         args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)
-        if handler.is_async:
-            return await handler.func(*args)
-        return await run_in_threadpool(handler.func, *args)
+        return await self.runner.run(handler, args)
 
     def _bind_call(self, handler: Handler, event: CallEvent) -> Any:
         if self._client is None:
@@ -500,7 +537,7 @@ class CallHooks:
         assert self._client is not None
         return self._client.calls.bind(event.call_id)
 
-    async def _handle_error(self, handler: Handler, event: CallEvent, exc: Exception) -> Response:
+    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response:
         logger.error(
             "handler %s failed for call %s event %s",
             handler.name,
@@ -518,11 +555,9 @@ class CallHooks:
                 custom = None
             if isinstance(custom, Response):
                 return custom
-        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost.
-        return _json_response(
-            500,
-            {"error": "handler-failed", "detail": f"handler {handler.name} raised {type(exc).__name__}"},
-        )
+        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
+        # name and the exception stay in the log: the body goes to whoever sent the request.
+        return _json_response(500, {"error": "handler-failed", "detail": "the handler for this event failed"})
 
     def add_observer(self, observer: Callable[[Dispatched], None]) -> None:
         """Call ``observer`` after every routed event with what happened (for metrics, audit, the demo).

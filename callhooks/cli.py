@@ -13,6 +13,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .serving import (
+    DEFAULT_HEAD_TIMEOUT,
+    DEFAULT_LIMIT_CONCURRENCY,
+    DEFAULT_MAX_WAITING,
+    DEFAULT_TIMEOUT_KEEP_ALIVE,
+    ServerLimits,
+)
+
 __all__ = ["main"]
 
 
@@ -91,6 +99,36 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="worker processes (production; default: 1)")
     run.add_argument("--factory", action="store_true", help="APP names a function that builds the app")
     run.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
+    run.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)",
+    )
+    run.add_argument("--proxy-headers", action="store_true", help="accepted for uvicorn compatibility (always on)")
+    run.add_argument(
+        "--head-timeout",
+        type=_positive,
+        default=float(os.environ.get("CALLHOOKS_HEAD_TIMEOUT", DEFAULT_HEAD_TIMEOUT)),
+        help="seconds a client has to send its request head, then the connection is closed (SECURITY.md)",
+    )
+    run.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=int(os.environ.get("CALLHOOKS_LIMIT_CONCURRENCY", DEFAULT_LIMIT_CONCURRENCY)),
+        help="connections + requests per worker above which new requests get 503",
+    )
+    run.add_argument(
+        "--max-waiting",
+        type=int,
+        default=int(os.environ.get("CALLHOOKS_MAX_WAITING", DEFAULT_MAX_WAITING)),
+        help="connections waiting for a request head kept per worker; past it the oldest is closed",
+    )
+    run.add_argument(
+        "--timeout-keep-alive",
+        type=int,
+        default=int(os.environ.get("CALLHOOKS_TIMEOUT_KEEP_ALIVE", DEFAULT_TIMEOUT_KEEP_ALIVE)),
+        help="seconds an idle keep-alive connection is kept",
+    )
 
     simulate = command(
         "simulate", "run the local platform simulator", "CATAPULT_USER_ID", "CATAPULT_API_TOKEN", "CATAPULT_API_SECRET"
@@ -141,6 +179,8 @@ def _run(args: argparse.Namespace) -> int:
     # Every check of the options comes before importing the user's module, whose import may be slow or fail.
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if min(args.limit_concurrency, args.timeout_keep_alive, args.max_waiting) < 1:
+        raise UsageError("--limit-concurrency, --timeout-keep-alive and --max-waiting must be at least 1")
     module_name, sep, attribute = args.app.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageError(f"app must look like module:attribute, not {args.app!r}")
@@ -156,6 +196,7 @@ def _run(args: argparse.Namespace) -> int:
     if not callable(getattr(module, attribute, None)):
         what = "app factory" if args.factory else "ASGI app"
         raise UsageError(f"{module_name!r} has no {what} named {attribute!r}")
+    limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
     uvicorn.run(
         args.app,
         host=args.host,
@@ -165,7 +206,8 @@ def _run(args: argparse.Namespace) -> int:
         factory=args.factory,
         log_config=_log_config(quiet=args.quiet),
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        **limits.uvicorn(),
     )
     return 0
 
@@ -238,7 +280,7 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError(f"invalid field value: {problems}") from None
     try:
         basic_auth = parse_basic_auth(basic_auth_text, "--basic-auth") if basic_auth_text else None
-        hooks = CallHooks(secret=secret, public_url=args.url, basic_auth=basic_auth)
+        hooks = CallHooks(secret=secret, insecure=secret is None, public_url=args.url, basic_auth=basic_auth)
         url = hooks.callback_url(args.context)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from .rules import E164_DIGITS
 
@@ -103,14 +104,38 @@ def format_time(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+#: Deepest nesting accepted in a JSON string field (``diversion`` is one flat object: depth 1).
+MAX_JSON_FIELD_DEPTH = 32
+
+
 def _parse_json_string(value: Any) -> Any:
-    # In GET callbacks the nested ``diversion`` object travels as a URL-encoded JSON string.
+    # In GET callbacks the nested ``diversion`` object travels as a URL-encoded JSON string. Its depth is
+    # checked before parsing (a linear scan), so `[[[[…` is a 422 naming the field, not a RecursionError.
     if isinstance(value, str):
+        if _nesting_depth(value) > MAX_JSON_FIELD_DEPTH:
+            raise PydanticCustomError(
+                "json_too_deep", "nested deeper than {limit} levels", {"limit": MAX_JSON_FIELD_DEPTH}
+            )
         try:
             return json.loads(value)
         except ValueError:
             return value
     return value
+
+
+def _nesting_depth(text: str) -> int:
+    """Upper bound of the bracket nesting of JSON ``text`` (brackets inside strings count too: an
+    over-estimate only refuses values no platform sends)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_FIELD_DEPTH:
+        return 0  # the common case, counted in C
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_parse_time)]

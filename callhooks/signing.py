@@ -13,11 +13,14 @@ short hash of the signing key, not the key) lets a failed check say "signed with
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import functools
 import hashlib
 import hmac
+import re
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Final
@@ -28,6 +31,7 @@ from itsdangerous import BadData, BadPayload, BadSignature, URLSafeSerializer
 __all__ = [
     "DEFAULT",
     "DEFAULT_MAX_AGE",
+    "MAX_TOKEN_LENGTH",
     "CallbackSigner",
     "CallbackUrls",
     "TokenError",
@@ -35,12 +39,18 @@ __all__ = [
     "check_basic_auth",
     "check_public_url",
     "parse_basic_auth",
+    "validate_basic_auth",
 ]
 
 #: 24 hours. Catapult documents no maximum call length; calls of several hours happen (conference bridges,
 #: long holds), and recording/transcription callbacks arrive after the call ends. A day covers the longest
 #: realistic call plus its transcription while still bounding how long a leaked URL can be replayed.
 DEFAULT_MAX_AGE: float = 24 * 60 * 60
+
+#: Longest token accepted (and made). Checked before any other work, so a forged token costs at most this
+#: many bytes of HMAC per key. 2,000 characters keeps whole callback URLs under the ~2 KB that proxies and the
+#: platform reliably carry, and leaves about 1.4 KB of signed context.
+MAX_TOKEN_LENGTH: Final = 2000
 
 _SALT = "callhooks.callback-url"
 _CACHE_SIZE = 4096
@@ -115,12 +125,20 @@ class CallbackSigner:
             if max_age <= 0:
                 raise ValueError("max_age must be positive (or None for a non-expiring URL)")
             payload["e"] = int(self.clock() + max_age)
-        return self._serializer.dumps(payload)
+        token = self._serializer.dumps(payload)
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise ValueError(
+                f"the signed context makes a {len(token)}-character token, over MAX_TOKEN_LENGTH "
+                f"({MAX_TOKEN_LENGTH}): keep ids in the context and the data in your own store"
+            )
+        return token
 
     def verify(self, token: str | None) -> dict[str, Any]:
         """The context signed into ``token``; raises ``TokenError`` saying why when it is not acceptable."""
         if not token:
             raise TokenError(TokenProblem.MISSING)
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise TokenError(TokenProblem.ALTERED)  # before any decoding or HMAC work
         context, expires = self._verified(token)
         if expires is not None and self.clock() >= expires:
             raise TokenError(TokenProblem.EXPIRED)
@@ -146,15 +164,38 @@ class CallbackSigner:
     def _why_bad(self, exc: BadSignature) -> TokenProblem:
         # The signature failed under every key. If the (unverified) payload names a key id we do not hold,
         # it was most likely signed by another deployment or a retired key; otherwise it was tampered with.
+        # The payload is attacker-controlled: only its first few bytes are read (the key id leads it), never
+        # the whole of it is decoded, decompressed or parsed.
         if isinstance(exc, BadPayload) or exc.payload is None:
             return TokenProblem.ALTERED
-        try:
-            claimed = self._serializer.load_payload(exc.payload)
-        except BadData:
-            return TokenProblem.ALTERED
-        if isinstance(claimed, dict) and isinstance(claimed.get("k"), str) and claimed["k"] not in self._key_ids:
+        claimed = _claimed_key_id(exc.payload)
+        if claimed is not None and claimed not in self._key_ids:
             return TokenProblem.UNKNOWN_KEY
         return TokenProblem.ALTERED
+
+
+# Every payload we sign starts with the key id: compact JSON ``{"k":"<8 hex>"``, 15 bytes.
+_KEY_ID_PREFIX = re.compile(rb'\{"k":"([0-9a-f]{8})"')
+_PREFIX_BYTES: Final = 15
+# Enough base64 for those bytes, plain (20 chars) or deflated (a dynamic Huffman header is under 300 bytes).
+_PREFIX_CHARS: Final = 512
+
+
+def _claimed_key_id(payload: Any) -> str | None:
+    """The key id an unverified payload claims, reading at most ``_PREFIX_CHARS`` of it and inflating at most
+    ``_PREFIX_BYTES`` bytes: bounded work whatever the attacker sent."""
+    raw = bytes(payload)
+    compressed = raw.startswith(b".")
+    head = raw[1 : 1 + _PREFIX_CHARS] if compressed else raw[:_PREFIX_CHARS]
+    head = head[: len(head) - len(head) % 4]  # whole base64 quanta only
+    try:
+        data = base64.urlsafe_b64decode(head)
+        if compressed:
+            data = zlib.decompressobj().decompress(data, _PREFIX_BYTES)
+    except (binascii.Error, ValueError, zlib.error):
+        return None
+    match = _KEY_ID_PREFIX.match(data[:_PREFIX_BYTES])
+    return match.group(1).decode() if match else None
 
 
 def parse_basic_auth(text: str, source: str = "basic auth") -> tuple[str, str]:
@@ -162,6 +203,20 @@ def parse_basic_auth(text: str, source: str = "basic auth") -> tuple[str, str]:
     user, sep, password = text.partition(":")
     if not sep:
         raise ValueError(f"{source} must look like user:password")
+    return user, password
+
+
+def validate_basic_auth(credentials: object) -> tuple[str, str]:
+    """``credentials`` as a ``(user, password)`` pair the Basic scheme can carry; ``ValueError`` otherwise.
+
+    A user containing ``:`` could never authenticate (the header splits at the first ``:``), so it is
+    refused when configured rather than failing every callback later.
+    """
+    if not isinstance(credentials, tuple) or len(credentials) != 2 or not all(isinstance(p, str) for p in credentials):
+        raise TypeError("basic_auth must be a (user, password) tuple of strings")
+    user, password = credentials
+    if ":" in user:
+        raise ValueError("the basic auth user must not contain ':' (HTTP Basic splits user:password at the first one)")
     return user, password
 
 

@@ -8,6 +8,7 @@ rather than making a whole response unreadable. Unknown fields are kept (``model
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -43,12 +44,17 @@ def _number(value: object) -> int | None:
         number = float(value)  # type: ignore[arg-type]  # anything float() refuses is unreadable
     except (TypeError, ValueError):
         return None
+    if not math.isfinite(number):
+        return None  # inf, nan, 1e400: no count or duration
     return int(number) if number.is_integer() else round(number)
 
 
-def _epoch(number: float) -> datetime:
+def _epoch(number: float) -> datetime | None:
     seconds = number / 1000 if abs(number) >= _EPOCH_MS_THRESHOLD else number
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None  # not a time a datetime can hold
 
 
 def _timestamp(value: object) -> datetime | None:

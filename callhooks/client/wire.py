@@ -7,6 +7,7 @@ matching (2xx) ``Response`` and finally returns its result; ``Client`` and ``Asy
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ class Request:
 
     method: str
     url: str
-    params: Mapping[str, str] | None = None
-    json: Mapping[str, Any] | None = None
+    # Left out of repr: a body may hold a callbackUrl with its token and Basic-auth password.
+    params: Mapping[str, str] | None = field(default=None, repr=False)
+    json: Mapping[str, Any] | None = field(default=None, repr=False)
     idempotent: bool = False
 
     @property
@@ -228,12 +230,22 @@ def _details(value: Any) -> list[dict[str, Any]]:
     return []
 
 
+# Epoch milliseconds a datetime can hold (up to the end of year 9999): anything else is not a reset time.
+_LATEST_RESET_MS = 253_402_300_799_999
+
+
 def _reset_ms(response: Response, error: PlatformError) -> int | None:
+    """``X-RateLimit-Reset`` or the body's ``rateLimitResetTime`` in epoch ms; ``None`` when neither is a
+    usable time (garbage, ``inf``, ``nan``, ``1e400``, negative, beyond year 9999)."""
     for candidate in (response.header("x-ratelimit-reset"), error.detail("rateLimitResetTime")):
+        if candidate is None or isinstance(candidate, bool):
+            continue
         try:
-            return int(float(str(candidate)))
+            number = float(str(candidate)[:64])  # a 64-character number is already far out of range
         except ValueError:
             continue
+        if math.isfinite(number) and 0 <= number <= _LATEST_RESET_MS:
+            return int(number)
     return None
 
 

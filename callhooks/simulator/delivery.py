@@ -27,6 +27,7 @@ import httpx
 
 from ..events import encode_query
 from .clock import SimClock
+from .errors import redact_url, redact_urls_in
 from .ids import IdFactory
 from .models import Delivery
 from .payloads import EventBody
@@ -186,15 +187,15 @@ class Deliverer:
             {"name": "callId", "value": record.call_id},
             {"name": "eventType", "value": str(record.event["eventType"])},
         ]
-        if url is not None:
-            details.append({"name": "url", "value": url})
+        if url is not None:  # the callback URL carries a token and maybe a password: never shown whole
+            details.append({"name": "url", "value": redact_url(url)})
         self.failures.append(
             {
                 "id": self.ids.new("ue"),
                 "time": self.clock.iso(),
                 "category": "unavailable" if code == "callback-failed" else "not-found",
                 "code": code,
-                "message": message,
+                "message": redact_urls_in(message),
                 "details": details,
             }
         )

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["ApiError", "conflict", "invalid_state", "not_found", "validation_error"]
+from ..logs import redact_url, redact_urls_in
+
+__all__ = [
+    "ApiError",
+    "conflict",
+    "invalid_state",
+    "not_found",
+    "redact_url",
+    "redact_urls_in",
+    "validation_error",
+]
 
 
 class ApiError(Exception):
@@ -22,6 +32,8 @@ class ApiError(Exception):
         details: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        # Messages and details may quote a callback URL (its token, its password): masked everywhere.
+        message = redact_urls_in(message)
         super().__init__(message)
         self.status = status
         self.category = category
@@ -43,7 +55,7 @@ class ApiError(Exception):
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return redact_urls_in(str(value))
 
 
 def validation_error(field: str, value: object, message: str) -> ApiError:

@@ -203,7 +203,7 @@ def test_run_shows_one_line_per_callback_unless_quiet(tmp_path: Path, quiet: boo
 
 @pytest.mark.parametrize("quiet", [False, True], ids=["shown", "quiet"])
 def test_simulate_shows_one_line_per_callback_unless_quiet(quiet: bool) -> None:
-    hooks = CallHooks(secret=None)  # the far end hangs up after 60 simulated seconds: answer, hangup
+    hooks = CallHooks(secret=None, insecure=True)  # the far end hangs up after 60 simulated seconds: answer, hangup
     port = free_port()
     command = [str(BIN / "callhooks"), "simulate", "--port", str(port), "--speed", "1000", *(["-q"] if quiet else [])]
     with serve(hooks) as receiver, started(command, port) as process:

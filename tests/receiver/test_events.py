@@ -59,7 +59,7 @@ def test_get_and_json_forms_give_the_same_event(sample: Sample) -> None:
 
 @pytest.mark.parametrize("sample", GET_SAMPLES, ids=lambda s: s.name)
 def test_catalogue_get_through_the_app(sample: Sample) -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     seen: list[CallEvent] = []
 
     @hooks.on()
@@ -76,7 +76,7 @@ def test_catalogue_get_through_the_app(sample: Sample) -> None:
 
 @pytest.mark.parametrize("sample", JSON_SAMPLES, ids=lambda s: s.name)
 def test_catalogue_json_through_the_app(sample: Sample) -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     seen: list[CallEvent] = []
 
     @hooks.on()
@@ -316,7 +316,7 @@ def test_unencoded_plus_in_get_is_restored() -> None:
 
 
 def test_unencoded_plus_through_the_app() -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     seen: list[CallEvent] = []
     hooks.add_handler(seen.append)
     with TestClient(hooks) as client:

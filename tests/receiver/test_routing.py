@@ -88,7 +88,7 @@ def test_keys_that_do_not_fit_the_event_do_not_match() -> None:
 
 
 def test_catch_all() -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
 
     @hooks.on()
     def anything(event: CallEvent) -> None: ...
@@ -179,7 +179,7 @@ def test_same_function_may_serve_several_keys() -> None:
 def test_include_adds_the_routers_handlers() -> None:
     menu = Router()
     menu.on("gather", tag="main-menu")(first_handler)
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     hooks.on("answer")(second_handler)
     hooks.include(menu)
     assert len(hooks) == 2
@@ -193,7 +193,7 @@ def test_include_duplicate_across_routers_is_the_same_error() -> None:
     a, b = Router(), Router()
     a.on("answer")(first_handler)
     b.on("answer")(second_handler)
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     hooks.include(a)
     with pytest.raises(ValueError) as info:
         hooks.include(b)
@@ -241,7 +241,7 @@ def test_reject_handler_takes_rejects_from_hangup(reject_first: bool) -> None:
 def test_reject_handler_from_included_router_takes_precedence() -> None:
     sub = Router()
     sub.on("reject")(second_handler)
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     hooks.on("hangup")(first_handler)
     hooks.include(sub)
     found = hooks.match(parse_event(REJECT))
@@ -331,7 +331,7 @@ def test_signature_inspected_once_at_registration() -> None:
 
 @pytest.mark.anyio
 async def test_sync_handlers_run_in_a_worker_thread_async_on_the_loop() -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     threads: dict[str, int] = {}
 
     @hooks.on("answer")
@@ -354,7 +354,7 @@ async def test_sync_handlers_run_in_a_worker_thread_async_on_the_loop() -> None:
 
 @pytest.mark.anyio
 async def test_exactly_one_handler_runs_per_event() -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     calls: list[str] = []
 
     @hooks.on()
@@ -455,7 +455,7 @@ def test_ten_thousand_handlers_cost_the_same_lookups_as_one() -> None:
 
 
 def test_lookup_count_through_the_app_path_is_bounded() -> None:
-    hooks = CallHooks(secret=None)
+    hooks = CallHooks(secret=None, insecure=True)
     for i in range(10_000):
         hooks.add_handler(first_handler, state=f"s{i}", tag=f"t{i}", allow_unknown=True)
     count, found = lookups_for(hooks.router, parse_event({"eventType": "answer", "tag": "t5000"}))

@@ -268,7 +268,7 @@ def test_basic_auth_compares_in_constant_time(monkeypatch: pytest.MonkeyPatch) -
 )
 @pytest.mark.parametrize("with_token", [True, False])
 def test_basic_auth_through_the_app(auth: tuple[str, str] | None, status: int, with_token: bool) -> None:
-    app = Recorder(secret=SECRET if with_token else None, basic_auth=EXPECTED)
+    app = Recorder(secret=SECRET if with_token else None, insecure=not with_token, basic_auth=EXPECTED)
     url = app.hooks.callback_url() if with_token else "http://testserver/"
     response = app.client.post(url.replace("twilio-hater:p%40ss%3Aword@", ""), json=ANSWER, auth=auth)
     assert response.status_code == status
@@ -283,7 +283,7 @@ def test_basic_auth_through_the_app(auth: tuple[str, str] | None, status: int, w
 
 
 def test_basic_auth_malformed_header_through_the_app() -> None:
-    app = Recorder(secret=None, basic_auth=EXPECTED)
+    app = Recorder(secret=None, insecure=True, basic_auth=EXPECTED)
     response = app.client.post("/", json=ANSWER, headers={"authorization": "Basic %%%"})
     assert response.status_code == 401
     assert response.json()["reason"] == "basic-auth-failed"
@@ -361,9 +361,11 @@ def test_callback_url_embeds_basic_auth_credentials_percent_encoded() -> None:
 
 
 def test_callback_url_replaces_credentials_already_in_public_url() -> None:
-    hooks = CallHooks(secret=None, public_url="https://old:creds@calls.example.com", basic_auth=("u", "p"))
+    hooks = CallHooks(
+        secret=None, insecure=True, public_url="https://old:creds@calls.example.com", basic_auth=("u", "p")
+    )
     assert hooks.callback_url() == "https://u:p@calls.example.com/"
-    assert CallHooks(secret=None, public_url="https://old:creds@calls.example.com").callback_url() == (
+    assert CallHooks(secret=None, insecure=True, public_url="https://old:creds@calls.example.com").callback_url() == (
         "https://calls.example.com/"
     )
 
@@ -388,7 +390,7 @@ def test_callback_url_needs_an_absolute_public_url() -> None:
 
 
 def test_context_without_secret_is_refused() -> None:
-    hooks = CallHooks(secret=None, public_url="https://x.example")
+    hooks = CallHooks(secret=None, insecure=True, public_url="https://x.example")
     with pytest.raises(ValueError, match="secret"):
         hooks.callback_url(context={"order": 1})
     assert hooks.verify_callback_url("https://x.example/anything") == {}
@@ -462,7 +464,7 @@ def test_from_env_bad_basic_auth() -> None:
 
 def test_no_secret_logs_a_loud_warning(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="callhooks"):
-        hooks = CallHooks.from_env({})
+        hooks = CallHooks.from_env({"CALLHOOKS_INSECURE": "1"})  # without the opt-in: refused (test_security_*)
     assert hooks.signer is None
     warnings = [r for r in caplog.records if r.name == "callhooks" and r.levelno == logging.WARNING]
     assert len(warnings) == 1

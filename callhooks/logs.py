@@ -1,0 +1,133 @@
+"""What reaches the logs: callback tokens hidden, control characters escaped, every value bounded.
+
+A callback token is a bearer credential and sits in the request path, which uvicorn's access log prints.
+Paths, tags, call ids and event types all come from the network, so every value is also escaped (a newline
+in a tag must not forge a log line) and cut to a fixed length. The work per value is bounded by
+``MAX_LOGGED_CHARS`` whatever its size: the filters run on every request, including forged ones, so they
+must never cost more for a longer input (a quadratic regex here once let two clients stall the server).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = [
+    "MAX_LOGGED_CHARS",
+    "TOKEN_PLACEHOLDER",
+    "RedactingFilter",
+    "escape",
+    "install",
+    "redact_path",
+    "redact_url",
+    "redact_urls_in",
+]
+
+#: At most this many characters of one value are examined and written; the rest is summarised by its length.
+MAX_LOGGED_CHARS: Final = 1024
+TOKEN_PLACEHOLDER: Final = "<token>"
+
+# A path segment this long is treated as a token, whatever its characters: real tokens are longer than 40,
+# and a token cut short or altered must not be logged either (one missing signature character would leave
+# 64 guesses). A shorter segment holds at most 19 of the 27 signature characters: no use to a guesser.
+_TOKEN_SEGMENT_MIN: Final = 20
+
+# Control characters (C0, DEL, C1) and the Unicode line/paragraph separators, written as \xNN / \uNNNN.
+_ESCAPES: Final = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))},
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+    ord("\\"): "\\\\",
+}
+
+
+def _cut(text: str) -> tuple[str, str]:
+    if len(text) <= MAX_LOGGED_CHARS:
+        return text, ""
+    return text[:MAX_LOGGED_CHARS], f"…(+{len(text) - MAX_LOGGED_CHARS} chars)"
+
+
+def escape(value: object) -> str:
+    """``value`` as text safe for one log line: control characters escaped, at most ``MAX_LOGGED_CHARS`` kept."""
+    text = value if isinstance(value, str) else str(value)
+    head, rest = _cut(text)
+    return head.translate(_ESCAPES) + rest
+
+
+def redact_path(path: str) -> str:
+    """A request path (with its query) with every token-like segment replaced by ``<token>``, escaped.
+
+    Linear in at most ``MAX_LOGGED_CHARS``: the path is cut first, then split on ``/`` once.
+    """
+    head, rest = _cut(path)
+    route, sep, query = head.partition("?")
+    segments = route.split("/")
+    if rest and not sep:
+        # The cut may have gone through the middle of a token: the last segment is hidden whatever its length.
+        segments[-1] = TOKEN_PLACEHOLDER if segments[-1] else ""
+    hidden = "/".join(TOKEN_PLACEHOLDER if len(s) >= _TOKEN_SEGMENT_MIN else s for s in segments)
+    return (hidden + sep + query).translate(_ESCAPES) + rest
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password masked (``user:***@``) and token-like path segments hidden, for messages
+    that show where a callback went (the callback URL carries both credentials)."""
+    try:
+        parts = urlsplit(url[:MAX_LOGGED_CHARS])
+    except ValueError:
+        return escape(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if at:
+        user = userinfo.partition(":")[0]
+        host = f"{user}:***@{host}"
+    return urlunsplit((parts.scheme, host, redact_path(parts.path or "/"), parts.query, parts.fragment))
+
+
+# No nested quantifiers: one linear pass.
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,15}://[^\s'\"<>]+")
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` (an error message) with every URL in it passed through ``redact_url``."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return redact_path(value) if value.startswith("/") else escape(value)
+    if isinstance(value, bytes):
+        return escape(value.decode("latin-1"))
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's arguments: paths lose their tokens, every text is escaped and bounded."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_clean(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _clean(arg) for key, arg in record.args.items()}
+        return True
+
+
+#: Loggers whose records carry network input: uvicorn's access log (however uvicorn was started: its CLI,
+#: ``uvicorn.run``, ``callhooks run``, gunicorn's uvicorn workers all log there) and callhooks' own.
+LOGGERS: Final = (
+    "uvicorn.access",
+    "callhooks",
+    "callhooks.callbacks",
+    "callhooks.client",
+    "callhooks.simulator",
+    "callhooks.simulator.deliveries",
+)
+
+
+def install() -> None:
+    """Attach ``RedactingFilter`` to every logger in ``LOGGERS`` (once; calling again does nothing)."""
+    for name in LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())

@@ -1,0 +1,240 @@
+"""Issue 7, findings 1 and 7: token redaction in every access log is linear and bounded and hides cut or
+altered tokens; every value callhooks logs has its control characters escaped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from callhooks import CallEvent, CallHooks
+from callhooks.logs import MAX_LOGGED_CHARS, RedactingFilter, escape, redact_path
+from callhooks.testing import free_port, serve
+
+TESTS = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+SECRET = "security-log-secret"  # as in security_apps.py
+
+
+def tokens(hooks: CallHooks) -> dict[str, str]:
+    """A valid token and the forms an attacker (or a broken proxy) would send: cut short, altered."""
+    valid = hooks.callback_url(context={"order": 4411}).rsplit("/", 1)[1]
+    return {
+        "valid": valid,
+        "truncated": valid[:-1],
+        "altered": valid[:-1] + ("A" if valid[-1] != "A" else "B"),
+        "half": valid[: len(valid) // 2 + 14],
+    }
+
+
+def assert_no_secret_material(text: str, sent: dict[str, str]) -> None:
+    for name, token in sent.items():
+        signature = token.rpartition(".")[2] if "." in token else token
+        for start in range(max(len(signature) - 19, 1)):
+            assert signature[start : start + 20] not in text, f"{name} token leaked: {text!r}"
+        assert token not in text, f"{name} token leaked"
+
+
+# -- the redaction itself --------------------------------------------------------------------------------------
+
+
+def attack_path(length: int) -> str:
+    # What made the old regex quadratic: a long run of token characters that never completes a match.
+    return "/" + "a" * length
+
+
+def test_redaction_cost_does_not_grow_with_the_path() -> None:
+    args = ("GET", attack_path(100_000))
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "%s %s", args, None)
+    started = time.thread_time()
+    RedactingFilter().filter(record)
+    cpu = time.thread_time() - started
+    # The old regex took ~5.5 s of CPU on this path (1.6 s at 54,000 characters, growing with the square);
+    # the redaction now looks at MAX_LOGGED_CHARS characters at most: microseconds. A generous bound.
+    assert cpu < 0.5
+    assert isinstance(record.args, tuple)
+    assert len(record.args[1]) <= MAX_LOGGED_CHARS + 40
+
+
+def test_redaction_examines_a_bounded_prefix() -> None:
+    # Output length is a fixed bound whatever the input: the work done is too (slice, split, join, translate).
+    for length in (10, 1_000, 100_000, 1_000_000):
+        assert len(redact_path(attack_path(length))) <= MAX_LOGGED_CHARS + 40
+
+
+def test_truncated_altered_and_valid_tokens_are_hidden() -> None:
+    hooks = CallHooks(secret=SECRET, public_url="http://x.example/hooks")
+    sent = tokens(hooks)
+    for token in sent.values():
+        line = redact_path(f"/hooks/{token}?eventType=answer")
+        assert line == "/hooks/<token>?eventType=answer"
+    assert redact_path("/healthz") == "/healthz"
+    assert redact_path("/hooks/") == "/hooks/"
+    # A token cut by the length cap is hidden too.
+    cut = redact_path("/" + "x" * (MAX_LOGGED_CHARS - 10) + "/" + sent["valid"])
+    assert_no_secret_material(cut, sent)
+
+
+def test_control_characters_are_escaped() -> None:
+    assert escape("a\nb\r\x1b[31m\x00\u2028c\\") == "a\\x0ab\\x0d\\x1b[31m\\x00\\u2028c\\\\"
+    assert redact_path("/x\ny") == "/x\\x0ay"
+
+
+def test_callhooks_own_lines_escape_network_values(caplog: pytest.LogCaptureFixture) -> None:
+    hooks = CallHooks(secret=None, insecure=True)
+
+    @hooks.on("answer")
+    def answered(event: CallEvent) -> None:
+        pass
+
+    forged = "menu\n2026-01-01 INFO callhooks: call=c-victim status=200 FORGED"
+    with serve(hooks) as server, caplog.at_level(logging.INFO, logger="callhooks"):
+        response = httpx.post(
+            f"{server.url}/", json={"eventType": "answer", "callId": "c-1\r\nX", "tag": forged}, timeout=10
+        )
+        assert response.status_code == 200
+        deadline = time.monotonic() + 10
+        while not any("status=200" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.01)  # poll with a deadline: the log line is written right after the response
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("callhooks") and "status=" in r.getMessage()]
+    assert lines, caplog.text
+    for line in lines:
+        assert "\n" not in line and "\r" not in line
+        assert "menu\\x0a2026" in line and "c-1\\x0d\\x0aX" in line
+
+
+# -- every way of serving --------------------------------------------------------------------------------------
+
+
+class Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def access_log() -> Iterator[Collected]:
+    handler = Collected()
+    target = logging.getLogger("uvicorn.access")
+    target.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        target.removeHandler(handler)
+
+
+def send_all(base: str, sent: dict[str, str]) -> None:
+    with httpx.Client(timeout=10) as client:
+        for token in sent.values():
+            client.post(f"{base}/{token}", json={"eventType": "answer", "callId": "c-1"})
+        client.get(f"{base}/healthz")
+
+
+@pytest.mark.parametrize("mounted", ["top-level", "starlette", "fastapi"])
+def test_access_log_under_uvicorn_run(mounted: str) -> None:
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1/hooks")
+    app: object = hooks
+    prefix = ""
+    if mounted == "starlette":
+        from starlette.applications import Starlette
+        from starlette.routing import Mount
+
+        app, prefix = Starlette(routes=[Mount("/hooks", hooks)]), "/hooks"
+    elif mounted == "fastapi":
+        fastapi = FastAPI()
+        fastapi.mount("/hooks", hooks)
+        app, prefix = fastapi, "/hooks"
+    sent = tokens(hooks)
+    with serve(app, log_level="info", access_log=True) as server, access_log() as log:  # type: ignore[arg-type]
+        send_all(server.url + prefix, sent)
+        deadline = time.monotonic() + 10
+        while len(log.lines) < len(sent) + 1 and time.monotonic() < deadline:
+            time.sleep(0.01)  # poll with a deadline for the access log lines
+    text = "\n".join(log.lines)
+    assert text.count("<token>") == len(sent), text
+    assert "/healthz" in text
+    assert_no_secret_material(text, sent)
+
+
+def _wait_for(base: str, process: subprocess.Popen[str]) -> None:
+    """Poll ``base``/healthz (``base`` includes any mount prefix) until it answers, with a deadline."""
+    deadline = time.monotonic() + 30
+    while True:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not start within 30 s"
+        time.sleep(0.05)  # polling a separate process, bounded by the deadline
+
+
+def _server_command(kind: str, port: int) -> tuple[list[str], str]:
+    if kind == "uvicorn-cli":
+        return [str(BIN / "uvicorn"), "security_apps:hooks", "--port", str(port)], ""
+    if kind == "uvicorn-cli-mounted":
+        return [str(BIN / "uvicorn"), "security_apps:mounted", "--port", str(port)], "/hooks"
+    if kind == "callhooks-run":
+        return [str(BIN / "callhooks"), "run", "security_apps:hooks", "--port", str(port)], ""
+    gunicorn = shutil.which("gunicorn", path=str(BIN))
+    if gunicorn is None:
+        if os.environ.get("CI"):
+            pytest.fail("gunicorn is missing: pip install -e '.[test]'")
+        pytest.skip("gunicorn is not installed: pip install -e '.[test]'")
+    return [
+        gunicorn,
+        "security_apps:hooks",
+        "-k",
+        "uvicorn.workers.UvicornWorker",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "1",
+        "--access-logfile",
+        "-",
+    ], ""
+
+
+@pytest.mark.parametrize("kind", ["uvicorn-cli", "uvicorn-cli-mounted", "callhooks-run", "gunicorn"])
+def test_access_log_in_server_processes(kind: str) -> None:
+    port = free_port()
+    command, prefix = _server_command(kind, port)
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, cwd=TESTS, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    hooks = CallHooks(secret=SECRET, public_url=base + prefix)
+    sent = tokens(hooks)
+    try:
+        _wait_for(base + prefix, process)
+        send_all(base + prefix, sent)
+        # The attack that stalled the server: it is answered, and the valid callback is served right after.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET " + attack_path(54_000).encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 ")
+        valid = httpx.post(f"{base}{prefix}/{sent['valid']}", json={"eventType": "answer"}, timeout=10)
+        assert valid.status_code == 200
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    assert output.count("<token>") >= len(sent) + 1, output
+    assert_no_secret_material(output, sent)
+    assert "a" * (MAX_LOGGED_CHARS + 1) not in output  # the attack path is cut in the log too
