@@ -28,10 +28,11 @@ from typing import Any, Final, Literal, TypeVar
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import logs
+from . import bxml, logs
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
+from .replies import BxmlReplies
 from .routing import Handler, HandlerKey, Router, build_handler
 from .running import (
     DEFAULT_HANDLER_THREADS,
@@ -174,6 +175,7 @@ class CallHooks:
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
+        self.bxml_replies = BxmlReplies(self.callback_url)
         if signer is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
@@ -505,7 +507,11 @@ class CallHooks:
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
         try:
-            result = checked_result(handler, await self._run(handler, event))
+            returned = await self._run(handler, event)
+            if isinstance(returned, bxml.Response):  # a call-control document (replies.BxmlReplies)
+                result: Response | None = self.bxml_replies.reply(handler, event, scope["method"], returned)
+            else:
+                result = checked_result(handler, returned)
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise
