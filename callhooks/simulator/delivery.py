@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -32,10 +33,13 @@ from .ids import IdFactory
 from .models import Delivery
 from .payloads import EventBody
 
-__all__ = ["USER_AGENT", "Attempt", "Deliverer", "SentEvent"]
+__all__ = ["USER_AGENT", "Attempt", "Deliverer", "OnDelivered", "SentEvent"]
 
 USER_AGENT = "BandwidthAPI/v1 (callhooks-simulator)"
 flow_log = logging.getLogger("callhooks.simulator.deliveries")
+# The reply body of a GET callback is kept (it may be BXML to run) up to this many bytes: one past the
+# platform's 16 KB document limit, so an oversized reply is still recognised as such.
+REPLY_KEPT_BYTES = 16 * 1024 + 1
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Attempt:
     status: int | None
     error: str | None
     ms: float = 0.0  #: real milliseconds until the answer (or the failure)
+    body: bytes = b""  #: the start of the reply of a GET callback (REPLY_KEPT_BYTES at most)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +87,10 @@ class SentEvent:
         }
 
 
+#: Told when a delivery is over (delivered or failed), e.g. to run the BXML its reply holds.
+OnDelivered = Callable[["SentEvent"], None]
+
+
 class Deliverer:
     """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan)."""
 
@@ -91,20 +100,23 @@ class Deliverer:
         self.client: httpx.AsyncClient | None = None
         self.sent: list[SentEvent] = []
         self.failures: list[dict[str, object]] = []
-        self._queues: dict[str, deque[tuple[SentEvent, Delivery]]] = {}
+        self._queues: dict[str, deque[tuple[SentEvent, Delivery, OnDelivered | None]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def enqueue(self, call_id: str, event: EventBody, target: Delivery) -> None:
-        """Queue ``event`` for delivery after the call's earlier events."""
+    def enqueue(
+        self, call_id: str, event: EventBody, target: Delivery, on_delivered: OnDelivered | None = None
+    ) -> None:
+        """Queue ``event`` for delivery after the call's earlier events; ``on_delivered(record)`` runs when
+        its delivery is over, before the call's next event goes out (never for an event without a URL)."""
         record = SentEvent(len(self.sent), call_id, self.clock.iso(), target.method, event)
         self.sent.append(record)
         if not target.url:
             record.outcome = "no-callback"
             self._fail(record, "no-callback-for-call", None, f"The call {call_id} has no callbackUrl")
             return
-        self._queues.setdefault(call_id, deque()).append((record, target))
+        self._queues.setdefault(call_id, deque()).append((record, target, on_delivered))
         self._idle.clear()
         if call_id not in self._workers:
             self._workers[call_id] = asyncio.get_running_loop().create_task(self._drain(call_id))
@@ -129,10 +141,12 @@ class Deliverer:
         queue = self._queues[call_id]
         try:
             while queue:
-                record, target = queue[0]
+                record, target, on_delivered = queue[0]
                 await self._deliver(record, target)
                 queue.popleft()
                 _log_delivery(record)
+                if on_delivered is not None:
+                    on_delivered(record)
         finally:
             del self._workers[call_id]
             if not self._workers:
@@ -180,7 +194,12 @@ class Deliverer:
             return Attempt(url, None, f"no response within {target.timeout_ms} ms")
         except httpx.HTTPError as exc:
             return Attempt(url, None, f"{type(exc).__name__}: {exc}")
-        return Attempt(url, response.status_code, None)
+        body = response.content[:REPLY_KEPT_BYTES] if target.method == "GET" else b""
+        return Attempt(url, response.status_code, None, body=body)
+
+    def report(self, record: SentEvent, code: str, url: str | None, message: str) -> None:
+        """Add an entry about ``record`` to the errors list (e.g. a reply that was not valid BXML)."""
+        self._fail(record, code, url, message)
 
     def _fail(self, record: SentEvent, code: str, url: str | None, message: str) -> None:
         details = [
@@ -193,7 +212,7 @@ class Deliverer:
             {
                 "id": self.ids.new("ue"),
                 "time": self.clock.iso(),
-                "category": "unavailable" if code == "callback-failed" else "not-found",
+                "category": "not-found" if code == "no-callback-for-call" else "unavailable",
                 "code": code,
                 "message": redact_urls_in(message),
                 "details": details,

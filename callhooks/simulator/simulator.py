@@ -58,6 +58,10 @@ class Simulator:
     * ``seed``: makes ids reproducible. ``hangup_after_timeout``: send ``hangup``/``NO_ANSWER`` after
       ``timeout`` (default true). ``speech_chars_per_second``, ``playback_seconds``,
       ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
+      ``bxml_idle_hangup``: seconds a BXML call stays up once its document has ended (0: hang up at once).
+
+    Calls whose callbacks come by GET run the BXML their ``answer`` (and each verb URL) is answered with
+    (:mod:`.bxml_runner`); an empty reply to ``answer`` leaves the call to REST control.
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class Simulator:
         speech_chars_per_second: float = 15.0,
         playback_seconds: float = 3.0,
         transcription_delay: float = 2.0,
+        bxml_idle_hangup: float = 30.0,
     ) -> None:
         self.user_id = user_id
         self.api_token = api_token
@@ -106,6 +111,7 @@ class Simulator:
             hangup_after_timeout=hangup_after_timeout,
             auto_answer=auto_answer,
             inbound=inbound,
+            bxml_idle_hangup=bxml_idle_hangup,
         )
         self.engine = Engine(
             urls=self.urls,
@@ -115,6 +121,7 @@ class Simulator:
             send=self.deliverer.enqueue,
             application_id=self.application_id,
             options=options,
+            deliverer=self.deliverer,
         )
         self.resources = Resources(self.urls, self.clock)
         # Absolute URLs in events of calls placed from Python (no request to take a host from) use the host
