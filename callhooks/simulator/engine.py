@@ -196,10 +196,12 @@ class Engine:
         delivery: Delivery | None = None,
         auto_answer: bool | None = None,
         diversion: dict[str, Any] | None = None,
+        application_id: str | None = None,
     ) -> Call:
         """An inbound call from ``from_`` to our number ``to``: ``incomingcall`` (+ ``answer``)."""
         call = self._new_call("in", from_, to, base_url, delivery or self.options.inbound)
         call.diversion = diversion
+        call.application_id = application_id
         self._emit(call, self.events.incomingcall(call, self.clock.iso()))
         if self.options.auto_answer if auto_answer is None else auto_answer:
             self._answer(call)

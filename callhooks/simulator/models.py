@@ -124,6 +124,7 @@ class Call:
     transfer_caller_id: str | None = None
     whisper_audio: dict[str, Any] | None = None
     diversion: dict[str, Any] | None = None  # inbound calls only: sent on incomingcall and answer
+    application_id: str | None = None  # inbound calls to a number an application owns
     quiet: bool = False  # a leg the platform sends no events for (a target of a BXML <Transfer>)
     # legs of a transfer: the A-leg knows its B-leg and vice versa
     child: str | None = None

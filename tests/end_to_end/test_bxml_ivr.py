@@ -13,6 +13,7 @@ import pytest
 
 from callhooks import CallHooks
 from callhooks.app import Dispatched
+from callhooks.client import Client, NotFoundError
 from callhooks.simulator import FarEnd, Simulator
 from callhooks.testing.server import free_port, serve
 
@@ -103,3 +104,35 @@ def test_no_key_at_all_ends_the_document_and_the_call_30_s_later() -> None:
         log = env.sim.engine.calls[call_id].log
         (end,) = [e for e in log if e.name == "bxml-end"]
         assert log[-1].name == "hangup" and log[-1].time == end.time + 30
+
+
+def test_an_application_made_by_the_paired_client_takes_inbound_calls_to_its_number() -> None:
+    with running() as env, Client(USER, TOKEN, SECRET, base_url=str(env.api.base_url), hooks=env.hooks) as client:
+        created = client.applications.create("BXML IVR", incoming_call_url_callback_timeout=5000)
+        assert created.incoming_call_url is not None
+        assert env.hooks.verify_callback_url(created.incoming_call_url) == {}
+        stored = client.applications.get(created.id)
+        assert (stored.name, stored.callback_http_method, stored.auto_answer) == ("BXML IVR", "get", True)
+        assert stored.incoming_call_url == created.incoming_call_url
+        assert stored.incoming_call_url_callback_timeout == 5000
+        client.applications.update(created.id, name="Main line")
+        assert [a.name for a in client.applications.list()] == ["Main line"]
+        with pytest.raises(ValueError, match="incoming_call_url_callback_timeout"):
+            client.applications.create("too slow", incoming_call_url_callback_timeout=20000)
+
+        number = env.api.post(f"/v1/users/{USER}/phoneNumbers", json={"number": APP, "applicationId": created.id})
+        assert number.status_code == 201, number.text
+        env.sim.script(CUSTOMER, FarEnd(digits="2", press_on="prompt", hangup_after=None))
+        placed = env.api.post("/_sim/inbound", json={"from": CUSTOMER, "to": APP})
+        assert placed.status_code in (200, 201), placed.text
+        assert env.api.post("/_sim/settle", json={}).json() == {"idle": True}
+        env.api.post("/_sim/clock/advance", json={"seconds": 300, "settle": True})
+        call_id = str(env.handled[0].event.call_id)
+        assert env.seen(call_id) == ["incomingcall", "answer", "gather 2", "hangup"]
+        assert getattr(env.handled[0].event, "application_id", None) == created.id
+        assert all(sent.method == "GET" for sent in env.sim.sent)
+
+        client.applications.delete(created.id)
+        assert list(client.applications.list()) == []
+        with pytest.raises(NotFoundError):
+            client.applications.get(created.id)
