@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BxmlRunner"]
 
+#: Given the document a reply held (``None`` for an empty reply) and the URL that served it.
+OnDocument = Callable[["_Session", "bxml.Response | None", str], None]
+
 logger = logging.getLogger("callhooks.simulator")
 
 # Choices where the platform's documents are silent (fact sheet §8): verb URLs without requestUrlTimeout wait
@@ -132,7 +135,7 @@ class BxmlRunner:
         session: _Session,
         body: EventBody,
         target: Delivery,
-        on_document: Callable[[_Session, bxml.Response | None, str], None],
+        on_document: OnDocument,
     ) -> None:
         """Send ``body`` and hand the document it is answered with to ``on_document`` (``None``: an empty reply)."""
         call = session.call
@@ -160,7 +163,7 @@ class BxmlRunner:
         body: EventBody,
         target: Delivery,
         record: SentEvent,
-        on_document: Callable[[_Session, bxml.Response | None, str], None],
+        on_document: OnDocument,
     ) -> None:
         call = session.call
         last = record.attempts[-1] if record.attempts else None

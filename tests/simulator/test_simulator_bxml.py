@@ -291,3 +291,36 @@ def test_inbound_get_call_runs_the_answer_reply_not_the_incomingcall_reply() -> 
         env.advance(10)
         events = env.receiver.events("/in")
         assert types(events) == ["incomingcall", "answer", "hangup"] and events[-1]["time"] == at(2)
+
+
+def test_a_caller_hanging_up_during_a_gather_sends_it_with_reason_hung_up() -> None:
+    with running(numbers={CALLEE: FarEnd(hangup_after=4)}, epoch=EPOCH) as env:
+        env.receiver.bodies["/menu"] = str(bxml.Response(bxml.Hangup()))
+        start(env, bxml.Response(bxml.Gather(request_url=f"{env.receiver_url}/menu", inter_digit_timeout=30)))
+        env.advance(60)
+        (gather,) = env.receiver.events("/menu")
+        assert (gather["reason"], gather["digits"], gather["time"]) == ("hung-up", "", at(4))
+        hangup = env.receiver.events("/cb")[-1]
+        assert (hangup["eventType"], hangup["time"]) == ("hangup", at(4))
+
+
+def test_a_record_inside_a_transfer_records_until_a_party_hangs_up() -> None:
+    script = {CALLEE: FarEnd(hangup_after=None), SUPPORT: FarEnd(answer_after=1, hangup_after=9)}
+    with running(numbers=script, epoch=EPOCH) as env:
+        record = bxml.Record(request_url=f"{env.receiver_url}/recorded", max_duration=2)
+        start(env, bxml.Response(bxml.Transfer(record, transfer_to=SUPPORT)))
+        env.advance(60)
+        (recording,) = env.receiver.events("/recorded")
+        # maxDuration is ignored inside a Transfer: bridged at 1 s, the callee hangs up at 10 s.
+        assert (recording["startTime"], recording["endTime"]) == (at(1), at(10))
+        assert types(env.receiver.events("/cb")) == ["answer", "transferComplete", "hangup"]
+
+
+def test_a_relative_url_is_resolved_against_the_url_that_served_the_document() -> None:
+    with running(numbers={CALLEE: FarEnd(hangup_after=None)}, epoch=EPOCH) as env:
+        env.receiver.bodies["/next"] = "<Response><Hangup/></Response>"
+        call_id = start(env, '<Response><Redirect requestUrl="next" requestUrlTimeout="1000"/></Response>')
+        env.advance(1)
+        assert types(env.receiver.events("/next")) == ["redirect"]
+        assert env.sim.call(call_id)["state"] == "completed"
+        assert "bxml-warning" in verbs_logged(env, call_id)
