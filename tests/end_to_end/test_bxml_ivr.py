@@ -13,7 +13,7 @@ import pytest
 
 from callhooks import CallHooks
 from callhooks.app import Dispatched
-from callhooks.client import Client, NotFoundError
+from callhooks.client import AsyncClient, Client, NotFoundError
 from callhooks.simulator import FarEnd, Simulator
 from callhooks.testing.server import free_port, serve
 
@@ -136,3 +136,19 @@ def test_an_application_made_by_the_paired_client_takes_inbound_calls_to_its_num
         assert list(client.applications.list()) == []
         with pytest.raises(NotFoundError):
             client.applications.get(created.id)
+
+
+@pytest.mark.anyio
+async def test_the_async_client_manages_applications_too() -> None:
+    with running() as env:
+        async with AsyncClient(USER, TOKEN, SECRET, base_url=str(env.api.base_url), hooks=env.hooks) as client:
+            created = await client.applications.create("async", auto_answer=False)
+            assert created.callback_http_method == "GET" and created.auto_answer is False
+            assert [a.id async for a in client.applications.list()] == [created.id]
+            await client.applications.update(created.id, incoming_call_fallback_url="http://127.0.0.1:9/fallback")
+            assert (
+                await client.applications.get(created.id)
+            ).incoming_call_fallback_url == "http://127.0.0.1:9/fallback"
+            await client.applications.delete(created.id)
+            with pytest.raises(NotFoundError):
+                await client.applications.get(created.id)
