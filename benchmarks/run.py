@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings, json_path = parse_settings(argv)
         measurements = run(settings)
-    except BenchmarkError as exc:
+    except (BenchmarkError, OSError) as exc:  # OSError: a peer's control port went away (it crashed)
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     print()
