@@ -90,6 +90,7 @@ class Dispatched:
 
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
+_HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 
 
 def _show_callback_lines() -> None:
@@ -509,9 +510,14 @@ class CallHooks:
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise
-            response = await self._handle_error(handler, event, exc)
-            await response(scope, receive, send)
-            self._report(event, handler, response.status_code, started)
+            custom = await self._handle_error(handler, event, exc)
+            if custom is None:
+                # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The
+                # handler's name and the exception stay in the log: the body goes to whoever sent the request.
+                await _send_json(send, 500, _HANDLER_FAILED)
+            else:
+                await custom(scope, receive, send)
+            self._report(event, handler, 500 if custom is None else custom.status_code, started)
             return
         finally:
             slow_warning.cancel()
@@ -537,7 +543,8 @@ class CallHooks:
         assert self._client is not None
         return self._client.calls.bind(event.call_id)
 
-    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response:
+    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response | None:
+        """Log the failure and ask ``on_error``; the response it chose, or ``None`` for the default 500."""
         logger.error(
             "handler %s failed for call %s event %s",
             handler.name,
@@ -555,9 +562,7 @@ class CallHooks:
                 custom = None
             if isinstance(custom, Response):
                 return custom
-        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
-        # name and the exception stay in the log: the body goes to whoever sent the request.
-        return _json_response(500, {"error": "handler-failed", "detail": "the handler for this event failed"})
+        return None
 
     def add_observer(self, observer: Callable[[Dispatched], None]) -> None:
         """Call ``observer`` after every routed event with what happened (for metrics, audit, the demo).
@@ -611,10 +616,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
-
-
-def _json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status_code=status, headers=headers, media_type="application/json")
 
 
 async def _send_json(

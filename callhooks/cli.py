@@ -196,6 +196,13 @@ def _run(args: argparse.Namespace) -> int:
     if not callable(getattr(module, attribute, None)):
         what = "app factory" if args.factory else "ASGI app"
         raise UsageError(f"{module_name!r} has no {what} named {attribute!r}")
+    if args.factory:
+        # Build it once here so a configuration problem (a missing CATAPULT_* variable, a bad public URL) is one
+        # line at start-up: uvicorn would print a traceback from each worker instead.
+        try:
+            getattr(module, attribute)()
+        except Exception as exc:
+            raise UsageError(f"{args.app} could not build the app: {type(exc).__name__}: {exc}") from None
     limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
     uvicorn.run(
         args.app,
