@@ -442,9 +442,7 @@ class CallHooks:
             head = reader.judge_head(
                 method,
                 segment,
-                _header(scope, b"authorization"),
-                _header(scope, b"content-type"),
-                _header(scope, b"content-length"),
+                *_head_headers(scope["headers"]),
             )
             body = await self._read_body_in_time(receive) if method == "POST" else b""
             event = reader.read_event(head, scope.get("query_string", b""), body)
@@ -611,11 +609,16 @@ def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:
     )
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
+def _head_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:
+    """``Authorization``, ``Content-Type`` and ``Content-Length`` in one pass over the headers (first wins)."""
+    found: dict[bytes, str] = {}
+    for key, value in headers:
+        if key in _HEAD_NAMES and key not in found:
+            found[key] = bytes(value).decode("latin-1")
+    return found.get(b"authorization"), found.get(b"content-type"), found.get(b"content-length")
+
+
+_HEAD_NAMES: Final = frozenset({b"authorization", b"content-type", b"content-length"})
 
 
 async def _send_json(
