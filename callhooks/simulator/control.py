@@ -16,8 +16,8 @@ Same Basic auth as the REST API, never rate limited. Each endpoint is one call t
   callbacks of each fired timer are delivered before the next fires.
 * ``POST /_sim/settle`` ``{"timeout"?}`` — wait (real seconds) until every queued callback is delivered.
 * ``GET /_sim/faults`` — the delivery faults in force and the seed in use (:class:`~.faults.Faults` as JSON).
-* ``PUT /_sim/faults`` (or ``POST``) — replace them (the scenario file's ``faults:`` structure);
-  ``DELETE`` turns them all off.
+* ``PUT /_sim/faults`` (or ``POST``) — replace them (the scenario file's ``faults:`` structure; decisions
+  restart from its ``seed`` when it gives one); ``DELETE`` turns them all off.
 """
 
 from __future__ import annotations

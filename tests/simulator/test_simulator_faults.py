@@ -7,6 +7,7 @@ with timing. The command-line flags are in ``test_simulator_faults_cli``.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -114,16 +115,28 @@ def test_a_reorder_rule_holds_one_event_back_by_its_hold() -> None:
         assert types(env.receiver.events()) == ["answer", "2", "3", "1", *"456789#", "gather", "hangup"]
 
 
+def test_settling_a_running_clock_waits_for_held_back_events() -> None:
+    rule = FaultRule("reorder", event_type="answer", hold=0.5)  # 50 ms of real time at speed 10
+    with running(speed=10, numbers={CALLEE: FarEnd(hangup_after=None)}, faults=Faults(rules=[rule])) as env:
+        call_id = env.create_call()
+        env.settle()
+        assert types(env.receiver.events()) == ["answer"]  # no waiting here: settle returned after delivery
+        assert log(env, call_id)[0]["outcome"] == "delivered"
+
+
 # --------------------------------------------------------------------------- a first attempt that fails
 
 
-def test_a_timed_out_first_attempt_sends_the_event_to_the_fallback_while_the_first_is_unanswered() -> None:
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_a_timed_out_first_attempt_sends_the_event_to_the_fallback_while_the_first_is_unanswered(method: str) -> None:
     rule = FaultRule("fallback_first", event_type="answer")
     with running(numbers={CALLEE: FarEnd(hangup_after=None)}, faults=Faults(rules=[rule])) as env:
         # The primary's handler only answers once the fallback request has arrived: the simulator must have
         # stopped waiting for it (as after a callbackTimeout) and gone on to the fallback URL.
         env.receiver.meeting = Meeting(frozenset({"/primary", "/fallback"}))
-        call_id = env.create_call(path="/primary", fallbackUrl=env.receiver_url + "/fallback")
+        call_id = env.create_call(
+            path="/primary", fallbackUrl=env.receiver_url + "/fallback", callbackHttpMethod=method
+        )
         env.settle()
         assert types(env.receiver.events("/primary")) == types(env.receiver.events("/fallback")) == ["answer"]
         assert env.receiver.events("/primary") == env.receiver.events("/fallback")
@@ -300,6 +313,15 @@ def test_a_scenario_files_faults_section_configures_them(tmp_path: Path) -> None
     )
     assert sim.fault_seed == 12
     assert Faults.from_mapping(sim.faults.as_json()) == sim.faults  # what GET /_sim/faults shows reads back
+
+
+def test_the_readmes_faults_section_is_a_valid_scenario(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Faults on purpose", 1)[1].split("\n## ", 1)[0]
+    (yaml,) = re.findall(r"^```yaml\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    (tmp_path / "s.yaml").write_text(yaml)
+    faults = Simulator.from_scenario(tmp_path / "s.yaml").faults
+    assert faults.duplicate == 0.2 and faults.seed == 7 and len(faults.rules) == 2
 
 
 def test_a_bad_faults_section_names_the_file_and_the_problem(tmp_path: Path) -> None:
