@@ -140,8 +140,8 @@ class Simulator:
 
     @classmethod
     def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
-        """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`); ``overrides``
-        win over the file's options."""
+        """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`; its ``faults:``
+        section is read by :meth:`Faults.from_mapping`); ``overrides`` win over the file's options."""
         scenario = load_scenario(path)
         options = {**scenario.options, **overrides}
         if isinstance(options.get("rate_limit"), Mapping):

@@ -252,6 +252,16 @@ def test_rules_pick_events_by_type_tag_and_position() -> None:
     ]
 
 
+def test_each_fault_has_its_own_draws_so_changing_one_rate_leaves_the_others_decisions_alone() -> None:
+    def duplicated(faults: Faults) -> list[bool]:
+        injector = FaultInjector(faults, seed=0)
+        return [injector.plan("c", {"eventType": "dtmf"}).has("duplicate") for _ in range(200)]
+
+    alone = duplicated(Faults(duplicate=0.5, seed=5))
+    assert alone == duplicated(Faults(duplicate=0.5, drop_after_handler=0.9, reorder_jitter=2, seed=5))
+    assert alone != duplicated(Faults(duplicate=0.5, seed=6))
+
+
 def test_a_rule_with_a_rate_applies_to_about_that_share_of_matching_events() -> None:
     injector = FaultInjector(Faults(rules=[FaultRule("duplicate", event_type="dtmf", rate=0.25)]), seed=8)
     plans = [injector.plan("c", {"eventType": "dtmf"}).has("duplicate") for _ in range(2000)]
