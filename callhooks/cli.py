@@ -380,7 +380,10 @@ def _simulate(args: argparse.Namespace) -> int:
         "drop_after_handler": args.drop_after,
         "seed": args.seed,
     }
-    simulator.set_faults(simulator.faults.merged(**fault_flags))
+    try:
+        simulator.set_faults(simulator.faults.merged(**fault_flags))
+    except ValueError as exc:  # e.g. --reorder inf
+        raise UsageError(str(exc)) from None
     base_url = f"http://{args.host}:{args.port}"
     speed = "manual" if simulator.clock.speed is None else f"x{simulator.clock.speed:g}"
     print(f"callhooks simulator on {base_url} (speed {speed})")

@@ -25,6 +25,7 @@ rate does not move the others' draws. This module does no I/O; :mod:`.delivery` 
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -47,7 +48,7 @@ def _rate(name: str, value: object) -> float:
 
 
 def _seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         raise ValueError(f"{name} must be a non-negative number of seconds, not {value!r}")
     return float(value)
 

@@ -281,6 +281,8 @@ def test_the_nth_event_rule_counts_each_calls_events_on_the_wire() -> None:
     [
         ({"duplicate": 1.5}, "duplicate must be a rate between 0 and 1"),
         ({"reorder_jitter": -1}, "reorder_jitter must be a non-negative number"),
+        ({"reorder_jitter": float("nan")}, "reorder_jitter must be a non-negative number"),
+        ({"rules": [{"fault": "reorder", "hold": float("inf")}]}, "hold must be a non-negative number"),
         ({"fallbackFirst": "often"}, "fallback_first must be a rate"),
         ({"sometimes": 1}, "unknown faults setting(s): sometimes"),
         ({"seed": "x"}, "seed must be an integer"),

@@ -42,6 +42,7 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
         (["--duplicate", "2"], "must be a rate between 0 and 1"),
         (["--drop-after", "often"], "not a number"),
         (["--reorder", "-1"], "must not be negative"),
+        (["--reorder", "inf"], "reorder_jitter must be a non-negative number of seconds"),
         (["--seed", "x"], "invalid int value"),
     ],
 )
