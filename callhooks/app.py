@@ -452,7 +452,7 @@ class CallHooks:
         """Background events that failed every run (list, show, replay, drop), once the store is open."""
         if self.store is None:
             raise RuntimeError("the store is not open yet: it opens at start-up (or `await hooks.open_store()`)")
-        return FailedEvents(self.store)
+        return FailedEvents(self.store, on_queued=self._worker.wake if self._worker is not None else None)
 
     async def _queue_background(self, handler: Handler, event: CallEvent, scope: Scope, send: Send) -> int:
         """Write the event to the durable queue, then answer: 200 once it is stored, 503 when it cannot be."""

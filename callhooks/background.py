@@ -204,8 +204,9 @@ class FailedEvents:
     ``hooks.failed_events`` (once the app's store is open) or ``FailedEvents(await open_store(url))``.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, on_queued: Callable[[], object] | None = None) -> None:
         self.store = store
+        self.on_queued = on_queued  #: told when ``replay`` queued an event (the app wakes its worker)
 
     async def list(self, limit: int = 100) -> list[FailedEvent]:
         """Newest first."""
@@ -216,8 +217,12 @@ class FailedEvents:
 
     async def replay(self, failed_id: str) -> str | None:
         """Queue the event again (its attempts start over); the new item's id, or None when there is no such
-        failed event. A running receiver's worker picks it up within its ``poll_interval``."""
-        return await self.store.replay_failed(failed_id)
+        failed event. A running receiver's worker picks it up at once when replayed through its app
+        (``hooks.failed_events``), otherwise within its ``poll_interval``."""
+        item_id = await self.store.replay_failed(failed_id)
+        if item_id is not None and self.on_queued is not None:
+            self.on_queued()
+        return item_id
 
     async def drop(self, failed_id: str) -> bool:
         """Forget the failed event; False when there was none."""
