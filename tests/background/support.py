@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from callhooks import CallHooks
 from callhooks.events import CallEvent, encode_query, wire_fields
@@ -19,8 +20,9 @@ SECRET = "background-tests-secret"
 
 
 @contextlib.asynccontextmanager
-async def served(hooks: CallHooks, timeout: float = 20.0) -> AsyncIterator[httpx.AsyncClient]:
-    """Serve ``hooks`` with uvicorn (lifespan on) on a free loopback port; an httpx client pointed at it.
+async def served(hooks: ASGIApp, timeout: float = 20.0) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve ``hooks`` (or an app mounting it) with uvicorn (lifespan on) on a free loopback port; an httpx
+    client pointed at it.
 
     Leaving the block shuts the server down the way SIGTERM does (the app's lifespan shutdown runs)."""
     port = free_port()
@@ -48,10 +50,12 @@ async def deliver(
     *,
     method: str = "POST",
     context: Mapping[str, Any] | None = None,
+    prefix: str = "",
 ) -> httpx.Response:
-    """Deliver ``event`` as the platform would: on a signed callback URL, as JSON POST or GET query string."""
+    """Deliver ``event`` as the platform would: on a signed callback URL (below ``prefix`` when the app is
+    mounted there), as JSON POST or GET query string."""
     assert hooks.signer is not None
-    path = "/" + hooks.signer.sign(context, max_age=hooks.max_age)
+    path = f"{prefix}/" + hooks.signer.sign(context, max_age=hooks.max_age)
     fields = wire_fields(event)
     if method == "GET":
         return await client.get(f"{path}?{encode_query(fields)}")
