@@ -166,6 +166,15 @@ class BackgroundWorker:
                 task.cancel()
             await asyncio.wait(pending)
         self._tasks = []
+        if self._draining:
+            with contextlib.suppress(Exception):
+                left = await self.store.queue_size()
+                if left:
+                    logger.warning(
+                        "%d background events (waiting for a retry, or cancelled) are lost with memory://; "
+                        "use a sqlite:/// or redis:// store to keep them across restarts",
+                        left,
+                    )
 
     async def _loop(self) -> None:
         while True:
@@ -195,7 +204,20 @@ class BackgroundWorker:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
 
     async def _handle(self, payload: dict[str, Any]) -> None:
-        await self.run_event(read_queued(payload))
+        queued = read_queued(payload)
+        try:
+            await self.run_event(queued)
+        except Exception as exc:
+            # One line per failed run; the retry or the move to the failed events follows (stores.retry).
+            logger.warning(
+                "background handler %s failed for call %s event %s: %s: %s",
+                queued.handler,
+                queued.event.call_id,
+                queued.event.event_type,
+                type(exc).__name__,
+                exc,
+            )
+            raise
 
 
 class FailedEvents:

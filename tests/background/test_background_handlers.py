@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,7 +82,10 @@ async def test_a_foreground_handler_still_runs_before_the_answer() -> None:
         assert (response.status_code, ran) == (200, ["c-9"])
 
 
-async def test_failures_are_retried_with_backoff_then_kept_as_a_failed_event(url: str) -> None:
+async def test_failures_are_retried_with_backoff_then_kept_as_a_failed_event(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "callhooks")
     hooks = new_hooks(url)
     loop = asyncio.get_running_loop()
     runs: list[float] = []
@@ -107,6 +111,10 @@ async def test_failures_are_retried_with_backoff_then_kept_as_a_failed_event(url
     # Backoff: the n-th retry waited at least the policy's delay (a lower bound: a slow machine only adds).
     gaps = [later - earlier for earlier, later in itertools.pairwise(runs)]
     assert [gap >= FAST.retry.delay(n) * 0.9 for n, gap in enumerate(gaps, start=1)] == [True, True]
+    logged = [r.getMessage() for r in caplog.records if r.name == "callhooks.background"]
+    assert [line.endswith(f"RuntimeError: transcriber down (run {n})") for n, line in enumerate(logged, 1)] == [
+        True
+    ] * 3
 
 
 async def test_replay_runs_a_failed_event_again_and_drop_forgets_one(url: str) -> None:
@@ -234,3 +242,20 @@ async def test_an_app_given_an_open_store_uses_it_and_leaves_it_open(tmp_path: P
         await within(done.wait())
     assert (await store.health()).ok  # the app did not close what it did not open
     await store.close()
+
+
+async def test_memory_says_what_it_loses_at_shutdown(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, "callhooks")
+    hooks = new_hooks("memory://", BackgroundSettings(retry=RetryPolicy(base_delay=600), poll_interval=0.02))
+    ran = asyncio.Event()
+
+    @hooks.on("recording", background=True)
+    async def flaky(event: events.RecordingEvent) -> None:
+        ran.set()
+        raise RuntimeError("not yet")
+
+    async with served(hooks) as client:
+        assert (await deliver(client, hooks, recording_event("c-7"))).status_code == 200
+        await within(ran.wait())  # shutdown waits for the failed run to be recorded, then finds it queued
+    lost = [r.getMessage() for r in caplog.records if "lost with memory://" in r.getMessage()]
+    assert len(lost) == 1 and lost[0].startswith("1 background events")
