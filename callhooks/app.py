@@ -460,7 +460,7 @@ class CallHooks:
         try:
             worker = self._worker or await self.start_background()
             await worker.store.enqueue(payload)
-        except StoreUnavailable as exc:
+        except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
             logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
             await _send_json(send, 503, {"error": "store-unavailable", "detail": str(exc)})
             return 503

@@ -96,3 +96,16 @@ def test_the_store_url_comes_from_the_environment() -> None:
     hooks = CallHooks.from_env({"CALLHOOKS_SECRET": SECRET, "CALLHOOKS_STORE": "sqlite:///var/callhooks.db"})
     assert (hooks.store_url, hooks.store) == ("sqlite:///var/callhooks.db", None)
     assert CallHooks.from_env({"CALLHOOKS_SECRET": SECRET}).store_url == "memory://"
+
+
+async def test_a_mounted_app_whose_store_cannot_open_answers_503(tmp_path: Path) -> None:
+    hooks = CallHooks(secret=SECRET, store=f"sqlite:///{tmp_path}/no/such/dir/x.db")
+
+    @hooks.on("recording", background=True)
+    async def archive(event: events.RecordingEvent) -> None:
+        raise AssertionError("never queued, so never run")
+
+    async with served(Starlette(routes=[Mount("/hooks", app=hooks)])) as client:
+        response = await deliver(client, hooks, recording_event("c-4"), prefix="/hooks")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("sqlite store unavailable: cannot open")
