@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from . import logs
+from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
@@ -50,6 +51,7 @@ from .signing import (
     validate_basic_auth,
 )
 from .signing import _Default as _DefaultType
+from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, open_store
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -124,6 +126,9 @@ class CallHooks:
     ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
     body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
     seconds an async handler may hold the event loop before a warning names it (``None``: never).
+    ``store``: where background handlers' queue and failed events live: a URL (``memory://``, the default;
+    ``sqlite:///path.db``; ``redis://host:port/0``) opened at start-up, or an open ``Store``. ``background``:
+    how background handlers are retried and run (``BackgroundSettings``).
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -146,6 +151,8 @@ class CallHooks:
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         handler_threads: int = DEFAULT_HANDLER_THREADS,
         slow_handler_warning: float | None = DEFAULT_SLOW_HANDLER_WARNING,
+        store: str | Store = DEFAULT_STORE_URL,
+        background: BackgroundSettings | None = None,
     ) -> None:
         if secret is None and not insecure:
             raise ValueError(
@@ -175,6 +182,12 @@ class CallHooks:
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
+        # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
+        self.store_url = store if isinstance(store, str) else None
+        self.store: Store | None = None if isinstance(store, str) else store
+        self.background = background if background is not None else BackgroundSettings()
+        self._worker: BackgroundWorker | None = None
+        self._starting_worker: asyncio.Lock | None = None
         if signer is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
@@ -188,7 +201,7 @@ class CallHooks:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
         ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD`` and ``CALLHOOKS_INSECURE``
-        (``1`` to run without a secret); keyword overrides win."""
+        (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (the store's URL); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -201,6 +214,8 @@ class CallHooks:
             settings["insecure"] = True
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
+        if env.get("CALLHOOKS_STORE"):
+            settings["store"] = env["CALLHOOKS_STORE"]
         settings.update(overrides)
         return cls(**settings)
 
@@ -272,9 +287,13 @@ class CallHooks:
         state: str | None = None,
         tag: str | None = None,
         allow_unknown: bool = False,
+        background: bool = False,
     ) -> Handler:
-        """Register ``func`` (see ``Router.add_handler``), checked against the attached client."""
-        handler = build_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+        """Register ``func`` (see ``Router.add_handler``), checked against the attached client. With
+        ``background=True`` the event is queued in the store before the 200 and run afterwards (background.py)."""
+        handler = build_handler(
+            func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background
+        )
         check_pairing(handler, self._client, final=False)
         self.router.add(handler)
         return handler
@@ -286,13 +305,14 @@ class CallHooks:
         state: str | None = None,
         tag: str | None = None,
         allow_unknown: bool = False,
+        background: bool = False,
     ) -> Callable[[F], F]:
         """Decorator form of ``add_handler``: ``@hooks.on("gather", tag="main-menu")``."""
         if callable(event_type):
             raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
 
         def register(func: F) -> F:
-            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background)
             return func
 
         return register
@@ -379,8 +399,15 @@ class CallHooks:
                 except TypeError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                if any(handler.background for handler in self.router):
+                    try:
+                        await self.start_background()
+                    except (StoreUnavailable, ValueError) as exc:
+                        await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
+                        return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.stop_background()
                 for callback in reversed(self.shutdown_callbacks):
                     try:
                         result = callback()
@@ -388,8 +415,74 @@ class CallHooks:
                             await result
                     except Exception:
                         logger.exception("shutdown callback %r failed", callback)
+                if self.store_url is not None and self.store is not None:  # opened here, so closed here
+                    await self.store.close()
+                    self.store = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    # -- background handlers (background.py) ---------------------------------------------------------------
+
+    async def open_store(self) -> Store:
+        """The app's store, opened from its URL on first use (``StoreUnavailable``/``ValueError`` when it cannot)."""
+        if self.store is None:
+            assert self.store_url is not None
+            self.store = await open_store(self.store_url)
+        return self.store
+
+    async def start_background(self) -> BackgroundWorker:
+        """Open the store and start the worker running background handlers (done at start-up; on the first
+        background event when the app is mounted, as mounted apps get no lifespan events)."""
+        if self._starting_worker is None:
+            self._starting_worker = asyncio.Lock()
+        async with self._starting_worker:
+            if self._worker is None:
+                worker = BackgroundWorker(await self.open_store(), self._run_background, self.background)
+                worker.start()
+                self._worker = worker
+        return self._worker
+
+    async def stop_background(self) -> None:
+        """Let the running background handlers finish (``BackgroundSettings.stop_timeout``) and stop the worker."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await worker.stop()
+
+    @property
+    def failed_events(self) -> FailedEvents:
+        """Background events that failed every run (list, show, replay, drop), once the store is open."""
+        if self.store is None:
+            raise RuntimeError("the store is not open yet: it opens at start-up (or `await hooks.open_store()`)")
+        return FailedEvents(self.store, on_queued=self._worker.wake if self._worker is not None else None)
+
+    async def _queue_background(self, handler: Handler, event: CallEvent, scope: Scope, send: Send) -> int:
+        """Write the event to the durable queue, then answer: 200 once it is stored, 503 when it cannot be."""
+        payload = queued_event(event, method=scope["method"], received_at=time.time(), handler=handler.name)
+        try:
+            worker = self._worker or await self.start_background()
+            await worker.store.enqueue(payload)
+        except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
+            logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
+            await _send_json(send, 503, {"error": "store-unavailable", "detail": str(exc)})
+            return 503
+        worker.wake()
+        await _send_empty_ok(send)
+        return 200
+
+    async def _run_background(self, queued: QueuedEvent) -> None:
+        """Run a queued event's handler (in the worker); an exception makes the worker retry it."""
+        event = queued.event
+        handler = self.router.match(event)
+        if handler is None or not handler.background:
+            raise LookupError(f"no background handler matches this {event.event_type} event any more")
+        try:
+            result = checked_result(handler, await self._run(handler, event))
+        except BaseException as exc:
+            if not is_handler_fault(exc) or isinstance(exc, Exception):
+                raise
+            raise RuntimeError(f"handler raised {type(exc).__name__}: {exc}") from exc  # SystemExit must not stop it
+        if result is not None:
+            logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
 
     def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
         """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
@@ -499,6 +592,9 @@ class CallHooks:
         if handler is None:
             await _send_empty_ok(send)
             self._report(event, None, 200, started)
+            return
+        if handler.background:
+            self._report(event, handler, await self._queue_background(handler, event, scope, send), started)
             return
         slow_warning = asyncio.get_running_loop().call_later(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout

@@ -217,6 +217,27 @@ def _build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--no-expiry", action="store_true", help="a URL that never expires (incomingCallUrl)")
     sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds (default: 1 day)")
     sign.add_argument("--public-url", default=None, help="overrides CALLHOOKS_PUBLIC_URL")
+
+    failed = command("failed", "list, show, replay or drop failed background events", "CALLHOOKS_STORE")
+    actions = failed.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for action, text in (
+        ("list", "list failed events, newest first"),
+        ("show", "show one failed event as JSON: its error, attempts and fields"),
+        ("replay", "queue a failed event again (a running receiver runs it)"),
+        ("drop", "forget a failed event"),
+    ):
+        sub = actions.add_parser(
+            action, help=text, description=text, epilog=_environment("CALLHOOKS_STORE"), formatter_class=_HelpFormatter
+        )
+        if action == "list":
+            sub.add_argument("--limit", type=int, default=100, help="show at most this many")
+        else:
+            sub.add_argument("id", help="the failed event's id (from `callhooks failed list`)")
+        sub.add_argument(
+            "--store",
+            default=None,  # read from the environment when run, so --help never prints a password in the URL
+            help="the receiver's store URL: sqlite:///path.db or redis://host:port/0 (default: $CALLHOOKS_STORE)",
+        )
     return parser
 
 
@@ -305,6 +326,16 @@ def _sign_url(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return 0
+
+
+def _failed(args: argparse.Namespace) -> int:
+    from .failed_command import FailedCommandError, run_failed_command
+
+    try:
+        store = args.store or os.environ.get("CALLHOOKS_STORE")
+        return run_failed_command(args.action, store, getattr(args, "id", None), getattr(args, "limit", 100))
+    except FailedCommandError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -446,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _send(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "failed":
+            return _failed(args)
         try:
             from .demo import run_demo
         except ModuleNotFoundError as exc:
