@@ -166,15 +166,18 @@ class BxmlRunner:
         on_document: OnDocument,
     ) -> None:
         call = session.call
-        last = record.attempts[-1] if record.attempts else None
+        own = [attempt for attempt in record.attempts if attempt.copy == 0]  # not a duplicate's (a fault)
+        last = own[-1] if own else None
         if record.outcome == "failed" or last is None:
             # The deliverer tried the fallback URL and wrote the errors; there is no document to run.
             self._give_up(call, "no valid reply")
             return
-        if not last.body.strip():
+        if last.error is None and not last.body.strip():
             on_document(session, None, last.url)
             return
         try:
+            if last.error is not None:  # answered, but the answer was lost on the way back (a fault)
+                raise bxml.BXMLError(last.error)
             document = bxml.parse(
                 last.body, base_url=last.url, on_warning=lambda m: self.engine.log(call, "bxml-warning", m)
             )
