@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from callhooks import bxml
-from callhooks.simulator import FarEnd
+from callhooks.simulator import FarEnd, FaultRule, Faults
 from tests.simulator.receiver import CALLEE, CALLER, Env, running
 
 EPOCH = datetime(2019, 3, 14, 15, 4, 0, tzinfo=timezone.utc)
@@ -324,3 +324,23 @@ def test_a_relative_url_is_resolved_against_the_url_that_served_the_document() -
         assert types(env.receiver.events("/next")) == ["redirect"]
         assert env.sim.call(call_id)["state"] == "completed"
         assert "bxml-warning" in verbs_logged(env, call_id)
+
+
+def test_a_duplicated_answer_runs_its_document_once() -> None:
+    faults = Faults(rules=[FaultRule("duplicate", event_type="answer")])
+    with running(numbers={CALLEE: FarEnd(hangup_after=None)}, epoch=EPOCH, faults=faults) as env:
+        call_id = start(env, bxml.Response(bxml.Pause(length=2), bxml.Hangup()))
+        env.advance(10)
+        assert types(env.receiver.events("/cb")) == ["answer", "answer", "hangup"]  # the platform sent it twice
+        assert verbs_logged(env, call_id).count("bxml-Pause") == 1
+        assert env.receiver.events("/cb")[-1]["time"] == at(2)
+
+
+def test_an_answer_lost_after_the_handler_goes_to_the_fallback() -> None:
+    faults = Faults(rules=[FaultRule("drop_after_handler", event_type="answer")])
+    with running(numbers={CALLEE: FarEnd(hangup_after=None)}, epoch=EPOCH, faults=faults) as env:
+        env.receiver.bodies["/fallback"] = str(bxml.Response(bxml.Pause(length=3), bxml.Hangup()))
+        start(env, bxml.Response(bxml.Hangup()), fallbackUrl=f"{env.receiver_url}/fallback")
+        env.advance(10)
+        assert types(env.receiver.events("/fallback")) == ["answer"]
+        assert env.receiver.events("/cb")[-1]["time"] == at(3)  # the fallback's document ran
