@@ -478,7 +478,8 @@ class CallHooks:
         if handler is None or not handler.background:
             raise LookupError(f"no background handler matches this {event.event_type} event any more")
         try:
-            result = checked_result(handler, await self._run(handler, event))
+            returned = await self._run(handler, event)
+            result = returned if isinstance(returned, bxml.Response) else checked_result(handler, returned)
         except BaseException as exc:
             if not is_handler_fault(exc) or isinstance(exc, Exception):
                 raise

@@ -3,6 +3,7 @@ URLs filled with this receiver's signed URL (the pairing rule), and the errors a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from callhooks import CallEvent, CallHooks, bxml
+from callhooks.testing.factories import answer_event
 from callhooks.testing.server import free_port, serve
 
 SECRET = "bxml-replies-secret"
@@ -134,3 +136,39 @@ def test_bxml_the_platform_ignores_warns_once_per_handler(
     caplog.clear()
     assert client.get(url, params=ANSWER).status_code == 200
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+@pytest.mark.anyio
+async def test_bxml_from_a_background_handler_is_ignored_with_a_warning_not_retried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from callhooks.background import BackgroundSettings
+    from callhooks.stores import RetryPolicy
+    from tests.background.support import deliver, served, within
+    from tests.stores.support import eventually
+
+    settings = BackgroundSettings(retry=RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2), poll_interval=0.02)
+    hooks = CallHooks(secret=SECRET, store="memory://", background=settings)
+    runs: list[str] = []
+    ran = asyncio.Event()
+
+    @hooks.on("answer", background=True)
+    async def later(event: CallEvent) -> bxml.Response:
+        runs.append(event.call_id or "")
+        ran.set()
+        return bxml.Response(bxml.Hangup())
+
+    async with served(hooks) as client:
+        response = await deliver(client, hooks, answer_event(call_id="c-bg"), method="GET")
+        assert response.status_code == 200 and response.content == b""
+        await within(ran.wait())
+        store = hooks.store
+        assert store is not None
+
+        async def acknowledged() -> bool:
+            return await store.queue_size() == 0
+
+        assert await eventually(acknowledged)  # the worker took it off the queue: done, not to be retried
+        assert await store.list_failed() == []
+    assert runs == ["c-bg"]
+    assert any("later" in r.getMessage() and "ignored" in r.getMessage() for r in caplog.records)
