@@ -34,7 +34,7 @@ from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
 from .replies import BxmlReplies
-from .routing import Handler, HandlerKey, Router, build_handler
+from .routing import Handler, HandlerKey, Registrar, Router
 from .running import (
     DEFAULT_HANDLER_THREADS,
     DEFAULT_SLOW_HANDLER_WARNING,
@@ -75,7 +75,6 @@ DEFAULT_CALLBACK_TIMEOUT: Final = 10.0
 # A handler still running at this share of callback_timeout gets a warning: the platform is about to give up.
 _SLOW_HANDLER_SHARE: Final = 0.8
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
 ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
@@ -110,7 +109,7 @@ def _show_callback_lines() -> None:
     logger.setLevel(logging.INFO)
 
 
-class CallHooks:
+class CallHooks(Registrar):
     """Receives Catapult call callbacks and runs the matching handler. It is itself an ASGI application.
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
@@ -281,43 +280,12 @@ class CallHooks:
 
     # -- handlers (held by self.router) -----------------------------------------------------------------------
 
-    def add_handler(
-        self,
-        func: Callable[..., Any],
-        event_type: str | None = None,
-        *,
-        state: str | None = None,
-        tag: str | None = None,
-        allow_unknown: bool = False,
-        background: bool = False,
-    ) -> Handler:
-        """Register ``func`` (see ``Router.add_handler``), checked against the attached client. With
-        ``background=True`` the event is queued in the store before the 200 and run afterwards (background.py)."""
-        handler = build_handler(
-            func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background
-        )
+    def add(self, handler: Handler) -> None:
+        """Register a built handler (``add_handler`` and ``on`` come here), checked against the attached client.
+        With ``background=True`` the event is queued in the store before the 200 and run afterwards
+        (background.py)."""
         check_pairing(handler, self._client, final=False)
         self.router.add(handler)
-        return handler
-
-    def on(
-        self,
-        event_type: str | None = None,
-        *,
-        state: str | None = None,
-        tag: str | None = None,
-        allow_unknown: bool = False,
-        background: bool = False,
-    ) -> Callable[[F], F]:
-        """Decorator form of ``add_handler``: ``@hooks.on("gather", tag="main-menu")``."""
-        if callable(event_type):
-            raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
-
-        def register(func: F) -> F:
-            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background)
-            return func
-
-        return register
 
     def include(self, router: Router | CallHooks) -> None:
         """Add every handler of ``router`` (a ``Router``, or another ``CallHooks``'s), all or none."""

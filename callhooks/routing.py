@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from .events import KNOWN_CALL_STATES, KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
 
-__all__ = ["Handler", "HandlerKey", "Router", "build_handler"]
+__all__ = ["Handler", "HandlerKey", "Registrar", "Router", "build_handler"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,13 +125,9 @@ def build_handler(
     return Handler(func, key, _is_async(func), _wants_call(func, name), name, background=bool(background))
 
 
-class Router:
-    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` holds one; include others into it."""
-
-    def __init__(self) -> None:
-        self._registered: dict[HandlerKey, Handler] = {}
-        # What matching reads: the registered handlers plus the slots one type covers for another.
-        self._index: dict[tuple[str | None, str | None, str | None], Handler] = {}
+class Registrar(ABC):
+    """Registration by decorator or call, written once for ``Router`` and ``CallHooks``: each says in ``add`` what
+    registering a built ``Handler`` means for it."""
 
     def add_handler(
         self,
@@ -151,10 +148,6 @@ class Router:
         self.add(handler)
         return handler
 
-    def add(self, handler: Handler) -> None:
-        """Register an already built ``Handler`` (``build_handler``)."""
-        self._add([handler])
-
     def on(
         self,
         event_type: str | None = None,
@@ -173,6 +166,23 @@ class Router:
             return func
 
         return register
+
+    @abstractmethod
+    def add(self, handler: Handler) -> None:
+        """Register an already built ``Handler`` (``build_handler``)."""
+
+
+class Router(Registrar):
+    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` holds one; include others into it."""
+
+    def __init__(self) -> None:
+        self._registered: dict[HandlerKey, Handler] = {}
+        # What matching reads: the registered handlers plus the slots one type covers for another.
+        self._index: dict[tuple[str | None, str | None, str | None], Handler] = {}
+
+    def add(self, handler: Handler) -> None:
+        """Register an already built ``Handler`` (``build_handler``)."""
+        self._add([handler])
 
     def include(self, router: Router) -> None:
         """Add every handler of ``router``, all or none: a key registered in both is a ``ValueError`` and then
