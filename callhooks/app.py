@@ -28,11 +28,12 @@ from typing import Any, Final, Literal, TypeVar
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import logs
+from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
+from .replies import BxmlReplies
 from .routing import Handler, HandlerKey, Registrar, Router
 from .running import (
     DEFAULT_HANDLER_THREADS,
@@ -181,6 +182,7 @@ class CallHooks(Registrar):
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
+        self.bxml_replies = BxmlReplies(self.callback_url)
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
         self.store_url = store if isinstance(store, str) else None
         self.store: Store | None = None if isinstance(store, str) else store
@@ -444,7 +446,8 @@ class CallHooks(Registrar):
         if handler is None or not handler.background:
             raise LookupError(f"no background handler matches this {event.event_type} event any more")
         try:
-            result = checked_result(handler, await self._run(handler, event))
+            returned = await self._run(handler, event)
+            result = returned if isinstance(returned, bxml.Response) else checked_result(handler, returned)
         except BaseException as exc:
             if not is_handler_fault(exc) or isinstance(exc, Exception):
                 raise
@@ -568,7 +571,11 @@ class CallHooks(Registrar):
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
         try:
-            result = checked_result(handler, await self._run(handler, event))
+            returned = await self._run(handler, event)
+            if isinstance(returned, bxml.Response):  # a call-control document (replies.BxmlReplies)
+                result: Response | None = self.bxml_replies.reply(handler, event, scope["method"], returned)
+            else:
+                result = checked_result(handler, returned)
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise

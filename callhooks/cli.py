@@ -193,6 +193,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", "watch an IVR call flow against the local simulator")
     demo.add_argument("--inbound", action="store_true", help="show an inbound call instead of an outbound one")
+    demo.add_argument("--bxml", action="store_true", help="run the IVR written as a BXML application")
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
     demo.add_argument("--timeout", type=_positive, default=30.0, help="give up after this many real seconds")
 

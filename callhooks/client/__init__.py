@@ -5,15 +5,19 @@ requests built by ``CallOperations`` (no I/O, see ``wire``), retries are decided
 ``client.calls`` and the call handles are derived from ``CallOperations`` (see ``facades``).
 """
 
-from .aio import AsyncCallHandle, AsyncCalls, AsyncClient
+from .aio import AsyncApplications, AsyncCallHandle, AsyncCalls, AsyncClient
 from .errors import AuthenticationError, ConflictError, NotFoundError, PlatformError, RateLimitError
-from .models import Call, CallLogEvent, Gather, Recording, Transcription
-from .operations import CallOperations, PairedHooks
+from .models import Application, Call, CallLogEvent, Gather, Recording, Transcription
+from .operations import ApplicationOperations, CallOperations, PairedHooks
 from .retry import RetryPolicy
-from .sync import CallHandle, Calls, Client
+from .sync import Applications, CallHandle, Calls, Client
 from .wire import Page
 
 __all__ = [
+    "Application",
+    "ApplicationOperations",
+    "Applications",
+    "AsyncApplications",
     "AsyncCallHandle",
     "AsyncCalls",
     "AsyncClient",

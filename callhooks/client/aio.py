@@ -10,11 +10,11 @@ import anyio
 import httpx
 
 from .base import ClientBase
-from .facades import CallHandleApi, CallsApi
+from .facades import ApplicationsApi, CallHandleApi, CallsApi
 from .retry import Failure, Sleep, perform
 from .wire import Operation, Page, Request, Response
 
-__all__ = ["AsyncCallHandle", "AsyncCalls", "AsyncClient"]
+__all__ = ["AsyncApplications", "AsyncCallHandle", "AsyncCalls", "AsyncClient"]
 
 T = TypeVar("T")
 
@@ -28,12 +28,14 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport]):
 
     http: httpx.AsyncClient
     calls: AsyncCalls
+    applications: AsyncApplications
     #: Whether call handles' methods are coroutines (what ``CallHooks.attach_client`` checks handlers against).
     asynchronous: ClassVar[bool] = True
 
     def _connect(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
         self.http = httpx.AsyncClient(transport=transport, **options)
         self.calls = AsyncCalls(self)
+        self.applications = AsyncApplications(self)
 
     async def run(self, operation: Operation[T]) -> T:
         """Run a sans-I/O operation (from ``self.operations``), with retries."""
@@ -94,3 +96,7 @@ class AsyncCalls(CallsApi["AsyncClient"]):
 
 class AsyncCallHandle(CallHandleApi["AsyncClient"]):
     """One call of an ``AsyncClient``: ``await handle.speak("Hi")`` is ``await client.calls.speak(handle.id, "Hi")``."""
+
+
+class AsyncApplications(ApplicationsApi["AsyncClient"]):
+    """``client.applications`` of an ``AsyncClient``: the applications API, awaited."""

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from .operations import CallOperations, PairedHooks
+from .operations import ApplicationOperations, CallOperations, PairedHooks
 from .retry import Failure, RetryPolicy, Sleep
 from .wire import Request, Response
 
@@ -92,11 +92,12 @@ class ClientBase(Generic[TransportT]):
         self.credentials = Credentials.resolve(user_id, api_token, api_secret, base_url)
         self.retry = retry or RetryPolicy()
         self.operations = CallOperations(self.credentials.base_url, self.credentials.user_id, hooks)
+        self.application_operations = ApplicationOperations(self.credentials.base_url, self.credentials.user_id, hooks)
         self.hooks = hooks
         self._connect(transport, self._http_options(timeout))
 
     def _connect(self, transport: TransportT | None, options: dict[str, Any]) -> None:
-        """Open the connection pool (``self.http``) and the ``calls`` namespace."""
+        """Open the connection pool (``self.http``) and the ``calls`` and ``applications`` namespaces."""
         raise NotImplementedError
 
     def _http_options(self, timeout: float | httpx.Timeout) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``client.calls`` and the call handles, derived from the operations declared once in ``CallOperations``.
+"""``client.calls``, the call handles and ``client.applications``, derived from the operations declared once in
+``CallOperations`` and ``ApplicationOperations``.
 
 Each facade method is one line naming its operation: ``speak = Run(CallOperations.speak)``. The descriptor
 keeps the operation's signature (``ParamSpec``, ``Unpack`` keyword arguments included) and docstring, and
@@ -15,25 +16,26 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 
 from typing_extensions import Self
 
-from .operations import CallOperations
+from .operations import ApplicationOperations, CallOperations
 from .wire import Operation, Page
 
 if TYPE_CHECKING:
     from .aio import AsyncClient
     from .sync import Client
 
-__all__ = ["CallHandleApi", "CallsApi", "Iterate", "IterateOnCall", "OnCall", "Run"]
+__all__ = ["ApplicationsApi", "CallHandleApi", "CallsApi", "Iterate", "IterateOnCall", "Namespace", "OnCall", "Run"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 ClientT = TypeVar("ClientT", "Client", "AsyncClient")
+OperationsT = TypeVar("OperationsT")
 
 _PAGES = '\n\nHere: an iterator over the items of every page, following ``Link rel="next"``.'
 
 
-def _method(derived: _Derived, client: Any, leading: tuple[str, ...]) -> Any:
-    """``client.run(build(client.operations, *leading, ...))``, a coroutine function for an async client."""
-    operations, build = client.operations, derived.build
+def _method(derived: _Derived, namespace: Namespace[Any], leading: tuple[str, ...]) -> Any:
+    """``client.run(build(operations, *leading, ...))``, a coroutine function for an async client."""
+    client, operations, build = namespace.client, namespace.operations, derived.build
 
     async def awaited(*args: Any, **kwargs: Any) -> Any:
         return await client.run(build(operations, *leading, *args, **kwargs))
@@ -44,9 +46,9 @@ def _method(derived: _Derived, client: Any, leading: tuple[str, ...]) -> Any:
     return derived.describe(awaited if inspect.iscoroutinefunction(client.run) else blocking)
 
 
-def _iterator(derived: _Derived, client: Any, leading: tuple[str, ...]) -> Any:
+def _iterator(derived: _Derived, namespace: Namespace[Any], leading: tuple[str, ...]) -> Any:
     """``client.iterate(build(...))``: the operation is built (and its parameters checked) at the call."""
-    operations, build = client.operations, derived.build
+    client, operations, build = namespace.client, namespace.operations, derived.build
 
     def method(*args: Any, **kwargs: Any) -> Any:
         return client.iterate(build(operations, *leading, *args, **kwargs))
@@ -77,50 +79,57 @@ class _Derived:
         return method
 
 
+class Namespace(Generic[ClientT]):
+    """What a namespace of derived methods holds: its client and the operations its methods build."""
+
+    client: ClientT
+    operations: Any
+
+
 class Run(_Derived, Generic[P, T]):
     """``calls.name(*args)`` runs ``operations.<operation>(*args)`` on the namespace's client."""
 
-    def __init__(self, build: Callable[Concatenate[CallOperations, P], Operation[T]]) -> None:
+    def __init__(self, build: Callable[Concatenate[OperationsT, P], Operation[T]]) -> None:
         super().__init__(build, build.__doc__, on_call=False)
 
     @overload
     def __get__(self, calls: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, calls: CallsApi[Client], owner: type[Any] | None = None) -> Callable[P, T]: ...
+    def __get__(self, calls: Namespace[Client], owner: type[Any] | None = None) -> Callable[P, T]: ...
 
     @overload
     def __get__(
-        self, calls: CallsApi[AsyncClient], owner: type[Any] | None = None
+        self, calls: Namespace[AsyncClient], owner: type[Any] | None = None
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
 
-    def __get__(self, calls: CallsApi[Any] | None, owner: type[Any] | None = None) -> Any:
+    def __get__(self, calls: Namespace[Any] | None, owner: type[Any] | None = None) -> Any:
         if calls is None:
             return self
-        return _method(self, calls.client, ())
+        return _method(self, calls, ())
 
 
 class Iterate(_Derived, Generic[P, T]):
     """``calls.name(*args)`` iterates over every page of ``operations.<page operation>(*args)``."""
 
-    def __init__(self, build: Callable[Concatenate[CallOperations, P], Operation[Page[T]]]) -> None:
+    def __init__(self, build: Callable[Concatenate[OperationsT, P], Operation[Page[T]]]) -> None:
         super().__init__(build, f"{build.__doc__}{_PAGES}", on_call=False)
 
     @overload
     def __get__(self, calls: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, calls: CallsApi[Client], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
+    def __get__(self, calls: Namespace[Client], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
 
     @overload
     def __get__(
-        self, calls: CallsApi[AsyncClient], owner: type[Any] | None = None
+        self, calls: Namespace[AsyncClient], owner: type[Any] | None = None
     ) -> Callable[P, AsyncIterator[T]]: ...
 
-    def __get__(self, calls: CallsApi[Any] | None, owner: type[Any] | None = None) -> Any:
+    def __get__(self, calls: Namespace[Any] | None, owner: type[Any] | None = None) -> Any:
         if calls is None:
             return self
-        return _iterator(self, calls.client, ())
+        return _iterator(self, calls, ())
 
 
 class OnCall(_Derived, Generic[P, T]):
@@ -143,7 +152,7 @@ class OnCall(_Derived, Generic[P, T]):
     def __get__(self, handle: CallHandleApi[Any] | None, owner: type[Any] | None = None) -> Any:
         if handle is None:
             return self
-        return _method(self, handle.calls.client, (handle.id,))
+        return _method(self, handle.calls, (handle.id,))
 
 
 class IterateOnCall(_Derived, Generic[P, T]):
@@ -166,15 +175,15 @@ class IterateOnCall(_Derived, Generic[P, T]):
     def __get__(self, handle: CallHandleApi[Any] | None, owner: type[Any] | None = None) -> Any:
         if handle is None:
             return self
-        return _iterator(self, handle.calls.client, (handle.id,))
+        return _iterator(self, handle.calls, (handle.id,))
 
 
-class CallsApi(Generic[ClientT]):
+class CallsApi(Namespace[ClientT]):
     """``client.calls``: the calls API. Control methods take the call id first; ``bind`` makes a handle."""
 
     def __init__(self, client: ClientT) -> None:
-        self.client: ClientT = client
-        self.operations = client.operations
+        self.client = client
+        self.operations: CallOperations = client.operations
 
     create = Run(CallOperations.create)
     get = Run(CallOperations.get)
@@ -231,3 +240,18 @@ class CallHandleApi(Generic[ClientT]):
     get_event = OnCall(CallOperations.get_event)
     recordings = IterateOnCall(CallOperations.recordings_page)
     transcriptions = IterateOnCall(CallOperations.transcriptions_page)
+
+
+class ApplicationsApi(Namespace[ClientT]):
+    """``client.applications``: the applications API (where inbound calls to the numbers an application owns
+    are delivered, and how). Methods take the application id first."""
+
+    def __init__(self, client: ClientT) -> None:
+        self.client = client
+        self.operations: ApplicationOperations = client.application_operations
+
+    create = Run(ApplicationOperations.create)
+    get = Run(ApplicationOperations.get)
+    list = Iterate(ApplicationOperations.list_page)
+    update = Run(ApplicationOperations.update)
+    delete = Run(ApplicationOperations.delete)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
-__all__ = ["Call", "CallLogEvent", "Gather", "Recording", "Resource", "Transcription"]
+__all__ = ["Application", "Call", "CallLogEvent", "Gather", "Recording", "Resource", "Transcription"]
 
 _BOOL = TypeAdapter(bool)
 # Epoch values above this are milliseconds (1e11 seconds is in the year 5138).
@@ -121,6 +121,18 @@ class Call(Resource):
     transcription_enabled: Flag = None
     tag: str | None = None
     sip_headers: dict[str, str] | None = None
+
+
+class Application(Resource):
+    """An application (``GET /v1/users/{userId}/applications/{applicationId}``): where inbound calls go."""
+
+    id: str
+    name: str | None = None
+    incoming_call_url: str | None = None
+    incoming_call_url_callback_timeout: Number = None
+    incoming_call_fallback_url: str | None = None
+    callback_http_method: str | None = None
+    auto_answer: Flag = None
 
 
 class CallLogEvent(Resource):

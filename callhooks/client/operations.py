@@ -1,4 +1,4 @@
-"""Every call API operation, written once, as a sans-I/O operation (see ``wire``).
+"""Every call and application API operation, written once, as a sans-I/O operation (see ``wire``).
 
 ``CallOperations`` checks parameters, builds requests and reads responses; ``Client`` and ``AsyncClient``
 run what it returns. Parameters are checked when the operation is *built*, so a bad value raises before
@@ -14,8 +14,10 @@ from urllib.parse import quote
 from typing_extensions import Unpack
 
 from . import params
-from .models import Call, CallLogEvent, Gather, Recording, Transcription
+from .models import Application, Call, CallLogEvent, Gather, Recording, Transcription
 from .params import (
+    ApplicationFields,
+    ApplicationOptions,
     AudioOptions,
     CreateCallOptions,
     GatherOptions,
@@ -39,7 +41,7 @@ from .wire import (
     read_nothing,
 )
 
-__all__ = ["CallOperations", "PairedHooks"]
+__all__ = ["ApplicationOperations", "CallOperations", "PairedHooks"]
 
 
 class PairedHooks(Protocol):
@@ -49,8 +51,8 @@ class PairedHooks(Protocol):
     def callback_http_method(self) -> str:
         """``GET`` or ``POST``: how the receiver expects callbacks."""
 
-    def callback_url(self, context: Mapping[str, Any] | None = None) -> str:
-        """A signed callback URL that carries ``context`` back to the handlers."""
+    def callback_url(self, context: Mapping[str, Any] | None = None, *, max_age: float | None = ...) -> str:
+        """A signed callback URL that carries ``context`` back to the handlers (``max_age=None``: never expires)."""
 
 
 def _segment(name: str, value: str) -> str:
@@ -244,3 +246,52 @@ class CallOperations:
         """A call's transcriptions, page by page."""
         request = Request("GET", self._url(call_id, "transcriptions"), idempotent=True)
         return page(request, read_models(Transcription))
+
+
+class ApplicationOperations:
+    """The applications API of one user, as operations. ``hooks`` (optional) gives new applications their
+    ``incomingCallUrl``: the receiver's non-expiring signed URL, with the receiver's callback method."""
+
+    def __init__(self, base_url: str, user_id: str, hooks: PairedHooks | None = None) -> None:
+        self.applications_url = f"{base_url.rstrip('/')}/v1/users/{_segment('user_id', user_id)}/applications"
+        self.hooks = hooks
+
+    def _url(self, application_id: str) -> str:
+        return f"{self.applications_url}/{_segment('application_id', application_id)}"
+
+    def create(self, name: str, **fields: Unpack[ApplicationOptions]) -> Operation[Application]:
+        """Create an application; the result is an ``Application`` built from what was sent plus the new id.
+
+        With a paired receiver, ``incoming_call_url`` defaults to ``hooks.callback_url(max_age=None)`` (an
+        application's URL is static, so it must not expire: rotate the secret to revoke it) and
+        ``callback_http_method`` to the receiver's. Never retried once it may have reached the platform.
+        """
+        values: dict[str, Any] = {"name": name}
+        if self.hooks is not None:
+            if "incoming_call_url" not in fields:
+                values["incoming_call_url"] = self.hooks.callback_url(None, max_age=None)
+            if "callback_http_method" not in fields:
+                values["callback_http_method"] = self.hooks.callback_http_method
+        body = params.application({**values, **fields})
+
+        def read(request: Request, response: Response) -> Application:
+            return Application.model_validate({**body, "id": id_from_location(request, response)})
+
+        return exchange(Request("POST", self.applications_url, json=body), read)
+
+    def get(self, application_id: str) -> Operation[Application]:
+        """Read an application."""
+        return exchange(Request("GET", self._url(application_id), idempotent=True), read_model(Application))
+
+    def list_page(self) -> Operation[Page[Application]]:
+        """The user's applications, page by page."""
+        return page(Request("GET", self.applications_url, idempotent=True), read_models(Application))
+
+    def update(self, application_id: str, **fields: Unpack[ApplicationFields]) -> Operation[None]:
+        """Change an application's settings (setting given values is idempotent, so it is retried)."""
+        body = params.application(fields)
+        return exchange(Request("POST", self._url(application_id), json=body, idempotent=True), read_nothing)
+
+    def delete(self, application_id: str) -> Operation[None]:
+        """Delete an application (its numbers no longer take calls)."""
+        return exchange(Request("DELETE", self._url(application_id), idempotent=True), read_nothing)

@@ -19,6 +19,8 @@ from .. import rules
 from ..events import format_time
 
 __all__ = [
+    "ApplicationFields",
+    "ApplicationOptions",
     "AudioOptions",
     "CreateCallOptions",
     "GatherOptions",
@@ -28,6 +30,7 @@ __all__ = [
     "SpeakOptions",
     "TransferOptions",
     "UpdateCallFields",
+    "application",
     "audio",
     "create_call",
     "dtmf",
@@ -101,6 +104,25 @@ class CreateCallOptions(TypedDict, total=False):
     transcription_enabled: bool
     tag: str
     sip_headers: SipHeaders
+
+
+@with_config(_STRICT)
+class ApplicationOptions(TypedDict, total=False):
+    """Settings of a new application (``applications.create``): where and how inbound calls to its numbers are
+    delivered. ``incoming_call_url_callback_timeout`` is in milliseconds."""
+
+    incoming_call_url: str
+    incoming_call_url_callback_timeout: CallbackTimeout
+    incoming_call_fallback_url: str
+    callback_http_method: HttpMethod
+    auto_answer: bool
+
+
+@with_config(_STRICT)
+class ApplicationFields(ApplicationOptions, total=False):
+    """What ``applications.update`` can change: the settings and the name."""
+
+    name: str
 
 
 @with_config(_STRICT)
@@ -245,6 +267,11 @@ def create_call(values: Mapping[str, Any]) -> dict[str, Any]:
     """The ``POST /calls`` body for ``from_``, ``to`` and the ``CreateCallOptions``."""
     checked = validate(_CreateCall, values)
     return wire_body({"from_": checked["from_"], "to": checked["to"], **checked})
+
+
+def application(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /applications`` (or of an update) for the ``ApplicationFields``."""
+    return wire_body(validate(ApplicationFields, values))
 
 
 def transfer(values: Mapping[str, Any]) -> dict[str, Any]:

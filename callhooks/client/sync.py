@@ -10,11 +10,11 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from .base import ClientBase
-from .facades import CallHandleApi, CallsApi
+from .facades import ApplicationsApi, CallHandleApi, CallsApi
 from .retry import Failure, Sleep, perform
 from .wire import Operation, Page, Request, Response
 
-__all__ = ["CallHandle", "Calls", "Client"]
+__all__ = ["Applications", "CallHandle", "Calls", "Client"]
 
 T = TypeVar("T")
 
@@ -27,12 +27,14 @@ class Client(ClientBase[httpx.BaseTransport]):
 
     http: httpx.Client
     calls: Calls
+    applications: Applications
     #: Whether call handles' methods are coroutines (what ``CallHooks.attach_client`` checks handlers against).
     asynchronous: ClassVar[bool] = False
 
     def _connect(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
         self.http = httpx.Client(transport=transport, **options)
         self.calls = Calls(self)
+        self.applications = Applications(self)
 
     def run(self, operation: Operation[T]) -> T:
         """Run a sans-I/O operation (from ``self.operations``), with retries."""
@@ -92,3 +94,7 @@ class Calls(CallsApi["Client"]):
 
 class CallHandle(CallHandleApi["Client"]):
     """One call of a ``Client``: ``handle.speak("Hi")`` is ``client.calls.speak(handle.id, "Hi")``."""
+
+
+class Applications(ApplicationsApi["Client"]):
+    """``client.applications``: create, read, list, update and delete applications."""

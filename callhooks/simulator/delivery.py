@@ -39,10 +39,13 @@ from .ids import IdFactory
 from .models import Delivery
 from .payloads import EventBody
 
-__all__ = ["USER_AGENT", "Attempt", "Deliverer", "SentEvent"]
+__all__ = ["USER_AGENT", "Attempt", "Deliverer", "OnDelivered", "SentEvent"]
 
 USER_AGENT = "BandwidthAPI/v1 (callhooks-simulator)"
 flow_log = logging.getLogger("callhooks.simulator.deliveries")
+# The reply body of a GET callback is kept (it may be BXML to run) up to this many bytes: one past the
+# platform's 16 KB document limit, so an oversized reply is still recognised as such.
+REPLY_KEPT_BYTES = 16 * 1024 + 1
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Attempt:
     copy: int = 0  #: 0 for the event's own delivery, 1, 2 for duplicates
     fault: str | None = None  #: the fault applied to this attempt: ``fallback_first`` or ``drop_after_handler``
     late_status: int | None = None  #: ``fallback_first``: the answer that came after the simulator stopped waiting
+    body: bytes = b""  #: the start of the reply of a GET callback (REPLY_KEPT_BYTES at most)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +113,11 @@ class SentEvent:
         }
 
 
+#: Told when a delivery is over (delivered or failed), e.g. to run the BXML its reply holds.
+OnDelivered = Callable[["SentEvent"], None]
+_Queued = tuple["SentEvent", Delivery, "OnDelivered | None"]
+
+
 class Deliverer:
     """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan)."""
 
@@ -119,7 +128,7 @@ class Deliverer:
         self.client: httpx.AsyncClient | None = None
         self.sent: list[SentEvent] = []
         self.failures: list[dict[str, object]] = []
-        self._queues: dict[str, deque[tuple[SentEvent, Delivery]]] = {}
+        self._queues: dict[str, deque[_Queued]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
@@ -128,8 +137,12 @@ class Deliverer:
         self._released.set()
         self._late: set[asyncio.Task[Attempt]] = set()  # first attempts the simulator stopped waiting for
 
-    def enqueue(self, call_id: str, event: EventBody, target: Delivery) -> None:
-        """Queue ``event`` for delivery after the call's earlier events (or hold it back first: reorder)."""
+    def enqueue(
+        self, call_id: str, event: EventBody, target: Delivery, on_delivered: OnDelivered | None = None
+    ) -> None:
+        """Queue ``event`` for delivery after the call's earlier events (or hold it back first: reorder);
+        ``on_delivered(record)`` runs when its delivery is over, before the call's next event goes out (never
+        for an event without a URL)."""
         plan = self.injector.plan(call_id, event)
         record = SentEvent(
             len(self.sent), call_id, self.clock.iso(), target.method, event, faults=plan.faults, hold=plan.hold
@@ -142,19 +155,19 @@ class Deliverer:
         if plan.hold > 0:
             self._held += 1
             self._released.clear()
-            self.clock.schedule(plan.hold, lambda: self._release(record, target))
+            self.clock.schedule(plan.hold, lambda: self._release(record, target, on_delivered))
         else:
-            self._queue(record, target)
+            self._queue(record, target, on_delivered)
 
-    def _release(self, record: SentEvent, target: Delivery) -> None:
+    def _release(self, record: SentEvent, target: Delivery, on_delivered: OnDelivered | None) -> None:
         self._held -= 1
         if not self._held:
             self._released.set()
-        self._queue(record, target)
+        self._queue(record, target, on_delivered)
 
-    def _queue(self, record: SentEvent, target: Delivery) -> None:
+    def _queue(self, record: SentEvent, target: Delivery, on_delivered: OnDelivered | None = None) -> None:
         call_id = record.call_id
-        self._queues.setdefault(call_id, deque()).append((record, target))
+        self._queues.setdefault(call_id, deque()).append((record, target, on_delivered))
         self._idle.clear()
         if call_id not in self._workers:
             self._workers[call_id] = asyncio.get_running_loop().create_task(self._drain(call_id))
@@ -188,10 +201,12 @@ class Deliverer:
         queue = self._queues[call_id]
         try:
             while queue:
-                record, target = queue[0]
+                record, target, on_delivered = queue[0]
                 await self._deliver_event(record, target)
                 queue.popleft()
                 _log_delivery(record)
+                if on_delivered is not None:
+                    on_delivered(record)
         finally:
             del self._workers[call_id]
             if not self._workers:
@@ -305,7 +320,12 @@ class Deliverer:
             return Attempt(url, None, f"no response within {target.timeout_ms} ms")
         except httpx.HTTPError as exc:
             return Attempt(url, None, f"{type(exc).__name__}: {exc}")
-        return Attempt(url, response.status_code, None)
+        body = response.content[:REPLY_KEPT_BYTES] if target.method == "GET" else b""
+        return Attempt(url, response.status_code, None, body=body)
+
+    def report(self, record: SentEvent, code: str, url: str | None, message: str) -> None:
+        """Add an entry about ``record`` to the errors list (e.g. a reply that was not valid BXML)."""
+        self._fail(record, code, url, message)
 
     def _fail(self, record: SentEvent, code: str, url: str | None, message: str) -> None:
         details = [
@@ -318,7 +338,7 @@ class Deliverer:
             {
                 "id": self.ids.new("ue"),
                 "time": self.clock.iso(),
-                "category": "unavailable" if code == "callback-failed" else "not-found",
+                "category": "not-found" if code == "no-callback-for-call" else "unavailable",
                 "code": code,
                 "message": redact_urls_in(message),
                 "details": details,

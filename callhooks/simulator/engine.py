@@ -43,7 +43,9 @@ from typing import Any
 
 from . import errors
 from .behaviours import Behaviours
+from .bxml_runner import BxmlRunner
 from .clock import SimClock
+from .delivery import Deliverer
 from .ids import IdFactory
 from .models import Audio, Call, Delivery, Gather, LogEntry, Recording, Transcription
 from .params import AudioParams, CallParams, GatherParams, UpdateParams
@@ -66,6 +68,8 @@ class EngineOptions:
     hangup_after_timeout: bool = True
     auto_answer: bool = True
     inbound: Delivery = field(default_factory=lambda: Delivery(None))
+    #: Seconds a BXML call stays up after its document ends (fact sheet §3.3, §8 Q3); 0 hangs up at once.
+    bxml_idle_hangup: float = 30.0
 
 
 class Engine:
@@ -81,6 +85,7 @@ class Engine:
         send: Send,
         application_id: str,
         options: EngineOptions | None = None,
+        deliverer: Deliverer | None = None,
     ) -> None:
         self.urls = urls
         self.clock = clock
@@ -91,6 +96,8 @@ class Engine:
         self.events = EventFactory(urls, application_id)
         self.calls: dict[str, Call] = {}
         self._seq = itertools.count()
+        #: Runs the BXML that GET-mode calls answer with (the deliverer hands back each reply).
+        self.bxml = BxmlRunner(self, deliverer) if deliverer is not None else None
 
     # ----------------------------------------------------------------------------------------- helpers
 
@@ -102,8 +109,21 @@ class Engine:
         return call
 
     def _emit(self, call: Call, body: EventBody) -> None:
+        self.log_event(call, body)
+        if not call.quiet:
+            self.send(call.id, body, call.delivery)
+
+    def log_event(self, call: Call, body: EventBody) -> None:
+        """Write ``body`` to the call's event log."""
         self._log(call, str(body["eventType"]), json.dumps(body, separators=(",", ":")))
-        self.send(call.id, body, call.delivery)
+
+    def log(self, call: Call, name: str, data: str = "") -> None:
+        """Add an entry to the call's event log."""
+        self._log(call, name, data)
+
+    def at(self, call: Call, name: str, delay: float, action: Callable[[], None]) -> None:
+        """(Re)arm the call's timer ``name`` (cancelled when the call ends)."""
+        self._at(call, name, delay, action)
 
     def _log(self, call: Call, name: str, data: str = "") -> None:
         call.log.append(LogEntry(self.ids.new("ce"), self.clock.now(), name, data))
@@ -176,10 +196,12 @@ class Engine:
         delivery: Delivery | None = None,
         auto_answer: bool | None = None,
         diversion: dict[str, Any] | None = None,
+        application_id: str | None = None,
     ) -> Call:
         """An inbound call from ``from_`` to our number ``to``: ``incomingcall`` (+ ``answer``)."""
         call = self._new_call("in", from_, to, base_url, delivery or self.options.inbound)
         call.diversion = diversion
+        call.application_id = application_id
         self._emit(call, self.events.incomingcall(call, self.clock.iso()))
         if self.options.auto_answer if auto_answer is None else auto_answer:
             self._answer(call)
@@ -194,11 +216,17 @@ class Engine:
         self._cancel(call, "ring", "ring-timeout")
         call.state = "active"
         call.active = self.clock.now()
-        self._emit(call, self.events.answer(call, self.clock.iso()))
+        answer = self.events.answer(call, self.clock.iso())
+        if self.bxml is not None and self.bxml.runs(call):
+            self.bxml.start(call, answer)  # the reply to this answer is the call's first document
+        else:
+            self._emit(call, answer)
         if call.far_end.hangup_after is not None:
             self._at(call, "far-hangup", call.far_end.hangup_after, lambda: self._end(call, "NORMAL_CLEARING"))
         if call.recording_enabled:  # after the far end's hangup is armed: speaking into it may bring that forward
             self._start_recording(call)
+        if self.bxml is not None and self.bxml.leg_answered(call):
+            return
         parent = self.calls.get(call.parent or "")
         if parent is not None and not parent.ended:
             call.bridge_id = parent.bridge_id = self.ids.new("brg")
@@ -228,7 +256,29 @@ class Engine:
             self._emit(call, self.events.hangup(call, cause, self.clock.iso()))
         if call.recording is not None:
             self._stop_recording(call)
+        if self.bxml is not None and self.bxml.call_ended(call, was_answered):
+            return
         self._end_peers(call, was_answered)
+
+    def end(self, call: Call, cause: str = "NORMAL_CLEARING") -> None:
+        """End the call (no-op when it has ended): ``hangup`` with ``cause``."""
+        self._end(call, cause)
+
+    def new_leg(self, parent: Call, from_: str, to: str, call_timeout: int) -> Call:
+        """A quiet outbound leg to ``to`` for ``parent``'s BXML transfer, ringing at once."""
+        leg = self._new_call("out", from_, to, parent.base_url, Delivery(None))
+        leg.quiet = True
+        leg.call_timeout = call_timeout
+        self._log(parent, "transfer", leg.id)
+        self._ring(leg)
+        return leg
+
+    def bridge(self, a_leg: Call, b_leg: Call) -> None:
+        """Join two answered legs (the A-leg is ``active`` again)."""
+        a_leg.child, b_leg.parent = b_leg.id, a_leg.id
+        b_leg.bridge_id = a_leg.bridge_id = self.ids.new("brg")
+        a_leg.state = "active"
+        self._log(a_leg, "bridge", b_leg.id)
 
     def _end_peers(self, call: Call, was_answered: bool) -> None:
         parent = self.calls.get(call.parent or "")
@@ -364,7 +414,8 @@ class Engine:
             delay = _PAUSES[key]
         else:
             delay = call.far_end.digit_interval
-            self._emit(call, self.events.dtmf(call, key, self.clock.iso()))
+            if self.bxml is None or not self.bxml.controls(call):  # BXML has no dtmf callback
+                self._emit(call, self.events.dtmf(call, key, self.clock.iso()))
             if call.gather is not None:
                 self._gather_key(call, call.gather, key)
         if call.keys:
@@ -386,18 +437,21 @@ class Engine:
             tag=params.tag,
             prompt=params.prompt,
         )
+        self.open_gather(call, gather, self._prompt_seconds(params.prompt))
+        return gather
+
+    def open_gather(self, call: Call, gather: Gather, prompt_seconds: float) -> None:
+        """Start collecting digits for ``gather`` while a prompt of ``prompt_seconds`` plays."""
         call.gather = gather
         call.gathers[gather.id] = gather
         self._log(call, "gather-start", gather.id)
         # A prompt plays silently (no speak/playback events: the docs don't show any for gather prompts);
         # the inter-digit timer starts when it ends. Digits pressed meanwhile barge in.
-        prompt_seconds = self._prompt_seconds(params.prompt)
         self._at(call, "gather", prompt_seconds + gather.inter_digit_timeout, lambda: self._gather_timeout(call))
         if call.far_end.press_on == "gather":
             self._press_next(call)
-        elif params.prompt is not None:
+        elif prompt_seconds:
             self._at(call, "prompt", prompt_seconds, lambda: self._press_next(call))
-        return gather
 
     def _prompt_seconds(self, prompt: dict[str, Any] | None) -> float:
         if not prompt:
@@ -437,21 +491,32 @@ class Engine:
         gather.state = "completed"
         gather.reason = reason
         gather.completed = self.clock.now()
+        if gather.on_finish is not None:
+            gather.on_finish(gather, terminating_digit)
+            return
         self._emit(call, self.events.gather(call, gather, terminating_digit, self.clock.iso()))
 
     # ---------------------------------------------------------------------------- recording & speech
 
     def _start_recording(self, call: Call) -> None:
-        recording = Recording(self.ids.new("rec"), self.clock.now(), call.recording_format)
+        self.start_recording(call, Recording(self.ids.new("rec"), self.clock.now(), call.recording_format))
+
+    def start_recording(self, call: Call, recording: Recording, max_seconds: float | None = None) -> None:
+        """Record ``call`` until stopped, hung up or ``max_seconds`` (default the call's ``recordingMaxDuration``)."""
         call.recording = recording
         call.recordings.append(recording)
-        self._at(call, "recording-max", call.recording_max, lambda: self._stop_recording(call))
+        limit = call.recording_max if max_seconds is None else max_seconds
+        self._at(call, "recording-max", limit, lambda: self._stop_recording(call))
         talk = call.far_end.speak_seconds
         if talk is not None:
             # a far end that leaves a message talks for `talk` seconds and then hangs up
             hangup = call.timers.get("far-hangup")
             if hangup is None or hangup.due > self.clock.now() + talk:
                 self._at(call, "far-hangup", talk, lambda: self._end(call, "NORMAL_CLEARING"))
+
+    def stop_recording(self, call: Call) -> None:
+        """Stop the running recording, if any: ``recording`` (and later ``transcription``) are sent."""
+        self._stop_recording(call)
 
     def _stop_recording(self, call: Call) -> None:
         recording, call.recording = call.recording, None
@@ -462,8 +527,13 @@ class Engine:
         recording.state = "complete"
         recording.text = self._spoken_text(call, recording.end - recording.start)
         start, end = self.clock.iso(recording.start), self.clock.iso(recording.end)
-        self._emit(call, self.events.recording(call, recording, start, end))
-        if call.transcription_enabled:
+        body = self.events.recording(call, recording, start, end)
+        self.log_event(call, body)
+        if not call.quiet:
+            self.send(call.id, body, recording.deliver_to or call.delivery)
+        if recording.on_stop is not None:
+            recording.on_stop()
+        if recording.transcribe_to is not None or (call.transcription_enabled and recording.deliver_to is None):
             # not a call timer: the transcription arrives even though the call has ended
             self.clock.schedule(self.options.transcription_delay, lambda: self._transcribe(call, recording))
 
@@ -486,4 +556,4 @@ class Engine:
         )
         call.transcriptions.append(transcription)
         self._log(call, "transcription", transcription.id)
-        self.send(call.id, self.events.transcription(call, transcription), call.delivery)
+        self.send(call.id, self.events.transcription(call, transcription), recording.transcribe_to or call.delivery)

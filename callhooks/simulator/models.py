@@ -6,6 +6,7 @@ Times are simulated seconds (see :mod:`callhooks.simulator.clock`); :mod:`.resou
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,8 @@ class Gather:
     reason: str | None = None
     digits: str = ""
     completed: float | None = None
+    #: A BXML ``<Gather>``: told ``(gather, terminating_digit)`` when it completes, instead of the event being sent.
+    on_finish: Callable[[Gather, str | None], None] | None = None
 
 
 @dataclass
@@ -63,6 +66,11 @@ class Recording:
     end: float | None = None
     state: str = "recording"
     text: str = ""
+    # A BXML <Record>: where its recording and transcription events go (default: the call's URL, and a
+    # transcription only with transcriptionEnabled), and who is told when it stops.
+    deliver_to: Delivery | None = None
+    transcribe_to: Delivery | None = None
+    on_stop: Callable[[], None] | None = None
 
 
 @dataclass
@@ -116,6 +124,8 @@ class Call:
     transfer_caller_id: str | None = None
     whisper_audio: dict[str, Any] | None = None
     diversion: dict[str, Any] | None = None  # inbound calls only: sent on incomingcall and answer
+    application_id: str | None = None  # inbound calls to a number an application owns
+    quiet: bool = False  # a leg the platform sends no events for (a target of a BXML <Transfer>)
     # legs of a transfer: the A-leg knows its B-leg and vice versa
     child: str | None = None
     parent: str | None = None

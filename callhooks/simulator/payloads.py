@@ -42,7 +42,7 @@ class EventFactory:
         """An inbound call arrived; ``callState`` is ``active`` as in the docs' example."""
         body = self._head(call, "incomingcall", parties=True)
         body["callState"] = "active"
-        body["applicationId"] = self.application_id
+        body["applicationId"] = call.application_id or self.application_id
         if call.diversion is not None:
             body["diversion"] = call.diversion
         return self._tail(body, None, time)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from .api import RestApi
+from .applications import Applications
 from .behaviours import Behaviours, FarEnd, load_scenario
 from .clock import SimClock
 from .control import ControlApi
@@ -63,6 +64,10 @@ class Simulator:
       running. ``hangup_after_timeout``: send ``hangup``/``NO_ANSWER`` after
       ``timeout`` (default true). ``speech_chars_per_second``, ``playback_seconds``,
       ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
+      ``bxml_idle_hangup``: seconds a BXML call stays up once its document has ended (0: hang up at once).
+
+    Calls whose callbacks come by GET run the BXML their ``answer`` (and each verb URL) is answered with
+    (:mod:`.bxml_runner`); an empty reply to ``answer`` leaves the call to REST control.
     """
 
     def __init__(
@@ -90,6 +95,7 @@ class Simulator:
         playback_seconds: float = 3.0,
         transcription_delay: float = 2.0,
         faults: Faults | None = None,
+        bxml_idle_hangup: float = 30.0,
     ) -> None:
         self.user_id = user_id
         self.api_token = api_token
@@ -113,6 +119,7 @@ class Simulator:
             hangup_after_timeout=hangup_after_timeout,
             auto_answer=auto_answer,
             inbound=inbound,
+            bxml_idle_hangup=bxml_idle_hangup,
         )
         self.engine = Engine(
             urls=self.urls,
@@ -122,8 +129,11 @@ class Simulator:
             send=self.deliverer.enqueue,
             application_id=self.application_id,
             options=options,
+            deliverer=self.deliverer,
         )
         self.resources = Resources(self.urls, self.clock)
+        #: Applications and the numbers they own: inbound calls to those numbers go to the owner's URL.
+        self.applications = Applications(self.urls.root, self.ids)
         # Absolute URLs in events of calls placed from Python (no request to take a host from) use the host
         # of the latest request served; the guards below record it.
         self._latest_request_base = "http://127.0.0.1"
@@ -135,7 +145,8 @@ class Simulator:
             base_of=self.base_of,
         )
         control = ControlApi(self, base_of=self.base_of)
-        routes = rest.routes(self._rest_guard) + control.routes(self._control_guard)
+        routes = rest.routes(self._rest_guard) + self.applications.routes(self._rest_guard)
+        routes += control.routes(self._control_guard)
         self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={HTTPException: http_exception})
 
     @classmethod
@@ -235,6 +246,10 @@ class Simulator:
     ) -> str:
         """:meth:`place_inbound` for code already running on the simulator's event loop (the control API)."""
         configured = self.engine.options.inbound
+        application = None if callback_url else self.applications.owner(to)
+        if application is not None:  # the number's application decides where and how
+            configured = application.delivery()
+            auto_answer = application.auto_answer if auto_answer is None else auto_answer
         url = callback_url or configured.url
         if url is None:
             raise validation_error("callbackUrl", "", "No incomingCallUrl is configured; pass 'callbackUrl'")
@@ -246,7 +261,9 @@ class Simulator:
         )
         base = base_url or self.base_url or self._latest_request_base
         self.clock.catch_up()
-        call = self.engine.place_inbound(from_, to, base, delivery, auto_answer, diversion)
+        call = self.engine.place_inbound(
+            from_, to, base, delivery, auto_answer, diversion, application.id if application else None
+        )
         self.clock.catch_up()
         return call.id
 
@@ -263,6 +280,9 @@ class Simulator:
         base_url: str | None = None,
     ) -> str:
         """Place an inbound call to the ``incoming_call_url`` (or ``callback_url``); returns its id.
+
+        When an application (``POST /applications``) owns ``to`` (``POST /phoneNumbers``), its settings are
+        used instead of the ``incoming_call_*`` options.
 
         ``method``, ``fallback_url`` default to the ``incoming_call_*`` options, ``auto_answer`` to the
         simulator's. ``diversion`` is echoed on ``incomingcall``/``answer``. Absolute URLs in its events use

@@ -84,3 +84,24 @@ def test_derived_methods_keep_the_operation_signature_minus_self_and_call_id() -
         if isinstance(member, (Run, Iterate)):
             full = operations[member.build.__name__]
             assert list(member.signature.parameters) == list(full.parameters)[1:], name
+
+
+def test_the_applications_namespace_offers_every_application_operation() -> None:
+    from callhooks.client import ApplicationOperations, Applications, AsyncApplications
+    from callhooks.client.facades import ApplicationsApi
+
+    operations = {
+        name: member
+        for name, member in vars(ApplicationOperations).items()
+        if inspect.isfunction(member) and not name.startswith("_")
+    }
+    expected = {
+        name.removesuffix("_page"): ("Iterate" if name.endswith("_page") else "Run", name) for name in operations
+    }
+    assert _derived(ApplicationsApi) == expected
+    assert set(expected) == {"create", "get", "list", "update", "delete"}
+    for name, (_, operation) in expected.items():
+        member = vars(ApplicationsApi)[name]
+        assert member.build is operations[operation]
+        assert list(member.signature.parameters) == list(inspect.signature(operations[operation]).parameters)[1:]
+    assert _public(Applications) == _public(AsyncApplications) == _public(ApplicationsApi)

@@ -168,7 +168,11 @@ def test_simulate_serves_the_platform_api(tmp_path: Path) -> None:
         assert script["numbers"]["+19195551313"]["outcome"] == "busy"
 
 
-@pytest.mark.parametrize("flag", [[], ["--inbound"]], ids=["outbound", "inbound"])
+@pytest.mark.parametrize(
+    "flag",
+    [[], ["--inbound"], ["--bxml"], ["--bxml", "--inbound"]],
+    ids=["outbound", "inbound", "bxml-outbound", "bxml-inbound"],
+)
 def test_demo_runs_the_ivr_against_the_simulator_and_exits_0(flag: list[str]) -> None:
     result = subprocess.run(
         [str(BIN / "callhooks"), "demo", "--timeout", "60", *flag],
@@ -181,7 +185,7 @@ def test_demo_runs_the_ivr_against_the_simulator_and_exits_0(flag: list[str]) ->
     assert "\x1b[" not in out  # plain text when not a terminal
     for expected in ("answer", "gather", "main-menu", "menu_choice", "transferComplete", "hangup", "as expected"):
         assert expected in out
-    if flag:
+    if "--inbound" in flag:
         assert "incomingcall" in out
 
 

@@ -82,9 +82,11 @@ class Meeting:
 @dataclass
 class Receiver:
     """A Starlette app recording every callback; ``answers`` maps a path to ``(status, delay_seconds)``;
-    ``meeting`` holds some requests until others arrive."""
+    ``bodies`` a path to the body it answers with (e.g. a BXML document; default empty); ``meeting`` holds
+    some requests until others arrive."""
 
     answers: dict[str, tuple[int, float]] = field(default_factory=dict)
+    bodies: dict[str, str | bytes] = field(default_factory=dict)
     callbacks: list[Callback] = field(default_factory=list)
     meeting: Meeting | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -107,7 +109,7 @@ class Receiver:
             status, delay = self.answers.get(callback.path, (200, 0.0))
             if delay:
                 await anyio.sleep(delay)  # a slow receiver, to trip the simulator's callbackTimeout
-            return Response(status_code=status)
+            return Response(self.bodies.get(callback.path, b""), status_code=status)
 
         return Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST"])])
 
