@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from . import logs
+from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
@@ -50,6 +51,7 @@ from .signing import (
     validate_basic_auth,
 )
 from .signing import _Default as _DefaultType
+from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -123,6 +125,10 @@ class CallHooks:
     ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
     body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
     seconds an async handler may hold the event loop before a warning names it (``None``: never).
+    ``store``: where the delivery guarantees keep their state (``memory://``, ``sqlite:///path.db``,
+    ``redis://host:port/0``, an open ``Store``, or None for no guarantees; see "Guarantees" in the README).
+    ``session_end``: seconds a call's session is kept after the call completed. ``shutdown_timeout``: seconds
+    in-flight handlers get to finish at shutdown.
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -145,6 +151,9 @@ class CallHooks:
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         handler_threads: int = DEFAULT_HANDLER_THREADS,
         slow_handler_warning: float | None = DEFAULT_SLOW_HANDLER_WARNING,
+        store: str | Store | None = DEFAULT_STORE_URL,
+        session_end: float = DEFAULT_SESSION_END,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
         if secret is None and not insecure:
             raise ValueError(
@@ -174,6 +183,9 @@ class CallHooks:
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
+        self.delivery = Delivery(
+            store, wait=callback_timeout, session_end=session_end, shutdown_timeout=shutdown_timeout
+        )
         if signer is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
@@ -186,8 +198,8 @@ class CallHooks:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
-        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD`` and ``CALLHOOKS_INSECURE``
-        (``1`` to run without a secret); keyword overrides win."""
+        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
+        (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (a store URL); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -200,6 +212,8 @@ class CallHooks:
             settings["insecure"] = True
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
+        if env.get("CALLHOOKS_STORE"):
+            settings["store"] = env["CALLHOOKS_STORE"].strip()
         settings.update(overrides)
         return cls(**settings)
 
@@ -325,14 +339,17 @@ class CallHooks:
         *,
         max_age: float | _DefaultType | None = DEFAULT,
         public_url: str | None = None,
+        bind: bool = False,
     ) -> str:
         """A URL to give the platform as ``callbackUrl``: signed, carrying ``context`` tamper-proof.
 
         ``max_age=None`` makes a URL that never expires (for an application's static ``incomingCallUrl``);
         revoke it by rotating the secret. Basic-auth credentials, when configured, are put in the URL. The
-        context is tamper-proof but readable (base64 JSON): keep secrets out of it.
+        context is tamper-proof but readable (base64 JSON): keep secrets out of it. ``bind=True`` (what the
+        paired client uses for a call or transfer leg it creates): the URL is for one call, bound to the first
+        call id it arrives with; the same URL with another call id gets 403.
         """
-        return self.urls.make(context, max_age=max_age, public_url=public_url)
+        return self.urls.make(context, max_age=max_age, public_url=public_url, bind=bind)
 
     def verify_callback_url(self, url: str) -> dict[str, Any]:
         """The context signed into a URL made by ``callback_url``; ``TokenError`` if it does not verify."""
@@ -375,11 +392,13 @@ class CallHooks:
                 _show_callback_lines()
                 try:
                     self.check_handlers()
-                except TypeError as exc:
+                    await self.delivery.start()
+                except (TypeError, StoreUnavailable) as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
                 for callback in reversed(self.shutdown_callbacks):
                     try:
                         result = callback()
@@ -428,7 +447,12 @@ class CallHooks:
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
-                await _send_json(send, 200, {"status": "ok"})
+                health = await self.delivery.health()
+                if health.ok:
+                    await _send_json(send, 200, {"status": "ok"})
+                else:
+                    down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
+                    await _send_json(send, 503, down)
             else:
                 await self._reject(scope, send, method_not_allowed(method, "GET"))
             return
@@ -450,7 +474,7 @@ class CallHooks:
         except CallbackRejected as rejected:
             await self._reject(scope, send, rejected)
             return
-        await self._dispatch(event, scope, receive, send, started)
+        await self._dispatch(event, scope, receive, send, started, head.bound_token)
 
     async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected) -> None:
         client = scope.get("client")
@@ -495,12 +519,28 @@ class CallHooks:
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _dispatch(self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float) -> None:
+    async def _dispatch(
+        self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float, token: str | None = None
+    ) -> None:
         handler = self.router.match(event)
-        if handler is None:
-            await _send_empty_ok(send)
-            self._report(event, None, 200, started)
+        try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
+            run = None if handler is None else lambda: self._answer(handler, event)
+            delivered = await self.delivery.deliver(event, token, run)
+        except DeliveryRefused as refused:
+            await _send_json(send, refused.status, refused.body)
+            self._report(event, None, refused.status, started)
             return
+        response = delivered.response
+        if response is None:
+            await _send_empty_ok(send)
+        else:
+            await response(scope, receive, send)
+        self._report(
+            event, handler if delivered.ran else None, 200 if response is None else response.status_code, started
+        )
+
+    async def _answer(self, handler: Handler, event: CallEvent) -> Response | None:
+        """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed)."""
         slow_warning = asyncio.get_running_loop().call_later(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
@@ -509,19 +549,10 @@ class CallHooks:
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise
-            response = await self._handle_error(handler, event, exc)
-            await response(scope, receive, send)
-            self._report(event, handler, response.status_code, started)
-            return
+            return await self._handle_error(handler, event, exc)
         finally:
             slow_warning.cancel()
-        if isinstance(result, Response):
-            await result(scope, receive, send)
-            status = result.status_code
-        else:
-            await _send_empty_ok(send)
-            status = 200
-        self._report(event, handler, status, started)
+        return result if isinstance(result, Response) else None
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
         args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)

@@ -201,6 +201,7 @@ class CallEvent(_WireModel):
     time: Timestamp | None = None
 
     _context: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _session: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("call_state", mode="before")
     @classmethod
@@ -221,6 +222,19 @@ class CallEvent(_WireModel):
     def with_context(self, context: Mapping[str, Any]) -> CallEvent:
         """Attach the verified callback-URL context (done by the receiver after verification)."""
         self._context = dict(context)
+        return self
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """This call's session (this conference's, for conference events): a mutable mapping loaded from the
+        receiver's store before the handler runs and saved after it when changed. Values must be JSON."""
+        if self._session is None:
+            self._session = {}
+        return self._session
+
+    def with_session(self, session: dict[str, Any]) -> CallEvent:
+        """Attach the session loaded from the store (done by the receiver before the handler runs)."""
+        self._session = session
         return self
 
 

@@ -26,7 +26,7 @@ class FakeHooks:
         self.client: Any = None
         self.contexts: list[Mapping[str, Any] | None] = []
 
-    def callback_url(self, context: Mapping[str, Any] | None = None) -> str:
+    def callback_url(self, context: Mapping[str, Any] | None = None, *, bind: bool = False) -> str:
         self.contexts.append(context)
         return f"https://calls.example.com/hooks/token-{len(self.contexts)}"
 
