@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -72,3 +72,12 @@ def receiver(store: Any, handler: Callable[..., Any], **options: Any) -> CallHoo
 def token_path(hooks: CallHooks, **options: Any) -> str:
     """The path of a callback URL made by ``hooks`` (``/<token>``), to post to a server at another address."""
     return "/" + hooks.callback_url(**options).rsplit("/", 1)[1]
+
+
+def holds(check: Callable[[], object]) -> Callable[[], Awaitable[object]]:
+    """``check`` as the async condition ``eventually`` polls."""
+
+    async def checked() -> object:
+        return check()
+
+    return checked

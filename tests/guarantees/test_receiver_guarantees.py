@@ -13,7 +13,7 @@ import pytest
 
 from callhooks import CallHooks
 from callhooks.testing import serve
-from tests.guarantees.support import Held, dtmf, receiver, token_path
+from tests.guarantees.support import Held, dtmf, holds, receiver, token_path
 from tests.stores.support import BACKENDS, backend_url, eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -101,7 +101,7 @@ async def test_a_duplicate_arriving_while_the_first_runs_waits_for_its_outcome(u
             first = asyncio.create_task(http.post(path, json=dtmf("c-1", 1)))
             await anyio.to_thread.run_sync(handler.started.wait, 10)
             second = asyncio.create_task(http.post(path, json=dtmf("c-1", 1)))
-            await eventually(_async(lambda: hooks.delivery.in_flight == 2))  # both inside, the first held
+            await eventually(holds(lambda: hooks.delivery.in_flight == 2))  # both inside, the first held
             assert not second.done()
             handler.release()
             answers = await asyncio.gather(first, second)
@@ -133,10 +133,10 @@ async def test_a_calls_events_run_one_at_a_time_in_arrival_order_other_calls_mea
             first = asyncio.create_task(http.post(path, json=dtmf("c-1", 1)))
             await anyio.to_thread.run_sync(handler.started.wait, 10)
             second = asyncio.create_task(http.post(path, json=dtmf("c-1", 2)))
-            await eventually(_async(lambda: hooks.delivery.in_flight == 2))
+            await eventually(holds(lambda: hooks.delivery.in_flight == 2))
             # Another call is not held up by c-1: its handler runs (the gate is shared, so open it for it).
             other = asyncio.create_task(http.post(path, json=dtmf("c-2", 1)))
-            await eventually(_async(lambda: hooks.delivery.in_flight == 3))
+            await eventually(holds(lambda: hooks.delivery.in_flight == 3))
             handler.release()
             answers = await asyncio.gather(first, second, other)
     assert [r.status_code for r in answers] == [200, 200, 200]
@@ -144,10 +144,3 @@ async def test_a_calls_events_run_one_at_a_time_in_arrival_order_other_calls_mea
     assert calls == [1, 2]
     # c-2 did not wait behind c-1's queue: it was running (held at the shared gate) beside c-1's first event.
     assert handler.ran.index(("c-2", 1)) < handler.ran.index(("c-1", 2))
-
-
-def _async(check: Any) -> Any:
-    async def checked() -> Any:
-        return check()
-
-    return checked
