@@ -198,11 +198,15 @@ class Delivery:
                 )
             if run is None:
                 return Delivered(False, None)
+            identity = event_identity(event)
+            known = await store.record(identity)  # a read: a late duplicate is answered without queueing
+            if known is not None and known.state == "done":
+                return Delivered(False, None)
             key = call_key(event)
             if key is None:
-                return await self._once(store, event, None, run)
+                return await self._once(store, event, identity, None, run)
             async with call_turn(store, key, lease=self.lease, timeout=self.wait):
-                return await self._once(store, event, key, run)
+                return await self._once(store, event, identity, key, run)
         except StoreUnavailable as exc:
             logger.error("callback refused: %s", exc)
             raise DeliveryRefused(503, "store-unavailable", exc.reason, backend=exc.backend) from None
@@ -214,12 +218,17 @@ class Delivery:
                 self._idle.set()
 
     async def _once(
-        self, store: Store, event: CallEvent, key: str | None, run: Callable[[], Awaitable[Response | None]]
+        self,
+        store: Store,
+        event: CallEvent,
+        identity: str,
+        key: str | None,
+        run: Callable[[], Awaitable[Response | None]],
     ) -> Delivered:
         try:
             once = await run_once(
                 store,
-                event_identity(event),
+                identity,
                 lambda: self._run(store, event, key, run),
                 owner=self.owner,
                 lease=self.lease,
