@@ -145,3 +145,30 @@ def test_the_paired_client_makes_bound_urls_and_users_make_unbound_ones_by_defau
     assert signer.binds(made.rsplit("/", 1)[1]) and signer.binds(transferred.rsplit("/", 1)[1])
     assert made != sent_url(calls.create("+19195550100", "+19195550101"))  # one token per call, even in one second
     assert not signer.binds(hooks.callback_url().rsplit("/", 1)[1])
+
+
+async def test_conference_events_share_one_session_per_conference(url: str) -> None:
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store=url)
+    joined: list[list[str]] = []
+
+    @hooks.on("conference-member")
+    def member(event: CallEvent) -> None:
+        members = event.session.setdefault("members", [])
+        joined.append(list(members))
+        members.append(event.call_id)
+
+    def member_event(call_id: str, conference_id: str) -> dict[str, Any]:
+        return {
+            "eventType": "conference-member",
+            "conferenceId": conference_id,
+            "callId": call_id,
+            "memberId": f"m-{call_id}",
+            "state": "active",
+            "time": "2026-11-01T10:00:00.000Z",
+        }
+
+    path = token_path(hooks)
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=20) as http:
+        for call_id, conference_id in [("c-1", "conf-1"), ("c-2", "conf-1"), ("c-3", "conf-2"), ("c-4", "conf-1")]:
+            assert http.post(path, json=member_event(call_id, conference_id)).status_code == 200
+    assert joined == [[], ["c-1"], [], ["c-1", "c-2"]]  # keyed by conference, not by the member's call
