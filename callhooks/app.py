@@ -29,7 +29,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from . import logs
-from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
+from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused, check_store_url
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
@@ -51,7 +52,7 @@ from .signing import (
     validate_basic_auth,
 )
 from .signing import _Default as _DefaultType
-from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable
+from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, open_store
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -92,6 +93,7 @@ class Dispatched:
 
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
+_HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 
 
 def _show_callback_lines() -> None:
@@ -125,10 +127,12 @@ class CallHooks:
     ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
     body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
     seconds an async handler may hold the event loop before a warning names it (``None``: never).
-    ``store``: where the delivery guarantees keep their state (``memory://``, ``sqlite:///path.db``,
-    ``redis://host:port/0``, an open ``Store``, or None for no guarantees; see "Guarantees" in the README).
-    ``session_end``: seconds a call's session is kept after the call completed. ``shutdown_timeout``: seconds
-    in-flight handlers get to finish at shutdown.
+    ``store``: where the delivery guarantees (see "Guarantees" in the README) and background handlers' queue
+    and failed events live: a URL (``memory://``, the default; ``sqlite:///path.db``; ``redis://host:port/0``)
+    opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
+    background handlers then queue in ``memory://``). ``background``: how background handlers are retried and
+    run (``BackgroundSettings``). ``session_end``: seconds a call's session is kept after the call completed.
+    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown.
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -152,6 +156,7 @@ class CallHooks:
         handler_threads: int = DEFAULT_HANDLER_THREADS,
         slow_handler_warning: float | None = DEFAULT_SLOW_HANDLER_WARNING,
         store: str | Store | None = DEFAULT_STORE_URL,
+        background: BackgroundSettings | None = None,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
@@ -183,8 +188,22 @@ class CallHooks:
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
+        # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
+        guarded = store is not None
+        if store is None:
+            store = DEFAULT_STORE_URL  # background handlers still need a queue; the guarantees are off
+        self.store_url = check_store_url(store) if isinstance(store, str) else None
+        self.store: Store | None = None if isinstance(store, str) else store
+        self.background = background if background is not None else BackgroundSettings()
+        self._worker: BackgroundWorker | None = None
+        self._starting_worker: asyncio.Lock | None = None
+        # The delivery guarantees on that store (delivery.py).
         self.delivery = Delivery(
-            store, wait=callback_timeout, session_end=session_end, shutdown_timeout=shutdown_timeout
+            self.open_store,
+            enabled=guarded,
+            wait=callback_timeout,
+            session_end=session_end,
+            shutdown_timeout=shutdown_timeout,
         )
         if signer is None:
             logger.warning(
@@ -199,7 +218,7 @@ class CallHooks:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
         ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
-        (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (a store URL); keyword overrides win."""
+        (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (the store's URL); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -285,9 +304,13 @@ class CallHooks:
         state: str | None = None,
         tag: str | None = None,
         allow_unknown: bool = False,
+        background: bool = False,
     ) -> Handler:
-        """Register ``func`` (see ``Router.add_handler``), checked against the attached client."""
-        handler = build_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+        """Register ``func`` (see ``Router.add_handler``), checked against the attached client. With
+        ``background=True`` the event is queued in the store before the 200 and run afterwards (background.py)."""
+        handler = build_handler(
+            func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background
+        )
         check_pairing(handler, self._client, final=False)
         self.router.add(handler)
         return handler
@@ -299,13 +322,14 @@ class CallHooks:
         state: str | None = None,
         tag: str | None = None,
         allow_unknown: bool = False,
+        background: bool = False,
     ) -> Callable[[F], F]:
         """Decorator form of ``add_handler``: ``@hooks.on("gather", tag="main-menu")``."""
         if callable(event_type):
             raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
 
         def register(func: F) -> F:
-            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background)
             return func
 
         return register
@@ -392,13 +416,20 @@ class CallHooks:
                 _show_callback_lines()
                 try:
                     self.check_handlers()
-                    await self.delivery.start()
-                except (TypeError, StoreUnavailable) as exc:
+                except TypeError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                try:
+                    await self.delivery.start()  # opens the store: one clear line when it cannot be
+                    if any(handler.background for handler in self.router):
+                        await self.start_background()
+                except (StoreUnavailable, ValueError) as exc:
+                    await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
+                await self.stop_background()
                 for callback in reversed(self.shutdown_callbacks):
                     try:
                         result = callback()
@@ -406,8 +437,74 @@ class CallHooks:
                             await result
                     except Exception:
                         logger.exception("shutdown callback %r failed", callback)
+                if self.store_url is not None and self.store is not None:  # opened here, so closed here
+                    await self.store.close()
+                    self.store = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    # -- background handlers (background.py) ---------------------------------------------------------------
+
+    async def open_store(self) -> Store:
+        """The app's store, opened from its URL on first use (``StoreUnavailable``/``ValueError`` when it cannot)."""
+        if self.store is None:
+            assert self.store_url is not None
+            self.store = await open_store(self.store_url)
+        return self.store
+
+    async def start_background(self) -> BackgroundWorker:
+        """Open the store and start the worker running background handlers (done at start-up; on the first
+        background event when the app is mounted, as mounted apps get no lifespan events)."""
+        if self._starting_worker is None:
+            self._starting_worker = asyncio.Lock()
+        async with self._starting_worker:
+            if self._worker is None:
+                worker = BackgroundWorker(await self.open_store(), self._run_background, self.background)
+                worker.start()
+                self._worker = worker
+        return self._worker
+
+    async def stop_background(self) -> None:
+        """Let the running background handlers finish (``BackgroundSettings.stop_timeout``) and stop the worker."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await worker.stop()
+
+    @property
+    def failed_events(self) -> FailedEvents:
+        """Background events that failed every run (list, show, replay, drop), once the store is open."""
+        if self.store is None:
+            raise RuntimeError("the store is not open yet: it opens at start-up (or `await hooks.open_store()`)")
+        return FailedEvents(self.store, on_queued=self._worker.wake if self._worker is not None else None)
+
+    async def _queue_background(self, handler: Handler, event: CallEvent, scope: Scope, send: Send) -> int:
+        """Write the event to the durable queue, then answer: 200 once it is stored, 503 when it cannot be."""
+        payload = queued_event(event, method=scope["method"], received_at=time.time(), handler=handler.name)
+        try:
+            worker = self._worker or await self.start_background()
+            await worker.store.enqueue(payload)
+        except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
+            logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
+            await _send_json(send, 503, {"error": "store-unavailable", "detail": str(exc)})
+            return 503
+        worker.wake()
+        await _send_empty_ok(send)
+        return 200
+
+    async def _run_background(self, queued: QueuedEvent) -> None:
+        """Run a queued event's handler (in the worker); an exception makes the worker retry it."""
+        event = queued.event
+        handler = self.router.match(event)
+        if handler is None or not handler.background:
+            raise LookupError(f"no background handler matches this {event.event_type} event any more")
+        try:
+            result = checked_result(handler, await self._run(handler, event))
+        except BaseException as exc:
+            if not is_handler_fault(exc) or isinstance(exc, Exception):
+                raise
+            raise RuntimeError(f"handler raised {type(exc).__name__}: {exc}") from exc  # SystemExit must not stop it
+        if result is not None:
+            logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
 
     def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
         """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
@@ -465,9 +562,7 @@ class CallHooks:
             head = reader.judge_head(
                 method,
                 segment,
-                _header(scope, b"authorization"),
-                _header(scope, b"content-type"),
-                _header(scope, b"content-length"),
+                *_head_headers(scope["headers"]),
             )
             body = await self._read_body_in_time(receive) if method == "POST" else b""
             event = reader.read_event(head, scope.get("query_string", b""), body)
@@ -523,6 +618,9 @@ class CallHooks:
         self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float, token: str | None = None
     ) -> None:
         handler = self.router.match(event)
+        if handler is not None and handler.background:  # queued durably, run later (background.py)
+            self._report(event, handler, await self._queue_background(handler, event, scope, send), started)
+            return
         try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
             run = None if handler is None else lambda: self._answer(handler, event)
             delivered = await self.delivery.deliver(event, token, run)
@@ -549,7 +647,11 @@ class CallHooks:
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise
-            return await self._handle_error(handler, event, exc)
+            custom = await self._handle_error(handler, event, exc)
+            # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
+            # name and the exception stay in the log: the body goes to whoever sent the request.
+            failed = Response(json.dumps(_HANDLER_FAILED), status_code=500, media_type="application/json")
+            return failed if custom is None else custom
         finally:
             slow_warning.cancel()
         return result if isinstance(result, Response) else None
@@ -568,7 +670,8 @@ class CallHooks:
         assert self._client is not None
         return self._client.calls.bind(event.call_id)
 
-    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response:
+    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response | None:
+        """Log the failure and ask ``on_error``; the response it chose, or ``None`` for the default 500."""
         logger.error(
             "handler %s failed for call %s event %s",
             handler.name,
@@ -586,9 +689,7 @@ class CallHooks:
                 custom = None
             if isinstance(custom, Response):
                 return custom
-        # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
-        # name and the exception stay in the log: the body goes to whoever sent the request.
-        return _json_response(500, {"error": "handler-failed", "detail": "the handler for this event failed"})
+        return None
 
     def add_observer(self, observer: Callable[[Dispatched], None]) -> None:
         """Call ``observer`` after every routed event with what happened (for metrics, audit, the demo).
@@ -637,15 +738,16 @@ def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:
     )
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
+def _head_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:
+    """``Authorization``, ``Content-Type`` and ``Content-Length`` in one pass over the headers (first wins)."""
+    found: dict[bytes, str] = {}
+    for key, value in headers:
+        if key in _HEAD_NAMES and key not in found:
+            found[key] = bytes(value).decode("latin-1")
+    return found.get(b"authorization"), found.get(b"content-type"), found.get(b"content-length")
 
 
-def _json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status_code=status, headers=headers, media_type="application/json")
+_HEAD_NAMES: Final = frozenset({b"authorization", b"content-type", b"content-length"})
 
 
 async def _send_json(

@@ -64,13 +64,31 @@ def _field(text: str) -> tuple[str, str]:
     return name, value
 
 
-def _positive(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be a rate between 0 and 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
     return value
 
 
@@ -145,6 +163,33 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
     simulate.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
+    faults = simulate.add_argument_group(
+        "delivery faults on purpose",
+        "each RATE is the chance per event (0..1); they override the scenario file's faults: section",
+    )
+    faults.add_argument("--duplicate", type=_rate, metavar="RATE", help="deliver events a second time, afterwards")
+    faults.add_argument(
+        "--concurrent-duplicate", type=_rate, metavar="RATE", help="deliver a second copy at the same time"
+    )
+    faults.add_argument(
+        "--reorder",
+        type=_non_negative,
+        metavar="SECONDS",
+        help="hold each event back a random 0..SECONDS (simulated), so a call's events arrive out of order",
+    )
+    faults.add_argument(
+        "--timeout-first",
+        type=_rate,
+        metavar="RATE",
+        help="give up on the first attempt once sent, so the event also goes to fallbackUrl",
+    )
+    faults.add_argument(
+        "--drop-after",
+        type=_rate,
+        metavar="RATE",
+        help="treat the answer as lost after the handler ran, so the event goes to fallbackUrl",
+    )
+    faults.add_argument("--seed", type=int, metavar="N", help="seed of ids and fault decisions (a run replays)")
 
     demo = command("demo", "watch an IVR call flow against the local simulator")
     demo.add_argument("--inbound", action="store_true", help="show an inbound call instead of an outbound one")
@@ -172,6 +217,27 @@ def _build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--no-expiry", action="store_true", help="a URL that never expires (incomingCallUrl)")
     sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds (default: 1 day)")
     sign.add_argument("--public-url", default=None, help="overrides CALLHOOKS_PUBLIC_URL")
+
+    failed = command("failed", "list, show, replay or drop failed background events", "CALLHOOKS_STORE")
+    actions = failed.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for action, text in (
+        ("list", "list failed events, newest first"),
+        ("show", "show one failed event as JSON: its error, attempts and fields"),
+        ("replay", "queue a failed event again (a running receiver runs it)"),
+        ("drop", "forget a failed event"),
+    ):
+        sub = actions.add_parser(
+            action, help=text, description=text, epilog=_environment("CALLHOOKS_STORE"), formatter_class=_HelpFormatter
+        )
+        if action == "list":
+            sub.add_argument("--limit", type=int, default=100, help="show at most this many")
+        else:
+            sub.add_argument("id", help="the failed event's id (from `callhooks failed list`)")
+        sub.add_argument(
+            "--store",
+            default=None,  # read from the environment when run, so --help never prints a password in the URL
+            help="the receiver's store URL: sqlite:///path.db or redis://host:port/0 (default: $CALLHOOKS_STORE)",
+        )
     return parser
 
 
@@ -196,6 +262,13 @@ def _run(args: argparse.Namespace) -> int:
     if not callable(getattr(module, attribute, None)):
         what = "app factory" if args.factory else "ASGI app"
         raise UsageError(f"{module_name!r} has no {what} named {attribute!r}")
+    if args.factory:
+        # Build it once here so a configuration problem (a missing CATAPULT_* variable, a bad public URL) is one
+        # line at start-up: uvicorn would print a traceback from each worker instead.
+        try:
+            getattr(module, attribute)()
+        except Exception as exc:
+            raise UsageError(f"{args.app} could not build the app: {type(exc).__name__}: {exc}") from None
     limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
     uvicorn.run(
         args.app,
@@ -253,6 +326,16 @@ def _sign_url(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return 0
+
+
+def _failed(args: argparse.Namespace) -> int:
+    from .failed_command import FailedCommandError, run_failed_command
+
+    try:
+        store = args.store or os.environ.get("CALLHOOKS_STORE")
+        return run_failed_command(args.action, store, getattr(args, "id", None), getattr(args, "limit", 100))
+    except FailedCommandError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -320,12 +403,25 @@ def _simulate(args: argparse.Namespace) -> int:
         "api_secret": args.api_secret,
         "speed": args.speed,
         "incoming_call_url": args.incoming_call_url,
+        "seed": args.seed,
     }
     options.update({option: value for option, value in given.items() if value is not None})
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot load scenario: {exc}") from None
+    fault_flags = {
+        "duplicate": args.duplicate,
+        "concurrent_duplicate": args.concurrent_duplicate,
+        "reorder_jitter": args.reorder,
+        "fallback_first": args.timeout_first,
+        "drop_after_handler": args.drop_after,
+        "seed": args.seed,
+    }
+    try:
+        simulator.set_faults(simulator.faults.merged(**fault_flags))
+    except ValueError as exc:  # e.g. --reorder inf
+        raise UsageError(str(exc)) from None
     base_url = f"http://{args.host}:{args.port}"
     speed = "manual" if simulator.clock.speed is None else f"x{simulator.clock.speed:g}"
     print(f"callhooks simulator on {base_url} (speed {speed})")
@@ -336,6 +432,11 @@ def _simulate(args: argparse.Namespace) -> int:
         f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
         flush=True,
     )
+    if simulator.faults.active:
+        settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
+        shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))
+        rules = len(simulator.faults.rules)
+        print(f"  faults: {shown or 'none by rate'}; {rules} rule(s); seed {simulator.fault_seed}", flush=True)
     if not args.quiet:
         flow = logging.getLogger("callhooks.simulator.deliveries")
         handler = logging.StreamHandler(sys.stdout)
@@ -376,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _send(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "failed":
+            return _failed(args)
         try:
             from .demo import run_demo
         except ModuleNotFoundError as exc:

@@ -26,14 +26,12 @@ from starlette.responses import Response
 from .events import CallEvent, ConferenceEvent
 from .identity import call_key, event_identity
 from .stores import (
-    DEFAULT_STORE_URL,
     SessionValueError,
     Store,
     StoreHealth,
     StoreUnavailable,
     TurnTimeout,
     call_turn,
-    open_store,
     run_once,
 )
 
@@ -91,36 +89,31 @@ def check_store_url(url: str) -> str:
 
 
 class Delivery:
-    """The receiver's store and the guarantees run on it. ``store``: a URL (opened at start-up, closed at
-    shutdown), an open ``Store`` (left open: its owner closes it), or None: no guarantees, every delivery runs
-    its handler (only the refusal at shutdown is kept)."""
+    """The guarantees, run on the store ``opener`` opens (the app's: it owns and closes it). ``enabled=False``:
+    no guarantees, every delivery runs its handler (only the refusal at shutdown is kept)."""
 
     def __init__(
         self,
-        store: str | Store | None = DEFAULT_STORE_URL,
+        opener: Callable[[], Awaitable[Store]],
         *,
+        enabled: bool = True,
         wait: float,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         lease: float = 30.0,
     ) -> None:
-        self.url = check_store_url(store) if isinstance(store, str) else None
-        self._store: Store | None = None if isinstance(store, str) else store
-        self.enabled = store is not None
+        self._opener = opener
+        self.enabled = enabled
         self.wait = wait
         self.session_end = session_end
         self.shutdown_timeout = shutdown_timeout
         self.lease = lease
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.closing = False
+        self._store: Store | None = None
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
         self._opening: asyncio.Lock | None = None
-
-    @property
-    def store(self) -> Store | None:
-        """The open store, or None before start-up (or the first callback when mounted without lifespan)."""
-        return self._store
 
     @property
     def in_flight(self) -> int:
@@ -128,26 +121,26 @@ class Delivery:
         return self._in_flight
 
     async def open(self) -> Store:
-        """Open the store (once); ``StoreUnavailable`` in one line when it cannot be."""
+        """The store, opened once (``StoreUnavailable`` in one line when it cannot be)."""
         if self._store is not None:
             return self._store
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
             if self._store is None:
-                assert self.url is not None
-                self._store = await open_store(self.url)
+                self._store = await self._opener()
             return self._store
 
     async def start(self) -> None:
         """Lifespan start-up: accept callbacks again and open the store."""
         self.closing = False
+        self._store = None  # the app may have closed the one of an earlier run
         if self.enabled:
             await self.open()
 
     async def close(self) -> None:
-        """Lifespan shutdown: refuse new callbacks (503), let in-flight ones finish (up to
-        ``shutdown_timeout``), then close a store opened from a URL."""
+        """Lifespan shutdown: refuse new callbacks (503) and let in-flight ones finish (up to
+        ``shutdown_timeout``); the app closes the store afterwards."""
         self.closing = True
         if self._in_flight:
             self._idle = asyncio.Event()
@@ -157,16 +150,14 @@ class Delivery:
                 logger.warning(
                     "shutdown: %d callbacks still running after %g s", self._in_flight, self.shutdown_timeout
                 )
-        if self.url is not None and self._store is not None:
-            store, self._store = self._store, None
-            await store.close()
+        self._store = None
 
     async def health(self) -> StoreHealth:
         """The store's health (opening it when needed); never raises."""
-        if not self.enabled:
-            return StoreHealth(not self.closing, "none", "shutting down" if self.closing else "ok")
         if self.closing:
-            return StoreHealth(False, self._store.backend if self._store else "store", "shutting down")
+            return StoreHealth(False, "receiver", "shutting down")
+        if not self.enabled:
+            return StoreHealth(True, "none", "ok")
         try:
             store = await self.open()
         except StoreUnavailable as exc:

@@ -96,7 +96,10 @@ def redact_urls_in(text: str) -> str:
 
 def _clean(value: object) -> object:
     if isinstance(value, str):
-        return redact_path(value) if value.startswith("/") else escape(value)
+        if value.startswith("/"):
+            return redact_path(value)
+        text = escape(value)
+        return redact_urls_in(text) if "://" in text else text
     if isinstance(value, bytes):
         return escape(value.decode("latin-1"))
     return value
@@ -122,6 +125,7 @@ LOGGERS: Final = (
     "callhooks.client",
     "callhooks.simulator",
     "callhooks.simulator.deliveries",
+    "callhooks.stores",
 )
 
 

@@ -49,6 +49,8 @@ class Handler:
     is_async: bool
     wants_call: bool
     name: str
+    #: Run after the 200 by the app's background worker, from the store's durable queue (background.py).
+    background: bool = False
 
 
 def _qualified_name(func: Callable[..., Any]) -> str:
@@ -105,6 +107,7 @@ def build_handler(
     state: str | None = None,
     tag: str | None = None,
     allow_unknown: bool = False,
+    background: bool = False,
 ) -> Handler:
     """Check ``func`` and its key and work out once what dispatch needs to know about it."""
     if not callable(func):
@@ -117,7 +120,8 @@ def build_handler(
         _check_known("event type", canonical, KNOWN_EVENT_TYPES)
         _check_known("call state", state, KNOWN_CALL_STATES)
     name = _qualified_name(func)
-    return Handler(func, HandlerKey(canonical, state, tag), _is_async(func), _wants_call(func, name), name)
+    key = HandlerKey(canonical, state, tag)
+    return Handler(func, key, _is_async(func), _wants_call(func, name), name, background=bool(background))
 
 
 class Router:
@@ -136,10 +140,14 @@ class Router:
         state: str | None = None,
         tag: str | None = None,
         allow_unknown: bool = False,
+        background: bool = False,
     ) -> Handler:
         """Register ``func`` for the key; ``ValueError`` if that exact key already has a handler, or if the
-        event type or state is not one the platform sends (``allow_unknown=True`` accepts any string)."""
-        handler = build_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+        event type or state is not one the platform sends (``allow_unknown=True`` accepts any string).
+        ``background=True``: run it after the 200, from the durable queue (see ``CallHooks``)."""
+        handler = build_handler(
+            func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background
+        )
         self.add(handler)
         return handler
 
@@ -154,13 +162,14 @@ class Router:
         state: str | None = None,
         tag: str | None = None,
         allow_unknown: bool = False,
+        background: bool = False,
     ) -> Callable[[F], F]:
         """Decorator form of ``add_handler``: ``@router.on("gather", tag="main-menu")``."""
         if callable(event_type):
             raise TypeError("use @on() with parentheses: @hooks.on() registers the catch-all handler")
 
         def register(func: F) -> F:
-            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown)
+            self.add_handler(func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background)
             return func
 
         return register

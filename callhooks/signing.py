@@ -148,18 +148,22 @@ class CallbackSigner:
             raise TokenError(TokenProblem.MISSING)
         if len(token) > MAX_TOKEN_LENGTH:
             raise TokenError(TokenProblem.ALTERED)  # before any decoding or HMAC work
-        context, expires, _ = self._verified(token)
+        context, expires, flat, _ = self._verified(token)
         if expires is not None and self.clock() >= expires:
             raise TokenError(TokenProblem.EXPIRED)
-        # A deep copy: the cached context is shared by every event on this URL (for a static incomingCallUrl,
-        # by every call), so a handler mutating a nested value must not change what later events see.
-        return copy.deepcopy(context) if context else {}
+        # A copy: the cached context is shared by every event on this URL (for a static incomingCallUrl, by
+        # every call), so a handler mutating it must not change what later events see. A context of plain
+        # values (the usual ids and flags) needs only a shallow copy: 0.1 us instead of deepcopy's 2.2 us, which
+        # was 3.4 % of a served callback's time with per-call URLs (benchmarks/profile.py).
+        if not context:
+            return {}
+        return dict(context) if flat else copy.deepcopy(context)
 
     def binds(self, token: str) -> bool:
         """Whether a token that ``verify`` accepted was made for one call (``sign(bind=True)``)."""
-        return self._verified(token)[2]
+        return self._verified(token)[3]
 
-    def _verify_signature(self, token: str) -> tuple[dict[str, Any], int | None, bool]:
+    def _verify_signature(self, token: str) -> tuple[dict[str, Any], int | None, bool, bool]:
         try:
             payload = self._serializer.loads(token)
         except BadSignature as exc:
@@ -172,7 +176,8 @@ class CallbackSigner:
         context = payload.get("c", {})
         if not isinstance(context, dict) or (expires is not None and not isinstance(expires, int)):
             raise TokenError(TokenProblem.ALTERED)
-        return context, expires, "b" in payload
+        flat = all(value is None or isinstance(value, str | int | float) for value in context.values())
+        return context, expires, flat, "b" in payload
 
     def _why_bad(self, exc: BadSignature) -> TokenProblem:
         # The signature failed under every key. If the (unverified) payload names a key id we do not hold,

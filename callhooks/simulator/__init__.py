@@ -9,8 +9,9 @@ script the far end of every call::
     with serve(sim) as server:          # callhooks.testing.server.serve
         ...                             # point the client at server.url
 
-or from a scenario file (``Simulator.from_scenario("scenario.yaml")``) or over HTTP (``/_sim/…``, see
-:mod:`callhooks.simulator.control`).
+It can inject delivery faults on purpose (``Simulator(faults=Faults(duplicate=0.3, reorder_jitter=0.5,
+seed=7))``, see :mod:`callhooks.simulator.faults`). It is configured in Python, from a scenario file
+(``Simulator.from_scenario("scenario.yaml")``) or over HTTP (``/_sim/…``, see :mod:`callhooks.simulator.control`).
 """
 
 from .behaviours import Behaviours, FarEnd, Scenario, load_scenario
@@ -18,6 +19,7 @@ from .clock import SimClock
 from .delivery import SentEvent
 from .engine import EngineOptions
 from .errors import ApiError
+from .faults import FaultRule, Faults
 from .ratelimit import RateLimit
 from .simulator import Simulator
 
@@ -26,6 +28,8 @@ __all__ = [
     "Behaviours",
     "EngineOptions",
     "FarEnd",
+    "FaultRule",
+    "Faults",
     "RateLimit",
     "Scenario",
     "SentEvent",

@@ -15,6 +15,9 @@ Same Basic auth as the REST API, never rate limited. Each endpoint is one call t
 * ``POST /_sim/clock/advance`` ``{"seconds", "settle"?}`` — move simulated time; with ``settle`` the
   callbacks of each fired timer are delivered before the next fires.
 * ``POST /_sim/settle`` ``{"timeout"?}`` — wait (real seconds) until every queued callback is delivered.
+* ``GET /_sim/faults`` — the delivery faults in force and the seed in use (:class:`~.faults.Faults` as JSON).
+* ``PUT /_sim/faults`` (or ``POST``) — replace them (the scenario file's ``faults:`` structure; decisions
+  restart from its ``seed`` when it gives one); ``DELETE`` turns them all off.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from starlette.routing import Route
 from .behaviours import Behaviours, FarEnd, Scenario
 from .delivery import SentEvent
 from .errors import validation_error
+from .faults import Faults
 from .params import Fields
 from .urls import Urls
 from .web import Handler, json_response, read_json
@@ -64,6 +68,8 @@ class SimulatorControls(Protocol):
         base_url: str | None = None,
     ) -> str: ...
     def clock_state(self) -> dict[str, object]: ...
+    def set_faults(self, faults: Faults | None) -> None: ...
+    def faults_state(self) -> dict[str, object]: ...
     async def advance(self, seconds: float, *, settle: bool = False) -> float: ...
     async def settle(self, timeout: float = 10.0) -> bool: ...
 
@@ -88,6 +94,10 @@ class ControlApi:
             ("GET", "/_sim/clock", self.clock),
             ("POST", "/_sim/clock/advance", self.advance),
             ("POST", "/_sim/settle", self.settle),
+            ("GET", "/_sim/faults", self.get_faults),
+            ("PUT", "/_sim/faults", self.set_faults),
+            ("POST", "/_sim/faults", self.set_faults),
+            ("DELETE", "/_sim/faults", self.clear_faults),
         ]
         return [Route(path, wrap(handler), methods=[method]) for method, path, handler in table]
 
@@ -158,3 +168,21 @@ class ControlApi:
         """Wait until every queued callback is delivered."""
         timeout = Fields(await read_json(request)).number("timeout", 10.0, 0) or 10.0
         return json_response({"idle": await self.sim.settle(timeout)})
+
+    async def get_faults(self, request: Request) -> Response:
+        """The delivery faults in force."""
+        return json_response(self.sim.faults_state())
+
+    async def set_faults(self, request: Request) -> Response:
+        """Replace the delivery faults."""
+        try:
+            faults = Faults.from_mapping(await read_json(request))
+        except (TypeError, ValueError) as exc:
+            raise validation_error("faults", "", f"Invalid faults: {exc}") from None
+        self.sim.set_faults(faults)
+        return json_response(self.sim.faults_state())
+
+    async def clear_faults(self, request: Request) -> Response:
+        """Turn every delivery fault off."""
+        self.sim.set_faults(None)
+        return json_response(self.sim.faults_state())

@@ -9,6 +9,10 @@
   ``callbackUrl`` records ``no-callback-for-call`` for each event instead.
 * Events of one call go out one at a time, in the order they happened (a queue and a worker task per
   call); different calls are delivered concurrently.
+* Faults on purpose (:mod:`.faults`): a :class:`~.faults.FaultPlan` decided when the event is produced may
+  hold it back (reorder), send a copy alongside or after it (duplicates), or spoil its first attempt
+  (``fallback_first``, ``drop_after_handler``). Every attempt records the copy it belongs to and the fault
+  applied to it.
 
 Each finished delivery is one INFO line on the ``callhooks.simulator.deliveries`` logger (what
 ``callhooks simulate`` shows): simulated time, call, event, state, tag, answer status and real milliseconds.
@@ -21,13 +25,16 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from ..events import encode_query
 from .clock import SimClock
 from .errors import redact_url, redact_urls_in
+from .faults import FaultInjector
 from .ids import IdFactory
 from .models import Delivery
 from .payloads import EventBody
@@ -46,11 +53,25 @@ class Attempt:
     status: int | None
     error: str | None
     ms: float = 0.0  #: real milliseconds until the answer (or the failure)
+    copy: int = 0  #: 0 for the event's own delivery, 1, 2 for duplicates
+    fault: str | None = None  #: the fault applied to this attempt: ``fallback_first`` or ``drop_after_handler``
+    late_status: int | None = None  #: ``fallback_first``: the answer that came after the simulator stopped waiting
 
     @property
     def ok(self) -> bool:
-        """True for a 2xx answer."""
-        return self.status is not None and 200 <= self.status < 300
+        """True for a 2xx answer that counted (not one a fault declared lost)."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    def as_json(self) -> dict[str, object]:
+        """The control API's view of this attempt."""
+        return {
+            "url": self.url,
+            "status": self.status,
+            "error": self.error,
+            "copy": self.copy,
+            "fault": self.fault,
+            "lateStatus": self.late_status,
+        }
 
 
 @dataclass
@@ -58,7 +79,9 @@ class SentEvent:
     """An event the simulator produced, with how its delivery went.
 
     ``outcome``: ``pending``, ``delivered``, ``fallback`` (delivered to the fallback URL), ``failed`` or
-    ``no-callback``.
+    ``no-callback`` (of the event's own delivery; duplicates' attempts are in ``attempts`` too).
+    ``faults``: the faults decided for the event (see :mod:`.faults`); ``hold``: simulated seconds it was held
+    back before delivery (reorder).
     """
 
     seq: int
@@ -68,6 +91,8 @@ class SentEvent:
     event: EventBody
     outcome: str = "pending"
     attempts: list[Attempt] = field(default_factory=list)
+    faults: tuple[str, ...] = ()
+    hold: float = 0.0
 
     def as_json(self) -> dict[str, object]:
         """The control API's view of this delivery."""
@@ -78,16 +103,19 @@ class SentEvent:
             "method": self.method,
             "outcome": self.outcome,
             "event": self.event,
-            "attempts": [{"url": a.url, "status": a.status, "error": a.error} for a in self.attempts],
+            "faults": list(self.faults),
+            "hold": self.hold,
+            "attempts": [attempt.as_json() for attempt in self.attempts],
         }
 
 
 class Deliverer:
     """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan)."""
 
-    def __init__(self, clock: SimClock, ids: IdFactory) -> None:
+    def __init__(self, clock: SimClock, ids: IdFactory, injector: FaultInjector | None = None) -> None:
         self.clock = clock
         self.ids = ids
+        self.injector = injector or FaultInjector()
         self.client: httpx.AsyncClient | None = None
         self.sent: list[SentEvent] = []
         self.failures: list[dict[str, object]] = []
@@ -95,42 +123,73 @@ class Deliverer:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        self._held = 0  # events held back (reorder) and not yet queued
+        self._released = asyncio.Event()
+        self._released.set()
+        self._late: set[asyncio.Task[Attempt]] = set()  # first attempts the simulator stopped waiting for
 
     def enqueue(self, call_id: str, event: EventBody, target: Delivery) -> None:
-        """Queue ``event`` for delivery after the call's earlier events."""
-        record = SentEvent(len(self.sent), call_id, self.clock.iso(), target.method, event)
+        """Queue ``event`` for delivery after the call's earlier events (or hold it back first: reorder)."""
+        plan = self.injector.plan(call_id, event)
+        record = SentEvent(
+            len(self.sent), call_id, self.clock.iso(), target.method, event, faults=plan.faults, hold=plan.hold
+        )
         self.sent.append(record)
         if not target.url:
             record.outcome = "no-callback"
             self._fail(record, "no-callback-for-call", None, f"The call {call_id} has no callbackUrl")
             return
+        if plan.hold > 0:
+            self._held += 1
+            self._released.clear()
+            self.clock.schedule(plan.hold, lambda: self._release(record, target))
+        else:
+            self._queue(record, target)
+
+    def _release(self, record: SentEvent, target: Delivery) -> None:
+        self._held -= 1
+        if not self._held:
+            self._released.set()
+        self._queue(record, target)
+
+    def _queue(self, record: SentEvent, target: Delivery) -> None:
+        call_id = record.call_id
         self._queues.setdefault(call_id, deque()).append((record, target))
         self._idle.clear()
         if call_id not in self._workers:
             self._workers[call_id] = asyncio.get_running_loop().create_task(self._drain(call_id))
 
-    async def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no event is queued or in flight; False when ``timeout`` (real seconds) passed."""
+    async def wait_idle(self, timeout: float = 10.0, *, held: bool = False) -> bool:
+        """Wait until no event is queued or in flight (and, with ``held``, none is held back either); False
+        when ``timeout`` (real seconds) passed."""
+
+        async def idle() -> None:
+            while not (self._idle.is_set() and (self._released.is_set() or not held)):
+                await self._idle.wait()
+                if held:
+                    await self._released.wait()
+
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(idle(), timeout)
         except asyncio.TimeoutError:
             return False
         return True
 
     async def close(self) -> None:
         """Stop the workers (events still queued are dropped)."""
-        workers = list(self._workers.values())
-        for task in workers:
+        tasks = [*self._workers.values(), *self._late]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._workers.clear()
+        self._late.clear()
 
     async def _drain(self, call_id: str) -> None:
         queue = self._queues[call_id]
         try:
             while queue:
                 record, target = queue[0]
-                await self._deliver(record, target)
+                await self._deliver_event(record, target)
                 queue.popleft()
                 _log_delivery(record)
         finally:
@@ -138,36 +197,101 @@ class Deliverer:
             if not self._workers:
                 self._idle.set()
 
-    async def _deliver(self, record: SentEvent, target: Delivery) -> None:
+    async def _deliver_event(self, record: SentEvent, target: Delivery) -> None:
+        """The event's own delivery (with a concurrent copy, if planned), then a sequential copy, if planned."""
+        late: list[tuple[Attempt, asyncio.Task[Attempt]]] = []
+        own = self._deliver(record, target, 0, late)
+        copies = 1
+        if "concurrent_duplicate" in record.faults:
+            record.outcome, _ = await asyncio.gather(own, self._deliver(record, target, copies, late))
+            copies += 1
+        else:
+            record.outcome = await own
+        for attempt, request in late:  # bounded by the request's own callbackTimeout
+            answer = await request
+            attempt.late_status, attempt.ms = answer.status, answer.ms
+        if "duplicate" in record.faults:
+            await self._deliver(record, target, copies, late)
+
+    async def _deliver(
+        self, record: SentEvent, target: Delivery, copy: int, late: list[tuple[Attempt, asyncio.Task[Attempt]]]
+    ) -> str:
+        """One delivery of the event: the callback URL, then the fallback URL if that failed; its outcome.
+
+        The faults that spoil a first attempt apply to the event's own delivery (``copy`` 0) only.
+        """
         assert target.url is not None
-        for url in (target.url, target.fallback_url):
+        faults = record.faults if copy == 0 else ()
+        for index, url in enumerate((target.url, target.fallback_url)):
             if not url:
                 break
-            attempt = await self._attempt(url, record.event, target)
+            if index == 0 and "fallback_first" in faults:
+                attempt = await self._stop_waiting(url, record.event, target, late)
+            else:
+                attempt = await self._attempt(url, record.event, target)
+                if index == 0 and "drop_after_handler" in faults and attempt.ok:
+                    attempt.fault = "drop_after_handler"
+                    attempt.error = f"connection dropped after the handler answered {attempt.status} (fault)"
+            attempt.copy = copy
             record.attempts.append(attempt)
             if attempt.ok:
-                record.outcome = "delivered" if url == target.url else "fallback"
-                return
+                return "delivered" if index == 0 else "fallback"
             reason = attempt.error or f"HTTP {attempt.status}"
             self._fail(
                 record, "callback-failed", url, f"Sending the {record.event['eventType']} event failed: {reason}"
             )
-        record.outcome = "failed"
+        return "failed"
 
-    async def _attempt(self, url: str, event: EventBody, target: Delivery) -> Attempt:
+    async def _stop_waiting(
+        self, url: str, event: EventBody, target: Delivery, late: list[tuple[Attempt, asyncio.Task[Attempt]]]
+    ) -> Attempt:
+        """A first attempt that "times out": sent, and given up on as soon as the request has been written.
+
+        The request goes on in the background (its answer becomes ``late_status``) while the event goes to
+        the fallback URL, as when a slow handler overruns ``callbackTimeout`` on the platform.
+        """
+        written = asyncio.Event()
+
+        async def trace(name: str, info: Mapping[str, Any]) -> None:
+            if name.endswith("send_request_body.complete"):
+                written.set()
+
+        request = asyncio.get_running_loop().create_task(self._attempt(url, event, target, trace))
+        self._late.add(request)
+        request.add_done_callback(self._late.discard)
+        sent = asyncio.get_running_loop().create_task(written.wait())
+        await asyncio.wait({request, sent}, return_when=asyncio.FIRST_COMPLETED)
+        sent.cancel()
+        if not written.is_set():  # it failed before it was even sent (e.g. connection refused)
+            failed = request.result()
+            failed.fault = "fallback_first"
+            return failed
+        attempt = Attempt(url, None, f"no response within {target.timeout_ms} ms (fault)", fault="fallback_first")
+        late.append((attempt, request))
+        return attempt
+
+    async def _attempt(
+        self, url: str, event: EventBody, target: Delivery, trace: Callable[[str, Any], Awaitable[None]] | None = None
+    ) -> Attempt:
         started = time.perf_counter()
-        attempt = await self._request(url, event, target)
+        attempt = await self._request(url, event, target, trace)
         attempt.ms = (time.perf_counter() - started) * 1000
         return attempt
 
-    async def _request(self, url: str, event: EventBody, target: Delivery) -> Attempt:
+    async def _request(
+        self, url: str, event: EventBody, target: Delivery, trace: Callable[[str, Any], Awaitable[None]] | None
+    ) -> Attempt:
         assert self.client is not None, "the simulator is not running (no lifespan startup yet)"
         timeout = target.timeout_ms / 1000
+        extensions = {"trace": trace} if trace is not None else None
         try:
             if target.method == "GET":
                 joiner = "&" if "?" in url else "?"
                 response = await self.client.get(
-                    url + joiner + encode_query(event), headers={"User-Agent": USER_AGENT}, timeout=timeout
+                    url + joiner + encode_query(event),
+                    headers={"User-Agent": USER_AGENT},
+                    timeout=timeout,
+                    extensions=extensions,
                 )
             else:
                 response = await self.client.post(
@@ -175,6 +299,7 @@ class Deliverer:
                     content=json.dumps(event).encode(),
                     headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
                     timeout=timeout,
+                    extensions=extensions,
                 )
         except httpx.TimeoutException:
             return Attempt(url, None, f"no response within {target.timeout_ms} ms")
@@ -207,7 +332,7 @@ def _log_delivery(record: SentEvent) -> None:
     last = record.attempts[-1] if record.attempts else None
     answer = str(last.status) if last is not None and last.status is not None else record.outcome
     flow_log.info(
-        "%s (simulated)  call=%s event=%s state=%s tag=%s status=%s ms=%.1f%s",
+        "%s (simulated)  call=%s event=%s state=%s tag=%s status=%s ms=%.1f%s%s",
         record.time,
         record.call_id,
         record.event.get("eventType"),
@@ -216,4 +341,5 @@ def _log_delivery(record: SentEvent) -> None:
         answer,
         sum(attempt.ms for attempt in record.attempts),
         " (fallback)" if record.outcome == "fallback" else "",
+        f" faults={','.join(record.faults)}" if record.faults else "",
     )

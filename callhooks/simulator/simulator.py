@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from .defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_USER_
 from .delivery import Deliverer, SentEvent
 from .engine import Engine, EngineOptions
 from .errors import ApiError, validation_error
+from .faults import FaultInjector, Faults
 from .ids import IdFactory
 from .models import Delivery
 from .ratelimit import RateLimit, RateLimiter
@@ -55,7 +57,10 @@ class Simulator:
     * ``far_end``: the default :class:`FarEnd`; ``numbers``: a FarEnd per phone number.
     * ``incoming_call_url`` (+ ``incoming_call_method``, ``incoming_call_fallback_url``,
       ``incoming_call_timeout`` ms, ``auto_answer``, ``application_id``): where inbound calls go.
-    * ``seed``: makes ids reproducible. ``hangup_after_timeout``: send ``hangup``/``NO_ANSWER`` after
+    * ``seed``: makes ids (and, unless ``faults`` has its own seed, the fault decisions) reproducible.
+    * ``faults``: delivery faults to inject on purpose (:class:`Faults`: duplicates, reordering, a first
+      attempt that times out, an answer lost after the handler ran); :meth:`set_faults` changes them while
+      running. ``hangup_after_timeout``: send ``hangup``/``NO_ANSWER`` after
       ``timeout`` (default true). ``speech_chars_per_second``, ``playback_seconds``,
       ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
     """
@@ -84,6 +89,7 @@ class Simulator:
         speech_chars_per_second: float = 15.0,
         playback_seconds: float = 3.0,
         transcription_delay: float = 2.0,
+        faults: Faults | None = None,
     ) -> None:
         self.user_id = user_id
         self.api_token = api_token
@@ -93,7 +99,8 @@ class Simulator:
         self.ids = IdFactory(seed)
         self.urls = Urls(user_id)
         self.behaviours = Behaviours(far_end or FarEnd(), dict(numbers or {}))
-        self.deliverer = Deliverer(self.clock, self.ids)
+        fault_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        self.deliverer = Deliverer(self.clock, self.ids, FaultInjector(faults or Faults(), fault_seed))
         self.limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
         self.application_id = application_id or self.ids.new("a")
         inbound = Delivery(
@@ -133,12 +140,17 @@ class Simulator:
 
     @classmethod
     def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
-        """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`); ``overrides``
-        win over the file's options."""
+        """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`; its ``faults:``
+        section is read by :meth:`Faults.from_mapping`); ``overrides`` win over the file's options."""
         scenario = load_scenario(path)
         options = {**scenario.options, **overrides}
         if isinstance(options.get("rate_limit"), Mapping):
             options["rate_limit"] = RateLimit(**options["rate_limit"])
+        if isinstance(options.get("faults"), Mapping):
+            try:
+                options["faults"] = Faults.from_mapping(options["faults"])
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{path}: faults: {exc}") from None
         if isinstance(options.get("epoch"), str):
             options["epoch"] = datetime.fromisoformat(options["epoch"].replace("Z", "+00:00"))
         numbers = {**scenario.behaviours.numbers, **options.pop("numbers", {})}
@@ -276,9 +288,33 @@ class Simulator:
         return await self.clock.advance(seconds, self._settle_quietly if settle else None)
 
     async def settle(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued callback has been delivered (False after ``timeout`` real seconds)."""
-        idle: bool = await self._on_loop_async(lambda: self.deliverer.wait_idle(timeout))
+        """Wait until every queued callback has been delivered (False after ``timeout`` real seconds).
+
+        With a running clock that includes events held back by the ``reorder`` fault; with a manual clock
+        those wait for :meth:`advance` to reach their time.
+        """
+        held = not self.clock.manual
+        idle: bool = await self._on_loop_async(lambda: self.deliverer.wait_idle(timeout, held=held))
         return idle
+
+    @property
+    def faults(self) -> Faults:
+        """The delivery faults in force (see :class:`Faults`)."""
+        return self.deliverer.injector.faults
+
+    @property
+    def fault_seed(self) -> int:
+        """The seed of the fault decisions: pass it as ``Faults(seed=...)`` to replay a run."""
+        return self.deliverer.injector.seed
+
+    def set_faults(self, faults: Faults | None) -> None:
+        """Inject ``faults`` into events produced from now on (``None``: none). Decisions restart from
+        ``faults.seed`` when it is given, and otherwise carry on from the current random state."""
+        self.deliverer.injector.configure(faults or Faults())
+
+    def faults_state(self) -> dict[str, object]:
+        """The faults in force, with the seed actually used (``GET /_sim/faults``)."""
+        return {**self.faults.as_json(), "seed": self.fault_seed}
 
     def clock_state(self) -> dict[str, object]:
         """The simulated time: ``{"now", "time", "speed", "manual"}``."""

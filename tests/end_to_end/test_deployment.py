@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,6 +53,25 @@ def test_callhooks_run_serves_an_app_from_an_import_string() -> None:
     command = [str(BIN / "callhooks"), "run", "--factory", "examples.ivr:create_app", "--port", str(port)]
     with running(command, _env(port), port) as base:
         assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+
+
+def test_procfile_with_a_missing_required_variable_is_one_line_not_a_traceback() -> None:
+    line = (ROOT / "Procfile").read_text().strip()
+    port = free_port()
+    command = [part.replace("$PORT", str(port)) for part in shlex.split(line[len("web: ") :])]
+    command[command.index("0.0.0.0")] = "127.0.0.1"
+    env = {k: v for k, v in _env(port).items() if k != "CATAPULT_API_TOKEN"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr + done.stdout
+    [message] = done.stderr.strip().splitlines()
+    assert "missing credentials: api_token (or CATAPULT_API_TOKEN)" in message
+
+
+def test_readme_deploying_section_lists_every_variable_the_procfile_reads() -> None:
+    deploying = (ROOT / "README.md").read_text().split("## Deploying", 1)[1].split("\n## ", 1)[0]
+    for name in [*DEPLOY_ENV, "PORT", "CATAPULT_BASE_URL", "IVR_SALES_NUMBER", "CALLHOOKS_BASIC_AUTH"]:
+        assert f"`{name}`" in deploying, name
 
 
 def _readme_commands() -> list[str]:

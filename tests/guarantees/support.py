@@ -40,6 +40,7 @@ class Held:
 
     def __init__(self) -> None:
         self.ran: list[tuple[str | None, int]] = []
+        self.entered: list[tuple[str | None, int]] = []  #: events that reached the handler, held or not
         self.started = threading.Event()
         self.gate = threading.Event()
         self.gate.set()
@@ -54,6 +55,8 @@ class Held:
         self.gate.set()
 
     def __call__(self, event: CallEvent) -> None:
+        with self._lock:
+            self.entered.append((event.call_id, seq_of(event)))
         self.started.set()
         self.gate.wait(20)
         with self._lock:

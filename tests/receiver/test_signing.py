@@ -508,3 +508,12 @@ def test_context_mutation_by_a_handler_does_not_leak_into_later_events() -> None
             assert client.post(url, json=ANSWER).status_code == 200
     assert seen == [[1], [1], [1]]
     assert app.hooks.verify_callback_url(url) == {"cart": {"items": [1]}}
+
+
+def test_a_flat_context_is_copied_too_so_a_handler_cannot_change_the_next_event() -> None:
+    signer = CallbackSigner("s")
+    token = signer.sign({"order": 4411, "leg": "sales", "vip": True, "note": None})
+    first = signer.verify(token)
+    first["order"] = 1
+    first["extra"] = "added"
+    assert signer.verify(token) == {"order": 4411, "leg": "sales", "vip": True, "note": None}

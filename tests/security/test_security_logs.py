@@ -238,3 +238,13 @@ def test_access_log_in_server_processes(kind: str) -> None:
     assert output.count("<token>") >= len(sent) + 1, output
     assert_no_secret_material(output, sent)
     assert "a" * (MAX_LOGGED_CHARS + 1) not in output  # the attack path is cut in the log too
+
+
+def test_urls_in_logged_values_lose_their_password_and_token() -> None:
+    hooks = CallHooks(secret=SECRET, public_url="https://calls.example.com/hooks", basic_auth=("bob", "hunter2"))
+    url = hooks.callback_url(context={"order": 1})
+    record = logging.LogRecord("callhooks.simulator.deliveries", logging.INFO, __file__, 1, "to %s", (url,), None)
+    RedactingFilter().filter(record)
+    line = record.getMessage()
+    assert line == "to https://bob:***@calls.example.com/hooks/<token>"
+    assert_no_secret_material(line, tokens(hooks))

@@ -6,6 +6,7 @@ by real uvicorn on 127.0.0.1, and tests wait on a condition with a deadline, nev
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -54,11 +55,38 @@ class Callback:
 
 
 @dataclass
+class Meeting:
+    """Requests on ``paths`` are held until ``size`` of them have arrived (proof that they overlapped); one
+    that waits ``patience`` real seconds in vain is answered 504. Later requests pass straight through."""
+
+    paths: frozenset[str]
+    size: int = 2
+    patience: float = DEADLINE
+    arrived: int = 0
+    _everyone: asyncio.Event | None = None  # made on the server's event loop
+
+    async def attend(self) -> bool:
+        """Wait for the others; False when they did not come in time."""
+        if self._everyone is None:
+            self._everyone = asyncio.Event()
+        self.arrived += 1
+        if self.arrived >= self.size:
+            self._everyone.set()
+        try:
+            await asyncio.wait_for(self._everyone.wait(), self.patience)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+
+@dataclass
 class Receiver:
-    """A Starlette app recording every callback; ``answers`` maps a path to ``(status, delay_seconds)``."""
+    """A Starlette app recording every callback; ``answers`` maps a path to ``(status, delay_seconds)``;
+    ``meeting`` holds some requests until others arrive."""
 
     answers: dict[str, tuple[int, float]] = field(default_factory=dict)
     callbacks: list[Callback] = field(default_factory=list)
+    meeting: Meeting | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -74,6 +102,8 @@ class Receiver:
             with self._changed:
                 self.callbacks.append(callback)
                 self._changed.notify_all()
+            if self.meeting is not None and callback.path in self.meeting.paths and not await self.meeting.attend():
+                return Response(status_code=504)
             status, delay = self.answers.get(callback.path, (200, 0.0))
             if delay:
                 await anyio.sleep(delay)  # a slow receiver, to trip the simulator's callbackTimeout

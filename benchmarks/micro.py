@@ -1,0 +1,249 @@
+"""In-process micro benchmarks: the receiver's steps without a socket, in microseconds per event.
+
+    python -m benchmarks.micro            # a few seconds
+    python -m benchmarks.micro --smoke    # tiny samples: does everything still work?
+
+Each figure is the median over ``repeat`` samples of the mean over ``number`` calls, so a burst of load from
+elsewhere on the machine moves a sample, not the median; samples are CPU time of this process. Figures:
+
+- parsing per event type: a POST's JSON bytes and a GET's query string to the typed event;
+- token verification: the same token again (cache hit) and a token never seen (miss);
+- routing: ``match`` with 1 registered handler and with 10,000;
+- a full ASGI call without a socket, per event type: raw body bytes (or query) and a token in, the verified,
+  typed event handed to its handler and a 200 sent, with the token cached (hit) and new (miss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import Message
+
+from callhooks import CallHooks, events
+from callhooks.events import encode_query, parse_event, parse_event_json, query_to_fields, wire_fields
+from callhooks.testing.factories import FACTORIES, gather_event
+
+SECRET = "benchmark-secret"
+
+
+@dataclass(frozen=True)
+class Sampling:
+    number: int  #: calls per sample
+    repeat: int  #: samples; the median is reported
+
+
+FULL = Sampling(number=500, repeat=15)
+SMOKE = Sampling(number=5, repeat=3)
+
+
+#: CPU time of this process, not wall-clock time: on a machine shared with other busy processes a sample then
+#: does not count the time the scheduler gave to someone else (cache and frequency effects remain).
+clock = time.process_time
+
+
+def median_us(run: Callable[[], object], sampling: Sampling) -> float:
+    """Median over samples of the mean CPU time of one ``run()`` call, in microseconds."""
+    samples = []
+    for _ in range(sampling.repeat):
+        started = clock()
+        for _ in range(sampling.number):
+            run()
+        samples.append((clock() - started) / sampling.number)
+    return statistics.median(samples) * 1e6
+
+
+def _payloads() -> dict[str, tuple[bytes, bytes]]:
+    """Each event type's (JSON body, query string), as the platform sends them."""
+    out = {}
+    for event_type, factory in FACTORIES.items():
+        fields = wire_fields(factory())
+        out[event_type] = (json.dumps(fields).encode(), encode_query(fields).encode())
+    return out
+
+
+def _parse_query(query: bytes) -> events.CallEvent:
+    # What the receiver does with a GET callback's query string (callhooks.inbound), with public parts.
+    return parse_event(query_to_fields(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)))
+
+
+def parsing(sampling: Sampling) -> dict[str, dict[str, float]]:
+    results = {}
+    for event_type, (body, query) in _payloads().items():
+        results[event_type] = {
+            "json": median_us(functools.partial(parse_event_json, body), sampling),
+            "query": median_us(functools.partial(_parse_query, query), sampling),
+        }
+    return results
+
+
+def verification(sampling: Sampling) -> dict[str, float]:
+    hooks = CallHooks(secret=SECRET)
+    signer = hooks.signer
+    assert signer is not None
+    context = {"order": 4411, "customer": "cust-000001"}
+    token = signer.sign(context)
+    fresh = iter([signer.sign({**context, "order": n}) for n in range(sampling.number * sampling.repeat)])
+    return {
+        "hit": median_us(lambda: signer.verify(token), sampling),
+        "miss": median_us(lambda: signer.verify(next(fresh)), sampling),
+    }
+
+
+async def _ignore(event: events.CallEvent) -> None:
+    pass
+
+
+def routing(sampling: Sampling) -> dict[str, float]:
+    """``match`` with 1 and with 10,000 registered handlers, sampled alternately so both see the same load."""
+    event = gather_event(tag="main-menu")
+    matchers = {}
+    for count in (1, 10_000):
+        hooks = CallHooks(secret=SECRET)
+        hooks.add_handler(_ignore, "gather", tag="main-menu")
+        for n in range(count - 1):
+            hooks.add_handler(_ignore, "gather", tag=f"menu-{n}")
+        assert hooks.match(event) is not None and len(hooks) == count
+        matchers[f"{count} handlers"] = functools.partial(hooks.match, event)
+    # Matching is well under a microsecond: many calls per sample, so the clock's resolution does not show.
+    one_sample = Sampling(sampling.number * 20, 1)
+    samples: dict[str, list[float]] = {name: [] for name in matchers}
+    for _ in range(sampling.repeat):
+        for name, match in matchers.items():
+            samples[name].append(median_us(match, one_sample))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+class _Receiver:
+    """A callhooks app with one catch-all handler that counts, and an in-memory ASGI request/response."""
+
+    def __init__(self) -> None:
+        # store=None: the same events are sent again and again, which exactly-once handling would answer without
+        # running the handler; the guarantees' cost is measured by stores_micro.py.
+        self.hooks = CallHooks(secret=SECRET, store=None)
+        self.handled = 0
+        self.statuses: set[int] = set()
+
+        @self.hooks.on()
+        async def count(event: events.CallEvent) -> None:
+            self.handled += 1
+
+    def call(self, method: str, token: str, body: bytes, query: bytes) -> Any:
+        """One request through the ASGI app (a coroutine: no socket, no event-loop round trip inside)."""
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": f"/{token}",
+            "root_path": "",
+            "query_string": query,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+        message = {"type": "http.request", "body": body, "more_body": False}
+
+        async def receive() -> Message:
+            return message
+
+        async def send(sent: Message) -> None:
+            if sent["type"] == "http.response.start":
+                self.statuses.add(sent["status"])
+
+        return self.hooks(scope, receive, send)
+
+
+def full_asgi(sampling: Sampling) -> dict[str, dict[str, float]]:
+    receiver = _Receiver()
+    signer = receiver.hooks.signer
+    assert signer is not None
+    loop = asyncio.new_event_loop()
+    cached = signer.sign({"order": 4411, "customer": "cust-000001"})
+    new_tokens: Iterator[str] = iter(
+        [
+            signer.sign({"order": n, "customer": f"cust-{n:06d}"})
+            for n in range(sampling.number * sampling.repeat * len(FACTORIES))
+        ]
+    )
+
+    def timed(method: str, tokens: Callable[[], str], body: bytes, query: bytes) -> float:
+        async def batch() -> float:
+            started = clock()
+            for _ in range(sampling.number):
+                await receiver.call(method, tokens(), body, query)
+            return (clock() - started) / sampling.number
+
+        return statistics.median(loop.run_until_complete(batch()) for _ in range(sampling.repeat)) * 1e6
+
+    results = {}
+    try:
+        for event_type, (body, query) in _payloads().items():
+            results[event_type] = {
+                "post hit": timed("POST", lambda: cached, body, b""),
+                "post miss": timed("POST", lambda: next(new_tokens), body, b""),
+                "get hit": timed("GET", lambda: cached, b"", query),
+            }
+    finally:
+        loop.close()
+    expected = 3 * sampling.number * sampling.repeat * len(FACTORIES)
+    if receiver.statuses != {200} or receiver.handled != expected:
+        raise RuntimeError(f"handled {receiver.handled} of {expected} events, statuses {sorted(receiver.statuses)}")
+    return results
+
+
+def report(sampling: Sampling) -> dict[str, Any]:
+    return {
+        "parse_us": parsing(sampling),
+        "verify_us": verification(sampling),
+        "match_us": routing(sampling),
+        "asgi_us": full_asgi(sampling),
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    parse, asgi = results["parse_us"], results["asgi_us"]
+    lines = [
+        "| event type | parse JSON µs | parse query µs | ASGI POST, cached token µs | ASGI POST, new token µs"
+        " | ASGI GET, cached token µs |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for event_type in parse:
+        p, a = parse[event_type], asgi[event_type]
+        lines.append(
+            f"| {event_type} | {p['json']:.1f} | {p['query']:.1f} | {a['post hit']:.1f} | {a['post miss']:.1f}"
+            f" | {a['get hit']:.1f} |"
+        )
+    medians = {column: statistics.median(a[column] for a in asgi.values()) for column in next(iter(asgi.values()))}
+    lines.append(
+        f"| **median** | {statistics.median(p['json'] for p in parse.values()):.1f}"
+        f" | {statistics.median(p['query'] for p in parse.values()):.1f}"
+        f" | {medians['post hit']:.1f} | {medians['post miss']:.1f} | {medians['get hit']:.1f} |"
+    )
+    verify, match = results["verify_us"], results["match_us"]
+    one, many = match["1 handlers"], match["10000 handlers"]
+    lines += [
+        "",
+        f"token verification: cache hit {verify['hit']:.2f} µs, miss {verify['miss']:.2f} µs",
+        f"routing (match): 1 handler {one * 1000:.0f} ns, 10,000 handlers {many * 1000:.0f} ns"
+        f" ({(many / one - 1) * 100:+.1f} %)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.micro", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny samples, to check it all still runs")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    args = parser.parse_args(argv)
+    results = report(SMOKE if args.smoke else FULL)
+    print(json.dumps(results, indent=1) if args.json else render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

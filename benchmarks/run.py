@@ -1,0 +1,350 @@
+"""The HTTP benchmark: every peer under the same uvicorn flags, loaded in interleaved rounds, compared pairwise.
+
+    python -m benchmarks                      # the full run (a few minutes)
+    python -m benchmarks --smoke              # a fraction of a second per target: does everything still work?
+    python -m benchmarks --modes post-per-call,get-per-call --rounds 7 --duration 10
+
+For each round, for each mode, each peer in turn (A B C D A B C D …) gets a warm-up and a measured load from
+the same request file. Server and load generator are pinned to separate cores when there are two or more.
+Every measured load is checked against the peer's own count of handled events (read from ``serve.py``'s
+control port), so nothing is counted that no handler saw. Absolute figures swing with the machine's load;
+the paired ratios (same round, same mode, measured seconds apart) are what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvloop
+
+from callhooks.signing import CallbackSigner
+from callhooks.testing.server import free_port
+
+from . import loadgen
+from .apps import PEERS
+from .workload import CALL_SCRIPT, MODES, Mode, build, write
+
+ROOT = Path(__file__).resolve().parents[1]
+WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
+SECRET = "benchmark-secret"
+BASELINES = ("starlette", "raw-asgi")
+WRK_MISSING = (
+    "wrk is not installed, so the bundled Python load generator is used (it saturates before the fastest "
+    "peers do). For the real figures install wrk: `sudo apt-get install wrk` (Debian/Ubuntu), `brew install wrk`."
+)
+
+
+class BenchmarkError(RuntimeError):
+    """A peer did not start, answered errors, or handled a different number of events than were sent."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    peers: tuple[str, ...]
+    modes: tuple[Mode, ...]
+    rounds: int
+    duration: float
+    warmup: float
+    connections: int
+    calls: int  #: distinct calls in a per-call request file (more than the verified-token cache holds)
+    in_flight: int  #: calls whose events are interleaved at any time
+    worst_requests: int  #: distinct tokens in a worst-case request file
+    loadgen: str  #: "wrk" or "python"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    round: int
+    mode: str
+    peer: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    handled: int
+
+
+def _pin(core: int | None) -> Callable[[], None] | None:
+    if core is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {core})
+
+
+def _cores() -> tuple[int | None, int | None]:
+    """(server core, load-generator core), or no pinning on a one-core machine."""
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return (available[0], available[1]) if len(available) >= 2 else (None, None)
+
+
+class PeerServer:
+    """One peer served by ``benchmarks.serve`` in its own process, pinned to the server core."""
+
+    def __init__(self, name: str, core: int | None) -> None:
+        self.name = name
+        self.port = free_port()
+        env = {**os.environ, "CALLHOOKS_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.serve", PEERS[name], "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            preexec_fn=_pin(core),
+        )
+        self.control_port = 0
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else b""
+        if not line:
+            self.stop()
+            raise BenchmarkError(f"{self.name} did not start within {timeout:.0f} s (exit code {self.process.poll()})")
+        self.control_port = json.loads(line)["control"]
+
+    def handled(self) -> int:
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as conn:
+            data = b""
+            while chunk := conn.recv(64):
+                data += chunk
+        return int(data)
+
+    def settled_count(self, timeout: float = 5.0) -> int:
+        """The tally once requests still in flight when the load generator stopped have been handled."""
+        deadline = time.monotonic() + timeout
+        previous = self.handled()
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            current = self.handled()
+            if current == previous:
+                return current
+            previous = current
+        raise BenchmarkError(f"{self.name} was still handling requests {timeout:.0f} s after the load stopped")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _load(settings: Settings, port: int, requests: Path, duration: float, core: int | None) -> dict[str, int]:
+    if settings.loadgen == "wrk":
+        seconds = max(1, round(duration))  # wrk takes whole seconds
+        command = [
+            "wrk", "-t1", f"-c{settings.connections}", f"-d{seconds}s", "--timeout", "10s",
+            "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}", "--", str(requests),
+        ]  # fmt: skip
+    else:  # in this process, which run() pinned to the load core
+        return uvloop.run(loadgen.load(port, requests, connections=settings.connections, duration=duration))
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, preexec_fn=_pin(core), check=False)
+    results = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not results:
+        raise BenchmarkError(f"load generator failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    result: dict[str, int] = json.loads(results[-1])
+    return result
+
+
+def _measure(
+    settings: Settings, server: PeerServer, requests: Path, duration: float, core: int | None
+) -> tuple[dict[str, int], int]:
+    """Load ``server`` and check its handlers saw every request answered (wrk may also have a request in
+    flight per connection when it stops: those reach the handler but are not counted as completed)."""
+    before = server.settled_count()
+    result = _load(settings, server.port, requests, duration, core)
+    handled = server.settled_count() - before
+    if result["non_2xx"] or result["socket_errors"]:
+        raise BenchmarkError(
+            f"{server.name}: {result['non_2xx']} non-2xx answers, {result['socket_errors']} socket errors"
+        )
+    slack = settings.connections if settings.loadgen == "wrk" else 0
+    if not result["requests"] <= handled <= result["requests"] + slack:
+        raise BenchmarkError(f"{server.name}: {result['requests']} requests answered but its handlers saw {handled}")
+    return result, handled
+
+
+def _request_files(settings: Settings, mode: Mode, round_number: int, directory: Path) -> tuple[Path, Path]:
+    """(warm-up file, measured file): fresh calls every round, so no token was seen by the receiver before."""
+    signer = CallbackSigner(SECRET)
+    calls = settings.worst_requests // len(CALL_SCRIPT) if mode.urls == "worst" else settings.calls
+    # Call numbers (and so contexts and tokens) never repeat across rounds, modes, or warm-up and measurement.
+    first = (round_number * len(MODES) + list(MODES).index(mode.name)) * 10**8
+    measured = build(mode, signer, calls=calls, in_flight=settings.in_flight, first_call=first)
+    warmup = build(mode, signer, calls=max(1, calls // 8), in_flight=settings.in_flight, first_call=first + 5 * 10**7)
+    name = f"{mode.name}-{round_number}"
+    return write(warmup, directory / f"{name}-warmup.txt"), write(measured, directory / f"{name}.txt")
+
+
+def run(settings: Settings, out: Callable[[str], None] = print) -> list[Measurement]:
+    server_core, load_core = _cores()
+    affinity = os.sched_getaffinity(0) if load_core is not None else None
+    if load_core is not None:
+        os.sched_setaffinity(0, {load_core})  # this process runs the Python load generator; servers get their own
+    out(
+        f"load generator: {settings.loadgen}; cores: server {server_core}, load {load_core}"
+        f" (of {os.cpu_count()}); {settings.connections} connections; {settings.rounds} round(s) of"
+        f" {settings.duration:g} s per target after {settings.warmup:g} s warm-up"
+    )
+    servers = {name: PeerServer(name, server_core) for name in settings.peers}
+    measurements: list[Measurement] = []
+    try:
+        for server in servers.values():
+            server.wait_ready()
+        with tempfile.TemporaryDirectory(prefix="callhooks-bench-") as tmp:
+            for round_number in range(1, settings.rounds + 1):
+                for mode in settings.modes:
+                    warmup_file, measured_file = _request_files(settings, mode, round_number, Path(tmp))
+                    for name, server in servers.items():
+                        if settings.warmup > 0:
+                            _measure(settings, server, warmup_file, settings.warmup, load_core)
+                        result, handled = _measure(settings, server, measured_file, settings.duration, load_core)
+                        measurements.append(
+                            Measurement(
+                                round_number,
+                                mode.name,
+                                name,
+                                rps=result["requests"] / (result["duration_us"] / 1e6),
+                                p50_ms=result["p50_us"] / 1000,
+                                p99_ms=result["p99_us"] / 1000,
+                                requests=result["requests"],
+                                handled=handled,
+                            )
+                        )
+                    out(_round_table(measurements, round_number, mode.name))
+    finally:
+        for server in servers.values():
+            server.stop()
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
+    return measurements
+
+
+def _ratios(measurements: Sequence[Measurement], baseline: str) -> dict[tuple[int, str, str], float]:
+    """Each measurement's req/s over the baseline's in the same round and mode."""
+    base = {(m.round, m.mode): m.rps for m in measurements if m.peer == baseline}
+    return {(m.round, m.mode, m.peer): m.rps / base[m.round, m.mode] for m in measurements if (m.round, m.mode) in base}
+
+
+def _round_table(measurements: Sequence[Measurement], round_number: int, mode: str) -> str:
+    rows = [m for m in measurements if m.round == round_number and m.mode == mode]
+    ratios = {b: _ratios(rows, b) for b in BASELINES}
+    lines = [f"round {round_number} {mode}"]
+    for m in rows:
+        paired = "  ".join(
+            f"vs {b} {ratios[b][m.round, m.mode, m.peer]:.2f}"
+            for b in BASELINES
+            if (m.round, m.mode, m.peer) in ratios[b]
+        )
+        lines.append(
+            f"  {m.peer:<10} {m.rps:>9.0f} req/s  p50 {m.p50_ms:6.2f} ms  p99 {m.p99_ms:6.2f} ms  {paired}"
+            f"  (handled {m.handled})"
+        )
+    return "\n".join(lines)
+
+
+def summary(measurements: Sequence[Measurement]) -> str:
+    """The median over rounds of each figure, one row per mode and peer, as a Markdown table."""
+    ratios = {b: _ratios(measurements, b) for b in BASELINES}
+    lines = [
+        "| mode | peer | req/s | p50 ms | p99 ms | vs bare Starlette | vs raw ASGI |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    modes = list(dict.fromkeys(m.mode for m in measurements))
+    peers = list(dict.fromkeys(m.peer for m in measurements))
+    for mode in modes:
+        for peer in peers:
+            rows = [m for m in measurements if m.mode == mode and m.peer == peer]
+            if not rows:
+                continue
+            paired = [
+                [ratios[b][m.round, mode, peer] for m in rows if (m.round, mode, peer) in ratios[b]] for b in BASELINES
+            ]
+            cells = [f"{statistics.median(values):.2f}" if values else "-" for values in paired]
+            lines.append(
+                f"| {mode} | {peer} | {statistics.median(m.rps for m in rows):.0f}"
+                f" | {statistics.median(m.p50_ms for m in rows):.2f} | {statistics.median(m.p99_ms for m in rows):.2f}"
+                f" | {cells[0]} | {cells[1]} |"
+            )
+    return "\n".join(lines)
+
+
+def _choose_loadgen(choice: str, out: Callable[[str], None]) -> str:
+    if choice == "python":
+        return "python"
+    if shutil.which("wrk"):
+        return "wrk"
+    if choice == "wrk":
+        raise BenchmarkError(WRK_MISSING.split(". ", 1)[1])
+    out(WRK_MISSING)
+    return "python"
+
+
+def _csv(text: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in allowed]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown {what} {unknown}: choose from {', '.join(allowed)}")
+    return chosen
+
+
+def parse_settings(
+    argv: Sequence[str] | None = None, out: Callable[[str], None] = print
+) -> tuple[Settings, Path | None]:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--peers", type=lambda t: _csv(t, list(PEERS), "peers"), default=tuple(PEERS))
+    parser.add_argument("--modes", type=lambda t: _csv(t, list(MODES), "modes"), default=tuple(MODES))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of measured load per target")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up before each measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--calls", type=int, default=8192, help="distinct calls in a per-call request file")
+    parser.add_argument("--in-flight", type=int, default=512, help="calls interleaved at any time")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument("--smoke", action="store_true", help="a fraction of a second per target")
+    args = parser.parse_args(argv)
+    modes = tuple(MODES[m] for m in args.modes)
+    if args.smoke:  # the Python load generator unless told otherwise: wrk runs whole seconds only
+        loadgen = _choose_loadgen("python" if args.loadgen == "auto" else args.loadgen, out)
+        settings = Settings(
+            args.peers, modes, rounds=1, duration=0.25, warmup=0.0, connections=4,
+            calls=64, in_flight=16, worst_requests=256, loadgen=loadgen,
+        )  # fmt: skip
+    else:
+        settings = Settings(
+            args.peers, modes, args.rounds, args.duration, args.warmup,
+            args.connections, args.calls, args.in_flight, worst_requests=max(16384, 2 * args.calls),
+            loadgen=_choose_loadgen(args.loadgen, out),
+        )  # fmt: skip
+    return settings, args.json
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings, json_path = parse_settings(argv)
+        measurements = run(settings)
+    except (BenchmarkError, OSError) as exc:  # OSError: a peer's control port went away (it crashed)
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(summary(measurements))
+    if json_path is not None:
+        json_path.write_text(json.dumps([m.__dict__ for m in measurements], indent=1))
+    return 0
