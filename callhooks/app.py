@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused, check_store_url
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
@@ -126,9 +127,12 @@ class CallHooks(Registrar):
     ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
     body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
     seconds an async handler may hold the event loop before a warning names it (``None``: never).
-    ``store``: where background handlers' queue and failed events live: a URL (``memory://``, the default;
-    ``sqlite:///path.db``; ``redis://host:port/0``) opened at start-up, or an open ``Store``. ``background``:
-    how background handlers are retried and run (``BackgroundSettings``).
+    ``store``: where the delivery guarantees (see "Guarantees" in the README) and background handlers' queue
+    and failed events live: a URL (``memory://``, the default; ``sqlite:///path.db``; ``redis://host:port/0``)
+    opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
+    background handlers then queue in ``memory://``). ``background``: how background handlers are retried and
+    run (``BackgroundSettings``). ``session_end``: seconds a call's session is kept after the call completed.
+    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown.
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -151,8 +155,10 @@ class CallHooks(Registrar):
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         handler_threads: int = DEFAULT_HANDLER_THREADS,
         slow_handler_warning: float | None = DEFAULT_SLOW_HANDLER_WARNING,
-        store: str | Store = DEFAULT_STORE_URL,
+        store: str | Store | None = DEFAULT_STORE_URL,
         background: BackgroundSettings | None = None,
+        session_end: float = DEFAULT_SESSION_END,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
         if secret is None and not insecure:
             raise ValueError(
@@ -184,11 +190,22 @@ class CallHooks(Registrar):
         self.shutdown_callbacks: list[Callable[[], object]] = []
         self.bxml_replies = BxmlReplies(self.callback_url)
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
-        self.store_url = store if isinstance(store, str) else None
+        guarded = store is not None
+        if store is None:
+            store = DEFAULT_STORE_URL  # background handlers still need a queue; the guarantees are off
+        self.store_url = check_store_url(store) if isinstance(store, str) else None
         self.store: Store | None = None if isinstance(store, str) else store
         self.background = background if background is not None else BackgroundSettings()
         self._worker: BackgroundWorker | None = None
         self._starting_worker: asyncio.Lock | None = None
+        # The delivery guarantees on that store (delivery.py).
+        self.delivery = Delivery(
+            self.open_store,
+            enabled=guarded,
+            wait=callback_timeout,
+            session_end=session_end,
+            shutdown_timeout=shutdown_timeout,
+        )
         if signer is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
@@ -201,7 +218,7 @@ class CallHooks(Registrar):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
-        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD`` and ``CALLHOOKS_INSECURE``
+        ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
         (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (the store's URL); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
@@ -216,7 +233,7 @@ class CallHooks(Registrar):
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
         if env.get("CALLHOOKS_STORE"):
-            settings["store"] = env["CALLHOOKS_STORE"]
+            settings["store"] = env["CALLHOOKS_STORE"].strip()
         settings.update(overrides)
         return cls(**settings)
 
@@ -316,14 +333,17 @@ class CallHooks(Registrar):
         *,
         max_age: float | _DefaultType | None = DEFAULT,
         public_url: str | None = None,
+        bind: bool = False,
     ) -> str:
         """A URL to give the platform as ``callbackUrl``: signed, carrying ``context`` tamper-proof.
 
         ``max_age=None`` makes a URL that never expires (for an application's static ``incomingCallUrl``);
         revoke it by rotating the secret. Basic-auth credentials, when configured, are put in the URL. The
-        context is tamper-proof but readable (base64 JSON): keep secrets out of it.
+        context is tamper-proof but readable (base64 JSON): keep secrets out of it. ``bind=True`` (what the
+        paired client uses for a call or transfer leg it creates): the URL is for one call, bound to the first
+        call id it arrives with; the same URL with another call id gets 403.
         """
-        return self.urls.make(context, max_age=max_age, public_url=public_url)
+        return self.urls.make(context, max_age=max_age, public_url=public_url, bind=bind)
 
     def verify_callback_url(self, url: str) -> dict[str, Any]:
         """The context signed into a URL made by ``callback_url``; ``TokenError`` if it does not verify."""
@@ -369,14 +389,16 @@ class CallHooks(Registrar):
                 except TypeError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
-                if any(handler.background for handler in self.router):
-                    try:
+                try:
+                    await self.delivery.start()  # opens the store: one clear line when it cannot be
+                    if any(handler.background for handler in self.router):
                         await self.start_background()
-                    except (StoreUnavailable, ValueError) as exc:
-                        await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
-                        return
+                except (StoreUnavailable, ValueError) as exc:
+                    await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
                 await self.stop_background()
                 for callback in reversed(self.shutdown_callbacks):
                     try:
@@ -493,7 +515,12 @@ class CallHooks(Registrar):
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
-                await _send_json(send, 200, {"status": "ok"})
+                health = await self.delivery.health()
+                if health.ok:
+                    await _send_json(send, 200, {"status": "ok"})
+                else:
+                    down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
+                    await _send_json(send, 503, down)
             else:
                 await self._reject(scope, send, method_not_allowed(method, "GET"))
             return
@@ -513,7 +540,7 @@ class CallHooks(Registrar):
         except CallbackRejected as rejected:
             await self._reject(scope, send, rejected)
             return
-        await self._dispatch(event, scope, receive, send, started)
+        await self._dispatch(event, scope, receive, send, started, head.bound_token)
 
     async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected) -> None:
         client = scope.get("client")
@@ -558,45 +585,51 @@ class CallHooks(Registrar):
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _dispatch(self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float) -> None:
+    async def _dispatch(
+        self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float, token: str | None = None
+    ) -> None:
         handler = self.router.match(event)
-        if handler is None:
-            await _send_empty_ok(send)
-            self._report(event, None, 200, started)
-            return
-        if handler.background:
+        if handler is not None and handler.background:  # queued durably, run later (background.py)
             self._report(event, handler, await self._queue_background(handler, event, scope, send), started)
             return
+        try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
+            run = None if handler is None else lambda: self._answer(handler, event, scope["method"])
+            delivered = await self.delivery.deliver(event, token, run)
+        except DeliveryRefused as refused:
+            await _send_json(send, refused.status, refused.body)
+            self._report(event, None, refused.status, started)
+            return
+        response = delivered.response
+        if response is None:
+            await _send_empty_ok(send)
+        else:
+            await response(scope, receive, send)
+        self._report(
+            event, handler if delivered.ran else None, 200 if response is None else response.status_code, started
+        )
+
+    async def _answer(self, handler: Handler, event: CallEvent, method: str) -> Response | None:
+        """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed)."""
         slow_warning = asyncio.get_running_loop().call_later(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
         try:
             returned = await self._run(handler, event)
             if isinstance(returned, bxml.Response):  # a call-control document (replies.BxmlReplies)
-                result: Response | None = self.bxml_replies.reply(handler, event, scope["method"], returned)
+                result: Response | None = self.bxml_replies.reply(handler, event, method, returned)
             else:
                 result = checked_result(handler, returned)
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise
             custom = await self._handle_error(handler, event, exc)
-            if custom is None:
-                # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The
-                # handler's name and the exception stay in the log: the body goes to whoever sent the request.
-                await _send_json(send, 500, _HANDLER_FAILED)
-            else:
-                await custom(scope, receive, send)
-            self._report(event, handler, 500 if custom is None else custom.status_code, started)
-            return
+            # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
+            # name and the exception stay in the log: the body goes to whoever sent the request.
+            failed = Response(json.dumps(_HANDLER_FAILED), status_code=500, media_type="application/json")
+            return failed if custom is None else custom
         finally:
             slow_warning.cancel()
-        if isinstance(result, Response):
-            await result(scope, receive, send)
-            status = result.status_code
-        else:
-            await _send_empty_ok(send)
-            status = 200
-        self._report(event, handler, status, started)
+        return result if isinstance(result, Response) else None
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
         args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)

@@ -180,6 +180,7 @@ IMPLIED_CALL_STATE: dict[str, str] = {
 
 
 _CONTEXT = "_context"
+_SESSION = "_session"
 
 
 def _implied(event_type: str) -> Any:
@@ -205,6 +206,7 @@ class CallEvent(_WireModel):
     # No ``PrivateAttr`` for the context: declaring one makes pydantic run a Python post-init hook on every
     # parsed event, about 1.5-2 µs of a 5-7 µs parse (benchmarks/micro.py). The context lives in pydantic's own
     # slot for private state instead (so copies and pickling carry it), created when first attached or read.
+    # The call's session (delivery.py) lives there too.
 
     @field_validator("call_state", mode="before")
     @classmethod
@@ -230,6 +232,28 @@ class CallEvent(_WireModel):
     def with_context(self, context: Mapping[str, Any]) -> CallEvent:
         """Attach the verified callback-URL context (done by the receiver after verification)."""
         object.__setattr__(self, "__pydantic_private__", {_CONTEXT: dict(context)})
+        return self
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """This call's session (this conference's, for conference events): a mutable mapping loaded from the
+        receiver's store before the handler runs and saved after it when changed. Values must be JSON."""
+        private = self.__pydantic_private__
+        if private is None:
+            private = {_CONTEXT: {}}
+            object.__setattr__(self, "__pydantic_private__", private)
+        session: dict[str, Any] | None = private.get(_SESSION)
+        if session is None:
+            session = private[_SESSION] = {}
+        return session
+
+    def with_session(self, session: dict[str, Any]) -> CallEvent:
+        """Attach the session loaded from the store (done by the receiver before the handler runs)."""
+        private = self.__pydantic_private__
+        if private is None:
+            object.__setattr__(self, "__pydantic_private__", {_CONTEXT: {}, _SESSION: session})
+        else:
+            private[_SESSION] = session
         return self
 
 

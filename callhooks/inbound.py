@@ -50,6 +50,7 @@ class CallbackHead:
     method: str
     media_type: str
     context: Mapping[str, Any]
+    bound_token: str | None = None  #: the token, when it was made for one call (bound to its first call id)
 
 
 class CallbackReader:
@@ -88,15 +89,17 @@ class CallbackReader:
                 headers=_BASIC_CHALLENGE,
             )
         context: Mapping[str, Any] = {}
+        bound_token = None
         if self.signer is not None:
             try:
                 context = self.signer.verify(token)
             except TokenError as exc:
                 raise forbidden(exc.problem) from None
+            bound_token = token if self.signer.binds(token) else None
         media_type = _accepted_media_type(method, content_type)
         if content_length is not None and content_length.isdigit() and int(content_length) > self.body_limit:
             raise too_large(self.body_limit)
-        return CallbackHead(method, media_type, context)
+        return CallbackHead(method, media_type, context, bound_token)
 
     def read_event(self, head: CallbackHead, query: bytes = b"", body: bytes = b"") -> CallEvent:
         if len(body) > self.body_limit:

@@ -23,6 +23,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
+from secrets import token_urlsafe
 from typing import Any, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -116,11 +117,19 @@ class CallbackSigner:
         # remember the outcome of the (HMAC + base64 + JSON) work. Expiry is still checked on every use.
         self._verified = functools.lru_cache(maxsize=_CACHE_SIZE)(self._verify_signature)
 
-    def sign(self, context: Mapping[str, Any] | None = None, *, max_age: float | None = DEFAULT_MAX_AGE) -> str:
-        """A URL-safe token carrying ``context`` (JSON-serialisable), valid for ``max_age`` seconds or forever."""
+    def sign(
+        self, context: Mapping[str, Any] | None = None, *, max_age: float | None = DEFAULT_MAX_AGE, bind: bool = False
+    ) -> str:
+        """A URL-safe token carrying ``context`` (JSON-serialisable), valid for ``max_age`` seconds or forever.
+
+        ``bind=True`` marks a token made for one call (an outbound call or a transfer leg): the receiver binds
+        it to the first call id it arrives with (``binds``)."""
         payload: dict[str, Any] = {"k": self._signing_key_id}
         if context:
             payload["c"] = dict(context)
+        if bind:
+            # A nonce: two calls made in the same second with the same context must not share a token.
+            payload["b"] = token_urlsafe(6)
         if max_age is not None:
             if max_age <= 0:
                 raise ValueError("max_age must be positive (or None for a non-expiring URL)")
@@ -139,7 +148,7 @@ class CallbackSigner:
             raise TokenError(TokenProblem.MISSING)
         if len(token) > MAX_TOKEN_LENGTH:
             raise TokenError(TokenProblem.ALTERED)  # before any decoding or HMAC work
-        context, expires, flat = self._verified(token)
+        context, expires, flat, _ = self._verified(token)
         if expires is not None and self.clock() >= expires:
             raise TokenError(TokenProblem.EXPIRED)
         # A copy: the cached context is shared by every event on this URL (for a static incomingCallUrl, by
@@ -150,7 +159,11 @@ class CallbackSigner:
             return {}
         return dict(context) if flat else copy.deepcopy(context)
 
-    def _verify_signature(self, token: str) -> tuple[dict[str, Any], int | None, bool]:
+    def binds(self, token: str) -> bool:
+        """Whether a token that ``verify`` accepted was made for one call (``sign(bind=True)``)."""
+        return self._verified(token)[3]
+
+    def _verify_signature(self, token: str) -> tuple[dict[str, Any], int | None, bool, bool]:
         try:
             payload = self._serializer.loads(token)
         except BadSignature as exc:
@@ -164,7 +177,7 @@ class CallbackSigner:
         if not isinstance(context, dict) or (expires is not None and not isinstance(expires, int)):
             raise TokenError(TokenProblem.ALTERED)
         flat = all(value is None or isinstance(value, str | int | float) for value in context.values())
-        return context, expires, flat
+        return context, expires, flat, "b" in payload
 
     def _why_bad(self, exc: BadSignature) -> TokenProblem:
         # The signature failed under every key. If the (unverified) payload names a key id we do not hold,
@@ -294,6 +307,7 @@ class CallbackUrls:
         *,
         max_age: float | _Default | None = DEFAULT,
         public_url: str | None = None,
+        bind: bool = False,
     ) -> str:
         base = check_public_url(public_url) if public_url else self.public_url
         if not base:
@@ -302,7 +316,7 @@ class CallbackUrls:
         path = parts.path
         if self.signer is not None:
             lifetime = self.max_age if isinstance(max_age, _Default) else max_age
-            path = f"{path}/{self.signer.sign(context, max_age=lifetime)}"
+            path = f"{path}/{self.signer.sign(context, max_age=lifetime, bind=bind)}"
         elif context:
             raise ValueError("context needs a secret: without one it could not be trusted on the way back")
         netloc = parts.netloc.rpartition("@")[2]

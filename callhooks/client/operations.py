@@ -51,8 +51,11 @@ class PairedHooks(Protocol):
     def callback_http_method(self) -> str:
         """``GET`` or ``POST``: how the receiver expects callbacks."""
 
-    def callback_url(self, context: Mapping[str, Any] | None = None, *, max_age: float | None = ...) -> str:
-        """A signed callback URL that carries ``context`` back to the handlers (``max_age=None``: never expires)."""
+    def callback_url(
+        self, context: Mapping[str, Any] | None = None, *, max_age: float | None = ..., bind: bool = False
+    ) -> str:
+        """A signed callback URL that carries ``context`` back to the handlers; ``max_age=None``: it never
+        expires; ``bind=True``: for one call only (the receiver binds it to the first call id it arrives with)."""
 
 
 def _segment(name: str, value: str) -> str:
@@ -85,7 +88,8 @@ class CallOperations:
             if context is not None:
                 raise ValueError(f"{context_name} needs a client built with hooks=")
             return None
-        return None if "callback_url" in options else self.hooks.callback_url(context=context)
+        # Every URL made here is for one call (a new call, a transfer leg, or one call's later callbacks): bound.
+        return None if "callback_url" in options else self.hooks.callback_url(context=context, bind=True)
 
     def _callback(
         self, context: Mapping[str, Any] | None, options: Mapping[str, Any], context_name: str

@@ -29,18 +29,28 @@ class Backoff:
 
 @contextlib.asynccontextmanager
 async def keep_alive(renew: Callable[[], Awaitable[object]], every: float) -> AsyncIterator[None]:
-    """Call ``renew`` every ``every`` seconds while the block runs (a failed renewal is retried next time)."""
+    """Call ``renew`` every ``every`` seconds while the block runs (a failed renewal is retried next time).
 
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(every)
-            with contextlib.suppress(Exception):
-                await renew()
+    A timer, not a task: a block shorter than ``every`` (almost every callback) costs one timer handle, and a
+    renewal task exists only while a renewal runs (never two at once)."""
+    loop = asyncio.get_running_loop()
+    running: list[asyncio.Task[None]] = []
 
-    task = asyncio.create_task(beat())
+    async def renew_quietly() -> None:
+        with contextlib.suppress(Exception):
+            await renew()
+
+    def beat() -> None:
+        if not running or running[0].done():
+            running[:] = [loop.create_task(renew_quietly())]
+        timer[0] = loop.call_later(every, beat)
+
+    timer = [loop.call_later(every, beat)]
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        timer[0].cancel()
+        for task in running:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

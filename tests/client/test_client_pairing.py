@@ -26,7 +26,9 @@ class FakeHooks:
         self.client: Any = None
         self.contexts: list[Mapping[str, Any] | None] = []
 
-    def callback_url(self, context: Mapping[str, Any] | None = None, *, max_age: float | None = 0) -> str:
+    def callback_url(
+        self, context: Mapping[str, Any] | None = None, *, max_age: float | None = 0, bind: bool = False
+    ) -> str:
         self.contexts.append(context)
         return f"https://calls.example.com/hooks/token-{len(self.contexts)}"
 

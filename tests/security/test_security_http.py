@@ -236,7 +236,7 @@ def test_system_exit_and_cancelled_error_are_contained(kind: str) -> None:
 
 
 def test_the_sync_handler_pool_size_is_configurable() -> None:
-    app = Watched(handler_threads=2)
+    app = Watched(handler_threads=2, store=None)  # five identical events on purpose: each runs its handler
     release = threading.Event()
     running: list[int] = []
     lock = threading.Lock()

@@ -1,0 +1,270 @@
+"""The delivery guarantees around one handler run, on the receiver's store (``callhooks.stores``).
+
+For each accepted event ``Delivery.deliver``: refuses it while shutting down (503), binds a per-call token
+to its call id (403 for another call), waits for the event's turn in its call's fair FIFO (``call_turn``),
+runs it at most once by its identity (``run_once``: a duplicate of a handled event is not run again; a
+delivery whose first run failed with a 5xx or whose worker died runs again), with the call's session loaded
+before and saved after. A store that cannot be reached is a 503 with a JSON reason: the platform then
+delivers to the fallback URL. ``app.py`` only calls ``deliver`` and sends what it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, NamedTuple
+from urllib.parse import urlsplit
+
+from starlette.responses import Response
+
+from .events import CallEvent, ConferenceEvent
+from .identity import call_key, event_identity
+from .stores import (
+    SessionValueError,
+    Store,
+    StoreHealth,
+    StoreUnavailable,
+    TurnTimeout,
+    call_turn,
+    run_once,
+)
+
+__all__ = [
+    "DEFAULT_SESSION_END",
+    "DEFAULT_SHUTDOWN_TIMEOUT",
+    "SESSION_FROM",
+    "Delivered",
+    "Delivery",
+    "DeliveryRefused",
+]
+
+logger = logging.getLogger("callhooks")
+
+#: Seconds a call's session is kept after the call completed (recording and transcription events come later).
+DEFAULT_SESSION_END: Final = 3600.0
+#: Seconds in-flight handlers get to finish at shutdown.
+DEFAULT_SHUTDOWN_TIMEOUT: Final = 10.0
+#: The callback-context key naming the call whose session a transfer's new leg starts with.
+SESSION_FROM: Final = "session_from"
+
+_SCHEMES: Final = frozenset({"memory", "sqlite", "redis", "rediss", "unix"})
+_COMPLETED_CALL_STATES: Final = frozenset({"completed", "rejected", "error"})
+_MAX_ID_LENGTH: Final = 256
+
+
+class DeliveryRefused(Exception):
+    """The event is not run: answer ``status`` with the JSON ``body``."""
+
+    def __init__(self, status: int, error: str, detail: str, **extra: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.body: dict[str, str] = {"error": error, "detail": detail, **extra}
+
+
+class Delivered(NamedTuple):
+    ran: bool  #: False: a duplicate of a handled event, or no handler matched
+    response: Response | None  #: what the handler answered (None: an empty 200)
+
+
+class _Failed(Exception):
+    """The run failed (5xx): its record says failed, so the platform's next delivery runs it again."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def check_store_url(url: str) -> str:
+    """``url`` when its scheme names a store; ``ValueError`` at construction rather than at the first callback."""
+    if urlsplit(url).scheme not in _SCHEMES:
+        raise ValueError(
+            f"unknown store URL {url!r}: use memory://, sqlite:///path/to/callhooks.db or redis://host:port/0"
+        )
+    return url
+
+
+class Delivery:
+    """The guarantees, run on the store ``opener`` opens (the app's: it owns and closes it). ``enabled=False``:
+    no guarantees, every delivery runs its handler (only the refusal at shutdown is kept)."""
+
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[Store]],
+        *,
+        enabled: bool = True,
+        wait: float,
+        session_end: float = DEFAULT_SESSION_END,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        lease: float = 30.0,
+    ) -> None:
+        self._opener = opener
+        self.enabled = enabled
+        self.wait = wait
+        self.session_end = session_end
+        self.shutdown_timeout = shutdown_timeout
+        self.lease = lease
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.closing = False
+        self._store: Store | None = None
+        self._in_flight = 0
+        self._idle: asyncio.Event | None = None
+        self._opening: asyncio.Lock | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """Callbacks inside ``deliver`` now (waiting for their turn, or running)."""
+        return self._in_flight
+
+    async def open(self) -> Store:
+        """The store, opened once (``StoreUnavailable`` in one line when it cannot be)."""
+        if self._store is not None:
+            return self._store
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._store is None:
+                self._store = await self._opener()
+            return self._store
+
+    async def start(self) -> None:
+        """Lifespan start-up: accept callbacks again and open the store."""
+        self.closing = False
+        self._store = None  # the app may have closed the one of an earlier run
+        if self.enabled:
+            await self.open()
+
+    async def close(self) -> None:
+        """Lifespan shutdown: refuse new callbacks (503) and let in-flight ones finish (up to
+        ``shutdown_timeout``); the app closes the store afterwards."""
+        self.closing = True
+        if self._in_flight:
+            self._idle = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._idle.wait(), self.shutdown_timeout)
+            except asyncio.TimeoutError:
+                logger.warning(
+                    "shutdown: %d callbacks still running after %g s", self._in_flight, self.shutdown_timeout
+                )
+        self._store = None
+
+    async def health(self) -> StoreHealth:
+        """The store's health (opening it when needed); never raises."""
+        if self.closing:
+            return StoreHealth(False, "receiver", "shutting down")
+        if not self.enabled:
+            return StoreHealth(True, "none", "ok")
+        try:
+            store = await self.open()
+        except StoreUnavailable as exc:
+            return StoreHealth(False, exc.backend, exc.reason)
+        return await store.health()
+
+    async def deliver(
+        self,
+        event: CallEvent,
+        bound_token: str | None,
+        run: Callable[[], Awaitable[Response | None]] | None,
+    ) -> Delivered:
+        """Run ``run`` (the matched handler, answering its response) under the guarantees; ``None``: no handler.
+        ``DeliveryRefused`` when the event must not run now (403, 503)."""
+        if self.closing:
+            raise DeliveryRefused(503, "shutting-down", "this receiver is shutting down; deliver to the fallback URL")
+        self._in_flight += 1
+        try:
+            if not self.enabled:
+                return Delivered(run is not None, None if run is None else await run())
+            store = self._store or await self.open()
+            call_id = event.call_id
+            if bound_token is not None and call_id is not None and not await store.bind_token(bound_token, call_id):
+                raise DeliveryRefused(
+                    403,
+                    "forbidden",
+                    "this callback URL was made for another call",
+                    reason="token-bound-to-another-call",
+                )
+            if run is None:
+                return Delivered(False, None)
+            identity = event_identity(event)
+            known = await store.record(identity)  # a read: a late duplicate is answered without queueing
+            if known is not None and known.state == "done":
+                return Delivered(False, None)
+            key = call_key(event)
+            if key is None:
+                return await self._once(store, event, identity, None, run)
+            async with call_turn(store, key, lease=self.lease, timeout=self.wait):
+                return await self._once(store, event, identity, key, run)
+        except StoreUnavailable as exc:
+            logger.error("callback refused: %s", exc)
+            raise DeliveryRefused(503, "store-unavailable", exc.reason, backend=exc.backend) from None
+        except TurnTimeout as exc:
+            raise DeliveryRefused(503, "busy", str(exc)) from None
+        finally:
+            self._in_flight -= 1
+            if self._idle is not None and not self._in_flight:
+                self._idle.set()
+
+    async def _once(
+        self,
+        store: Store,
+        event: CallEvent,
+        identity: str,
+        key: str | None,
+        run: Callable[[], Awaitable[Response | None]],
+    ) -> Delivered:
+        try:
+            once = await run_once(
+                store,
+                identity,
+                lambda: self._run(store, event, key, run),
+                owner=self.owner,
+                lease=self.lease,
+                wait=self.wait,
+            )
+        except _Failed as failed:
+            return Delivered(True, failed.response)
+        return Delivered(once.ran, once.value)
+
+    async def _run(
+        self, store: Store, event: CallEvent, key: str | None, run: Callable[[], Awaitable[Response | None]]
+    ) -> Response | None:
+        loaded: dict[str, Any] = {}
+        if key is not None:
+            loaded = await store.load_session(key)
+            parent = _parent_session(event)
+            if not loaded and parent is not None and await store.copy_session(parent, key):
+                loaded = await store.load_session(key)
+            event.with_session(copy.deepcopy(loaded) if loaded else {})
+        response = await run()
+        if response is not None and response.status_code >= 500:
+            raise _Failed(response)
+        if key is not None:
+            try:
+                if event.session != loaded:
+                    await store.save_session(key, event.session)
+            except SessionValueError as exc:
+                logger.error("session of %s not saved after event %s: %s", key, event.event_type, exc)
+                body = json.dumps({"error": "session-not-json", "detail": str(exc), "key": exc.key})
+                raise _Failed(Response(body, status_code=500, media_type="application/json")) from None
+            if _completed(event):
+                await store.end_session(key, self.session_end)
+        return response
+
+
+def _parent_session(event: CallEvent) -> str | None:
+    """The session key a transfer's new leg starts from: the call named by ``session_from`` in its context."""
+    parent = event.context.get(SESSION_FROM)
+    if isinstance(parent, str) and 0 < len(parent) <= _MAX_ID_LENGTH and parent != event.call_id:
+        return f"call:{parent}"
+    return None
+
+
+def _completed(event: CallEvent) -> bool:
+    """Whether the event ends its call (or its conference, for conference events)."""
+    if isinstance(event, ConferenceEvent):
+        return event.status == "completed"
+    return event.call_state in _COMPLETED_CALL_STATES and call_key(event) == f"call:{event.call_id}"

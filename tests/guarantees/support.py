@@ -1,0 +1,86 @@
+"""Shared by the guarantee tests: wire events numbered per call, and a receiver whose handlers can be held."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from callhooks import CallEvent, CallHooks
+
+SECRET = "guarantees-secret"
+_EPOCH = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def dtmf(call_id: str, seq: int, digit: str = "5") -> dict[str, Any]:
+    """The ``seq``-th event of ``call_id`` on the wire: a dtmf whose time (ms) makes it a distinct event."""
+    when = (_EPOCH + timedelta(milliseconds=seq)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"eventType": "dtmf", "callId": call_id, "dtmfDigit": digit, "time": when}
+
+
+def hangup(call_id: str, seq: int) -> dict[str, Any]:
+    when = (_EPOCH + timedelta(milliseconds=seq)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {
+        "eventType": "hangup",
+        "callId": call_id,
+        "callState": "completed",
+        "cause": "NORMAL_CLEARING",
+        "time": when,
+    }
+
+
+def seq_of(event: CallEvent) -> int:
+    assert event.time is not None
+    return round((event.time - _EPOCH).total_seconds() * 1000)
+
+
+class Held:
+    """A sync handler that records what it ran and can be held (``hold``) until ``release``."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str | None, int]] = []
+        self.entered: list[tuple[str | None, int]] = []  #: events that reached the handler, held or not
+        self.started = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.fail_next = 0
+        self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        self.started.clear()
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def __call__(self, event: CallEvent) -> None:
+        with self._lock:
+            self.entered.append((event.call_id, seq_of(event)))
+        self.started.set()
+        self.gate.wait(20)
+        with self._lock:
+            self.ran.append((event.call_id, seq_of(event)))
+            if self.fail_next:
+                self.fail_next -= 1
+                raise RuntimeError("the first delivery fails")
+
+
+def receiver(store: Any, handler: Callable[..., Any], **options: Any) -> CallHooks:
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store=store, **options)
+    hooks.add_handler(handler, "dtmf")
+    return hooks
+
+
+def token_path(hooks: CallHooks, **options: Any) -> str:
+    """The path of a callback URL made by ``hooks`` (``/<token>``), to post to a server at another address."""
+    return "/" + hooks.callback_url(**options).rsplit("/", 1)[1]
+
+
+def holds(check: Callable[[], object]) -> Callable[[], Awaitable[object]]:
+    """``check`` as the async condition ``eventually`` polls."""
+
+    async def checked() -> object:
+        return check()
+
+    return checked
