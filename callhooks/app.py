@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, Literal, TypeVar
 
 from starlette.responses import Response
@@ -447,19 +448,19 @@ class CallHooks(Registrar):
             raise RuntimeError("the store is not open yet: it opens at start-up (or `await hooks.open_store()`)")
         return FailedEvents(self.store, on_queued=self._worker.wake if self._worker is not None else None)
 
-    async def _queue_background(self, handler: Handler, event: CallEvent, scope: Scope, send: Send) -> int:
-        """Write the event to the durable queue, then answer: 200 once it is stored, 503 when it cannot be."""
-        payload = queued_event(event, method=scope["method"], received_at=time.time(), handler=handler.name)
+    async def _queue_background(self, handler: Handler, event: CallEvent, method: str) -> Response | None:
+        """Write the event to the durable queue; the answer: ``None`` (an empty 200) once it is stored, a 503
+        when it cannot be. Runs under the guarantees like a handler, so a duplicate is not queued twice."""
+        payload = queued_event(event, method=method, received_at=time.time(), handler=handler.name)
         try:
             worker = self._worker or await self.start_background()
             await worker.store.enqueue(payload)
         except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
             logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
-            await _send_json(send, 503, {"error": "store-unavailable", "detail": str(exc)})
-            return 503
+            body = json.dumps({"error": "store-unavailable", "detail": str(exc)})
+            return Response(body, status_code=503, media_type="application/json")
         worker.wake()
-        await _send_empty_ok(send)
-        return 200
+        return None
 
     async def _run_background(self, queued: QueuedEvent) -> None:
         """Run a queued event's handler (in the worker); an exception makes the worker retry it."""
@@ -589,11 +590,12 @@ class CallHooks(Registrar):
         self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float, token: str | None = None
     ) -> None:
         handler = self.router.match(event)
+        run: Callable[[], Awaitable[Response | None]] | None = None
         if handler is not None and handler.background:  # queued durably, run later (background.py)
-            self._report(event, handler, await self._queue_background(handler, event, scope, send), started)
-            return
+            run = partial(self._queue_background, handler, event, scope["method"])
+        elif handler is not None:
+            run = partial(self._answer, handler, event, scope["method"])
         try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
-            run = None if handler is None else lambda: self._answer(handler, event, scope["method"])
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)

@@ -200,7 +200,7 @@ class Delivery:
                 return await self._once(store, event, identity, key, run)
         except StoreUnavailable as exc:
             logger.error("callback refused: %s", exc)
-            raise DeliveryRefused(503, "store-unavailable", exc.reason, backend=exc.backend) from None
+            raise DeliveryRefused(503, "store-unavailable", str(exc), backend=exc.backend) from None
         except TurnTimeout as exc:
             raise DeliveryRefused(503, "busy", str(exc)) from None
         finally:

@@ -259,3 +259,26 @@ async def test_memory_says_what_it_loses_at_shutdown(caplog: pytest.LogCaptureFi
         await within(ran.wait())  # shutdown waits for the failed run to be recorded, then finds it queued
     lost = [r.getMessage() for r in caplog.records if "lost with memory://" in r.getMessage()]
     assert len(lost) == 1 and lost[0].startswith("1 background events")
+
+
+async def test_a_duplicated_background_event_is_queued_and_run_once(url: str) -> None:
+    """Background events go through the same exactly-once step as foreground ones: a repeat delivery of the same
+    recording (the platform's fallback, or a duplicate) gets its 200 without a second queue item."""
+    hooks = new_hooks(url)
+    handled: list[str | None] = []
+    ran = asyncio.Event()
+
+    @hooks.on("recording", background=True)
+    async def store_recording(event: events.RecordingEvent) -> None:
+        handled.append(event.recording_id)
+        ran.set()
+
+    event = recording_event("c-1", recordingId="r-1")
+    async with served(hooks) as client:
+        answers = [(await deliver(client, hooks, event, method=method)).status_code for method in ("POST", "GET")]
+        answers.append((await deliver(client, hooks, event)).status_code)
+        await within(ran.wait())
+        store = opened_store(hooks)
+        assert await eventually(lambda: _is_empty(store))
+    assert answers == [200, 200, 200]
+    assert handled == ["r-1"]
