@@ -15,18 +15,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def running(
-    command: list[str], env: dict[str, str], port: int, health: str = "/healthz", auth: tuple[str, str] | None = None
-) -> Iterator[str]:
-    """Start ``command`` and wait (polling with a deadline) until it answers ``health`` on ``port``."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def server_process(
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    *,
+    cwd: Path = ROOT,
+    health: str = "/healthz",
+    auth: tuple[str, str] | None = None,
+    quiet: bool = False,
+) -> Iterator[subprocess.Popen[str]]:
+    """Start ``command`` and wait (polling with a deadline) until it answers ``health`` on ``port``; stop it
+    afterwards. ``quiet`` sends its output nowhere: a server logging every request of a long test would fill a
+    pipe nobody reads and stall (otherwise the output is shown when it fails to start)."""
+    output = subprocess.DEVNULL if quiet else subprocess.PIPE
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"{command!r} exited with {process.returncode}: {output}")
+                shown = process.stdout.read() if process.stdout else ""
+                pytest.fail(f"{command!r} exited with {process.returncode}: {shown}")
             try:
                 if httpx.get(f"{base}{health}", auth=auth, timeout=1).status_code == 200:
                     break
@@ -35,7 +45,7 @@ def running(
             if time.monotonic() > deadline:
                 pytest.fail(f"{command!r} did not answer on port {port} within 20 s")
             time.sleep(0.05)  # polling interval while waiting for a separate process, bounded by the deadline
-        yield base
+        yield process
     finally:
         process.terminate()
         try:
@@ -43,3 +53,12 @@ def running(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], port: int, health: str = "/healthz", auth: tuple[str, str] | None = None
+) -> Iterator[str]:
+    """``server_process`` for tests that only need the server's base URL."""
+    with server_process(command, env, port, health=health, auth=auth):
+        yield f"http://127.0.0.1:{port}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callhooks.testing import free_port
+from tests.helpers.processes import server_process
 from tests.security.security_apps import hooks as signer_app
 
 TESTS = Path(__file__).resolve().parent
@@ -47,24 +47,11 @@ def server() -> Iterator[Server]:
     port = free_port()
     command = [str(BIN / "callhooks"), "run", "security_apps:hooks", "--port", str(port), "--head-timeout", "2"]
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    process = subprocess.Popen(command, cwd=TESTS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "callhooks run did not start"
-            time.sleep(0.05)  # polling a separate process, bounded by the deadline
+    with server_process(command, env, port, cwd=TESTS, quiet=True) as process:
         yield Server(port, process.pid)
         assert process.poll() is None, "the server process died during the fuzzing"
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
         assert high_water_kb(process.pid) < RSS_LIMIT_KB
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def high_water_kb(pid: int) -> int:

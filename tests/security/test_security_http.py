@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from starlette.responses import Response
 from callhooks import CallEvent, CallHooks, Dispatched
 from callhooks.serving import HEAD_TIMEOUT_ENV, MAX_WAITING_ENV, H11HeadTimeout, HttpToolsHeadTimeout
 from callhooks.testing import free_port, serve
+from tests.helpers.processes import server_process
 
 SECRET = "security-http-secret"
 TESTS = Path(__file__).resolve().parent
@@ -110,17 +110,7 @@ def test_callhooks_run_closes_idle_connections(tmp_path: Path) -> None:
     port = free_port()
     command = [str(BIN / "callhooks"), "run", "security_apps:hooks", "--port", str(port), "--head-timeout", "0.5"]
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    process = subprocess.Popen(command, cwd=TESTS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "callhooks run did not start"
-            time.sleep(0.05)  # polling a separate process, bounded by the deadline
+    with server_process(command, env, port, cwd=TESTS, quiet=True):
         held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(50)]
         closed = 0
         for sock in held:
@@ -128,9 +118,6 @@ def test_callhooks_run_closes_idle_connections(tmp_path: Path) -> None:
                 closed += recv_all(sock) == b""
         assert closed == 50
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 # -- finding 5: deep nesting -----------------------------------------------------------------------------------
