@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
-from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused, check_store_url
+from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .pairing import CallBinder, check_binder, check_pairing
@@ -54,7 +54,7 @@ from .signing import (
     validate_basic_auth,
 )
 from .signing import _Default as _DefaultType
-from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, open_store
+from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",

@@ -19,12 +19,12 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, NamedTuple
-from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
 from .events import CallEvent, ConferenceEvent
 from .identity import call_key, event_identity
+from .rules import ENDED_CALL_STATES
 from .stores import (
     SessionValueError,
     Store,
@@ -53,8 +53,8 @@ DEFAULT_SHUTDOWN_TIMEOUT: Final = 10.0
 #: The callback-context key naming the call whose session a transfer's new leg starts with.
 SESSION_FROM: Final = "session_from"
 
-_SCHEMES: Final = frozenset({"memory", "sqlite", "redis", "rediss", "unix"})
-_COMPLETED_CALL_STATES: Final = frozenset({"completed", "rejected", "error"})
+# A session ends with its call: the states that never change again, and the error state calls end in.
+_COMPLETED_CALL_STATES: Final = ENDED_CALL_STATES | {"error"}
 _MAX_ID_LENGTH: Final = 256
 
 
@@ -77,15 +77,6 @@ class _Failed(Exception):
 
     def __init__(self, response: Response) -> None:
         self.response = response
-
-
-def check_store_url(url: str) -> str:
-    """``url`` when its scheme names a store; ``ValueError`` at construction rather than at the first callback."""
-    if urlsplit(url).scheme not in _SCHEMES:
-        raise ValueError(
-            f"unknown store URL {url!r}: use memory://, sqlite:///path/to/callhooks.db or redis://host:port/0"
-        )
-    return url
 
 
 class Delivery:

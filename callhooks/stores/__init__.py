@@ -5,7 +5,7 @@ interface (``Store``), and the guarantees' core logic written once against it.""
 from .base import Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth
 from .errors import SessionValueError, StoreUnavailable, TurnTimeout
 from .once import Once, run_once
-from .opening import DEFAULT_STORE_URL, open_store
+from .opening import DEFAULT_STORE_URL, check_store_url, open_store
 from .order import call_turn
 from .retry import RetryPolicy, process_due_items
 
@@ -24,6 +24,7 @@ __all__ = [
     "StoreUnavailable",
     "TurnTimeout",
     "call_turn",
+    "check_store_url",
     "open_store",
     "process_due_items",
     "run_once",

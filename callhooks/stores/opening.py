@@ -7,9 +7,21 @@ from urllib.parse import parse_qs, urlsplit
 from .base import Limits, Store
 from .memory import MemoryStore
 
-__all__ = ["DEFAULT_STORE_URL", "open_store"]
+__all__ = ["DEFAULT_STORE_URL", "check_store_url", "open_store"]
 
 DEFAULT_STORE_URL = "memory://"
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+_SCHEMES = frozenset({"memory", "sqlite", *_REDIS_SCHEMES})
+
+
+def check_store_url(url: str) -> str:
+    """``url`` when its scheme names a store ``open_store`` can open; ``ValueError`` otherwise, so a receiver
+    refuses a bad ``store=`` at construction rather than at its first callback."""
+    if urlsplit(url).scheme not in _SCHEMES:
+        raise ValueError(
+            f"unknown store URL {url!r}: use memory://, sqlite:///path/to/callhooks.db or redis://host:port/0"
+        )
+    return url
 
 
 async def open_store(url: str = DEFAULT_STORE_URL, *, limits: Limits | None = None) -> Store:
@@ -36,7 +48,7 @@ async def open_store(url: str = DEFAULT_STORE_URL, *, limits: Limits | None = No
             await store.close()
             raise
         return store
-    if scheme in ("redis", "rediss", "unix"):
+    if scheme in _REDIS_SCHEMES:
         try:
             from .redis import RedisStore
         except ImportError:
