@@ -15,6 +15,8 @@ from typing import Any
 
 __all__ = ["JournalEntry", "check_read", "decode_entry", "encode_entries"]
 
+_MAX_SEQUENCE = 2**63 - 1  # SQLite's largest integer, below Redis's largest stream id
+
 #: One entry as ``read_journal`` returns it: its sequence number and a new dict.
 JournalEntry = tuple[int, dict[str, Any]]
 
@@ -47,7 +49,7 @@ def decode_entry(text: str | bytes) -> dict[str, Any]:
 
 def check_read(after: int, limit: int) -> None:
     """``ValueError`` unless ``after`` is a sequence number (0 or more) and ``limit`` a positive count."""
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise ValueError(f"after must be a sequence number (an int, 0 or more), not {after!r}")
+    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < _MAX_SEQUENCE:
+        raise ValueError(f"after must be a sequence number (an int from 0 below 2**63), not {after!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive int, not {limit!r}")

@@ -15,21 +15,9 @@ from callhooks.stores import Limits, Store
 from callhooks.stores.memory import MemoryStore
 from callhooks.stores.sqlite import SqliteStore
 from callhooks.testing.redis_server import RedisServer
-from tests.stores.support import BACKENDS, SHARED_BACKENDS, backend_url, eventually, opened
+from tests.stores.support import eventually, follow_journal, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return backend_url(request, tmp_path)
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[Store]:
-    opened_store = await opened(url)
-    yield opened_store
-    await opened_store.close()
 
 
 async def read_all(store: Store, after: int = 0, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
@@ -181,42 +169,25 @@ async def test_a_read_with_a_bad_position_or_limit_is_a_clear_error(store: Store
         await store.read_journal(-1)
     with pytest.raises(ValueError, match="after must be a sequence number"):
         await store.read_journal("5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="after must be a sequence number"):
+        await store.read_journal(2**63)
+    assert await store.read_journal(2**63 - 2) == []
     with pytest.raises(ValueError, match="limit must be a positive int"):
         await store.read_journal(0, limit=0)
-
-
-@pytest.fixture(params=SHARED_BACKENDS)
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return backend_url(request, tmp_path)
 
 
 async def test_two_connections_appending_at_once_are_read_once_each_in_order(shared_url: str) -> None:
     writers = [await opened(shared_url), await opened(shared_url)]
     reader = await opened(shared_url)
-    seen: list[tuple[int, dict[str, Any]]] = []
-    finished = asyncio.Event()
 
     async def write(store: Store, name: str) -> None:
         for batch in range(40):
             await store.append_journal([{"writer": name, "n": batch * 3 + i} for i in range(3)])
 
-    async def read() -> None:
-        after = 0
-        while True:
-            done = finished.is_set()  # read once more after the writers finished: then nothing is left
-            page = await reader.read_journal(after, limit=7)
-            seen.extend(page)
-            after = page[-1][0] if page else after
-            if done and not page:
-                return
-            if not page:
-                await asyncio.sleep(0.002)
-
     try:
-        reading = asyncio.create_task(read())
-        await asyncio.gather(write(writers[0], "a"), write(writers[1], "b"))
-        finished.set()
-        await asyncio.wait_for(reading, 30)
+        writing = asyncio.gather(write(writers[0], "a"), write(writers[1], "b"))
+        seen = await asyncio.wait_for(follow_journal(reader, writing, limit=7), 30)
+        await writing
     finally:
         for store in [*writers, reader]:
             await store.close()
@@ -238,6 +209,45 @@ async def test_redis_numbers_go_on_from_the_stream_when_the_counter_is_lost(redi
         await store.append_journal([{"n": 4}, {"n": 5}])
         assert [seq for seq, _ in await store.read_journal(0)] == [1, 2, 3, 4, 5]
         assert await store.journal_tail() == 5
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+async def test_a_batch_is_one_transaction_on_sqlite(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "callhooks.db"))
+    await store.open()
+    statements: list[str] = []
+    try:
+        store._conn().set_trace_callback(statements.append)
+        for batch in range(5):
+            await store.append_journal([{"n": batch * 10 + i} for i in range(10)])
+        assert statements.count("BEGIN IMMEDIATE") == 5 and statements.count("COMMIT") == 5
+        assert len(await read_all(store)) == 50
+    finally:
+        await store.close()
+
+
+async def test_a_batch_is_one_command_on_redis(redis_server: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    redis_server.flush()
+    store = await opened(redis_server.url)
+    raw = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await store.append_journal([{"warm": "up"}])  # loads the script once
+        await store.read_journal(0)
+        before = await raw.info("commandstats")
+        for batch in range(5):
+            await store.append_journal([{"n": batch * 10 + i} for i in range(10)])
+        await store.read_journal(1, limit=50)
+        after = await raw.info("commandstats")
+        calls = {name: after[name]["calls"] - before.get(name, {"calls": 0})["calls"] for name in after}
+        # Six round trips from the client (commandstats also counts the commands the scripts ran inside).
+        assert calls["cmdstat_evalsha"] == 6 and calls["cmdstat_xadd"] == 50
+        sent_by_scripts = {"cmdstat_" + c for c in ("time", "incrby", "xadd", "zadd", "zrangebyscore", "xtrim")}
+        sent_by_scripts |= {"cmdstat_" + c for c in ("zremrangebyrank", "pexpire", "xrange", "exists")}
+        assert {name for name, count in calls.items() if count} <= {"cmdstat_evalsha", "cmdstat_info"} | sent_by_scripts
     finally:
         await raw.aclose()
         await store.close()
