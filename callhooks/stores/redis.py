@@ -4,7 +4,8 @@ Every step is one round trip: a Lua script (atomic on the server, timed by the s
 skewed clocks agree) or one command. The durable queue is a stream with a consumer group: each delivered entry's
 lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
 ``XCLAIM``; retries wait in another sorted set until due. The journal is another stream (see ``_APPEND_JOURNAL``).
-Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing outlives its age.
+Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing outlives its age (but the
+journal's counter, one integer kept so that its numbers never repeat).
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ class SqliteStore(KeyValueStore):
             now = self.clock()
             db.executemany("INSERT INTO journal (at, entry) VALUES (?, ?)", [(now, text) for text in texts])
             db.execute("DELETE FROM journal WHERE at < ?", (now - self.limits.journal_ttl,))
-            # Keep the numbers above tail - N: at most N rows (exactly N, as rows only leave from the oldest end),
+            # Keep the numbers above tail - N: at most N rows, the newest (rows only leave from the oldest end),
             # found by an index seek rather than by walking N rows on every append.
             (tail,) = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
             db.execute("DELETE FROM journal WHERE seq <= ?", (tail - self.limits.journal_max_entries,))
