@@ -310,7 +310,7 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["callhooks"] = {"format": "%(asctime)s %(message)s"}
+    config["formatters"]["callhooks"] = {"()": "callhooks.logs.TextFormatter", "fmt": "%(asctime)s %(message)s"}
     config["handlers"]["callhooks"] = {
         "formatter": "callhooks",
         "class": "logging.StreamHandler",

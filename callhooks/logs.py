@@ -25,6 +25,7 @@ __all__ = [
     "TOKEN_PLACEHOLDER",
     "JsonFormatter",
     "RedactingFilter",
+    "TextFormatter",
     "callhooks_formatter",
     "escape",
     "install",
@@ -159,7 +160,18 @@ CALLBACK_FIELDS: Final = ("call_id", "event", "state", "tag", "handler", "status
 TEXT_FORMAT: Final = "%(levelname)s:     %(name)s %(message)s"
 
 
-class JsonFormatter(logging.Formatter):
+class TextFormatter(logging.Formatter):
+    """The plain-text lines (``TEXT_FORMAT`` unless given another), with URLs in tracebacks redacted (also in
+    the traceback text the record caches for other handlers)."""
+
+    def __init__(self, fmt: str | None = TEXT_FORMAT, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+
+    def formatException(self, ei: Any) -> str:
+        return redact_urls_in(super().formatException(ei))
+
+
+class JsonFormatter(TextFormatter):
     """One JSON object per line: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``, the per-callback
     fields (``CALLBACK_FIELDS``) when the record has them, and ``exception`` (the traceback) when there is one.
 
@@ -199,7 +211,7 @@ def callhooks_formatter(environ: Mapping[str, str] | None = None) -> logging.For
     if chosen == "json":
         return JsonFormatter()
     if chosen == "text":
-        return logging.Formatter(TEXT_FORMAT)
+        return TextFormatter()
     raise ValueError(f"{LOG_FORMAT_ENV} must be text or json, not {chosen!r}")
 
 
