@@ -73,6 +73,7 @@ async def test_two_workers_counters_add_up(tmp_path: Path) -> None:
                 if all(c.total() == total for c in counted) or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.02)  # polling interval, bounded by the deadline
+        live_gauges = {pid: (metrics_dir / f"gauge_livesum_{pid}.db").exists() for pid in pids}
 
     print(f"\n2 workers: {total} callbacks, pids {sorted(pids)}, sent {dict(sent)}")
     assert len(pids) == 2, f"one worker took every answer: {pids}"
@@ -86,3 +87,7 @@ async def test_two_workers_counters_add_up(tmp_path: Path) -> None:
             "hung_up": sent[("hangup", "500")],
         }
     assert not (metrics_dir / "counter_999999.db").exists()
+    # A worker that stopped marked itself dead: its live gauges are gone, its counters stay (they still count).
+    assert live_gauges == dict.fromkeys(pids, True)
+    assert not [pid for pid in pids if (metrics_dir / f"gauge_livesum_{pid}.db").exists()]
+    assert all((metrics_dir / f"counter_{pid}.db").exists() for pid in pids)
