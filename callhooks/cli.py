@@ -467,7 +467,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 #: Which extra installs each optional package the commands import.
-_EXTRAS = {"rich": "cli", "yaml": "simulator"}
+_EXTRAS = {"rich": "cli", "yaml": "simulator", "prometheus_client": "metrics"}
 
 
 def _missing_extra(error: ModuleNotFoundError, command: str) -> str:
