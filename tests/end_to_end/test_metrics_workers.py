@@ -18,7 +18,7 @@ from callhooks.testing import free_port
 from tests.helpers.processes import ROOT, server_process
 from tests.receiver.test_metrics import by_label, path_of, samples
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
 SECRET = "metrics-workers-secret"
 BIN = Path(sys.executable).parent
@@ -56,7 +56,7 @@ async def test_two_workers_counters_add_up(tmp_path: Path) -> None:
     path = path_of(CallHooks(secret=SECRET).callback_url(public_url="http://127.0.0.1"))
     sent: Counter[tuple[str, str]] = Counter()
     pids: set[int] = set()
-    with server_process(command, env, port, quiet=True):
+    with server_process(command, env, port, quiet=True, startup_timeout=90):
         base = f"http://127.0.0.1:{port}"
         for round_no in range(ROUNDS):
             await _send_round(base, path, round_no, sent, pids)

@@ -50,7 +50,7 @@ def run_and_log(kind: str, log_format: str = "json") -> tuple[str, dict[str, str
     hooks = CallHooks(secret=SECRET, public_url=base, basic_auth=("cb-user", PASSWORD))
     sent = tokens(hooks)
     url = hooks.callback_url({"call": "c-1"})
-    with server_process(command, env, port) as process, httpx.Client(timeout=10) as client:
+    with server_process(command, env, port, startup_timeout=60) as process, httpx.Client(timeout=10) as client:
         tag = 'menu\n{"level": "FORGED"}'
         assert client.post(url, json={"eventType": "answer", "callId": "c-1", "tag": tag}).status_code == 200
         assert client.post(url, json={"eventType": "hangup", "callId": "c-1"}).status_code == 500
