@@ -84,20 +84,22 @@ ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response 
 
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
+_METRICS_OFF: Final = "the metrics are off: CallHooks(metrics=True) or CALLHOOKS_METRICS=1 serves them here"
 _HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 
 
 def _show_callback_lines() -> None:
     """Make the per-callback INFO line visible under a plain ``uvicorn app:hooks``, which configures only its
     own loggers: when nothing configured logging for callhooks (no handler on it or on the root logger and no
-    level set) when the server starts, give ``callhooks`` a stderr handler at INFO. Any logging configuration
-    of the user's wins."""
+    level set) when the server starts, give ``callhooks`` a stderr handler at INFO, in the format
+    ``CALLHOOKS_LOG_FORMAT`` names (``ValueError`` when unknown). Any logging configuration of the user's wins."""
+    formatter = logs.callhooks_formatter()
+    if isinstance(formatter, logs.JsonFormatter):
+        logs.json_for_uvicorn(formatter)
     root = logging.getLogger()
     if root.handlers or logger.handlers or logger.level != logging.NOTSET:
         return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
-    logger.addHandler(handler)
+    logger.addHandler(logs.callhooks_handler(formatter))
     logger.setLevel(logging.INFO)
 
 
@@ -123,7 +125,9 @@ class CallHooks(Registrar):
     opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
     background handlers then queue in ``memory://``). ``background``: how background handlers are retried and
     run (``BackgroundSettings``). ``session_end``: seconds a call's session is kept after the call completed.
-    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown.
+    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``metrics``: serve Prometheus
+    metrics at ``<receiver path>/metrics`` (needs the ``metrics`` extra), behind ``metrics_auth``
+    ``(user, password)`` when given.
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -150,6 +154,8 @@ class CallHooks(Registrar):
         background: BackgroundSettings | None = None,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        metrics: bool = False,
+        metrics_auth: tuple[str, str] | None = None,
     ) -> None:
         if secret is None and not insecure:
             raise ValueError(
@@ -208,12 +214,19 @@ class CallHooks(Registrar):
         if client is not None:
             self.attach_client(client)
         logs.install()
+        if metrics:  # Prometheus text at <receiver path>/metrics (metrics.py; the `metrics` extra)
+            from .metrics import serve_metrics
+
+            serve_metrics(self, metrics_auth)
+        elif metrics_auth is not None:
+            raise ValueError("metrics_auth is given but metrics is off: pass metrics=True (CALLHOOKS_METRICS=1)")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
         ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
-        (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (the store's URL); keyword overrides win."""
+        (``1`` to run without a secret), ``CALLHOOKS_STORE`` (the store's URL), ``CALLHOOKS_METRICS`` (``1``
+        serves /metrics) and ``CALLHOOKS_METRICS_AUTH`` (``user:pass``); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -228,6 +241,10 @@ class CallHooks(Registrar):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
         if env.get("CALLHOOKS_STORE"):
             settings["store"] = env["CALLHOOKS_STORE"].strip()
+        if env.get("CALLHOOKS_METRICS", "").strip().lower() in ("1", "true", "yes"):
+            settings["metrics"] = True
+        if env.get("CALLHOOKS_METRICS_AUTH"):
+            settings["metrics_auth"] = parse_basic_auth(env["CALLHOOKS_METRICS_AUTH"], "CALLHOOKS_METRICS_AUTH")
         settings.update(overrides)
         return cls(**settings)
 
@@ -377,10 +394,10 @@ class CallHooks(Registrar):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                _show_callback_lines()
                 try:
+                    _show_callback_lines()
                     self.check_handlers()
-                except TypeError as exc:
+                except (TypeError, ValueError) as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 try:
@@ -423,7 +440,9 @@ class CallHooks(Registrar):
             self._starting_worker = asyncio.Lock()
         async with self._starting_worker:
             if self._worker is None:
-                worker = BackgroundWorker(await self.open_store(), self._run_background, self.background)
+                worker = BackgroundWorker(
+                    await self.open_store(), self._run_background, self.background, self._tell_monitors
+                )
                 worker.start()
                 self._worker = worker
         return self._worker
@@ -528,6 +547,9 @@ class CallHooks(Registrar):
                 return
         if "/" in segment:
             await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
+            return
+        if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
+            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF})
             return
         started = time.perf_counter()
         reader = self.reader
@@ -770,15 +792,26 @@ class CallHooks(Registrar):
                     logger.exception("observer %r failed", observer)
         if not callback_logger.isEnabledFor(logging.INFO):
             return
+        name = handler.name if handler is not None else "-"
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
         callback_logger.info(
             "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
             event.call_id,
             event.event_type,
             event.call_state,
             event.tag,
-            handler.name if handler is not None else "-",
+            name,
             status,
-            (time.perf_counter() - started) * 1000,
+            duration_ms,
+            extra={  # logs.CALLBACK_FIELDS, as keys of their own in CALLHOOKS_LOG_FORMAT=json
+                "call_id": event.call_id,
+                "event": event.event_type,
+                "state": event.call_state,
+                "tag": event.tag,
+                "handler": name,
+                "status": status,
+                "duration_ms": duration_ms,
+            },
         )
         if handler is None:
             logger.info("no handler matched event %s of call %s", event.event_type, event.call_id)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .serving import (
@@ -253,6 +254,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"app must look like module:attribute, not {args.app!r}")
     import uvicorn
 
+    _fresh_metrics_dir()
     sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
@@ -286,6 +288,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fresh_metrics_dir() -> None:
+    """Under ``PROMETHEUS_MULTIPROC_DIR`` (metrics shared by the workers), create the directory and remove the
+    previous run's ``*.db`` files before any worker starts: left there, old counts would be added to the new."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
 def _log_config(*, quiet: bool) -> dict[str, Any]:
     """uvicorn's logging, plus one line per callback from the ``callhooks`` logger on stdout (unless quiet).
 
@@ -296,7 +310,7 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["callhooks"] = {"format": "%(asctime)s %(message)s"}
+    config["formatters"]["callhooks"] = {"()": "callhooks.logs.TextFormatter", "fmt": "%(asctime)s %(message)s"}
     config["handlers"]["callhooks"] = {
         "formatter": "callhooks",
         "class": "logging.StreamHandler",
@@ -307,6 +321,10 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
         "level": "WARNING" if quiet else "INFO",
         "propagate": False,
     }
+    if os.environ.get("CALLHOOKS_LOG_FORMAT", "").strip().lower() == "json":  # every line one JSON object
+        for formatter in config["formatters"].values():
+            formatter.clear()
+            formatter["()"] = "callhooks.logs.JsonFormatter"
     return config
 
 
@@ -449,7 +467,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 #: Which extra installs each optional package the commands import.
-_EXTRAS = {"rich": "cli", "yaml": "simulator"}
+_EXTRAS = {"rich": "cli", "yaml": "simulator", "prometheus_client": "metrics"}
 
 
 def _missing_extra(error: ModuleNotFoundError, command: str) -> str:

@@ -65,3 +65,9 @@ class Monitor:
 
     def callback_rejected(self, record: Rejection) -> None:
         """A request was refused before a handler ran."""
+
+    def background_retried(self, event: CallEvent, handler: str, error: str) -> None:
+        """A background run of ``handler`` on ``event`` failed with ``error``; it runs again after a backoff."""
+
+    def background_failed(self, event: CallEvent, handler: str, error: str) -> None:
+        """A background event failed its last run: it is kept as a failed event (``hooks.failed_events``)."""
