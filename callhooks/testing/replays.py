@@ -12,9 +12,10 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import httpx
+from typing_extensions import Unpack
 
 from ..app import CallHooks
 from ..events import encode_query
@@ -24,7 +25,7 @@ from ..replaying import send_planned
 if TYPE_CHECKING:
     from .simulation import SimulatorSession
 
-__all__ = ["areplay", "replay", "simulated_call_fixture"]
+__all__ = ["ReplayOptions", "areplay", "replay", "simulated_call_fixture"]
 
 #: The host in-process requests are addressed to (nothing resolves it: the transport is the app).
 IN_PROCESS_URL = "http://callhooks.test"
@@ -34,38 +35,36 @@ def _fixture(fixture: CallFixture | os.PathLike[str]) -> CallFixture:
     return fixture if isinstance(fixture, CallFixture) else load_fixture(Path(fixture).read_bytes())
 
 
-async def areplay(
-    hooks: CallHooks,
-    fixture: CallFixture | os.PathLike[str],
-    *,
-    url: str | None = None,
-    timing: Timing = "compressed",
-    speed: float = 1.0,
-    timeout: float = 10.0,
-) -> list[httpx.Response]:
-    """Send ``fixture``'s events (a ``CallFixture`` or a fixture file's path) to ``hooks``; its answers in order.
+class ReplayOptions(TypedDict, total=False):
+    """How :func:`replay` and :func:`areplay` send: ``url`` of a running server serving the app (its public URL,
+    with any mount path; default: in-process), ``timing`` and ``speed`` as in
+    :func:`callhooks.fixtures.plan_replay` (``"compressed"`` by default: tests are quick), ``timeout`` per
+    request in seconds (10)."""
 
-    ``url`` is where a running server serves ``hooks`` (its public URL, with any mount path); ``timing`` and
-    ``speed`` are those of :func:`callhooks.fixtures.plan_replay` (compressed by default: tests are quick).
-    """
+    url: str | None
+    timing: Timing
+    speed: float
+    timeout: float
+
+
+async def areplay(
+    hooks: CallHooks, fixture: CallFixture | os.PathLike[str], **options: Unpack[ReplayOptions]
+) -> list[httpx.Response]:
+    """Send ``fixture``'s events (a ``CallFixture`` or a fixture file's path) to ``hooks``; its answers in order."""
+    url = options.get("url")
     base = url or IN_PROCESS_URL + hooks.urls.path_prefix
+    timing, speed = options.get("timing", "compressed"), options.get("speed", 1.0)
     requests = plan_replay(_fixture(fixture), hooks.urls, base, timing=timing, speed=speed)
     transport = httpx.ASGITransport(app=hooks) if url is None else None
-    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+    async with httpx.AsyncClient(transport=transport, timeout=options.get("timeout", 10.0)) as client:
         return await send_planned(client, requests)
 
 
 def replay(
-    hooks: CallHooks,
-    fixture: CallFixture | os.PathLike[str],
-    *,
-    url: str | None = None,
-    timing: Timing = "compressed",
-    speed: float = 1.0,
-    timeout: float = 10.0,
+    hooks: CallHooks, fixture: CallFixture | os.PathLike[str], **options: Unpack[ReplayOptions]
 ) -> list[httpx.Response]:
     """Synchronous :func:`areplay`, for plain (non-async) tests. Not for use inside a running event loop."""
-    return asyncio.run(areplay(hooks, fixture, url=url, timing=timing, speed=speed, timeout=timeout))
+    return asyncio.run(areplay(hooks, fixture, **options))
 
 
 def simulated_call_fixture(session: SimulatorSession, call_id: str, hooks: CallHooks) -> CallFixture:

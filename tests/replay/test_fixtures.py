@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callhooks import CallHooks
 from callhooks.events import encode_query, wire_fields
@@ -283,3 +285,49 @@ def test_a_plan_refuses_what_it_cannot_send() -> None:
     huge = build_fixture("c-1", [(0, "POST", "{}", incompressible, 200)])
     with pytest.raises(ValueError, match=r"events\[0\].context cannot be signed"):
         plan_replay(huge, urls, RECEIVER)
+
+
+# ------------------------------------------------------------------------------------------------- properties
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=300), JSON_VALUES.map(json.dumps), st.builds(document).map(json.dumps)))
+def test_any_input_loads_or_is_a_fixture_error(data: str | bytes) -> None:
+    try:
+        load_fixture(data)
+    except FixtureError as exc:
+        assert str(exc).startswith("invalid call fixture: ") and "\n" not in str(exc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=3600, allow_nan=False),
+            st.sampled_from(["GET", "POST"]),
+            st.text(max_size=200),
+            st.none() | st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3),
+            st.none() | st.integers(100, 599),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_what_the_builder_accepts_survives_a_round_trip(
+    callbacks: list[tuple[float, str, str, dict[str, Any] | None, int | None]],
+) -> None:
+    ordered = sorted(callbacks, key=lambda callback: callback[0])
+    try:
+        fixture = build_fixture("c-prop", ordered)
+    except FixtureError as exc:
+        assert "GET body is a query string" in str(exc)  # a GET body with spaces or control characters
+        return
+    assert load_fixture(dump_fixture(fixture)) == fixture
+    plan = plan_replay(fixture, CallbackUrls(CallbackSigner(SECRET)), RECEIVER, timing="compressed")
+    assert [request.method for request in plan] == [event.method for event in fixture.events]
