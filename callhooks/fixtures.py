@@ -26,10 +26,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Final, Literal, NamedTuple
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .logs import escape
 from .signing import CallbackSigner, CallbackUrls, check_public_url
 
 __all__ = [
@@ -90,6 +91,10 @@ class FixtureEvent(BaseModel):
 
     @model_validator(mode="after")
     def _check_method_parts(self) -> FixtureEvent:
+        try:
+            json.dumps(self.context, allow_nan=False)  # what a token can carry: plain JSON
+        except ValueError:
+            raise ValueError("context holds a number JSON cannot carry (Infinity or NaN)") from None
         if self.method == "GET":
             if self.content_type is not None:
                 raise ValueError("a GET callback has no contentType (its body is the query string)")
@@ -171,7 +176,9 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _describe_one(error: Mapping[str, Any]) -> str:
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    # A key of an unknown field comes from the file: escaped and cut, so the message stays one short line.
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{escape(part)[:60]}" for part in error["loc"])
+    where = where.lstrip(".")
     kind, message = error["type"], str(error["msg"])
     if kind == "json_invalid":
         return f"not valid JSON ({message.removeprefix('Invalid JSON: ')})"
@@ -381,11 +388,15 @@ def plan_replay(
         raise ValueError(f"timing is 'original' or 'compressed', not {timing!r}")
     if not 0 < speed < float("inf"):
         raise ValueError("speed must be a positive number")
-    # The credentials go in a header rather than the URL, so any HTTP client (and ASGI transport) sends them.
+    # The credentials go in a header rather than the URL, so any HTTP client (and ASGI transport) sends them;
+    # those of ``urls`` win over any in the receiver URL.
     base = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    credentials = callback_urls.basic_auth
+    if credentials is None and parts.username is not None:
+        credentials = (unquote(parts.username), unquote(parts.password or ""))
     headers = {"user-agent": USER_AGENT}
-    if callback_urls.basic_auth is not None:
-        headers["authorization"] = _basic(callback_urls.basic_auth)
+    if credentials is not None:
+        headers["authorization"] = _basic(credentials)
     tokens: dict[str, str] = {}
     start = fixture.events[0].at
     requests: list[ReplayRequest] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, load_fixture, plan_replay
-from .logs import escape, redact_url
+from .logs import escape, redact_url, redact_urls_in
 from .replaying import send_planned
 from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
 
@@ -63,7 +63,8 @@ def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:
     try:
         asyncio.run(run())
     except httpx.HTTPError as exc:
-        print(f"callhooks: could not reach {redact_url(receiver)}: {escape(exc)}", file=sys.stderr)
+        # httpx may name the request's URL, whose path holds the token: hidden like the logs hide it.
+        print(f"callhooks: could not reach {redact_url(receiver)}: {redact_urls_in(escape(exc))}", file=sys.stderr)
         return 1
     if failed and numbered:
         print(

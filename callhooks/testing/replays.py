@@ -31,7 +31,7 @@ __all__ = ["ReplayOptions", "areplay", "replay", "simulated_call_fixture"]
 IN_PROCESS_URL = "http://callhooks.test"
 
 
-def _fixture(fixture: CallFixture | os.PathLike[str]) -> CallFixture:
+def _fixture(fixture: CallFixture | str | os.PathLike[str]) -> CallFixture:
     return fixture if isinstance(fixture, CallFixture) else load_fixture(Path(fixture).read_bytes())
 
 
@@ -48,7 +48,7 @@ class ReplayOptions(TypedDict, total=False):
 
 
 async def areplay(
-    hooks: CallHooks, fixture: CallFixture | os.PathLike[str], **options: Unpack[ReplayOptions]
+    hooks: CallHooks, fixture: CallFixture | str | os.PathLike[str], **options: Unpack[ReplayOptions]
 ) -> list[httpx.Response]:
     """Send ``fixture``'s events (a ``CallFixture`` or a fixture file's path) to ``hooks``; its answers in order."""
     url = options.get("url")
@@ -61,16 +61,17 @@ async def areplay(
 
 
 def replay(
-    hooks: CallHooks, fixture: CallFixture | os.PathLike[str], **options: Unpack[ReplayOptions]
+    hooks: CallHooks, fixture: CallFixture | str | os.PathLike[str], **options: Unpack[ReplayOptions]
 ) -> list[httpx.Response]:
     """Synchronous :func:`areplay`, for plain (non-async) tests. Not for use inside a running event loop."""
     return asyncio.run(areplay(hooks, fixture, **options))
 
 
 def simulated_call_fixture(session: SimulatorSession, call_id: str, hooks: CallHooks) -> CallFixture:
-    """The fixture of a call the simulator of ``session`` placed against ``hooks``: each event it delivered,
-    with the body exactly as sent, the context its callback URL carried (verified by ``hooks``), the answer
-    status, and the simulated seconds between events. What the console exports, without the console."""
+    """The fixture of a call the simulator of ``session`` placed against ``hooks``: each event it delivered
+    (once, without the copies of duplicate faults), with the body exactly as sent, the context its callback URL
+    carried (verified by ``hooks``), the answer status, and the simulated seconds between events. What the
+    console exports, without the console."""
     callbacks: list[RecordedCallback] = []
     for sent in session.sent(call_id):
         delivered = next((attempt for attempt in sent.attempts if attempt.copy == 0), None)

@@ -165,6 +165,7 @@ def test_nothing_listening_exits_1(capsys: pytest.CaptureFixture[str], tmp_path:
     code, _, err = run(capsys, "replay", save(tmp_path, a_call()), "--url", f"http://127.0.0.1:{free_port()}/hooks")
     assert code == 1
     assert "could not reach http://127.0.0.1:" in err and "Traceback" not in err
+    assert "eyJ" not in err  # no token
 
 
 @pytest.mark.parametrize(
