@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .logs import escape
+from .logs import escape, redact_url
 from .signing import CallbackSigner, CallbackUrls, check_public_url
 
 __all__ = [
@@ -287,9 +287,16 @@ def _hide_tokens(text: str, placeholder: str) -> str:
     return "".join(pieces) + text[last:] if pieces else text
 
 
-def _hide_in_value(value: str) -> str:
+# Fields that name where callbacks go (callbackUrl, fallbackUrl, requestUrl, redirectUrl, transcribeCallbackUrl,
+# incomingCallUrl, ...): their URLs are handled like a callback URL in the logs, any long path segment hidden.
+_CALLBACK_FIELD: Final = re.compile(r"(callback|fallback|request|redirect|incomingcall)[a-z]*ur[il]$", re.IGNORECASE)
+
+
+def _hide_in_value(value: str, key: str = "") -> str:
     """A field's value with a URL's password masked and token-like parts hidden."""
-    if "://" in value and "@" in value:
+    if "://" in value and _CALLBACK_FIELD.search(key[-100:]):
+        value = redact_url(value)  # also masks the password
+    elif "://" in value and "@" in value:
         try:
             parts = urlsplit(value)
         except ValueError:
@@ -300,13 +307,13 @@ def _hide_in_value(value: str) -> str:
     return _hide_tokens(value, TOKEN_PLACEHOLDER)
 
 
-def _walk(value: Any) -> Any:
+def _walk(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
-        return _hide_in_value(value)
+        return _hide_in_value(value, key)
     if isinstance(value, list):
-        return [_walk(item) for item in value]
+        return [_walk(item, key) for item in value]
     if isinstance(value, dict):
-        return {key: _walk(item) for key, item in value.items()}
+        return {name: _walk(item, str(name)) for name, item in value.items()}
     return value
 
 
@@ -314,12 +321,14 @@ def hide_secrets(body: str, *, form: bool = False) -> str:
     """``body`` with every callback token replaced by ``<token>`` and every password in a URL by ``***``.
 
     Catapult's callbacks carry no callback URL, but a field such as a ``callbackUrl`` or ``requestUrl`` echoed
-    by another platform or a proxy would carry both secrets. ``form``: the body is a query string (a GET's, or
-    a form POST's). A body is rewritten only when something was hidden; otherwise it stays byte for byte.
+    by another platform or a proxy would carry both secrets: in such a field every path segment of 20
+    characters or more is hidden, as the logs hide them (``callhooks.logs.redact_url``), whatever its shape.
+    ``form``: the body is a query string (a GET's, or a form POST's). A body is rewritten only when something
+    was hidden; otherwise it stays byte for byte.
     """
     if form:
         pairs = parse_qsl(body, keep_blank_values=True)
-        hidden = [(key, _hide_in_value(value)) for key, value in pairs]
+        hidden = [(key, _hide_in_value(value, key)) for key, value in pairs]
         if hidden != pairs:
             body = urlencode(hidden, quote_via=quote)
         return _hide_tokens(body, quote(TOKEN_PLACEHOLDER))

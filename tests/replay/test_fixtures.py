@@ -199,6 +199,16 @@ def test_tokens_and_passwords_in_a_body_are_hidden() -> None:
     assert as_json["callUri"] == fields["callUri"]
 
 
+def test_callback_url_fields_lose_any_long_path_segment_whatever_its_shape() -> None:
+    # e.g. a token of another signer, or one cut short: in a field naming where callbacks go, it is hidden anyway
+    odd = "Zm9vYmFyYmF6cXV4cXV1eHh5eg-_Zm9v"
+    fields = {"eventType": "redirect", "requestUrl": f"https://h/hooks/{odd}", "fallbackUri": f"https://h/{odd}"}
+    for body, form in ((json.dumps(fields), False), (encode_query(fields), True)):
+        assert odd not in hide_secrets(body, form=form)
+    kept = {"eventType": "answer", "recordingUri": f"https://api.example.com/recordings/{odd}"}
+    assert hide_secrets(json.dumps(kept)) == json.dumps(kept)  # not a callback URL field: only real tokens go
+
+
 def test_a_body_without_secrets_is_kept_byte_for_byte() -> None:
     body = '{"eventType":"answer",  "callId": "c-abc", "to": "+19195551313"}'  # odd spacing survives
     assert hide_secrets(body) == body
