@@ -122,7 +122,7 @@ class CallFixture(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
 
-    format: Literal["callhooks.call/1"] = FORMAT
+    format: Literal["callhooks.call/1"]
     call_id: str = Field(alias="callId", min_length=1, max_length=256)
     exported: AwareDatetime
     events: list[FixtureEvent] = Field(min_length=1, max_length=MAX_EVENTS)
@@ -186,7 +186,7 @@ def _describe_one(error: Mapping[str, Any]) -> str:
         return "a fixture is a JSON object"
     if kind == "extra_forbidden":
         message = "unknown field"
-    elif where == "format":
+    elif where == "format" and kind == "literal_error":
         message = f"expected {FORMAT!r} (a callhooks call fixture), got {_short(error.get('input'))}"
     elif kind == "value_error":
         message = message.removeprefix("Value error, ")
@@ -243,7 +243,8 @@ def build_fixture(
                 "status": callback.status,
             }
         )
-    document = {"callId": call_id, "exported": exported or datetime.now(timezone.utc), "events": events}
+    moment = exported or datetime.now(timezone.utc)
+    document = {"format": FORMAT, "callId": call_id, "exported": moment, "events": events}
     try:
         return CallFixture.model_validate(document)
     except ValidationError as exc:

@@ -51,10 +51,11 @@ def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:
 
     def show(request: ReplayRequest, answer: httpx.Response) -> None:
         text = escape(answer.text[:SHOWN_BODY_CHARS])
+        event_type = escape(request.event_type[:60])  # from the file: one short line whatever it holds
         number = f"[{request.index + 1}/{len(requests)}] " if numbered else ""
-        print(f"{number}{request.method} {request.event_type} -> {answer.status_code} {text}".rstrip(), flush=True)
+        print(f"{number}{request.method} {event_type} -> {answer.status_code} {text}".rstrip(), flush=True)
         if not answer.is_success:
-            failed.append(f"#{request.index + 1} {request.event_type} ({answer.status_code})")
+            failed.append(f"#{request.index + 1} {event_type} ({answer.status_code})")
 
     async def run() -> None:
         async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as client:

@@ -117,6 +117,7 @@ def test_the_format_in_the_brief_loads() -> None:
         ("[1, 2]", ["a fixture is a JSON object"]),
         (json.dumps(document(format="callhooks.call/2")), ["format", "callhooks.call/1", "callhooks.call/2"]),
         (json.dumps(document(format=None)), ["format"]),
+        (json.dumps({key: value for key, value in document().items() if key != "format"}), ["format", "required"]),
         (json.dumps(document(callId=7)), ["callId", "string"]),
         (json.dumps(document(callId="")), ["callId"]),
         (json.dumps(document(exported="yesterday")), ["exported"]),
