@@ -22,9 +22,9 @@ from pathlib import Path
 from callhooks import CallHooks
 from callhooks.app import Dispatched
 from callhooks.client import Client
-from callhooks.fixtures import dump_fixture, load_fixture
+from callhooks.fixtures import dump_fixture
 from callhooks.simulator import FarEnd
-from callhooks.testing import SimulatorSession, replay, running_simulator, simulated_call_fixture
+from callhooks.testing import CallRecorder, SimulatorSession, replay, running_simulator
 
 from .ivr import create_app
 
@@ -79,16 +79,18 @@ def test_recorded_call_runs_the_same_handlers(callhooks_simulator: SimulatorSess
 
 
 def record(path: Path) -> None:
-    """Place the call against the IVR under the simulator and save it as a fixture at ``path``."""
+    """Place the call against the IVR under the simulator and save what the IVR received as a fixture."""
     with running_simulator() as session:
         session.script(CALLER, FarEnd(digits="9", hangup_after=None))
         hooks = ivr_for(session)
+        recorder = CallRecorder()  # hears each event the receiver answered, with its wire payload
+        hooks.add_monitor(recorder)
         with session.receiver(hooks), Client(hooks=hooks, **session.credentials) as client:
             call_id = client.calls.create(APP_NUMBER, CALLER, context={"order": 4411}).id
             session.wait_until_ended(call_id)
-        fixture = simulated_call_fixture(session, call_id, hooks)
-    path.write_text(dump_fixture(load_fixture(dump_fixture(fixture))))
-    print(f"saved {len(fixture.events)} events of call {call_id} to {path}")
+            session.wait_for(lambda: len(recorder.events(call_id)) == len(EXPECTED), what="the recorded events")
+    path.write_text(dump_fixture(recorder.fixture(call_id)))
+    print(f"saved {len(EXPECTED)} events of call {call_id} to {path}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from ..events import encode_query, wire_fields
 from .factories import *  # noqa: F403
 from .factories import __all__ as _factories_all
 from .inprocess import asend_event, callback_path, send_event
-from .replays import areplay, replay, simulated_call_fixture
+from .replays import CallRecorder, areplay, replay
 
 if TYPE_CHECKING:
     from .server import RunningServer, free_port, serve
@@ -33,6 +33,7 @@ _LAZY = {
 
 __all__ = [
     *_factories_all,
+    "CallRecorder",
     "RunningServer",
     "SimulatorSession",
     "areplay",
@@ -44,7 +45,6 @@ __all__ = [
     "running_simulator",
     "send_event",
     "serve",
-    "simulated_call_fixture",
     "wire_fields",
 ]
 

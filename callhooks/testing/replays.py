@@ -3,29 +3,26 @@
 The app's own signer re-signs every event's context, so the handlers see what they saw during the call. Without
 ``url`` the requests go through the ASGI app in-process (``httpx.ASGITransport``: no server, no lifespan);
 with ``url`` they go over HTTP to a server already running the app (e.g. :func:`callhooks.testing.serve`).
+:class:`CallRecorder` makes the fixture of a call an app received.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-from datetime import datetime
+from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 import httpx
 from typing_extensions import Unpack
 
 from ..app import CallHooks
-from ..events import encode_query
-from ..fixtures import CallFixture, RecordedCallback, Timing, build_fixture, load_fixture, plan_replay
+from ..fixtures import MAX_EVENTS, CallFixture, Timing, build_fixture, load_fixture, plan_replay
+from ..monitoring import Dispatched, Monitor
 from ..replaying import send_planned
 
-if TYPE_CHECKING:
-    from .simulation import SimulatorSession
-
-__all__ = ["ReplayOptions", "areplay", "replay", "simulated_call_fixture"]
+__all__ = ["CallRecorder", "ReplayOptions", "areplay", "replay"]
 
 #: The host in-process requests are addressed to (nothing resolves it: the transport is the app).
 IN_PROCESS_URL = "http://callhooks.test"
@@ -67,18 +64,27 @@ def replay(
     return asyncio.run(areplay(hooks, fixture, **options))
 
 
-def simulated_call_fixture(session: SimulatorSession, call_id: str, hooks: CallHooks) -> CallFixture:
-    """The fixture of a call the simulator of ``session`` placed against ``hooks``: each event it delivered
-    (once, without the copies of duplicate faults), with the body exactly as sent, the context its callback URL
-    carried (verified by ``hooks``), the answer status, and the simulated seconds between events. What the
-    console exports, without the console."""
-    callbacks: list[RecordedCallback] = []
-    for sent in session.sent(call_id):
-        delivered = next((attempt for attempt in sent.attempts if attempt.copy == 0), None)
-        if delivered is None:
-            continue  # never sent (no callback URL): nothing arrived to replay
-        body = encode_query(sent.event) if sent.method == "GET" else json.dumps(sent.event)
-        at = datetime.fromisoformat(sent.time.replace("Z", "+00:00")).timestamp()
-        context = hooks.verify_callback_url(delivered.url) or None
-        callbacks.append(RecordedCallback(at, sent.method, body, context, delivered.status))
-    return build_fixture(call_id, callbacks)
+class CallRecorder(Monitor):
+    """Records each event a receiver answered, with its wire payload, as the console does: register it with
+    ``hooks.add_monitor(recorder)``, run a call (under the simulator, or real traffic in development), and
+    ``recorder.fixture(call_id)`` is that call's fixture. Keeps the last ``limit`` events of all calls."""
+
+    def __init__(self, limit: int = MAX_EVENTS) -> None:
+        self._records: deque[Dispatched] = deque(maxlen=limit)
+
+    def callback_dispatched(self, record: Dispatched) -> None:
+        self._records.append(record)
+
+    def events(self, call_id: str) -> list[Dispatched]:
+        """What was recorded of ``call_id``, in arrival order (monitors hear of an event just after its answer)."""
+        return [record for record in list(self._records) if record.event.call_id == call_id]
+
+    def fixture(self, call_id: str) -> CallFixture:
+        """The recorded events of ``call_id`` as a fixture (``LookupError`` when there are none)."""
+        records = self.events(call_id)
+        if not records:
+            raise LookupError(f"no event of call {call_id!r} was recorded")
+        return build_fixture(
+            call_id,
+            [(r.received, r.method, r.payload, r.event.context or None, r.status) for r in records],
+        )

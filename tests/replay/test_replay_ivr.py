@@ -1,12 +1,13 @@
 """A real simulated call against the example IVR becomes a fixture, and replaying it runs the same handlers.
 
-The call is recorded from what the simulator delivered (body as sent, the context its URL carried, the status),
-saved to a file, loaded back and replayed into a freshly built IVR: in-process with the test kit, over loopback
-with the test kit, and over loopback with `callhooks replay`.
+The call is recorded by a ``CallRecorder`` on the receiver (the wire payload as received, the context its URL
+carried, the status), saved to a file, loaded back and replayed into a freshly built IVR: in-process with the
+test kit, over loopback with the test kit, and over loopback with `callhooks replay`.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from pathlib import Path
@@ -17,9 +18,10 @@ from callhooks.examples.ivr_regression import APP_NUMBER, CALLER, Ran, ivr_for, 
 
 from callhooks.cli import main
 from callhooks.client import Client
+from callhooks.events import encode_query
 from callhooks.fixtures import dump_fixture, load_fixture
 from callhooks.simulator import FarEnd
-from callhooks.testing import SimulatorSession, replay, serve, simulated_call_fixture
+from callhooks.testing import CallRecorder, SimulatorSession, replay, serve
 from tests.end_to_end.flows import SALES
 
 
@@ -32,15 +34,22 @@ def wait_for(seen: Ran, count: int) -> Ran:
 
 
 def record_call(session: SimulatorSession, tmp_path: Path, digits: str, method: str = "POST") -> tuple[Path, Ran]:
-    """A call to the IVR where the caller presses ``digits``; the saved fixture and what the IVR ran live."""
+    """A call to the IVR where the caller presses ``digits``, recorded by a ``CallRecorder`` and saved as a
+    fixture; and what the IVR ran live."""
     session.script(CALLER, FarEnd(digits=digits, hangup_after=None))
     session.script(SALES, FarEnd(answer_after=1, hangup_after=30))  # "1" transfers here
     hooks = ivr_for(session, method=method)
-    live = ran(hooks)
+    live, recorder = ran(hooks), CallRecorder()
+    hooks.add_monitor(recorder)
     with session.receiver(hooks), Client(hooks=hooks, **session.credentials) as client:
         call_id = client.calls.create(APP_NUMBER, CALLER, context={"order": 4411}).id
         session.wait_until_ended(call_id)
-    fixture = simulated_call_fixture(session, call_id, hooks)
+    sent = session.sent(call_id)
+    session.wait_for(lambda: len(recorder.events(call_id)) == len(sent), what="the recorded events")
+    fixture = recorder.fixture(call_id)
+    # the bodies are the wire payloads exactly as the platform sent them
+    expected = [encode_query(each.event) if method == "GET" else json.dumps(each.event) for each in sent]
+    assert [event.body for event in fixture.events] == expected
     path = tmp_path / "call.json"
     path.write_text(dump_fixture(fixture))
     seen = wait_for(live, len(session.sent()))  # the transfer's other leg reaches the same app
