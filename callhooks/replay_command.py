@@ -11,13 +11,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import httpx
 
-from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, load_fixture, plan_replay
+from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, plan_replay
 from .logs import escape, redact_url, redact_urls_in
-from .replaying import send_planned
+from .replaying import read_fixture, send_planned
 from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
 
 __all__ = ["ReplayCommandError", "callback_urls_from", "deliver", "run_replay"]
@@ -32,13 +31,13 @@ class ReplayCommandError(Exception):
     """A mistake in what was asked (a bad file, URL, secret or timing): one line, exit code 2."""
 
 
-def callback_urls_from(secret: str | None, basic_auth: str | None, *, flag: str = "--basic-auth") -> CallbackUrls:
+def callback_urls_from(secret: str | None, basic_auth: str | None) -> CallbackUrls:
     """Signing settings from the options, else ``CALLHOOKS_SECRET`` and ``CALLHOOKS_BASIC_AUTH``."""
     secret_text = secret or os.environ.get("CALLHOOKS_SECRET") or ""
     keys = [key.strip() for key in secret_text.split(",") if key.strip()]
     auth_text = basic_auth or os.environ.get("CALLHOOKS_BASIC_AUTH")
     try:
-        credentials = parse_basic_auth(auth_text, flag) if auth_text else None
+        credentials = parse_basic_auth(auth_text, "--basic-auth") if auth_text else None
     except ValueError as exc:
         raise ReplayCommandError(str(exc)) from None
     return CallbackUrls(CallbackSigner(keys) if keys else None, basic_auth=credentials)
@@ -75,13 +74,11 @@ def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:
     return 1 if failed else 0
 
 
-def read_fixture_file(path: str) -> CallFixture:
+def _read(path: str) -> CallFixture:
     try:
-        data = Path(path).read_bytes()
+        return read_fixture(path)
     except OSError as exc:
         raise ReplayCommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return load_fixture(data)
     except FixtureError as exc:
         raise ReplayCommandError(f"{path}: {exc}") from None
 
@@ -98,7 +95,7 @@ def run_replay(
     """The ``replay`` command: 0 when the receiver answered every event 2xx, 1 when not, 2 for bad input."""
     if speed is not None and timing == "compressed":
         raise ReplayCommandError("--speed applies to original timing; --timing compressed sends without waiting")
-    fixture = read_fixture_file(path)
+    fixture = _read(path)
     urls = callback_urls_from(secret, basic_auth)
     if urls.signer is None and any(event.context for event in fixture.events):
         raise ReplayCommandError(

@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from pathlib import Path
 from typing import TypedDict
 
 import httpx
 from typing_extensions import Unpack
 
 from ..app import CallHooks
-from ..fixtures import MAX_EVENTS, CallFixture, Timing, build_fixture, load_fixture, plan_replay
+from ..fixtures import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay
 from ..monitoring import Dispatched, Monitor
-from ..replaying import send_planned
+from ..replaying import read_fixture, send_planned
 
 __all__ = ["CallRecorder", "ReplayOptions", "areplay", "replay"]
 
@@ -29,7 +28,7 @@ IN_PROCESS_URL = "http://callhooks.test"
 
 
 def _fixture(fixture: CallFixture | str | os.PathLike[str]) -> CallFixture:
-    return fixture if isinstance(fixture, CallFixture) else load_fixture(Path(fixture).read_bytes())
+    return fixture if isinstance(fixture, CallFixture) else read_fixture(fixture)
 
 
 class ReplayOptions(TypedDict, total=False):

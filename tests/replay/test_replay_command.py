@@ -12,7 +12,7 @@ import pytest
 from callhooks import CallHooks, events
 from callhooks.app import Dispatched
 from callhooks.cli import main
-from callhooks.fixtures import CallFixture, build_fixture, dump_fixture
+from callhooks.fixtures import MAX_FIXTURE_BYTES, CallFixture, build_fixture, dump_fixture
 from callhooks.testing import free_port, serve
 from tests.replay.test_fixtures import a_call
 
@@ -196,6 +196,16 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1 and err.startswith("callhooks: error: ")
     for word in words:
         assert word in err
+
+
+def test_an_oversized_file_is_refused_without_reading_it_all(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, environment: None
+) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:
+        file.truncate(MAX_FIXTURE_BYTES * 64)  # sparse: 1 GiB that costs no disk
+    code, _, err = run(capsys, "replay", str(path), "--url", "http://127.0.0.1:9/hooks")
+    assert code == 2 and "over the limit" in err
 
 
 def test_contexts_without_a_secret_are_refused(
