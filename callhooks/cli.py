@@ -207,6 +207,24 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
+    replay = command(
+        "replay",
+        "send a call's fixture (exported by the console) to a receiver, re-signed",
+        "CALLHOOKS_SECRET",
+        "CALLHOOKS_BASIC_AUTH",
+    )
+    replay.add_argument("file", help="the call fixture (JSON, format callhooks.call/1)")
+    replay.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
+    replay.add_argument(
+        "--timing",
+        choices=("original", "compressed"),
+        default="original",
+        help="keep the call's gaps between events, or send each as soon as the previous one was answered",
+    )
+    replay.add_argument("--speed", type=_positive, default=None, help="with original timing: this many times faster")
+    replay.add_argument("--secret", help="sign the URLs with this (default: $CALLHOOKS_SECRET)")
+    replay.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
+
     sign = command(
         "sign-url",
         "print a signed callback URL",
@@ -347,6 +365,22 @@ def _sign_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from .replay_command import ReplayCommandError, run_replay
+
+    try:
+        return run_replay(
+            args.file,
+            args.url,
+            timing=args.timing,
+            speed=args.speed,
+            secret=args.secret,
+            basic_auth=args.basic_auth,
+        )
+    except ReplayCommandError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _failed(args: argparse.Namespace) -> int:
     from .failed_command import FailedCommandError, run_failed_command
 
@@ -358,18 +392,19 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    secret = args.secret or os.environ.get("CALLHOOKS_SECRET") or None
-    basic_auth_text = args.basic_auth or os.environ.get("CALLHOOKS_BASIC_AUTH")
-    if args.context is not None and secret is None:
-        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
-    import httpx
     from pydantic import ValidationError
 
-    from .app import CallHooks
     from .events import encode_query, parse_event, wire_fields
-    from .signing import parse_basic_auth
+    from .fixtures import build_fixture, plan_replay
+    from .replay_command import ReplayCommandError, callback_urls_from, deliver
     from .testing.factories import FACTORIES
 
+    try:
+        urls = callback_urls_from(args.secret, args.basic_auth)
+    except ReplayCommandError as exc:
+        raise UsageError(str(exc)) from None
+    if args.context is not None and urls.signer is None:
+        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
     factory = FACTORIES.get(args.event_type)
     if factory is None:
         raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
@@ -380,22 +415,15 @@ def _send(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid field value: {problems}") from None
+    # One event is a replay of a one-event call: the same signing, sending and reporting as `callhooks replay`.
+    body = encode_query(fields) if args.get else json.dumps(fields)
+    method = "GET" if args.get else "POST"
+    call = build_fixture(str(fields.get("callId") or "-"), [(0.0, method, body, args.context, None)])
     try:
-        basic_auth = parse_basic_auth(basic_auth_text, "--basic-auth") if basic_auth_text else None
-        hooks = CallHooks(secret=secret, insecure=secret is None, public_url=args.url, basic_auth=basic_auth)
-        url = hooks.callback_url(args.context)
+        requests = plan_replay(call, urls, args.url)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        if args.get:
-            response = httpx.get(f"{url}?{encode_query(fields)}", timeout=10.0)
-        else:
-            response = httpx.post(url, json=fields, timeout=10.0)
-    except httpx.HTTPError as exc:
-        print(f"callhooks send: could not reach {args.url}: {exc}", file=sys.stderr)
-        return 1
-    print(f"{'GET' if args.get else 'POST'} {args.event_type} -> {response.status_code} {response.text}".rstrip())
-    return 0 if response.is_success else 1
+    return deliver(requests, args.url)
 
 
 _SIMULATOR_ENVIRONMENT = {
@@ -498,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "failed":
             return _failed(args)
+        if args.command == "replay":
+            return _replay(args)
         try:
             from .demo import run_demo
         except ModuleNotFoundError as exc:
