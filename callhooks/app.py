@@ -670,11 +670,13 @@ class CallHooks(Registrar):
             else:
                 result = checked_result(handler, returned)
         except BaseException as exc:
-            if not is_handler_fault(exc):
-                raise
-            if failure is not None:
-                failure.append(exc)
+            fault = is_handler_fault(exc)
+            if failure is not None:  # a cancelled handler (server shutdown) ends too, for the in-flight gauge
+                if fault:
+                    failure.append(exc)
                 self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
+            if not fault:
+                raise
             custom = await self._handle_error(handler, event, exc)
             # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
             # name and the exception stay in the log: the body goes to whoever sent the request.

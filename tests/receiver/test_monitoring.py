@@ -3,6 +3,7 @@ in-process and through a real uvicorn on 127.0.0.1, standalone under a public_ur
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -192,3 +193,44 @@ def test_endpoint_names_are_checked() -> None:
     for bad in ("", "a/b", "healthz", "_thing"):
         with pytest.raises(ValueError):
             hooks.add_endpoint(bad, echo_router())
+
+
+def test_a_handler_cancelled_with_its_request_is_heard_finishing() -> None:
+    """Server shutdown cancels the request: the monitors still hear the handler end (so in-flight gauges drop)."""
+    hooks = CallHooks(secret=None, insecure=True, store=None)
+    started = asyncio.Event()
+
+    @hooks.on("answer")
+    async def waits(event: CallEvent) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    recorder = Recorder()
+    hooks.add_monitor(recorder)
+
+    async def scenario() -> None:
+        body = json.dumps(ANSWER).encode()
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+        messages = iter([{"type": "http.request", "body": body, "more_body": False}])
+
+        async def receive() -> dict[str, Any]:
+            return next(messages)
+
+        async def send(message: Any) -> None: ...
+
+        request = asyncio.create_task(hooks(scope, receive, send))
+        await asyncio.wait_for(started.wait(), 10)
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+
+    asyncio.run(scenario())
+    assert recorder.of("started") == [("answer", f"{__name__}.{waits.__qualname__}")]
+    assert recorder.of("finished") == [("answer", f"{__name__}.{waits.__qualname__}", "CancelledError")]
