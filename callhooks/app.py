@@ -480,13 +480,21 @@ class CallHooks(Registrar):
         handler = self.router.match(event)
         if handler is None or not handler.background:
             raise LookupError(f"no background handler matches this {event.event_type} event any more")
+        watched = bool(self._monitors)
+        if watched:  # background runs count in the handler metrics like answered ones
+            self._tell_monitors("handler_started", event, handler.name)
+            began = time.perf_counter()
         try:
             returned = await self._run(handler, event)
             result = returned if isinstance(returned, bxml.Response) else checked_result(handler, returned)
         except BaseException as exc:
+            if watched:
+                self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
             if not is_handler_fault(exc) or isinstance(exc, Exception):
                 raise
             raise RuntimeError(f"handler raised {type(exc).__name__}: {exc}") from exc  # SystemExit must not stop it
+        if watched:
+            self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
         if result is not None:
             logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
 

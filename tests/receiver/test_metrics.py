@@ -182,6 +182,10 @@ def test_background_retries_failures_and_queue_depth() -> None:
         assert [(handler.rpartition(".")[2], n) for (handler,), n in failed.items()] == [("transcribe", 2)]
         # Both events are failed events now, not queued: the gauge, read from the store at this scrape, says so.
         assert found[("callhooks_background_queue_depth", ())] == 0
+        # Every background run (3 attempts for each of the 2 events) is timed like an answered handler's.
+        runs = by_label(found, "callhooks_handler_duration_seconds_count", "handler")
+        assert [(handler.rpartition(".")[2], n) for (handler,), n in runs.items()] == [("transcribe", 6)]
+        assert found[("callhooks_handlers_in_flight", ())] == 0
 
 
 def test_a_store_that_is_down_does_not_break_the_scrape(tmp_path: Path) -> None:
