@@ -573,7 +573,7 @@ class CallHooks(Registrar):
         except CallbackRejected as rejected:
             await self._reject(scope, send, rejected, body)
             return
-        await self._dispatch(event, scope, receive, send, started, head.bound_token, body)
+        await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
 
     async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
         client = scope.get("client")
@@ -629,6 +629,7 @@ class CallHooks(Registrar):
         started: float,
         token: str | None = None,
         body: bytes = b"",
+        media_type: str = "",
     ) -> None:
         handler = self.router.match(event)
         method: str = scope["method"]
@@ -645,7 +646,7 @@ class CallHooks(Registrar):
             await _send_json(send, refused.status, refused.body)
             self._report(event, None, refused.status, started)
             if failure is not None:
-                self._tell_dispatched(event, None, refused.status, started, scope, body, None, None, False)
+                self._tell_dispatched(event, None, refused.status, started, scope, body, media_type)
             return
         response = delivered.response
         if response is None:
@@ -658,7 +659,7 @@ class CallHooks(Registrar):
         if failure is not None:
             error = failure[0] if failure else None
             duplicate = handler is not None and not delivered.ran
-            self._tell_dispatched(event, ran, status, started, scope, body, response, error, duplicate)
+            self._tell_dispatched(event, ran, status, started, scope, body, media_type, response, error, duplicate)
 
     async def _answer(
         self, handler: Handler, event: CallEvent, method: str, failure: list[BaseException] | None = None
@@ -771,9 +772,10 @@ class CallHooks(Registrar):
         started: float,
         scope: Scope,
         body: bytes,
-        response: Response | None,
-        error: BaseException | None,
-        duplicate: bool,
+        media_type: str,
+        response: Response | None = None,
+        error: BaseException | None = None,
+        duplicate: bool = False,
     ) -> None:
         method: str = scope["method"]
         duration = time.perf_counter() - started
@@ -788,6 +790,7 @@ class CallHooks(Registrar):
             error=error,
             received=time.time() - duration,
             duplicate=duplicate,
+            media_type=media_type if method == "POST" else "",
         )
         self._tell_monitors("callback_dispatched", record)
 

@@ -31,6 +31,8 @@ class Dispatched:
     error: BaseException | None = None  #: what the handler raised, when it failed
     received: float = 0.0  #: when the request arrived, in seconds since the epoch
     duplicate: bool = False  #: a delivery of an event already handled (the guarantees answered it)
+    #: The POST body's media type (``application/json`` or ``application/x-www-form-urlencoded``); ``""`` for GET.
+    media_type: str = ""
 
 
 @dataclass(frozen=True)

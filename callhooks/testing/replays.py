@@ -85,5 +85,5 @@ class CallRecorder(Monitor):
             raise LookupError(f"no event of call {call_id!r} was recorded")
         return build_fixture(
             call_id,
-            [(r.received, r.method, r.payload, r.event.context or None, r.status) for r in records],
+            [(r.received, r.method, r.payload, r.event.context or None, r.status, r.media_type) for r in records],
         )

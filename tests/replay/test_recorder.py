@@ -50,3 +50,23 @@ def test_an_unknown_call_is_a_lookup_error_and_the_recorder_is_bounded() -> None
     for _ in range(3):
         send_event(hooks, answer_event(call_id="c-1"))
     assert len(recorder.events("c-1")) == 2
+
+
+def test_a_form_post_is_recorded_as_a_form_and_replays_as_one() -> None:
+    from starlette.testclient import TestClient
+
+    from callhooks.testing import replay
+
+    hooks, recorder = recording_app()
+    body = encode_query(wire_fields(answer_event(call_id="c-form")))
+    with TestClient(hooks, base_url="http://127.0.0.1") as client:
+        path = hooks.callback_url(public_url="http://127.0.0.1").removeprefix("http://127.0.0.1")
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        assert client.post(path, content=body, headers=form).status_code == 200
+    fixture = recorder.fixture("c-form")
+    assert [(e.method, e.content_type, e.body) for e in fixture.events] == [
+        ("POST", "application/x-www-form-urlencoded", body)
+    ]
+    fresh, again = recording_app()
+    assert [r.status_code for r in replay(fresh, fixture)] == [200]
+    assert again.events("c-form")[0].media_type == "application/x-www-form-urlencoded"
