@@ -6,7 +6,7 @@ built IVR and checks the same handlers ran, in the same order, on the same signe
 
 Record the fixture again (a simulated call against the IVR, saved as the console would export it)::
 
-    python -m callhooks.examples.ivr_regression examples/fixtures/ivr-call.json
+    python -m examples.ivr_regression examples/fixtures/ivr-call.json
 
 A replay runs your handlers again, but the call it recorded is over: commands a handler sends the platform
 during a replay (here ``gather``, ``speak``, ``hangup``) are refused, so those events are answered 500 while
