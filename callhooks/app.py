@@ -22,18 +22,18 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, Literal, TypeVar
 
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
+from .monitoring import Dispatched, Monitor, Rejection
 from .pairing import CallBinder, check_binder, check_pairing
 from .replies import BxmlReplies
 from .routing import Handler, HandlerKey, Registrar, Router
@@ -80,16 +80,6 @@ _SLOW_HANDLER_SHARE: Final = 0.8
 
 #: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
 ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
-
-
-@dataclass(frozen=True)
-class Dispatched:
-    """What happened to one accepted event: given to observers (``CallHooks.add_observer``)."""
-
-    event: CallEvent
-    handler: str | None  #: qualified name of the handler that ran, ``None`` when none matched
-    status: int  #: HTTP status sent back to the platform
-    duration: float  #: seconds from the request's arrival to the response
 
 
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
@@ -188,6 +178,9 @@ class CallHooks(Registrar):
         self.callback_timeout = callback_timeout
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
+        self._monitors: list[Monitor] = []
+        # Pages and APIs served beside the callbacks (the console, the metrics): first path segment → ASGI app.
+        self._endpoints: dict[str, ASGIApp] = {}
         self.shutdown_callbacks: list[Callable[[], object]] = []
         self.bxml_replies = BxmlReplies(self.callback_url)
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
@@ -525,11 +518,20 @@ class CallHooks(Registrar):
             else:
                 await self._reject(scope, send, method_not_allowed(method, "GET"))
             return
+        if self._endpoints:
+            endpoint = self._endpoints.get(segment.partition("/")[0])
+            if endpoint is not None:
+                # Starlette's convention: the endpoint's routes see the path below root_path, so they match
+                # "/<name>/..." wherever the receiver is served, and absolute URLs still come out right.
+                full: str = scope["path"]
+                await endpoint({**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
+                return
         if "/" in segment:
             await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
             return
         started = time.perf_counter()
         reader = self.reader
+        body = b""
         try:
             head = reader.judge_head(
                 method,
@@ -539,19 +541,21 @@ class CallHooks(Registrar):
             body = await self._read_body_in_time(receive) if method == "POST" else b""
             event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            await self._reject(scope, send, rejected)
+            await self._reject(scope, send, rejected, body)
             return
-        await self._dispatch(event, scope, receive, send, started, head.bound_token)
+        await self._dispatch(event, scope, receive, send, started, head.bound_token, body)
 
-    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected) -> None:
+    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
         client = scope.get("client")
+        peer = f"{client[0]}:{client[1]}" if client else None
         # Once per rejection, with the reason code and where it came from; never the token or credentials.
-        logger.warning(
-            "callback rejected: %d %s from %s",
-            rejected.status,
-            rejected.reason,
-            f"{client[0]}:{client[1]}" if client else "unknown",
-        )
+        logger.warning("callback rejected: %d %s from %s", rejected.status, rejected.reason, peer or "unknown")
+        if self._monitors:
+            method: str = scope["method"]
+            payload = body if method == "POST" else scope.get("query_string", b"")
+            detail = str(rejected.body.get("detail", ""))
+            record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
+            self._tell_monitors("callback_rejected", record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
         if rejected.status == 408:
             headers.append((b"connection", b"close"))
@@ -587,34 +591,56 @@ class CallHooks(Registrar):
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _dispatch(
-        self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float, token: str | None = None
+        self,
+        event: CallEvent,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        started: float,
+        token: str | None = None,
+        body: bytes = b"",
     ) -> None:
         handler = self.router.match(event)
+        method: str = scope["method"]
+        # Where _answer leaves what the handler raised, for the monitors; only built when someone watches.
+        failure: list[BaseException] | None = [] if self._monitors else None
         run: Callable[[], Awaitable[Response | None]] | None = None
         if handler is not None and handler.background:  # queued durably, run later (background.py)
-            run = partial(self._queue_background, handler, event, scope["method"])
+            run = partial(self._queue_background, handler, event, method)
         elif handler is not None:
-            run = partial(self._answer, handler, event, scope["method"])
+            run = partial(self._answer, handler, event, method, failure)
         try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)
             self._report(event, None, refused.status, started)
+            if failure is not None:
+                self._tell_dispatched(event, None, refused.status, started, scope, body, None, None, False)
             return
         response = delivered.response
         if response is None:
             await _send_empty_ok(send)
         else:
             await response(scope, receive, send)
-        self._report(
-            event, handler if delivered.ran else None, 200 if response is None else response.status_code, started
-        )
+        status = 200 if response is None else response.status_code
+        ran = handler if delivered.ran else None
+        self._report(event, ran, status, started)
+        if failure is not None:
+            error = failure[0] if failure else None
+            duplicate = handler is not None and not delivered.ran
+            self._tell_dispatched(event, ran, status, started, scope, body, response, error, duplicate)
 
-    async def _answer(self, handler: Handler, event: CallEvent, method: str) -> Response | None:
-        """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed)."""
+    async def _answer(
+        self, handler: Handler, event: CallEvent, method: str, failure: list[BaseException] | None = None
+    ) -> Response | None:
+        """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed). With monitors,
+        ``failure`` is a list to put what the handler raised in, and they hear it start and finish."""
         slow_warning = asyncio.get_running_loop().call_later(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
+        if failure is not None:
+            self._tell_monitors("handler_started", event, handler.name)
+            began = time.perf_counter()
         try:
             returned = await self._run(handler, event)
             if isinstance(returned, bxml.Response):  # a call-control document (replies.BxmlReplies)
@@ -624,6 +650,9 @@ class CallHooks(Registrar):
         except BaseException as exc:
             if not is_handler_fault(exc):
                 raise
+            if failure is not None:
+                failure.append(exc)
+                self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
             custom = await self._handle_error(handler, event, exc)
             # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
             # name and the exception stay in the log: the body goes to whoever sent the request.
@@ -631,6 +660,8 @@ class CallHooks(Registrar):
             return failed if custom is None else custom
         finally:
             slow_warning.cancel()
+        if failure is not None:
+            self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
         return result if isinstance(result, Response) else None
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
@@ -674,6 +705,59 @@ class CallHooks(Registrar):
         It runs on the event loop right after the response was sent, so it must be quick and must not block.
         """
         self._observers.append(observer)
+
+    def add_monitor(self, monitor: Monitor) -> None:
+        """Tell ``monitor`` (a ``callhooks.monitoring.Monitor``) about every request: handlers starting and
+        finishing, events answered with their wire payload and response, and requests rejected. Its methods
+        run on the event loop and must be quick; with no monitor registered nothing is recorded."""
+        self._monitors.append(monitor)
+
+    def add_endpoint(self, name: str, app: ASGIApp) -> None:
+        """Serve ``app`` at ``<receiver path>/<name>/`` beside the callbacks (the console, the metrics use it).
+
+        ``app`` sees ``root_path`` set to the receiver's own path, so a Starlette router in it matches
+        ``/<name>/...``. A callback token never contains ``_`` at its start, nor is it ``metrics``-short, so
+        the names cannot shadow a callback URL; ``healthz`` is taken."""
+        if not name or "/" in name or name == "healthz":
+            raise ValueError(f"endpoint name must be one path segment other than healthz, not {name!r}")
+        if name in self._endpoints:
+            raise ValueError(f"an endpoint named {name!r} is already served")
+        self._endpoints[name] = app
+
+    def _tell_monitors(self, method: str, *args: Any) -> None:
+        for monitor in self._monitors:
+            try:
+                getattr(monitor, method)(*args)
+            except Exception:
+                logger.exception("monitor %r failed in %s", monitor, method)
+
+    def _tell_dispatched(
+        self,
+        event: CallEvent,
+        handler: Handler | None,
+        status: int,
+        started: float,
+        scope: Scope,
+        body: bytes,
+        response: Response | None,
+        error: BaseException | None,
+        duplicate: bool,
+    ) -> None:
+        method: str = scope["method"]
+        duration = time.perf_counter() - started
+        record = Dispatched(
+            event,
+            handler.name if handler else None,
+            status,
+            duration,
+            method=method,
+            payload=body if method == "POST" else scope.get("query_string", b""),
+            response=response,
+            error=error,
+            received=time.time() - duration,
+            duplicate=duplicate,
+        )
+        self._tell_monitors("callback_dispatched", record)
 
     def _report(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
         """Tell the observers what happened to ``event`` and write its line to the callback log."""
