@@ -7,11 +7,17 @@ number, as a deployment would have); ``place_call`` makes it call a number.
 
 from __future__ import annotations
 
+import queue
 import secrets
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -107,3 +113,50 @@ def phone_env(**options: Any) -> Iterator[PhoneEnv]:
     with running_simulator(**options) as session, session.receiver(hooks):
         own_number(session, hooks, APP_NUMBER)
         yield PhoneEnv(session, hooks, seen)
+
+
+@dataclass
+class PhoneDemo:
+    """A running ``callhooks demo --phone``: its process, the phone URL it printed, and its output so far."""
+
+    process: subprocess.Popen[str]
+    phone_url: str
+    output: list[str]
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """Ctrl-C, as a person stops it; returns its exit status once it has exited (within ``timeout``)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def phone_demo(*argv: str, duration: float = 120.0) -> Iterator[PhoneDemo]:
+    """Run ``callhooks demo --phone`` (bounded by ``--duration``) until it prints the phone URL; stop it after."""
+    command = [str(Path(sys.executable).parent / "callhooks"), "demo", "--phone", "--duration", str(duration), *argv]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:  # a reader thread: the test waits on the queue with a deadline, never on a blocking read
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, name="phone-demo-output", daemon=True).start()
+    try:
+        deadline = time.monotonic() + 30
+        phone_url = None
+        while phone_url is None:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            if line is None:
+                raise AssertionError(f"callhooks demo --phone exited early: {''.join(output)}")
+            if line.startswith("phone: "):
+                phone_url = line.split()[1]
+        yield PhoneDemo(process, phone_url, output)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

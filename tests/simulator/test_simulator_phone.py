@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from callhooks.demo import create_ivr
+from callhooks.simulator import Simulator
 from callhooks.simulator.phone import page
-from callhooks.testing import running_simulator
+from callhooks.testing import free_port, running_simulator
+from tests.helpers.processes import server_process
 from tests.simulator.phone_support import (
     APP_NUMBER,
     HELLO,
@@ -250,3 +255,20 @@ def test_a_bxml_app_is_heard_verb_by_verb_and_its_transfer_rings_another_phone_l
             session.wait_for(lambda: session.phone_view(call_id)["state"] == "active", what="the bridge")
             session.hang_up(leg)
             session.wait_for(lambda: session.phone_view(call_id)["state"] == "completed", what="leg A to end")
+
+
+def test_simulate_prints_the_phone_page_and_serves_it() -> None:
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "callhooks"), "simulate", "--port", str(port), "-q"]
+    defaults = Simulator()
+    auth = (defaults.api_token, defaults.api_secret)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name in ("CATAPULT_USER_ID", "CATAPULT_API_TOKEN", "CATAPULT_API_SECRET"):
+        env.pop(name, None)
+    with server_process(command, env, port, health="/_sim/clock", auth=auth) as process:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(5)]  # printed before it serves: already there
+        (line,) = [line for line in banner if "phone page:" in line]
+        url = f"http://127.0.0.1:{port}/_sim/phone"
+        assert f"{url} (user {defaults.api_token}, password {defaults.api_secret})" in line
+        assert httpx.get(url, auth=auth, timeout=10).status_code == 200
