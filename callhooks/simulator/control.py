@@ -34,8 +34,8 @@ The phone (a person, or a test, as the far end of calls; the page at ``/_sim/pho
 * ``GET /_sim/phone/lines`` — the numbers that ring on the phone; ``POST /_sim/phone/lines`` ``{"number"}`` —
   calls to that number ring and wait for ``answer``/``reject`` (or their ``callTimeout``) instead of following a
   script (its far end becomes ``{"outcome": "manual"}``); ``DELETE /_sim/phone/lines/{number}`` — back to the script.
-* ``POST /_sim/phone/dial`` ``{"from", "to"}`` — call the application from ``from`` (made a phone line) to ``to``,
-  as ``POST /_sim/inbound`` does. 201 ``{"callId"}``.
+* ``POST /_sim/phone/dial`` ``{"from", "to", "callbackUrl"?}`` — call the application from ``from`` (made a phone
+  line) to ``to``, as ``POST /_sim/inbound`` does. 201 ``{"callId"}``.
 * ``GET /_sim/phone`` — the page; ``GET /_sim/phone/state`` — what it shows (``lines``, ``numbers``: the
   account's numbers, ``calls``: the newest phone calls, ``time``); ``GET /_sim/phone/stream`` — that state as a
   server-sent event after every change.
@@ -278,5 +278,6 @@ class ControlApi:
         from_ = f.address("from", required=True)
         to = f.address("to", required=True)
         assert from_ is not None and to is not None
-        call_id = self.sim.phone.dial(from_, to, base_url=self.base_of(request))
+        callback_url = f.url("callbackUrl")
+        call_id = self.sim.phone.dial(from_, to, callback_url=callback_url, base_url=self.base_of(request))
         return json_response({"callId": call_id}, 201, {"Location": self.sim.urls.call_path(call_id)})

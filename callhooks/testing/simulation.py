@@ -180,10 +180,12 @@ class SimulatorSession:
         """``number`` follows its far-end script again."""
         self._control("DELETE", f"/phone/lines/{quote(number, safe='')}")
 
-    def dial(self, from_: str, to: str) -> str:
+    def dial(self, from_: str, to: str, *, callback_url: str | None = None) -> str:
         """Call the application from ``from_`` to its number ``to`` (as ``place_inbound``, with a far end this
-        test drives); returns the call id."""
-        return str(self._control("POST", "/phone/dial", {"from": from_, "to": to})["callId"])
+        test drives); returns the call id. Its events go to ``callback_url``, else to the owner of ``to``
+        (an application), else to the simulator's ``incoming_call_url``."""
+        body = {"from": from_, "to": to, **({"callbackUrl": callback_url} if callback_url else {})}
+        return str(self._control("POST", "/phone/dial", body)["callId"])
 
     def press(self, call_id: str, digits: str) -> dict[str, Any]:
         """Press keys on an answered call (``dtmf`` events, digits for a running gather); returns :meth:`phone_view`."""

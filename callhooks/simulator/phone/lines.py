@@ -55,14 +55,15 @@ class Phone:
 
     # -- calls --------------------------------------------------------------------------------------------------
 
-    def dial(self, from_: str, to: str, *, base_url: str | None = None) -> str:
+    def dial(self, from_: str, to: str, *, callback_url: str | None = None, base_url: str | None = None) -> str:
         """Call the application from ``from_`` (claimed first) to our number ``to``; returns the call id.
 
-        The call goes where ``POST /_sim/inbound`` sends it: the owner of ``to``, else ``incoming_call_url``.
+        The call goes where ``POST /_sim/inbound`` sends it: ``callback_url``, else the owner of ``to``, else
+        ``incoming_call_url``.
         """
-        self.claim(from_)
         self._check_number(to)
-        return self.sim.place_inbound_now(from_, to, base_url=base_url)
+        self.claim(from_)
+        return self.sim.place_inbound_now(from_, to, callback_url=callback_url, base_url=base_url)
 
     def press(self, call_id: str, digits: str) -> None:
         """Press keys on an answered call: ``dtmf`` events, digits for a running gather."""
