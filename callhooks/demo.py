@@ -85,6 +85,20 @@ def create_ivr(settings: Mapping[str, str], bxml: bool = False) -> CallHooks:
     return hooks
 
 
+def _ivr_environment(receiver_url: str, simulator_url: str, account: tuple[str, str, str]) -> dict[str, str]:
+    """What a deployment of the example IVR has in its environment, pointed at this demo's simulator."""
+    user_id, api_token, api_secret = account
+    return {
+        "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
+        "CALLHOOKS_PUBLIC_URL": receiver_url,
+        "CATAPULT_USER_ID": user_id,
+        "CATAPULT_API_TOKEN": api_token,
+        "CATAPULT_API_SECRET": api_secret,
+        "CATAPULT_BASE_URL": simulator_url,
+        "IVR_SALES_NUMBER": SALES_NUMBER,
+    }
+
+
 class _Printer:
     """Live rows as events are handled; colour and boxes only on a terminal, plain text otherwise."""
 
@@ -153,15 +167,7 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator))
-        settings = {
-            "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
-            "CALLHOOKS_PUBLIC_URL": receiver_url,
-            "CATAPULT_USER_ID": user_id,
-            "CATAPULT_API_TOKEN": api_token,
-            "CATAPULT_API_SECRET": api_secret,
-            "CATAPULT_BASE_URL": sim.url,
-            "IVR_SALES_NUMBER": SALES_NUMBER,
-        }
+        settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
         hooks = create_ivr(settings, bxml)  # the example's own factory, given what a deployment has in its environment
         hooks.add_observer(handled.put)
         stack.enter_context(serve(hooks, port=receiver_port))
@@ -255,15 +261,7 @@ def run_phone_demo(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         # An open phone page holds a stream: shutting down waits at most a second for it.
         sim = stack.enter_context(serve(simulator, timeout_graceful_shutdown=1))
-        settings = {
-            "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
-            "CALLHOOKS_PUBLIC_URL": receiver_url,
-            "CATAPULT_USER_ID": user_id,
-            "CATAPULT_API_TOKEN": api_token,
-            "CATAPULT_API_SECRET": api_secret,
-            "CATAPULT_BASE_URL": sim.url,
-            "IVR_SALES_NUMBER": SALES_NUMBER,
-        }
+        settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
         hooks = create_ivr(settings, bxml)
         hooks.add_observer(handled.put)
         stack.enter_context(serve(hooks, port=receiver_port))

@@ -111,6 +111,9 @@ class BxmlRunner:
             if other is not leg:
                 self.engine.end(other, "ORIGINATOR_CANCEL")
         whisper = sum(self._seconds(verb) for verb in transfer.verb.verbs if not isinstance(verb, bxml.PhoneNumber))
+        for verb in transfer.verb.verbs:  # the whisper: what the callee hears before the bridge
+            if isinstance(verb, bxml.SpeakSentence | bxml.PlayAudio):
+                self._heard(leg, verb)
         self.engine.log(a_leg, "bxml-whisper", leg.id)
         self.engine.at(a_leg, _TIMER, whisper, lambda: self._bridge(transfer, leg))
         return True

@@ -37,7 +37,7 @@ The phone (a person, or a test, as the far end of calls; the page at ``/_sim/pho
 * ``POST /_sim/phone/dial`` ``{"from", "to", "callbackUrl"?}`` — call the application from ``from`` (made a phone
   line) to ``to``, as ``POST /_sim/inbound`` does. 201 ``{"callId"}``.
 * ``GET /_sim/phone`` — the page; ``GET /_sim/phone/state`` — what it shows (``lines``, ``numbers``: the
-  account's numbers, ``calls``: the newest phone calls, ``time``); ``GET /_sim/phone/stream`` — that state as a
+  account's numbers, ``calls``: the newest phone calls); ``GET /_sim/phone/stream`` — that state as a
   server-sent event after every change.
 """
 

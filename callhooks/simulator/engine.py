@@ -248,6 +248,7 @@ class Engine:
             call.bridge_id = parent.bridge_id = self.ids.new("brg")
             parent.state = "active"
             self._log(parent, "bridge", call.id)
+            self.hear(parent, "state", f"connected to {call.to}")
 
     def _timeout(self, call: Call) -> None:
         self._cancel(call, "ring")
@@ -296,6 +297,7 @@ class Engine:
         b_leg.bridge_id = a_leg.bridge_id = self.ids.new("brg")
         a_leg.state = "active"
         self._log(a_leg, "bridge", b_leg.id)
+        self.hear(a_leg, "state", f"connected to {b_leg.to}")
 
     def _end_peers(self, call: Call, was_answered: bool) -> None:
         parent = self.calls.get(call.parent or "")
@@ -377,6 +379,7 @@ class Engine:
         call.transfer_caller_id = params.transfer_caller_id
         call.whisper_audio = params.whisper_audio
         self._log(call, "transfer", leg.id)
+        self.hear(call, "state", f"transferring to {params.transfer_to}")
         self._ring(leg)
         return leg
 

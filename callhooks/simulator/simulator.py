@@ -67,6 +67,9 @@ class Simulator:
       ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
       ``bxml_idle_hangup``: seconds a BXML call stays up once its document has ended (0: hang up at once).
 
+    ``simulator.phone`` (:class:`~.phone.Phone`) is the far end by hand: numbers that ring on the page at
+    ``/_sim/phone`` and wait to be answered, and what a person does on a call (dial, press keys, hang up).
+
     Calls whose callbacks come by GET run the BXML their ``answer`` (and each verb URL) is answered with
     (:mod:`.bxml_runner`); an empty reply to ``answer`` leaves the call to REST control.
     """

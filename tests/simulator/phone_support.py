@@ -96,7 +96,8 @@ def own_number(session: SimulatorSession, hooks: CallHooks, number: str) -> None
     """An application owning ``number`` sends its inbound calls to ``hooks``."""
     root = f"{session.url}/v1/users/{session.user_id}"
     auth = (session.api_token, session.api_secret)
-    body = {"name": "phone test", "incomingCallUrl": hooks.callback_url(max_age=None), "callbackHttpMethod": "POST"}
+    url = hooks.callback_url(max_age=None)
+    body = {"name": "phone test", "incomingCallUrl": url, "callbackHttpMethod": hooks.callback_http_method}
     created = httpx.post(f"{root}/applications", json=body, auth=auth, timeout=10)
     created.raise_for_status()
     application_id = created.headers["location"].rsplit("/", 1)[-1]

@@ -230,29 +230,33 @@ def test_streams_are_limited(env: PhoneEnv, monkeypatch: pytest.MonkeyPatch) -> 
         assert second.status_code == 503 and second.json()["code"] == "too-many-streams"
 
 
-def test_a_bxml_app_is_heard_verb_by_verb_and_its_transfer_rings_another_phone_line() -> None:
+@pytest.mark.parametrize("bxml", [False, True], ids=["rest", "bxml"])
+def test_the_example_ivr_is_heard_and_its_transfer_rings_another_phone_line(bxml: bool) -> None:
     sales = "+19195550199"
     with running_simulator(speed=1.0) as session:
-        settings = {"CALLHOOKS_SECRET": secrets.token_urlsafe(24), "IVR_SALES_NUMBER": sales}
+        settings = {**session.environ, "CALLHOOKS_SECRET": secrets.token_urlsafe(24), "IVR_SALES_NUMBER": sales}
         settings["CALLHOOKS_PUBLIC_URL"] = "http://127.0.0.1:1"  # replaced by receiver() below
-        hooks = create_ivr(settings, bxml=True)
+        hooks = create_ivr(settings, bxml=bxml)
         with session.receiver(hooks):
             own_number(session, hooks, APP_NUMBER)
-            auth = (session.api_token, session.api_secret)
-            root = f"{session.url}/v1/users/{session.user_id}/applications"
-            (application,) = httpx.get(root, auth=auth, timeout=10).json()
-            httpx.post(f"{root}/{application['id']}", json={"callbackHttpMethod": "GET"}, auth=auth, timeout=10)
             session.claim(sales)
             call_id = session.dial(PHONE_NUMBER, APP_NUMBER)
             session.wait_until_said(call_id, "Press 1 for sales")
             session.wait_for(lambda: session.phone_view(call_id)["gather"], what="the menu's gather")
             session.press(call_id, "1")
-            assert session.wait_until_said(call_id, "Connecting you")[-1] == "Connecting you to sales."
             leg = session.wait_for_ringing(sales)
-            heard = session.phone_view(call_id)["heard"]
-            assert any(e["kind"] == "verb" and e["text"].startswith("Transfer") for e in heard)
+            heard = [(entry["kind"], entry["text"]) for entry in session.phone_view(call_id)["heard"]]
+            if bxml:  # each verb as it ran
+                assert session.said(call_id)[-1] == "Connecting you to sales."
+                assert any(kind == "verb" and text.startswith("Transfer") for kind, text in heard)
+            else:
+                assert ("state", f"transferring to {sales}") in heard
             session.answer(leg)
             session.wait_for(lambda: session.phone_view(call_id)["state"] == "active", what="the bridge")
+            assert ("state", f"connected to {sales}") in [
+                (e["kind"], e["text"]) for e in session.phone_view(call_id)["heard"]
+            ]
+            assert session.wait_until_said(leg, "customer on the line")
             session.hang_up(leg)
             session.wait_for(lambda: session.phone_view(call_id)["state"] == "completed", what="leg A to end")
 

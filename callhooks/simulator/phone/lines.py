@@ -97,15 +97,14 @@ class Phone:
         return [call_view(call, self.sim.clock) for call in self.sim.engine.calls.values()]
 
     def state(self) -> dict[str, object]:
-        """What the page shows: ``lines``, ``numbers`` (the account's, which the application answers), the
-        newest phone calls (newest first) and the simulated ``time``."""
+        """What the page shows: ``lines``, ``numbers`` (the account's, which the application answers) and the
+        newest phone calls (newest first)."""
         ours = [call for call in self.sim.engine.calls.values() if call.far_end.is_manual]
         newest = sorted(ours, key=lambda call: call.seq, reverse=True)[:MAX_PHONE_CALLS]
         return {
             "lines": self.lines,
             "numbers": sorted(self.sim.applications.numbers),
             "calls": [call_view(call, self.sim.clock) for call in newest],
-            "time": self.sim.clock.iso(),
         }
 
     @staticmethod

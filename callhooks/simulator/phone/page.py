@@ -28,6 +28,7 @@ __all__ = ["MAX_STREAMS", "STREAM_SECONDS", "PhonePage"]
 
 STREAM_SECONDS = 30.0
 KEEPALIVE_SECONDS = 10.0
+MIN_INTERVAL_SECONDS = 0.1
 MAX_STREAMS = 16
 
 _FILES = {
@@ -92,10 +93,16 @@ class PhonePage:
         try:
             yield "retry: 1000\n\n"
             seen: int | None = None
+            sent = ""
             while (left := deadline - loop.time()) > 0:
                 if seen != changes.version:
                     seen = changes.version
-                    yield f"data: {json.dumps(self.phone.state(), separators=(',', ':'))}\n\n"
+                    state = json.dumps(self.phone.state(), separators=(",", ":"))
+                    if state != sent:  # calls that are not the phone's changed: nothing to send
+                        sent = state
+                        yield f"data: {state}\n\n"
+                        # A busy simulator changes all the time: at most one state per interval per page.
+                        await asyncio.sleep(MIN_INTERVAL_SECONDS)
                 elif not await changes.wait(seen, min(KEEPALIVE_SECONDS, left)):
                     yield ": waiting\n\n"  # keeps proxies from closing an idle stream
         finally:

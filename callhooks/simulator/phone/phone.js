@@ -110,7 +110,7 @@
     panel.querySelector(".gather").textContent = call.gather ? "Waiting for digits: " + (call.gather.digits || "\u2026") : "";
     panel.querySelector(".ringing-actions").hidden = !ringing;
     panel.querySelector(".keypad").hidden = !talking;
-    panel.querySelector(".hangup").hidden = ended;
+    panel.querySelector(".hangup").hidden = ended || ringing;  // a ringing call is rejected instead
     const list = panel.querySelector(".heard");
     const fresh = Math.min(call.heardTotal - Number(panel.dataset.rendered), call.heard.length);
     for (const entry of call.heard.slice(call.heard.length - fresh)) {
