@@ -510,9 +510,11 @@ class Engine:
         call.gather = gather
         call.gathers[gather.id] = gather
         self._log(call, "gather-start", gather.id)
-        most = "any number of" if gather.max_digits is None else f"up to {gather.max_digits}"
+        most = "any number of digits" if gather.max_digits is None else f"up to {gather.max_digits}"
+        if gather.max_digits is not None:
+            most += " digit" if gather.max_digits == 1 else " digits"
         ends = f", ended by {gather.terminating_digits}" if gather.terminating_digits else ""
-        self.hear(call, "gather", f"waiting for {most} digits{ends}")
+        self.hear(call, "gather", f"waiting for {most}{ends}")
         # A prompt plays silently (no speak/playback events: the docs don't show any for gather prompts);
         # the inter-digit timer starts when it ends. Digits pressed meanwhile barge in.
         self._at(call, "gather", prompt_seconds + gather.inter_digit_timeout, lambda: self._gather_timeout(call))

@@ -62,6 +62,8 @@ def test_a_call_dialled_from_the_phone_hears_the_prompt_fills_the_gather_and_han
     kinds = [entry["kind"] for entry in view["heard"]]
     assert kinds == ["state", "state", "speak", "gather", "key", "key", "gathered", "speak", "state"]
     assert view["heard"][-1]["text"] == "ended: NORMAL_CLEARING"
+    assert view["heard"][3]["text"] == "waiting for up to 2 digits, ended by #"
+    assert [entry["text"] for entry in view["heard"][4:7]] == ["4", "2", "42 (max-digits)"]
     assert view["heardTotal"] == len(kinds)
 
 
