@@ -197,6 +197,10 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--bxml", action="store_true", help="run the IVR written as a BXML application")
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
     demo.add_argument("--timeout", type=_positive, default=30.0, help="give up after this many real seconds")
+    demo.add_argument(
+        "--phone", action="store_true", help="serve the IVR and a phone page to call it from a browser, until Ctrl-C"
+    )
+    demo.add_argument("--duration", type=_positive, default=None, help="with --phone: stop after this many seconds")
 
     send = command("send", "fire one sample event at a running receiver", "CALLHOOKS_SECRET", "CALLHOOKS_BASIC_AUTH")
     send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup")
@@ -479,6 +483,8 @@ def _simulate(args: argparse.Namespace) -> int:
         f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
         flush=True,
     )
+    credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
+    print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:
         settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
         shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))
@@ -490,7 +496,8 @@ def _simulate(args: argparse.Namespace) -> int:
         handler.setFormatter(logging.Formatter("%(message)s"))
         flow.addHandler(handler)
         flow.setLevel(logging.INFO)
-    uvicorn.run(simulator, host=args.host, port=args.port, log_level="warning")
+    # an open phone page holds a stream: stopping waits at most a second for it
+    uvicorn.run(simulator, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=1)
     return 0
 
 
