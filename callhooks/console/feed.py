@@ -1,0 +1,171 @@
+"""Where the console's entries go and come from: straight into this process's view, or, when the app has a
+store for its guarantees, through the store's shared journal so every worker's and host's events show.
+
+In shared mode the monitor only queues entries (bounded); a background task appends them in batches and reads
+the journal back from its cursor, so nothing blocks the event loop and a store outage costs callbacks
+nothing: it is logged once, entries wait (the oldest dropped beyond the bound) and the task keeps trying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, Protocol, runtime_checkable
+
+from .stream import StreamHub
+from .view import CallView
+
+__all__ = ["MAX_PENDING_ENTRIES", "ConsoleFeed", "JournalStore"]
+
+logger = logging.getLogger("callhooks")
+
+#: Entries waiting to be appended to the store's journal; beyond this the oldest are dropped.
+MAX_PENDING_ENTRIES: Final = 10_000
+#: Entries appended in one call.
+BATCH: Final = 200
+#: Seconds between reads of the shared journal when nothing happened here (other workers' events).
+POLL_SECONDS: Final = 0.5
+#: Seconds to wait after the store failed before trying again.
+RETRY_SECONDS: Final = 2.0
+READ_PAGE: Final = 500
+
+
+@runtime_checkable
+class JournalStore(Protocol):
+    """The part of a ``Store`` the console uses: a shared journal trimmed by the store's limits."""
+
+    async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None: ...
+
+    async def read_journal(self, after: int, limit: int = 500) -> list[tuple[int, dict[str, Any]]]: ...
+
+
+class ConsoleFeed:
+    """Takes entries from the monitor (``put``) and keeps ``view`` up to date, telling ``hub`` of each.
+
+    ``open_store``: how to get the app's store (``None``: no store, so this process's entries only). A store
+    without a journal (``JournalStore``) is treated as none.
+    """
+
+    def __init__(
+        self,
+        view: CallView,
+        hub: StreamHub,
+        open_store: Callable[[], Awaitable[object]] | None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.view = view
+        self.hub = hub
+        self._open_store = open_store
+        self.poll_seconds = poll_seconds
+        self.store: JournalStore | None = None
+        self.shared: bool | None = None if open_store is not None else False  # None: not decided yet
+        self.pending: deque[dict[str, Any]] = deque(maxlen=MAX_PENDING_ENTRIES)
+        self.cursor = 0
+        self._local_seq = 0
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._failing = False
+
+    # -- in ----------------------------------------------------------------------------------------------
+
+    def put(self, entry: dict[str, Any]) -> None:
+        """One entry from the monitor (on the event loop): shown now, or queued for the store's journal."""
+        if self.shared is False:
+            self._local_seq += 1
+            self._show(self._local_seq, entry)
+            return
+        self.pending.append(entry)
+        self.start()
+        if self._wake is not None:
+            self._wake.set()
+
+    def _show(self, seq: int, entry: Mapping[str, Any]) -> None:
+        key = self.view.add(seq, entry)
+        self.hub.publish({"type": entry.get("kind", "event"), "seq": seq, "callId": key})
+
+    # -- the background task (shared mode) -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the task that talks to the store (on the running loop; once)."""
+        if self.shared is False or (self._task is not None and not self._task.done()):
+            return
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="callhooks-console-journal")
+
+    async def refresh(self) -> None:
+        """Make sure the view holds what the journal holds now (before a page or API request is answered)."""
+        if self.shared is False:
+            return
+        self.start()
+        if self.shared and self.store is not None and not self._failing:
+            await self._read()
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                if self.shared is None:
+                    await self._choose()
+                if not self.shared:
+                    return
+                await self._append()
+                await self._read()
+                if self._failing:
+                    logger.warning("callhooks console: the store's journal works again")
+                    self._failing = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a store outage: callbacks go on, the console catches up later
+                if not self._failing:
+                    logger.warning("callhooks console: the store's journal failed (%s); retrying", exc)
+                    self._failing = True
+                await self._sleep(RETRY_SECONDS)
+                continue
+            await self._sleep(self.poll_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        assert self._wake is not None
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def _choose(self) -> None:
+        assert self._open_store is not None
+        store = await self._open_store()
+        if isinstance(store, JournalStore):
+            self.store, self.shared = store, True
+            return
+        logger.info("callhooks console: the store has no shared journal; showing this process's events only")
+        self.shared = False
+        while self.pending:
+            self._local_seq += 1
+            self._show(self._local_seq, self.pending.popleft())
+
+    async def _append(self) -> None:
+        assert self.store is not None
+        while self.pending:
+            batch = [self.pending[i] for i in range(min(BATCH, len(self.pending)))]
+            await self.store.append_journal(batch)
+            for _ in batch:
+                self.pending.popleft()
+
+    async def _read(self) -> None:
+        assert self.store is not None
+        while True:
+            page = await self.store.read_journal(self.cursor, READ_PAGE)
+            for seq, entry in page:
+                if seq > self.cursor:
+                    self.cursor = seq
+                    self._show(seq, entry)
+            if len(page) < READ_PAGE:
+                return
