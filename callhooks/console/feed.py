@@ -31,6 +31,8 @@ POLL_SECONDS: Final = 0.5
 #: Seconds to wait after the store failed before trying again.
 RETRY_SECONDS: Final = 2.0
 READ_PAGE: Final = 500
+#: Seconds given at shutdown to write the entries still waiting.
+CLOSE_SECONDS: Final = 2.0
 
 
 @runtime_checkable
@@ -100,10 +102,21 @@ class ConsoleFeed:
         if self.shared is False:
             return
         self.start()
-        if self.shared and self.store is not None and not self._failing:
-            await self._read()
+        try:
+            if self.shared is None:
+                await self._choose()
+            if self.shared and self.store is not None and not self._failing:
+                await self._read()
+        except Exception as exc:  # the page shows what it has; the task logs the outage and keeps trying
+            logger.debug("callhooks console: could not read the store's journal now: %s", exc)
 
     async def close(self) -> None:
+        """Stop the task, after one last try (bounded) at writing the entries still waiting."""
+        if self.shared and self.store is not None and self.pending:
+            try:
+                await asyncio.wait_for(self._append(), CLOSE_SECONDS)
+            except Exception as exc:
+                logger.warning("callhooks console: %d entries not written to the journal: %s", len(self.pending), exc)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -142,6 +155,8 @@ class ConsoleFeed:
     async def _choose(self) -> None:
         assert self._open_store is not None
         store = await self._open_store()
+        if self.shared is not None:  # decided meanwhile (by a request, or the task)
+            return
         if isinstance(store, JournalStore):
             self.store, self.shared = store, True
             return

@@ -319,3 +319,16 @@ def _wait(condition: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def test_the_page_and_its_files_are_package_data() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "callhooks.console" in config["packages"]
+    shipped = config["package-data"]["callhooks.console"]
+    static = sorted(p.name for p in (root / "callhooks" / "console" / "static").iterdir())
+    assert static == ["console.css", "console.html", "console.js"]
+    assert all(any(Path("static", name).match(pattern) for pattern in shipped) for name in static)
