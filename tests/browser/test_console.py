@@ -186,3 +186,30 @@ def test_a_callback_token_url_gets_no_console_page(browser: webdriver.Chrome) ->
             assert browser.find_elements(By.ID, "calls") == [], address
         browser.get(f"{url}/_console/")
         wait_for(browser, lambda b: b.find_elements(By.ID, "calls") != [])
+
+
+def test_keyboard_and_phone_width(browser: webdriver.Chrome) -> None:
+    hooks = make_hooks()
+    with served(hooks) as (url, client):
+        open_console(browser, f"{url}/_console/")
+        send_call(client, hooks, "c-keys")
+        wait_for(browser, lambda b: rows(b) == ["c-keys"])
+        body = browser.find_element(By.TAG_NAME, "body")
+        body.send_keys("/")  # "/" jumps to the search box
+        assert browser.switch_to.active_element.get_attribute("id") == "f-q"
+        browser.switch_to.active_element.send_keys(Keys.TAB)  # and on through the filters
+        assert browser.switch_to.active_element.get_attribute("id") == "f-call"
+        wait_for(browser, lambda b: press(b, "#call-rows tr a"))
+        wait_for(browser, lambda b: len(timeline(b)) == 3)
+        assert browser.switch_to.active_element.get_attribute("id") == "timeline-title"  # focus follows
+        browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+        wait_for(browser, lambda b: not b.find_element(By.ID, "timeline").is_displayed())
+        assert "open=" not in browser.current_url
+        # On a phone's width nothing but the calls table (which scrolls in its own box) is wider than the screen.
+        try:
+            browser.set_window_size(390, 844)
+            wait_for(browser, lambda b: b.execute_script("return window.innerWidth") < 500)
+            overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")
+            assert overflow <= 0
+        finally:
+            browser.set_window_size(1280, 900)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from starlette.testclient import TestClient
 
 from callhooks import CallEvent, CallHooks, bxml
-from callhooks.testing.server import serve
+from tests.receiver.test_monitoring import connected, path_of
+
+__all__ = ["APP", "CALLER", "CONSOLE", "SECRET", "connected", "make_hooks", "path_of", "send_call"]
 
 SECRET = "console-tests-secret-key"
 CONSOLE = ("admin", "console-pw-1")
@@ -36,21 +34,6 @@ def make_hooks(**kwargs: Any) -> CallHooks:
         return None
 
     return hooks
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-@contextmanager
-def connected(hooks: CallHooks, transport: str) -> Iterator[httpx.Client]:
-    if transport == "testclient":
-        with TestClient(hooks, base_url="http://127.0.0.1") as client:
-            yield client
-    else:
-        with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
-            yield client
 
 
 def send_call(client: httpx.Client, hooks: CallHooks, call_id: str, tag: str | None = None) -> str:
