@@ -332,3 +332,26 @@ def test_the_page_and_its_files_are_package_data() -> None:
     static = sorted(p.name for p in (root / "callhooks" / "console" / "static").iterdir())
     assert static == ["console.css", "console.html", "console.js"]
     assert all(any(Path("static", name).match(pattern) for pattern in shipped) for name in static)
+
+
+def test_tracebacks_hide_secrets_passwords_and_tokens() -> None:
+    hooks = CallHooks(secret=SECRET, store=None, console=CONSOLE, basic_auth=("platform", "callback-pw"))
+    leaked: dict[str, str] = {}
+
+    @hooks.on("answer")
+    def answered(event: Any) -> None:
+        url = hooks.callback_url()
+        leaked["token"] = url.rsplit("/", 1)[1]
+        raise ValueError(f"could not call {url} with {SECRET} and callback-pw and {CONSOLE[1]}")
+
+    with connected(hooks, "testclient") as client:
+        hooks.public_url = str(client.base_url)
+        url = path_of(hooks.callback_url())
+        answer = {"eventType": "answer", "callId": "c-leak"}
+        assert client.post(url, json=answer, auth=("platform", "callback-pw")).status_code == 500
+        shown = client.get("/_console/api/calls/c-leak", auth=CONSOLE)
+    error = shown.json()["entries"][0]["error"]
+    assert error["type"] == "ValueError" and "could not call" in error["traceback"]
+    for secret in (SECRET, "callback-pw", CONSOLE[1], leaked["token"]):
+        assert secret not in shown.text
+    assert "<token>" in error["traceback"] and "***" in error["message"]
