@@ -221,7 +221,13 @@ function refreshSoon(what) {
 function listen() {
   const stream = new EventSource("api/stream");
   const live = $("live");
-  stream.onopen = () => { live.textContent = "live"; live.className = "live on"; };
+  let opened = false;
+  stream.onopen = () => {
+    live.textContent = "live";
+    live.className = "live on";
+    if (opened) refreshSoon({ rejections: true }); // back after a break: catch up on what was missed
+    opened = true;
+  };
   stream.onerror = () => { live.textContent = "reconnecting…"; live.className = "live"; };
   stream.onmessage = (message) => {
     const notice = JSON.parse(message.data);
