@@ -257,7 +257,10 @@ class CallHooks(Registrar):
         if env.get("CALLHOOKS_CONSOLE_MASK_NUMBERS", "").strip().lower() in ("1", "true", "yes"):
             settings["console_mask_numbers"] = True
         if env.get("CALLHOOKS_CONSOLE_SIZE"):
-            settings["console_size"] = int(env["CALLHOOKS_CONSOLE_SIZE"])
+            size = env["CALLHOOKS_CONSOLE_SIZE"].strip()
+            if not size.isdigit():
+                raise ValueError(f"CALLHOOKS_CONSOLE_SIZE must be a whole number of calls, not {size[:20]!r}")
+            settings["console_size"] = int(size)
         settings.update(overrides)
         return cls(**settings)
 

@@ -38,7 +38,7 @@ class CallFilter:
         summary = call.summary
         if self.call and self.call.lower() not in call.key.lower():
             return False
-        if self.number and not any(self.number in (summary[k] or "") for k in ("from", "to")):
+        if self.number and not any(_number_matches(self.number, summary[k] or "") for k in ("from", "to")):
             return False
         if self.tag and not any(self.tag.lower() in tag.lower() for tag in call.tags):
             return False
@@ -193,6 +193,14 @@ class CallView:
 
     def rejected(self, limit: int) -> list[dict[str, Any]]:
         return [{"seq": seq, **entry} for seq, entry in reversed(self.rejections)][:limit]
+
+
+def _number_matches(wanted: str, number: str) -> bool:
+    """``wanted`` in ``number``, comparing digits only when it has any (``919-555`` finds ``+1919555…``)."""
+    digits = "".join(c for c in wanted if c.isdigit())
+    if not digits:
+        return wanted in number
+    return digits in "".join(c for c in number if c.isdigit())
 
 
 def _call_key(entry: Mapping[str, Any]) -> str:

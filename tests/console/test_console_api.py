@@ -93,6 +93,7 @@ def test_calls_timeline_and_filters(transport: str) -> None:
         assert ids() == ["c-in", "c-second", "c-first"]  # newest first
         assert ids(call="first") == ["c-first"]
         assert ids(number="0123") == ["c-in"]
+        assert ids(number="(404) 555-0123") == ["c-in"]  # digits compared
         assert ids(number=CALLER) == ["c-second", "c-first"]
         assert ids(tag="sales") == ["c-first"]
         assert ids(event="incomingcall") == ["c-in"]
@@ -242,6 +243,9 @@ def test_console_is_off_by_default_and_configured_from_the_environment() -> None
         uninstall_log_masking()
     with pytest.raises(ValueError):
         CallHooks.from_env({"CALLHOOKS_SECRET": SECRET, "CALLHOOKS_CONSOLE": "no-colon"})
+    for size in ("lots", "0", "-3"):
+        with pytest.raises(ValueError, match=r"CALLHOOKS_CONSOLE_SIZE|console_size"):
+            CallHooks.from_env({"CALLHOOKS_SECRET": SECRET, "CALLHOOKS_CONSOLE": "a:b", "CALLHOOKS_CONSOLE_SIZE": size})
     for bad in (("a:b", "pw"), ("", "pw"), ("user", "")):
         with pytest.raises(ValueError):
             CallHooks(secret=SECRET, store=None, console=bad)
@@ -355,3 +359,22 @@ def test_tracebacks_hide_secrets_passwords_and_tokens() -> None:
     for secret in (SECRET, "callback-pw", CONSOLE[1], leaked["token"]):
         assert secret not in shown.text
     assert "<token>" in error["traceback"] and "***" in error["message"]
+
+
+def test_a_rejection_naming_a_known_call_shows_in_its_timeline_marked_unverified() -> None:
+    hooks = make_hooks()
+    with connected(hooks, "testclient") as client:
+        url = send_call(client, hooks, "c-known")
+        invalid = {"eventType": "dtmf", "callId": "c-known", "dtmfDuration": "long"}
+        assert client.post(url, json=invalid).status_code == 422  # read, then refused: its body is kept
+        assert client.post(url + "x", json=invalid).status_code == 403  # refused before its body was read
+        assert client.get("/?eventType=dtmf&callId=c-known").status_code == 403
+        detail = client.get("/_console/api/calls/c-known", auth=CONSOLE).json()
+        listed = client.get("/_console/api/rejections", auth=CONSOLE).json()["rejections"]
+    assert len(detail["entries"]) == 3  # the forgeries are not among the call's events
+    claimed = detail["unverifiedRejections"]
+    assert [(r["method"], r["status"], r["reason"]) for r in claimed] == [
+        ("POST", 422, "invalid-field"),
+        ("GET", 403, "token-missing"),
+    ]
+    assert [r["claimedCallId"] for r in listed] == ["c-known", None, "c-known"]  # newest first, all listed
