@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, Protocol, runtime_checkable
 
+from .journal import fit_entry
 from .stream import StreamHub
 from .view import CallView
 
@@ -31,6 +32,10 @@ POLL_SECONDS: Final = 0.5
 #: Seconds to wait after the store failed before trying again.
 RETRY_SECONDS: Final = 2.0
 READ_PAGE: Final = 500
+#: Entries read back from the journal's end when a console starts (its view keeps recent calls only).
+READ_BACK: Final = 5000
+#: Largest entry when the store does not say (``Limits.journal_entry_max_bytes``).
+DEFAULT_ENTRY_MAX_BYTES: Final = 256 * 1024
 #: Seconds given at shutdown to write the entries still waiting.
 CLOSE_SECONDS: Final = 2.0
 
@@ -158,6 +163,8 @@ class ConsoleFeed:
         if self.shared is not None:  # decided meanwhile (by a request, or the task)
             return
         if isinstance(store, JournalStore):
+            tail = getattr(store, "journal_tail", None)
+            self.cursor = max(0, await tail() - READ_BACK) if tail is not None else 0
             self.store, self.shared = store, True
             return
         logger.info("callhooks console: the store has no shared journal; showing this process's events only")
@@ -168,10 +175,16 @@ class ConsoleFeed:
 
     async def _append(self) -> None:
         assert self.store is not None
+        limits = getattr(self.store, "limits", None)
+        max_bytes = int(getattr(limits, "journal_entry_max_bytes", DEFAULT_ENTRY_MAX_BYTES))
         while self.pending:
-            batch = [self.pending[i] for i in range(min(BATCH, len(self.pending)))]
-            await self.store.append_journal(batch)
-            for _ in batch:
+            count = min(BATCH, len(self.pending))
+            batch = [fit_entry(self.pending[i], max_bytes) for i in range(count)]
+            try:
+                await self.store.append_journal(batch)
+            except ValueError as exc:  # refused for what it holds: trying again would refuse it again
+                logger.warning("callhooks console: the journal refused %d entries; they are dropped: %s", count, exc)
+            for _ in range(count):
                 self.pending.popleft()
 
     async def _read(self) -> None:
@@ -182,5 +195,17 @@ class ConsoleFeed:
                 if seq > self.cursor:
                     self.cursor = seq
                     self._show(seq, entry)
+            if not page and self.cursor and await self._restarted():
+                continue
             if len(page) < READ_PAGE:
                 return
+
+    async def _restarted(self) -> bool:
+        """Whether the journal started again below our cursor (a restarted ``memory://`` or Redis server that
+        lost its data): then read it from the start."""
+        tail = getattr(self.store, "journal_tail", None)
+        if tail is None or await tail() >= self.cursor:
+            return False
+        logger.info("callhooks console: the store's journal started again; reading it from its start")
+        self.cursor = 0
+        return True

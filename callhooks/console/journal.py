@@ -10,6 +10,7 @@ and every text in it is bounded. Two kinds:
 
 from __future__ import annotations
 
+import json
 import re
 import traceback
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from .. import logs, masking
 from ..events import CallEvent
 from ..monitoring import Dispatched, Rejection
 
-__all__ = ["MAX_PAYLOAD_CHARS", "MAX_TEXT_CHARS", "EntryMaker"]
+__all__ = ["MAX_PAYLOAD_CHARS", "MAX_TEXT_CHARS", "EntryMaker", "fit_entry"]
 
 #: Longest wire payload kept (the receiver's default body limit): longer ones are cut and marked.
 MAX_PAYLOAD_CHARS: Final = 64 * 1024
@@ -30,6 +31,11 @@ _MAX_CALL_ID: Final = 200
 _CLAIMED_CALL_ID = re.compile(r'"callId"\s{0,8}:\s{0,8}"([^"\\]{1,200})"|(?:^|&)callId=([^&]{1,200})')
 _CLAIM_WINDOW: Final = 8 * 1024
 _XML_TYPES: Final = ("application/xml", "text/xml")
+# What a shrunk entry keeps of each long text (fit_entry).
+_SHRUNK_CHARS: Final = 4096
+_ESSENTIAL_CHARS: Final = 200
+# The fields that say what happened, kept when nothing else fits.
+_ESSENTIAL: Final = ("kind", "at", "callId", "eventType", "state", "tag", "from", "to", "method", "handler", "status")
 
 
 def _cut(text: str, limit: int) -> tuple[str, bool]:
@@ -125,6 +131,38 @@ class EntryMaker:
         for secret in self.secrets:
             message = message.replace(secret, "***")
         return {"type": type(error).__name__, "message": self._text(message), "traceback": self._text(text)}
+
+
+def fit_entry(entry: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """``entry``, or a shrunk copy of it (long texts cut, typed fields dropped, ``"truncated": true``) when its
+    JSON is over ``max_bytes`` (a store's ``journal_entry_max_bytes``), so the store never refuses it."""
+    if _size(entry) <= max_bytes:
+        return entry
+    shrunk = dict(entry, truncated=True, fields={"note": "too large for the journal"})
+    for name, value in entry.items():
+        if isinstance(value, str):
+            shrunk[name] = value[:_SHRUNK_CHARS]
+    if isinstance(shrunk.get("response"), dict):
+        shrunk["response"] = dict(shrunk["response"], body=str(shrunk["response"].get("body", ""))[:_SHRUNK_CHARS])
+    if isinstance(shrunk.get("error"), dict):
+        error = shrunk["error"]
+        shrunk["error"] = dict(
+            error,
+            message=str(error.get("message", ""))[:_SHRUNK_CHARS],
+            traceback=str(error.get("traceback", ""))[-_SHRUNK_CHARS:],
+        )
+    if shrunk.get("context") is not None and _size(shrunk["context"]) > _SHRUNK_CHARS:
+        shrunk["context"] = {"note": "too large for the journal"}
+    if _size(shrunk) <= max_bytes:
+        return shrunk
+    essential = {name: entry[name] for name in _ESSENTIAL if name in entry}
+    return {name: v[:_ESSENTIAL_CHARS] if isinstance(v, str) else v for name, v in essential.items()} | {
+        "truncated": True
+    }
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
 
 
 def _call_id(event: CallEvent) -> str | None:

@@ -4,6 +4,7 @@ costs callbacks nothing. Two receivers (two "workers") share one store here, ser
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -15,36 +16,30 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from callhooks.console import JournalStore
-from callhooks.stores import StoreUnavailable
+from callhooks.console.feed import ConsoleFeed
+from callhooks.console.stream import StreamHub
+from callhooks.console.view import CallFilter, CallView
+from callhooks.stores import Limits, StoreUnavailable
 from callhooks.stores.memory import MemoryStore
 from callhooks.testing.server import serve
 
 from .support import CALLER, CONSOLE, make_hooks
 
 
-class JournalledStore(MemoryStore):
-    """A memory store with the shared journal's interface (as the stores will have it): sequence numbers
-    increasing across writers, trimmed to ``max_entries``; ``down`` makes it fail like an unreachable store."""
+class FailingStore(MemoryStore):
+    """``memory://``'s store whose journal can be taken down (``down``) like an unreachable server."""
 
-    def __init__(self, max_entries: int = 1000) -> None:
-        super().__init__()
-        self.journal: list[tuple[int, dict[str, Any]]] = []
-        self.max_entries = max_entries
-        self.down = False
-        self.appends = 0
+    down = False
 
     async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None:
         if self.down:
             raise StoreUnavailable("memory: the journal is down (test)")
-        self.appends += 1
-        last = self.journal[-1][0] if self.journal else 0
-        self.journal.extend((last + i, dict(entry)) for i, entry in enumerate(entries, 1))
-        del self.journal[: max(0, len(self.journal) - self.max_entries)]
+        await super().append_journal(entries)
 
     async def read_journal(self, after: int, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         if self.down:
             raise StoreUnavailable("memory: the journal is down (test)")
-        return [item for item in self.journal if item[0] > after][:limit]
+        return await super().read_journal(after, limit)
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -61,7 +56,7 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
 def test_each_workers_console_shows_every_workers_calls_and_survives_a_journal_outage(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = JournalledStore()
+    store = FailingStore()
     assert isinstance(store, JournalStore)
     first, second = make_hooks(store=store), make_hooks(store=store)
     host = Starlette(routes=[Mount("/a", app=first), Mount("/b", app=second)])
@@ -83,7 +78,8 @@ def test_each_workers_console_shows_every_workers_calls_and_survives_a_journal_o
             wait_until(lambda worker=worker: sorted(ids(worker)) == ["c-on-a", "c-on-b"])
         detail = client.get("/a/_console/api/calls/c-on-b", auth=CONSOLE).json()
         assert [entry["eventType"] for entry in detail["entries"]] == ["answer"]
-        assert [seq for seq, _ in store.journal] == [1, 2]
+        assert first.console is not None and first.console.feed.shared is True
+        assert first.console.view.last_seq == 2  # one journal: two entries, numbered across both workers
 
         # The journal goes down: callbacks are still answered, the failure is logged once, and the entries
         # that waited reach the journal (and both consoles) when it is back.
@@ -101,15 +97,43 @@ def test_each_workers_console_shows_every_workers_calls_and_survives_a_journal_o
         assert second.console.feed.pending == type(second.console.feed.pending)()
 
 
-def test_a_store_without_a_journal_falls_back_to_this_process() -> None:
-    hooks = make_hooks(store="memory://")  # today's stores have no journal: this process's calls only
+def test_the_default_store_feeds_the_console_through_its_journal() -> None:
+    hooks = make_hooks(store="memory://")
     with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         url = hooks.callback_url(public_url=server.url)
         assert client.post(url, json={"eventType": "answer", "callId": "c-local", "from": CALLER}).status_code == 200
-        wait_until(
-            lambda: (
-                [c["callId"] for c in client.get("/_console/api/calls", auth=CONSOLE).json()["calls"]] == ["c-local"]
-            )
-        )
-        assert hooks.console is not None
-        assert hooks.console.feed.shared is isinstance(hooks.store, JournalStore)
+        calls = client.get("/_console/api/calls", auth=CONSOLE).json()["calls"]  # read from the journal at once
+        assert [call["callId"] for call in calls] == ["c-local"]
+        assert hooks.console is not None and hooks.console.feed.shared is True
+
+
+def test_an_entry_too_large_for_the_journal_is_kept_shrunk() -> None:
+    store = MemoryStore(limits=Limits(journal_entry_max_bytes=4096))
+    hooks = make_hooks(store=store)
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        url = hooks.callback_url(public_url=server.url)
+        big = {"eventType": "answer", "callId": "c-big", "from": CALLER, "tag": "t" * 20_000}
+        assert client.post(url, json=big).status_code == 200
+        small = {"eventType": "answer", "callId": "c-small", "from": CALLER}
+        assert client.post(url, json=small).status_code == 200
+        wait_until(lambda: len(client.get("/_console/api/calls", auth=CONSOLE).json()["calls"]) == 2)
+        shown = client.get("/_console/api/calls/c-big", auth=CONSOLE).json()["entries"][0]
+    assert shown["truncated"] is True and shown["status"] == 200 and shown["eventType"] == "answer"
+    assert len(shown["tag"]) <= 4096 and len(shown.get("payload", "")) <= 4096
+
+
+def test_a_store_without_a_journal_falls_back_to_this_process() -> None:
+    async def scenario() -> list[str]:
+        async def no_journal() -> object:
+            return object()  # a store of the user's own making, without append_journal/read_journal
+
+        view = CallView()
+        feed = ConsoleFeed(view, StreamHub(), no_journal)
+        feed.put({"kind": "event", "callId": "c-here", "at": 1.0, "status": 200})
+        await feed.refresh()
+        feed.put({"kind": "event", "callId": "c-after", "at": 2.0, "status": 200})  # shown at once now
+        await feed.close()
+        assert feed.shared is False
+        return [call["callId"] for call in view.summaries(CallFilter(), 10)]
+
+    assert asyncio.run(scenario()) == ["c-after", "c-here"]
