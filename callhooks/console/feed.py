@@ -23,8 +23,10 @@ __all__ = ["MAX_PENDING_ENTRIES", "ConsoleFeed", "JournalStore"]
 
 logger = logging.getLogger("callhooks")
 
-#: Entries waiting to be appended to the store's journal; beyond this the oldest are dropped.
+#: Entries (and characters of their texts) waiting to be appended to the store's journal; beyond either the
+#: oldest are dropped.
 MAX_PENDING_ENTRIES: Final = 10_000
+MAX_PENDING_CHARS: Final = 32 * 1024 * 1024
 #: Entries appended in one call.
 BATCH: Final = 200
 #: Seconds between reads of the shared journal when nothing happened here (other workers' events).
@@ -69,7 +71,9 @@ class ConsoleFeed:
         self.poll_seconds = poll_seconds
         self.store: JournalStore | None = None
         self.shared: bool | None = None if open_store is not None else False  # None: not decided yet
-        self.pending: deque[dict[str, Any]] = deque(maxlen=MAX_PENDING_ENTRIES)
+        self.pending: deque[dict[str, Any]] = deque()
+        self._pending_sizes: deque[int] = deque()
+        self.pending_chars = 0
         self.cursor = 0
         self._local_seq = 0
         self._wake: asyncio.Event | None = None
@@ -84,7 +88,12 @@ class ConsoleFeed:
             self._local_seq += 1
             self._show(self._local_seq, entry)
             return
+        size = _rough_size(entry)
         self.pending.append(entry)
+        self._pending_sizes.append(size)
+        self.pending_chars += size
+        while len(self.pending) > MAX_PENDING_ENTRIES or self.pending_chars > MAX_PENDING_CHARS:
+            self._pop()  # the store has been away long enough: the oldest waiting entries are lost
         self.start()
         if self._wake is not None:
             self._wake.set()
@@ -171,7 +180,7 @@ class ConsoleFeed:
         self.shared = False
         while self.pending:
             self._local_seq += 1
-            self._show(self._local_seq, self.pending.popleft())
+            self._show(self._local_seq, self._pop())
 
     async def _append(self) -> None:
         assert self.store is not None
@@ -185,7 +194,11 @@ class ConsoleFeed:
             except ValueError as exc:  # refused for what it holds: trying again would refuse it again
                 logger.warning("callhooks console: the journal refused %d entries; they are dropped: %s", count, exc)
             for _ in range(count):
-                self.pending.popleft()
+                self._pop()
+
+    def _pop(self) -> dict[str, Any]:
+        self.pending_chars -= self._pending_sizes.popleft()
+        return self.pending.popleft()
 
     async def _read(self) -> None:
         assert self.store is not None
@@ -209,3 +222,13 @@ class ConsoleFeed:
         logger.info("callhooks console: the store's journal started again; reading it from its start")
         self.cursor = 0
         return True
+
+
+def _rough_size(entry: Mapping[str, Any]) -> int:
+    """About how many characters ``entry`` holds: its texts, the answer's body and the traceback (cheap: no JSON)."""
+    size = sum(len(value) for value in entry.values() if isinstance(value, str))
+    for name, inner in (("response", "body"), ("error", "traceback")):
+        part = entry.get(name)
+        if isinstance(part, Mapping) and isinstance(part.get(inner), str):
+            size += len(part[inner])
+    return size + len(entry.get("payload") or "")  # the typed fields are about the payload's size again

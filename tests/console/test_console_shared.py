@@ -137,3 +137,26 @@ def test_a_store_without_a_journal_falls_back_to_this_process() -> None:
         return [call["callId"] for call in view.summaries(CallFilter(), 10)]
 
     assert asyncio.run(scenario()) == ["c-after", "c-here"]
+
+
+def test_entries_waiting_for_the_store_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callhooks.console import feed as feed_module
+
+    monkeypatch.setattr(feed_module, "MAX_PENDING_ENTRIES", 5)
+    monkeypatch.setattr(feed_module, "MAX_PENDING_CHARS", 3000)
+
+    async def scenario() -> ConsoleFeed:
+        async def never_opens() -> object:
+            await asyncio.Event().wait()  # a store that does not answer
+            return object()
+
+        feed = ConsoleFeed(CallView(), StreamHub(), never_opens)
+        for number in range(20):
+            feed.put({"kind": "event", "callId": f"c-{number}", "at": 0.0, "payload": "x" * 100})
+        assert [entry["callId"] for entry in feed.pending] == [f"c-{n}" for n in range(15, 20)]
+        feed.put({"kind": "event", "callId": "c-big", "at": 0.0, "payload": "y" * 1400})  # 2810 characters
+        await feed.close()
+        return feed
+
+    feed = asyncio.run(scenario())
+    assert [entry["callId"] for entry in feed.pending] == ["c-big"] and feed.pending_chars == 2810
