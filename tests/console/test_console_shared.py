@@ -33,12 +33,12 @@ class FailingStore(MemoryStore):
 
     async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None:
         if self.down:
-            raise StoreUnavailable("memory: the journal is down (test)")
+            raise StoreUnavailable("memory", "the journal is down (test)")
         await super().append_journal(entries)
 
     async def read_journal(self, after: int, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         if self.down:
-            raise StoreUnavailable("memory: the journal is down (test)")
+            raise StoreUnavailable("memory", "the journal is down (test)")
         return await super().read_journal(after, limit)
 
 
@@ -88,7 +88,8 @@ def test_each_workers_console_shows_every_workers_calls_and_survives_a_journal_o
         for number in range(3):
             send("b", second, f"c-during-{number}")
         wait_until(lambda: any("journal failed" in r.getMessage() for r in caplog.records))
-        assert second.console is not None and len(second.console.feed.pending) == 3
+        assert second.console is not None
+        wait_until(lambda: len(second.console.feed.pending) == 3)  # each is queued just after its answer
         store.down = False
         expected = {"c-on-a", "c-on-b", "c-during-0", "c-during-1", "c-during-2"}
         wait_until(lambda: set(ids("a")) == expected, timeout=15)
