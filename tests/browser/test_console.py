@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from callhooks import CallHooks
 from callhooks.simulator import FarEnd
 from callhooks.testing import running_simulator
 from callhooks.testing.server import serve
+from tests.browser.console_screenshots import take
 from tests.console.support import CALLER, CONSOLE, make_hooks, send_call
 from tests.helpers.browser import authorize, wait_for
 
@@ -213,3 +215,10 @@ def test_keyboard_and_phone_width(browser: webdriver.Chrome) -> None:
             assert overflow <= 0
         finally:
             browser.set_window_size(1280, 900)
+
+
+def test_the_screenshot_command_photographs_the_console(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    written = take(browser, tmp_path)
+    assert [path.name for path in written] == ["console.png", "console-phone.png"]
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
