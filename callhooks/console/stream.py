@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
-__all__ = ["KEEP_ALIVE_SECONDS", "MAX_STREAM_CLIENTS", "Listener", "StreamHub"]
+__all__ = ["KEEP_ALIVE_SECONDS", "MAX_STREAM_CLIENTS", "STREAM_SECONDS", "Listener", "StreamHub"]
 
 #: Pages that may listen at once.
 MAX_STREAM_CLIENTS: Final = 32
@@ -20,6 +20,9 @@ MAX_STREAM_CLIENTS: Final = 32
 MAX_QUEUED_NOTICES: Final = 256
 #: Seconds between keep-alive comments, so proxies and browsers keep an idle stream open.
 KEEP_ALIVE_SECONDS: Final = 15.0
+#: Seconds one stream lasts; the page then reconnects (and catches up). A server shutting down gracefully waits
+#: for open responses, so this bounds how long an open console page can hold it up.
+STREAM_SECONDS: Final = 30.0
 
 
 class Listener:
@@ -42,9 +45,15 @@ class Listener:
 class StreamHub:
     """The pages listening now; ``publish`` is called on the event loop, never blocks."""
 
-    def __init__(self, max_clients: int = MAX_STREAM_CLIENTS, keep_alive: float = KEEP_ALIVE_SECONDS) -> None:
+    def __init__(
+        self,
+        max_clients: int = MAX_STREAM_CLIENTS,
+        keep_alive: float = KEEP_ALIVE_SECONDS,
+        lifetime: float = STREAM_SECONDS,
+    ) -> None:
         self.max_clients = max_clients
         self.keep_alive = keep_alive
+        self.lifetime = lifetime
         self.listeners: set[Listener] = set()
 
     def publish(self, notice: dict[str, Any]) -> None:
@@ -60,12 +69,15 @@ class StreamHub:
         return listener
 
     async def frames(self, listener: Listener) -> AsyncIterator[str]:
-        """The stream's text for ``listener`` until the client goes away (then it leaves the hub)."""
+        """The stream's text for ``listener`` until the client goes away or its lifetime is over (then it leaves
+        the hub)."""
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.lifetime
         try:
-            yield "retry: 2000\n\n"
-            while True:
+            yield "retry: 1000\n\n"
+            while (left := ends - loop.time()) > 0:
                 try:
-                    notice = await asyncio.wait_for(listener.queue.get(), self.keep_alive)
+                    notice = await asyncio.wait_for(listener.queue.get(), min(self.keep_alive, left))
                 except asyncio.TimeoutError:
                     yield ": keep-alive\n\n"
                     continue

@@ -42,6 +42,7 @@ def take(browser: webdriver.Chrome, directory: Path) -> list[Path]:
                 written.append(path)
         finally:
             browser.set_window_size(1280, 900)
+            browser.get("about:blank")  # its event stream closes before the server stops
     return written
 
 

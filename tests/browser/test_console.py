@@ -84,9 +84,14 @@ def open_console(browser: webdriver.Chrome, url: str) -> None:
 
 
 @contextmanager
-def served(hooks: CallHooks) -> Iterator[tuple[str, httpx.Client]]:
+def served(hooks: CallHooks, browser: webdriver.Chrome) -> Iterator[tuple[str, httpx.Client]]:
+    """``hooks`` on a real server; the page is left before it stops, so its event stream does not hold the
+    server's graceful shutdown open."""
     with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
-        yield server.url, client
+        try:
+            yield server.url, client
+        finally:
+            browser.get("about:blank")
 
 
 def test_a_call_to_the_example_ivr_appears_live_with_its_timeline(browser: webdriver.Chrome) -> None:
@@ -116,11 +121,12 @@ def test_a_call_to_the_example_ivr_appears_live_with_its_timeline(browser: webdr
             assert export.endswith(f"/_console/api/calls/{call_id}/export")
             assert not_reloaded(browser)
             assert f"open={call_id}" in browser.current_url
+            browser.get("about:blank")  # the page's event stream closes before the receiver stops
 
 
 def test_timeline_shows_payloads_the_bxml_answer_and_a_traceback(browser: webdriver.Chrome) -> None:
     hooks = make_hooks()
-    with served(hooks) as (url, client):
+    with served(hooks, browser) as (url, client):
         open_console(browser, f"{url}/_console/")
         send_call(client, hooks, "c-broken")
         wait_for(browser, lambda b: rows(b) == ["c-broken"])
@@ -139,7 +145,7 @@ def test_timeline_shows_payloads_the_bxml_answer_and_a_traceback(browser: webdri
 
 def test_filter_narrows_the_list_and_the_url_carries_it(browser: webdriver.Chrome) -> None:
     hooks = make_hooks()
-    with served(hooks) as (url, client):
+    with served(hooks, browser) as (url, client):
         open_console(browser, f"{url}/_console/")
         send_call(client, hooks, "c-sales", tag="sales")
         send_call(client, hooks, "c-support", tag="support")
@@ -169,7 +175,7 @@ def test_wrong_console_credentials_get_401_and_no_page(
     browser: webdriver.Chrome, credentials: tuple[str, str] | None
 ) -> None:
     hooks = make_hooks()
-    with served(hooks) as (url, client):
+    with served(hooks, browser) as (url, client):
         if credentials is not None:
             authorize(browser, *credentials)
         browser.get(f"{url}/_console/")
@@ -180,7 +186,7 @@ def test_wrong_console_credentials_get_401_and_no_page(
 
 def test_a_callback_token_url_gets_no_console_page(browser: webdriver.Chrome) -> None:
     hooks = make_hooks()
-    with served(hooks) as (url, _client):
+    with served(hooks, browser) as (url, _client):
         callback = hooks.callback_url(public_url=url)
         authorize(browser, *CONSOLE)  # even with the console's credentials, a callback URL is no console
         for address in (callback, f"{callback}/_console/", f"{url}/_console/{callback.rsplit('/', 1)[1]}"):
@@ -192,7 +198,7 @@ def test_a_callback_token_url_gets_no_console_page(browser: webdriver.Chrome) ->
 
 def test_keyboard_and_phone_width(browser: webdriver.Chrome) -> None:
     hooks = make_hooks()
-    with served(hooks) as (url, client):
+    with served(hooks, browser) as (url, client):
         open_console(browser, f"{url}/_console/")
         send_call(client, hooks, "c-keys")
         wait_for(browser, lambda b: rows(b) == ["c-keys"])

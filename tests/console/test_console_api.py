@@ -298,6 +298,18 @@ def test_stream_sends_a_notice_per_entry_and_keep_alives_and_forgets_closed_clie
         _wait(lambda: not hub.listeners)  # the closed stream left the hub
 
 
+def test_a_stream_ends_after_its_lifetime_so_shutdown_is_never_held_open() -> None:
+    hooks = make_hooks()
+    assert hooks.console is not None
+    hub = hooks.console.hub
+    hub.lifetime, hub.keep_alive = 0.3, 0.1
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        with client.stream("GET", "/_console/api/stream", auth=CONSOLE) as stream:
+            lines = list(stream.iter_lines())  # returns: the server ended the stream by itself
+        assert lines[0] == "retry: 1000" and ": keep-alive" in lines
+        _wait(lambda: not hub.listeners)
+
+
 def test_stream_listeners_are_bounded() -> None:
     hooks = make_hooks()
     assert hooks.console is not None
