@@ -108,7 +108,8 @@ class EntryMaker:
         response = record.response
         if response is None:
             return None
-        body = bytes(response.body) if isinstance(response.body, (bytes, bytearray, memoryview)) else b""
+        raw = getattr(response, "body", None)  # a streaming response has none to show
+        body = bytes(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else b""
         text, truncated = _cut(body.decode("utf-8", "replace"), MAX_TEXT_CHARS)
         media = response.media_type or response.headers.get("content-type", "")
         return {

@@ -390,3 +390,20 @@ def test_a_rejection_naming_a_known_call_shows_in_its_timeline_marked_unverified
         ("GET", 403, "token-missing"),
     ]
     assert [r["claimedCallId"] for r in listed] == ["c-known", None, "c-known"]  # newest first, all listed
+
+
+def test_a_streamed_answer_is_recorded_without_its_body() -> None:
+    from starlette.responses import StreamingResponse
+
+    hooks = make_hooks()
+
+    @hooks.on("speak")
+    def spoken(event: Any) -> StreamingResponse:
+        return StreamingResponse(iter([b"streamed"]), media_type="text/plain")
+
+    with connected(hooks, "testclient") as client:
+        url = path_of(hooks.callback_url(public_url=str(client.base_url)))
+        assert client.post(url, json={"eventType": "speak", "callId": "c-stream"}).text == "streamed"
+        entry = client.get("/_console/api/calls/c-stream", auth=CONSOLE).json()["entries"][0]
+    assert entry["status"] == 200 and entry["response"]["body"] == ""
+    assert entry["response"]["mediaType"].startswith("text/plain")
