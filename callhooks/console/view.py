@@ -42,7 +42,7 @@ class CallFilter:
             return False
         if self.tag and not any(self.tag.lower() in tag.lower() for tag in call.tags):
             return False
-        if self.event and not any(self.event.lower() == kind.lower() for kind in call.event_types):
+        if self.event and not any(self.event.lower() in kind.lower() for kind in call.event_types):
             return False
         if self.status:
             if self.status == "error":

@@ -98,6 +98,7 @@ def test_calls_timeline_and_filters(transport: str) -> None:
         assert ids(tag="sales") == ["c-first"]
         assert ids(event="incomingcall") == ["c-in"]
         assert ids(event="gather") == ["c-second", "c-first"]
+        assert ids(event="INCOMING") == ["c-in"]  # part of the name will do
         assert ids(status="500") == ["c-second", "c-first"]
         assert ids(status="error") == ["c-second", "c-first"]
         assert ids(status="404") == []
