@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -55,6 +55,9 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
+
+if TYPE_CHECKING:
+    from .console import Console
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -128,6 +131,9 @@ class CallHooks(Registrar):
     ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``metrics``: serve Prometheus
     metrics at ``<receiver path>/metrics`` (needs the ``metrics`` extra), behind ``metrics_auth``
     ``(user, password)`` when given.
+    ``console``: ``(user, password)`` to serve the console (a live page and JSON API of recent calls) at
+    ``<receiver path>/_console/`` behind those credentials; ``console_mask_numbers``: mask phone numbers there
+    and in callhooks' log lines; ``console_size``: how many recent calls it keeps.
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -156,6 +162,9 @@ class CallHooks(Registrar):
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         metrics: bool = False,
         metrics_auth: tuple[str, str] | None = None,
+        console: tuple[str, str] | None = None,
+        console_mask_numbers: bool = False,
+        console_size: int = 200,
     ) -> None:
         if secret is None and not insecure:
             raise ValueError(
@@ -220,13 +229,28 @@ class CallHooks(Registrar):
             serve_metrics(self, metrics_auth)
         elif metrics_auth is not None:
             raise ValueError("metrics_auth is given but metrics is off: pass metrics=True (CALLHOOKS_METRICS=1)")
+        # The console (console/): a page and API at <receiver path>/_console/, fed by a monitor.
+        self.console: Console | None = None
+        if console is not None:
+            from .console import Console
+
+            keys = [secret] if isinstance(secret, str) else list(secret or ())
+            self.console = Console.attach(
+                self,
+                console,
+                mask_numbers=console_mask_numbers,
+                calls_kept=console_size,
+                secrets=[*keys, *(basic_auth[1:] if basic_auth else ())],
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
         ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
         (``1`` to run without a secret), ``CALLHOOKS_STORE`` (the store's URL), ``CALLHOOKS_METRICS`` (``1``
-        serves /metrics) and ``CALLHOOKS_METRICS_AUTH`` (``user:pass``); keyword overrides win."""
+        serves /metrics), ``CALLHOOKS_METRICS_AUTH`` (``user:pass``), ``CALLHOOKS_CONSOLE`` (``user:pass``: serve
+        the console), ``CALLHOOKS_CONSOLE_MASK_NUMBERS`` (``1``) and ``CALLHOOKS_CONSOLE_SIZE`` (calls kept);
+        keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -245,6 +269,15 @@ class CallHooks(Registrar):
             settings["metrics"] = True
         if env.get("CALLHOOKS_METRICS_AUTH"):
             settings["metrics_auth"] = parse_basic_auth(env["CALLHOOKS_METRICS_AUTH"], "CALLHOOKS_METRICS_AUTH")
+        if env.get("CALLHOOKS_CONSOLE"):
+            settings["console"] = parse_basic_auth(env["CALLHOOKS_CONSOLE"], "CALLHOOKS_CONSOLE")
+        if env.get("CALLHOOKS_CONSOLE_MASK_NUMBERS", "").strip().lower() in ("1", "true", "yes"):
+            settings["console_mask_numbers"] = True
+        if env.get("CALLHOOKS_CONSOLE_SIZE"):
+            size = env["CALLHOOKS_CONSOLE_SIZE"].strip()
+            if not size.isdigit():
+                raise ValueError(f"CALLHOOKS_CONSOLE_SIZE must be a whole number of calls, not {size[:20]!r}")
+            settings["console_size"] = int(size)
         settings.update(overrides)
         return cls(**settings)
 
