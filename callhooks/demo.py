@@ -36,6 +36,8 @@ __all__ = ["DemoResult", "run_demo", "run_phone_demo"]
 APP_NUMBER = "+19195550100"
 CUSTOMER_NUMBER = "+19195551313"
 SALES_NUMBER = "+19195550199"
+#: The user name of the console that `demo --phone` turns on (its password is made at each start).
+CONSOLE_USER = "console"
 
 
 @dataclass
@@ -262,16 +264,21 @@ def run_phone_demo(args: argparse.Namespace) -> int:
         # An open phone page holds a stream: shutting down waits at most a second for it.
         sim = stack.enter_context(serve(simulator, timeout_graceful_shutdown=1))
         settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
+        console_password = secrets.token_urlsafe(12)
+        settings["CALLHOOKS_CONSOLE"] = f"{CONSOLE_USER}:{console_password}"  # the receiver's live console
         hooks = create_ivr(settings, bxml)
         hooks.add_observer(handled.put)
-        stack.enter_context(serve(hooks, port=receiver_port))
+        # An open console page holds a stream too.
+        stack.enter_context(serve(hooks, port=receiver_port, timeout_graceful_shutdown=1))
         _own_number(sim.url, (user_id, api_token, api_secret), hooks)
         phone_url = f"http://{api_token}:{api_secret}@127.0.0.1:{sim.port}/_sim/phone"
         console.print(f"simulator on {sim.url} (real time), example IVR receiver on {receiver_url}")
         console.print(f"phone: {phone_url}", style="bold", markup=False)
         console.print(f"  (user {api_token}, password {api_secret}); call {APP_NUMBER} from it", markup=False)
         console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
-        # --- console URL: the lead connects the receiver's console here (CallHooks(console=(user, password))) ---
+        console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{receiver_port}/_console/"
+        console.print(f"console: {console_url}", style="bold", markup=False)
+        console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's events, live", markup=False)
         printer = _Printer(console)
         printer.header("events as the IVR handles them")
         try:

@@ -1,4 +1,4 @@
-"""Regenerate the console's screenshots in docs/ (``python -m tests.browser.console_screenshots [DIR]``).
+"""The console's screenshots (``python -m tests.browser.screenshots`` regenerates every screenshot in docs/).
 
 A receiver with a console is served on 127.0.0.1, a few signed callbacks are sent to it (one call with a BXML
 answer, one whose handler fails), and the page is photographed by headless Chromium at a laptop's and a
@@ -7,7 +7,6 @@ phone's width. Needs Debian's chromium and chromium-driver (see tests/helpers/br
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from callhooks.testing.server import serve
 from tests.console.support import CONSOLE, make_hooks, send_call
-from tests.helpers.browser import authorize, new_browser, wait_for
+from tests.helpers.browser import authorize, wait_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SHOTS = {"console.png": (1280, 1900), "console-phone.png": (390, 1500)}
@@ -44,17 +43,3 @@ def take(browser: webdriver.Chrome, directory: Path) -> list[Path]:
             browser.set_window_size(1280, 900)
             browser.get("about:blank")  # its event stream closes before the server stops
     return written
-
-
-def main(argv: list[str]) -> int:
-    browser = new_browser()
-    try:
-        for path in take(browser, Path(argv[0]) if argv else DOCS):
-            print(path)
-    finally:
-        browser.quit()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

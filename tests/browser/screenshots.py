@@ -1,4 +1,6 @@
-"""Regenerate the README's screenshots in docs/ from the real pages: ``python -m tests.browser.screenshots``.
+"""Regenerate the README's screenshots in docs/ from the real pages: ``python -m tests.browser.screenshots``
+(the phone, docs/phone.png; the console at a laptop's and a phone's width, docs/console.png and
+docs/console-phone.png, from tests/browser/console_screenshots.py).
 
 Needs the test extra and Debian's chromium + chromium-driver (as the browser tests). Each shot drives the page
 as a person would, waiting (with deadlines) for what it shows, then saves a PNG.
@@ -13,6 +15,7 @@ from callhooks.examples.ivr import MENU
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
+from tests.browser.console_screenshots import take
 from tests.helpers.browser import find_chromium, new_browser, wait_for
 from tests.simulator.phone_support import phone_demo
 
@@ -43,8 +46,9 @@ def main() -> int:
     DOCS.mkdir(exist_ok=True)
     browser = new_browser()
     try:
-        for shot in (phone,):
-            print(shot(browser).relative_to(DOCS.parent))
+        print(phone(browser).relative_to(DOCS.parent))
+        for path in take(browser, DOCS):
+            print(path.relative_to(DOCS.parent))
     finally:
         browser.quit()
     return 0

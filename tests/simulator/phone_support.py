@@ -123,6 +123,7 @@ class PhoneDemo:
     process: subprocess.Popen[str]
     phone_url: str
     output: list[str]
+    console_url: str = ""  #: the receiver's console, as printed (credentials in it)
 
     def stop(self, timeout: float = 15.0) -> int:
         """Ctrl-C, as a person stops it; returns its exit status once it has exited (within ``timeout``)."""
@@ -149,14 +150,16 @@ def phone_demo(*argv: str, duration: float = 120.0) -> Iterator[PhoneDemo]:
     threading.Thread(target=read, name="phone-demo-output", daemon=True).start()
     try:
         deadline = time.monotonic() + 30
-        phone_url = None
-        while phone_url is None:
+        phone_url = console_url = None
+        while phone_url is None or console_url is None:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
             if line is None:
                 raise AssertionError(f"callhooks demo --phone exited early: {''.join(output)}")
             if line.startswith("phone: "):
                 phone_url = line.split()[1]
-        yield PhoneDemo(process, phone_url, output)
+            elif line.startswith("console: "):
+                console_url = line.split()[1]
+        yield PhoneDemo(process, phone_url, output, console_url)
     finally:
         if process.poll() is None:
             process.kill()

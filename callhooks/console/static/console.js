@@ -1,5 +1,5 @@
 // The callhooks console: lists recent calls, shows a call's timeline, follows the server-sent events.
-// Every URL is relative, so the page works wherever the receiver is served. Text from the network is only
+// Every URL is resolved against the page's own path, so the page works wherever the receiver is served. Text from the network is only
 // ever put in the page as text (textContent), never as HTML.
 "use strict";
 
@@ -56,8 +56,13 @@ function seconds(value) {
   return value < 1 ? `${(value * 1000).toFixed(1)} ms` : `${value.toFixed(2)} s`;
 }
 
+// Absolute URLs below the page's own path: a page opened as http://user:password@host/... may not fetch a
+// relative URL (the browser refuses to resolve it against a base that carries credentials).
+const base = location.origin + location.pathname;
+const here = (path) => new URL(path, base).href;
+
 async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  const response = await fetch(here(url), { credentials: "same-origin", cache: "no-store" });
   const body = await response.json();
   if (!response.ok) throw new Error(body.detail || response.statusText);
   return body;
@@ -171,7 +176,7 @@ async function openTimeline(callId, focus) {
   if (openCall !== callId) return;
   $("timeline").hidden = false;
   $("timeline-call").textContent = callId;
-  $("export").href = "api/calls/" + encodeURIComponent(callId) + "/export";
+  $("export").href = here("api/calls/" + encodeURIComponent(callId) + "/export");
   const summary = $("timeline-summary");
   summary.replaceChildren();
   const call = body.call;
@@ -219,7 +224,7 @@ function refreshSoon(what) {
 }
 
 function listen() {
-  const stream = new EventSource("api/stream");
+  const stream = new EventSource(here("api/stream"));
   const live = $("live");
   let opened = false;
   stream.onopen = () => {
