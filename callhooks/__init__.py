@@ -19,6 +19,7 @@ from .client import (
 )
 from .events import CallEvent, parse_event, parse_event_json
 from .inbound import CallbackRejected
+from .monitoring import Monitor, Rejection
 from .routing import Handler, HandlerKey, Router
 from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem
 
@@ -43,9 +44,11 @@ __all__ = [
     "Dispatched",
     "Handler",
     "HandlerKey",
+    "Monitor",
     "NotFoundError",
     "PlatformError",
     "RateLimitError",
+    "Rejection",
     "RetryPolicy",
     "Router",
     "TokenError",

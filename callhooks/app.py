@@ -22,18 +22,18 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
+from .monitoring import Dispatched, Monitor, Rejection
 from .pairing import CallBinder, check_binder, check_pairing
 from .replies import BxmlReplies
 from .routing import Handler, HandlerKey, Registrar, Router
@@ -55,6 +55,9 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
+
+if TYPE_CHECKING:
+    from .console import Console
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -82,32 +85,24 @@ _SLOW_HANDLER_SHARE: Final = 0.8
 ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
 
 
-@dataclass(frozen=True)
-class Dispatched:
-    """What happened to one accepted event: given to observers (``CallHooks.add_observer``)."""
-
-    event: CallEvent
-    handler: str | None  #: qualified name of the handler that ran, ``None`` when none matched
-    status: int  #: HTTP status sent back to the platform
-    duration: float  #: seconds from the request's arrival to the response
-
-
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
+_METRICS_OFF: Final = "the metrics are off: CallHooks(metrics=True) or CALLHOOKS_METRICS=1 serves them here"
 _HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 
 
 def _show_callback_lines() -> None:
     """Make the per-callback INFO line visible under a plain ``uvicorn app:hooks``, which configures only its
     own loggers: when nothing configured logging for callhooks (no handler on it or on the root logger and no
-    level set) when the server starts, give ``callhooks`` a stderr handler at INFO. Any logging configuration
-    of the user's wins."""
+    level set) when the server starts, give ``callhooks`` a stderr handler at INFO, in the format
+    ``CALLHOOKS_LOG_FORMAT`` names (``ValueError`` when unknown). Any logging configuration of the user's wins."""
+    formatter = logs.callhooks_formatter()
+    if isinstance(formatter, logs.JsonFormatter):
+        logs.json_for_uvicorn(formatter)
     root = logging.getLogger()
     if root.handlers or logger.handlers or logger.level != logging.NOTSET:
         return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
-    logger.addHandler(handler)
+    logger.addHandler(logs.callhooks_handler(formatter))
     logger.setLevel(logging.INFO)
 
 
@@ -133,7 +128,12 @@ class CallHooks(Registrar):
     opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
     background handlers then queue in ``memory://``). ``background``: how background handlers are retried and
     run (``BackgroundSettings``). ``session_end``: seconds a call's session is kept after the call completed.
-    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown.
+    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``metrics``: serve Prometheus
+    metrics at ``<receiver path>/metrics`` (needs the ``metrics`` extra), behind ``metrics_auth``
+    ``(user, password)`` when given.
+    ``console``: ``(user, password)`` to serve the console (a live page and JSON API of recent calls) at
+    ``<receiver path>/_console/`` behind those credentials; ``console_mask_numbers``: mask phone numbers there
+    and in callhooks' log lines; ``console_size``: how many recent calls it keeps.
 
     Handlers are held by ``self.router`` (a ``Router``); ``on``, ``add_handler``, ``include`` and ``match`` are
     its methods, offered here with the pairing checks added.
@@ -160,6 +160,11 @@ class CallHooks(Registrar):
         background: BackgroundSettings | None = None,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        metrics: bool = False,
+        metrics_auth: tuple[str, str] | None = None,
+        console: tuple[str, str] | None = None,
+        console_mask_numbers: bool = False,
+        console_size: int = 200,
     ) -> None:
         if secret is None and not insecure:
             raise ValueError(
@@ -188,6 +193,9 @@ class CallHooks(Registrar):
         self.callback_timeout = callback_timeout
         self._client: CallBinder | None = None
         self._observers: list[Callable[[Dispatched], None]] = []
+        self._monitors: list[Monitor] = []
+        # Pages and APIs served beside the callbacks (the console, the metrics): first path segment → ASGI app.
+        self._endpoints: dict[str, ASGIApp] = {}
         self.shutdown_callbacks: list[Callable[[], object]] = []
         self.bxml_replies = BxmlReplies(self.callback_url)
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
@@ -215,12 +223,34 @@ class CallHooks(Registrar):
         if client is not None:
             self.attach_client(client)
         logs.install()
+        if metrics:  # Prometheus text at <receiver path>/metrics (metrics.py; the `metrics` extra)
+            from .metrics import serve_metrics
+
+            serve_metrics(self, metrics_auth)
+        elif metrics_auth is not None:
+            raise ValueError("metrics_auth is given but metrics is off: pass metrics=True (CALLHOOKS_METRICS=1)")
+        # The console (console/): a page and API at <receiver path>/_console/, fed by a monitor.
+        self.console: Console | None = None
+        if console is not None:
+            from .console import Console
+
+            keys = [secret] if isinstance(secret, str) else list(secret or ())
+            self.console = Console.attach(
+                self,
+                console,
+                mask_numbers=console_mask_numbers,
+                calls_kept=console_size,
+                secrets=[*keys, *(basic_auth[1:] if basic_auth else ())],
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
         ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
-        (``1`` to run without a secret) and ``CALLHOOKS_STORE`` (the store's URL); keyword overrides win."""
+        (``1`` to run without a secret), ``CALLHOOKS_STORE`` (the store's URL), ``CALLHOOKS_METRICS`` (``1``
+        serves /metrics), ``CALLHOOKS_METRICS_AUTH`` (``user:pass``), ``CALLHOOKS_CONSOLE`` (``user:pass``: serve
+        the console), ``CALLHOOKS_CONSOLE_MASK_NUMBERS`` (``1``) and ``CALLHOOKS_CONSOLE_SIZE`` (calls kept);
+        keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -235,6 +265,19 @@ class CallHooks(Registrar):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
         if env.get("CALLHOOKS_STORE"):
             settings["store"] = env["CALLHOOKS_STORE"].strip()
+        if env.get("CALLHOOKS_METRICS", "").strip().lower() in ("1", "true", "yes"):
+            settings["metrics"] = True
+        if env.get("CALLHOOKS_METRICS_AUTH"):
+            settings["metrics_auth"] = parse_basic_auth(env["CALLHOOKS_METRICS_AUTH"], "CALLHOOKS_METRICS_AUTH")
+        if env.get("CALLHOOKS_CONSOLE"):
+            settings["console"] = parse_basic_auth(env["CALLHOOKS_CONSOLE"], "CALLHOOKS_CONSOLE")
+        if env.get("CALLHOOKS_CONSOLE_MASK_NUMBERS", "").strip().lower() in ("1", "true", "yes"):
+            settings["console_mask_numbers"] = True
+        if env.get("CALLHOOKS_CONSOLE_SIZE"):
+            size = env["CALLHOOKS_CONSOLE_SIZE"].strip()
+            if not size.isdigit():
+                raise ValueError(f"CALLHOOKS_CONSOLE_SIZE must be a whole number of calls, not {size[:20]!r}")
+            settings["console_size"] = int(size)
         settings.update(overrides)
         return cls(**settings)
 
@@ -384,10 +427,10 @@ class CallHooks(Registrar):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                _show_callback_lines()
                 try:
+                    _show_callback_lines()
                     self.check_handlers()
-                except TypeError as exc:
+                except (TypeError, ValueError) as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 try:
@@ -430,7 +473,9 @@ class CallHooks(Registrar):
             self._starting_worker = asyncio.Lock()
         async with self._starting_worker:
             if self._worker is None:
-                worker = BackgroundWorker(await self.open_store(), self._run_background, self.background)
+                worker = BackgroundWorker(
+                    await self.open_store(), self._run_background, self.background, self._tell_monitors
+                )
                 worker.start()
                 self._worker = worker
         return self._worker
@@ -468,13 +513,21 @@ class CallHooks(Registrar):
         handler = self.router.match(event)
         if handler is None or not handler.background:
             raise LookupError(f"no background handler matches this {event.event_type} event any more")
+        watched = bool(self._monitors)
+        if watched:  # background runs count in the handler metrics like answered ones
+            self._tell_monitors("handler_started", event, handler.name)
+            began = time.perf_counter()
         try:
             returned = await self._run(handler, event)
             result = returned if isinstance(returned, bxml.Response) else checked_result(handler, returned)
         except BaseException as exc:
+            if watched:
+                self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
             if not is_handler_fault(exc) or isinstance(exc, Exception):
                 raise
             raise RuntimeError(f"handler raised {type(exc).__name__}: {exc}") from exc  # SystemExit must not stop it
+        if watched:
+            self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
         if result is not None:
             logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
 
@@ -525,11 +578,23 @@ class CallHooks(Registrar):
             else:
                 await self._reject(scope, send, method_not_allowed(method, "GET"))
             return
+        if self._endpoints:
+            endpoint = self._endpoints.get(segment.partition("/")[0])
+            if endpoint is not None:
+                # Starlette's convention: the endpoint's routes see the path below root_path, so they match
+                # "/<name>/..." wherever the receiver is served, and absolute URLs still come out right.
+                full: str = scope["path"]
+                await endpoint({**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
+                return
         if "/" in segment:
             await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
             return
+        if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
+            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF})
+            return
         started = time.perf_counter()
         reader = self.reader
+        body = b""
         try:
             head = reader.judge_head(
                 method,
@@ -539,19 +604,21 @@ class CallHooks(Registrar):
             body = await self._read_body_in_time(receive) if method == "POST" else b""
             event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            await self._reject(scope, send, rejected)
+            await self._reject(scope, send, rejected, body)
             return
-        await self._dispatch(event, scope, receive, send, started, head.bound_token)
+        await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
 
-    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected) -> None:
+    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
         client = scope.get("client")
+        peer = f"{client[0]}:{client[1]}" if client else None
         # Once per rejection, with the reason code and where it came from; never the token or credentials.
-        logger.warning(
-            "callback rejected: %d %s from %s",
-            rejected.status,
-            rejected.reason,
-            f"{client[0]}:{client[1]}" if client else "unknown",
-        )
+        logger.warning("callback rejected: %d %s from %s", rejected.status, rejected.reason, peer or "unknown")
+        if self._monitors:
+            method: str = scope["method"]
+            payload = body if method == "POST" else scope.get("query_string", b"")
+            detail = str(rejected.body.get("detail", ""))
+            record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
+            self._tell_monitors("callback_rejected", record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
         if rejected.status == 408:
             headers.append((b"connection", b"close"))
@@ -587,34 +654,57 @@ class CallHooks(Registrar):
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _dispatch(
-        self, event: CallEvent, scope: Scope, receive: Receive, send: Send, started: float, token: str | None = None
+        self,
+        event: CallEvent,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        started: float,
+        token: str | None = None,
+        body: bytes = b"",
+        media_type: str = "",
     ) -> None:
         handler = self.router.match(event)
+        method: str = scope["method"]
+        # Where _answer leaves what the handler raised, for the monitors; only built when someone watches.
+        failure: list[BaseException] | None = [] if self._monitors else None
         run: Callable[[], Awaitable[Response | None]] | None = None
         if handler is not None and handler.background:  # queued durably, run later (background.py)
-            run = partial(self._queue_background, handler, event, scope["method"])
+            run = partial(self._queue_background, handler, event, method)
         elif handler is not None:
-            run = partial(self._answer, handler, event, scope["method"])
+            run = partial(self._answer, handler, event, method, failure)
         try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)
             self._report(event, None, refused.status, started)
+            if failure is not None:
+                self._tell_dispatched(event, None, refused.status, started, scope, body, media_type)
             return
         response = delivered.response
         if response is None:
             await _send_empty_ok(send)
         else:
             await response(scope, receive, send)
-        self._report(
-            event, handler if delivered.ran else None, 200 if response is None else response.status_code, started
-        )
+        status = 200 if response is None else response.status_code
+        ran = handler if delivered.ran else None
+        self._report(event, ran, status, started)
+        if failure is not None:
+            error = failure[0] if failure else None
+            duplicate = handler is not None and not delivered.ran
+            self._tell_dispatched(event, ran, status, started, scope, body, media_type, response, error, duplicate)
 
-    async def _answer(self, handler: Handler, event: CallEvent, method: str) -> Response | None:
-        """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed)."""
+    async def _answer(
+        self, handler: Handler, event: CallEvent, method: str, failure: list[BaseException] | None = None
+    ) -> Response | None:
+        """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed). With monitors,
+        ``failure`` is a list to put what the handler raised in, and they hear it start and finish."""
         slow_warning = asyncio.get_running_loop().call_later(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
+        if failure is not None:
+            self._tell_monitors("handler_started", event, handler.name)
+            began = time.perf_counter()
         try:
             returned = await self._run(handler, event)
             if isinstance(returned, bxml.Response):  # a call-control document (replies.BxmlReplies)
@@ -622,7 +712,12 @@ class CallHooks(Registrar):
             else:
                 result = checked_result(handler, returned)
         except BaseException as exc:
-            if not is_handler_fault(exc):
+            fault = is_handler_fault(exc)
+            if failure is not None:  # a cancelled handler (server shutdown) ends too, for the in-flight gauge
+                if fault:
+                    failure.append(exc)
+                self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
+            if not fault:
                 raise
             custom = await self._handle_error(handler, event, exc)
             # A 500 makes the platform retry the event at the call's fallbackUrl, so it is not lost. The handler's
@@ -631,6 +726,8 @@ class CallHooks(Registrar):
             return failed if custom is None else custom
         finally:
             slow_warning.cancel()
+        if failure is not None:
+            self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
         return result if isinstance(result, Response) else None
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
@@ -675,6 +772,61 @@ class CallHooks(Registrar):
         """
         self._observers.append(observer)
 
+    def add_monitor(self, monitor: Monitor) -> None:
+        """Tell ``monitor`` (a ``callhooks.monitoring.Monitor``) about every request: handlers starting and
+        finishing, events answered with their wire payload and response, and requests rejected. Its methods
+        run on the event loop and must be quick; with no monitor registered nothing is recorded."""
+        self._monitors.append(monitor)
+
+    def add_endpoint(self, name: str, app: ASGIApp) -> None:
+        """Serve ``app`` at ``<receiver path>/<name>/`` beside the callbacks (the console, the metrics use it).
+
+        ``app`` sees ``root_path`` set to the receiver's own path, so a Starlette router in it matches
+        ``/<name>/...``. A callback token never contains ``_`` at its start, nor is it ``metrics``-short, so
+        the names cannot shadow a callback URL; ``healthz`` is taken."""
+        if not name or "/" in name or name == "healthz":
+            raise ValueError(f"endpoint name must be one path segment other than healthz, not {name!r}")
+        if name in self._endpoints:
+            raise ValueError(f"an endpoint named {name!r} is already served")
+        self._endpoints[name] = app
+
+    def _tell_monitors(self, method: str, *args: Any) -> None:
+        for monitor in self._monitors:
+            try:
+                getattr(monitor, method)(*args)
+            except Exception:
+                logger.exception("monitor %r failed in %s", monitor, method)
+
+    def _tell_dispatched(
+        self,
+        event: CallEvent,
+        handler: Handler | None,
+        status: int,
+        started: float,
+        scope: Scope,
+        body: bytes,
+        media_type: str,
+        response: Response | None = None,
+        error: BaseException | None = None,
+        duplicate: bool = False,
+    ) -> None:
+        method: str = scope["method"]
+        duration = time.perf_counter() - started
+        record = Dispatched(
+            event,
+            handler.name if handler else None,
+            status,
+            duration,
+            method=method,
+            payload=body if method == "POST" else scope.get("query_string", b""),
+            response=response,
+            error=error,
+            received=time.time() - duration,
+            duplicate=duplicate,
+            media_type=media_type if method == "POST" else "",
+        )
+        self._tell_monitors("callback_dispatched", record)
+
     def _report(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
         """Tell the observers what happened to ``event`` and write its line to the callback log."""
         if self._observers:
@@ -686,15 +838,26 @@ class CallHooks(Registrar):
                     logger.exception("observer %r failed", observer)
         if not callback_logger.isEnabledFor(logging.INFO):
             return
+        name = handler.name if handler is not None else "-"
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
         callback_logger.info(
             "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
             event.call_id,
             event.event_type,
             event.call_state,
             event.tag,
-            handler.name if handler is not None else "-",
+            name,
             status,
-            (time.perf_counter() - started) * 1000,
+            duration_ms,
+            extra={  # logs.CALLBACK_FIELDS, as keys of their own in CALLHOOKS_LOG_FORMAT=json
+                "call_id": event.call_id,
+                "event": event.event_type,
+                "state": event.call_state,
+                "tag": event.tag,
+                "handler": name,
+                "status": status,
+                "duration_ms": duration_ms,
+            },
         )
         if handler is None:
             logger.info("no handler matched event %s of call %s", event.event_type, event.call_id)

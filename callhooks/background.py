@@ -121,8 +121,11 @@ class BackgroundWorker:
         store: Store,
         run_event: Callable[[QueuedEvent], Awaitable[object]],
         settings: BackgroundSettings | None = None,
+        tell: Callable[..., None] | None = None,
     ) -> None:
         self.store = store
+        #: ``tell(method, *args)``: the app's monitors hear ``background_retried``/``background_failed`` (metrics)
+        self.tell = tell
         self.run_event = run_event
         self.settings = settings or BackgroundSettings()
         self.consumer = _consumer_name()
@@ -188,6 +191,7 @@ class BackgroundWorker:
                     policy=self.settings.retry,
                     lease=self.settings.lease,
                     limit=1,  # one at a time per task: the rest stays queued for any worker to take
+                    on_failed_run=self._failed_run if self.tell is not None else None,
                 )
             except Exception as exc:  # the store is down: keep the items, try again after a pause
                 logger.warning("background queue unavailable, retrying in %.1f s: %s", self.settings.poll_interval, exc)
@@ -202,6 +206,15 @@ class BackgroundWorker:
             self._wake.clear()
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+
+    def _failed_run(self, payload: dict[str, Any], error: str, given_up: bool) -> None:
+        if self.tell is None:
+            return
+        try:
+            queued = read_queued(payload)
+        except ValueError:  # not an event: the receiver's monitors have nothing to say about it
+            return
+        self.tell("background_failed" if given_up else "background_retried", queued.event, queued.handler, error)
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         queued = read_queued(payload)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .serving import (
@@ -196,6 +197,10 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--bxml", action="store_true", help="run the IVR written as a BXML application")
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
     demo.add_argument("--timeout", type=_positive, default=30.0, help="give up after this many real seconds")
+    demo.add_argument(
+        "--phone", action="store_true", help="serve the IVR and a phone page to call it from a browser, until Ctrl-C"
+    )
+    demo.add_argument("--duration", type=_positive, default=None, help="with --phone: stop after this many seconds")
 
     send = command("send", "fire one sample event at a running receiver", "CALLHOOKS_SECRET", "CALLHOOKS_BASIC_AUTH")
     send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup")
@@ -205,6 +210,24 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument("--context", type=_json_object, default=None, help="JSON object to sign into the URL")
     send.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
+
+    replay = command(
+        "replay",
+        "send a call's fixture (exported by the console) to a receiver, re-signed",
+        "CALLHOOKS_SECRET",
+        "CALLHOOKS_BASIC_AUTH",
+    )
+    replay.add_argument("file", help="the call fixture (JSON, format callhooks.call/1)")
+    replay.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
+    replay.add_argument(
+        "--timing",
+        choices=("original", "compressed"),
+        default="original",
+        help="keep the call's gaps between events, or send each as soon as the previous one was answered",
+    )
+    replay.add_argument("--speed", type=_positive, default=None, help="with original timing: this many times faster")
+    replay.add_argument("--secret", help="sign the URLs with this (default: $CALLHOOKS_SECRET)")
+    replay.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
 
     sign = command(
         "sign-url",
@@ -253,6 +276,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"app must look like module:attribute, not {args.app!r}")
     import uvicorn
 
+    _fresh_metrics_dir()
     sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
@@ -286,6 +310,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fresh_metrics_dir() -> None:
+    """Under ``PROMETHEUS_MULTIPROC_DIR`` (metrics shared by the workers), create the directory and remove the
+    previous run's ``*.db`` files before any worker starts: left there, old counts would be added to the new."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
 def _log_config(*, quiet: bool) -> dict[str, Any]:
     """uvicorn's logging, plus one line per callback from the ``callhooks`` logger on stdout (unless quiet).
 
@@ -296,7 +332,7 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["callhooks"] = {"format": "%(asctime)s %(message)s"}
+    config["formatters"]["callhooks"] = {"()": "callhooks.logs.TextFormatter", "fmt": "%(asctime)s %(message)s"}
     config["handlers"]["callhooks"] = {
         "formatter": "callhooks",
         "class": "logging.StreamHandler",
@@ -307,6 +343,10 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
         "level": "WARNING" if quiet else "INFO",
         "propagate": False,
     }
+    if os.environ.get("CALLHOOKS_LOG_FORMAT", "").strip().lower() == "json":  # every line one JSON object
+        for formatter in config["formatters"].values():
+            formatter.clear()
+            formatter["()"] = "callhooks.logs.JsonFormatter"
     return config
 
 
@@ -329,6 +369,22 @@ def _sign_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from .replay_command import ReplayCommandError, run_replay
+
+    try:
+        return run_replay(
+            args.file,
+            args.url,
+            timing=args.timing,
+            speed=args.speed,
+            secret=args.secret,
+            basic_auth=args.basic_auth,
+        )
+    except ReplayCommandError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _failed(args: argparse.Namespace) -> int:
     from .failed_command import FailedCommandError, run_failed_command
 
@@ -340,18 +396,19 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    secret = args.secret or os.environ.get("CALLHOOKS_SECRET") or None
-    basic_auth_text = args.basic_auth or os.environ.get("CALLHOOKS_BASIC_AUTH")
-    if args.context is not None and secret is None:
-        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
-    import httpx
     from pydantic import ValidationError
 
-    from .app import CallHooks
     from .events import encode_query, parse_event, wire_fields
-    from .signing import parse_basic_auth
+    from .fixtures import build_fixture, plan_replay
+    from .replay_command import ReplayCommandError, callback_urls_from, deliver
     from .testing.factories import FACTORIES
 
+    try:
+        urls = callback_urls_from(args.secret, args.basic_auth)
+    except ReplayCommandError as exc:
+        raise UsageError(str(exc)) from None
+    if args.context is not None and urls.signer is None:
+        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
     factory = FACTORIES.get(args.event_type)
     if factory is None:
         raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
@@ -362,22 +419,15 @@ def _send(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid field value: {problems}") from None
+    # One event is a replay of a one-event call: the same signing, sending and reporting as `callhooks replay`.
+    body = encode_query(fields) if args.get else json.dumps(fields)
+    method = "GET" if args.get else "POST"
+    call = build_fixture(str(fields.get("callId") or "-"), [(0.0, method, body, args.context, None)])
     try:
-        basic_auth = parse_basic_auth(basic_auth_text, "--basic-auth") if basic_auth_text else None
-        hooks = CallHooks(secret=secret, insecure=secret is None, public_url=args.url, basic_auth=basic_auth)
-        url = hooks.callback_url(args.context)
+        requests = plan_replay(call, urls, args.url)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        if args.get:
-            response = httpx.get(f"{url}?{encode_query(fields)}", timeout=10.0)
-        else:
-            response = httpx.post(url, json=fields, timeout=10.0)
-    except httpx.HTTPError as exc:
-        print(f"callhooks send: could not reach {args.url}: {exc}", file=sys.stderr)
-        return 1
-    print(f"{'GET' if args.get else 'POST'} {args.event_type} -> {response.status_code} {response.text}".rstrip())
-    return 0 if response.is_success else 1
+    return deliver(requests, args.url)
 
 
 _SIMULATOR_ENVIRONMENT = {
@@ -433,6 +483,8 @@ def _simulate(args: argparse.Namespace) -> int:
         f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
         flush=True,
     )
+    credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
+    print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:
         settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
         shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))
@@ -444,12 +496,13 @@ def _simulate(args: argparse.Namespace) -> int:
         handler.setFormatter(logging.Formatter("%(message)s"))
         flow.addHandler(handler)
         flow.setLevel(logging.INFO)
-    uvicorn.run(simulator, host=args.host, port=args.port, log_level="warning")
+    # an open phone page holds a stream: stopping waits at most a second for it
+    uvicorn.run(simulator, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=1)
     return 0
 
 
 #: Which extra installs each optional package the commands import.
-_EXTRAS = {"rich": "cli", "yaml": "simulator"}
+_EXTRAS = {"rich": "cli", "yaml": "simulator", "prometheus_client": "metrics"}
 
 
 def _missing_extra(error: ModuleNotFoundError, command: str) -> str:
@@ -480,6 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "failed":
             return _failed(args)
+        if args.command == "replay":
+            return _replay(args)
         try:
             from .demo import run_demo
         except ModuleNotFoundError as exc:

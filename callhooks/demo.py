@@ -1,6 +1,8 @@
 """``callhooks demo``: the example IVR (``examples/ivr.py``) answering a call placed on the local simulator.
 
 With ``--bxml`` the IVR is the BXML application ``examples/bxml_ivr.py``, and the call's callbacks come by GET.
+With ``--phone`` nothing is scripted: the IVR and the simulator keep serving (in real time) until Ctrl-C or
+``--duration``, and a person calls the IVR from the simulator's phone page, whose URL is printed.
 
 Both run on free loopback ports. The far end listens to the menu, presses 1 and is transferred to sales; the
 demo prints each event as the receiver handles it, then a summary, and exits 0 when the flow went as expected.
@@ -29,7 +31,7 @@ from .rules import ENDED_CALL_STATES
 from .simulator import FarEnd, Simulator
 from .testing.server import free_port, serve
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "run_demo", "run_phone_demo"]
 
 APP_NUMBER = "+19195550100"
 CUSTOMER_NUMBER = "+19195551313"
@@ -83,6 +85,20 @@ def create_ivr(settings: Mapping[str, str], bxml: bool = False) -> CallHooks:
     return hooks
 
 
+def _ivr_environment(receiver_url: str, simulator_url: str, account: tuple[str, str, str]) -> dict[str, str]:
+    """What a deployment of the example IVR has in its environment, pointed at this demo's simulator."""
+    user_id, api_token, api_secret = account
+    return {
+        "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
+        "CALLHOOKS_PUBLIC_URL": receiver_url,
+        "CATAPULT_USER_ID": user_id,
+        "CATAPULT_API_TOKEN": api_token,
+        "CATAPULT_API_SECRET": api_secret,
+        "CATAPULT_BASE_URL": simulator_url,
+        "IVR_SALES_NUMBER": SALES_NUMBER,
+    }
+
+
 class _Printer:
     """Live rows as events are handled; colour and boxes only on a terminal, plain text otherwise."""
 
@@ -123,7 +139,11 @@ class _Printer:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Run the demo (``--inbound``, ``--bxml``, ``--speed``, ``--timeout``); 0 when the flow completed as expected."""
+    """Run the demo (``--inbound``, ``--bxml``, ``--speed``, ``--timeout``); 0 when the flow completed as expected.
+
+    With ``--phone``, :func:`run_phone_demo` instead."""
+    if getattr(args, "phone", False):
+        return run_phone_demo(args)
     bxml: bool = getattr(args, "bxml", False)
     # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
     console = Console(highlight=False, soft_wrap=True)
@@ -147,15 +167,7 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator))
-        settings = {
-            "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
-            "CALLHOOKS_PUBLIC_URL": receiver_url,
-            "CATAPULT_USER_ID": user_id,
-            "CATAPULT_API_TOKEN": api_token,
-            "CATAPULT_API_SECRET": api_secret,
-            "CATAPULT_BASE_URL": sim.url,
-            "IVR_SALES_NUMBER": SALES_NUMBER,
-        }
+        settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
         hooks = create_ivr(settings, bxml)  # the example's own factory, given what a deployment has in its environment
         hooks.add_observer(handled.put)
         stack.enter_context(serve(hooks, port=receiver_port))
@@ -225,3 +237,68 @@ def _all_over(client: Client, result: DemoResult, bxml: bool = False) -> bool:
         state in ENDED_CALL_STATES and (call_id in hung_up or call_id not in watched)
         for call_id, state in result.final_states.items()
     )
+
+
+def run_phone_demo(args: argparse.Namespace) -> int:
+    """``callhooks demo --phone``: the example IVR on the simulator, called from the phone page by a person.
+
+    The IVR owns ``APP_NUMBER`` (an application whose ``incomingCallUrl`` is the receiver); the page dials from
+    ``CUSTOMER_NUMBER``, and ``SALES_NUMBER`` rings on the page too, so pressing 1 brings a second call to
+    answer. Serves until Ctrl-C or ``--duration`` seconds; returns 0.
+    """
+    bxml: bool = getattr(args, "bxml", False)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 120
+    handled: queue.Queue[Dispatched] = queue.Queue()
+    user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
+    receiver_port = free_port()
+    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    simulator = Simulator(user_id=user_id, api_token=api_token, api_secret=api_secret, speed=1.0)
+    simulator.phone.claim(CUSTOMER_NUMBER)
+    simulator.phone.claim(SALES_NUMBER)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    with ExitStack() as stack:
+        # An open phone page holds a stream: shutting down waits at most a second for it.
+        sim = stack.enter_context(serve(simulator, timeout_graceful_shutdown=1))
+        settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
+        hooks = create_ivr(settings, bxml)
+        hooks.add_observer(handled.put)
+        stack.enter_context(serve(hooks, port=receiver_port))
+        _own_number(sim.url, (user_id, api_token, api_secret), hooks)
+        phone_url = f"http://{api_token}:{api_secret}@127.0.0.1:{sim.port}/_sim/phone"
+        console.print(f"simulator on {sim.url} (real time), example IVR receiver on {receiver_url}")
+        console.print(f"phone: {phone_url}", style="bold", markup=False)
+        console.print(f"  (user {api_token}, password {api_secret}); call {APP_NUMBER} from it", markup=False)
+        console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
+        # --- console URL: the lead connects the receiver's console here (CallHooks(console=(user, password))) ---
+        printer = _Printer(console)
+        printer.header("events as the IVR handles them")
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                try:
+                    printer.row(handled.get(timeout=0.2))
+                except queue.Empty:
+                    continue
+        except KeyboardInterrupt:
+            pass
+        console.print("stopping")
+    return 0
+
+
+def _own_number(simulator_url: str, account: tuple[str, str, str], hooks: CallHooks) -> None:
+    """Create an application that sends inbound calls to ``hooks`` and give it ``APP_NUMBER``, as a deployment
+    does once on the platform."""
+    user_id, api_token, api_secret = account
+    root = f"{simulator_url}/v1/users/{user_id}"
+    with httpx.Client(auth=(api_token, api_secret), timeout=10) as http:
+        body = {
+            "name": "example IVR",
+            "incomingCallUrl": hooks.callback_url(max_age=None),
+            "callbackHttpMethod": hooks.callback_http_method,
+        }
+        created = http.post(f"{root}/applications", json=body)
+        created.raise_for_status()
+        application_id = created.headers["location"].rsplit("/", 1)[-1]
+        owned = http.post(f"{root}/phoneNumbers", json={"number": APP_NUMBER, "applicationId": application_id})
+        owned.raise_for_status()

@@ -9,15 +9,24 @@ must never cost more for a longer input (a quadratic regex here once let two cli
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
-from typing import Final
+import time
+from collections.abc import Mapping
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
+    "CALLBACK_FIELDS",
+    "LOG_FORMAT_ENV",
     "MAX_LOGGED_CHARS",
     "TOKEN_PLACEHOLDER",
+    "JsonFormatter",
     "RedactingFilter",
+    "TextFormatter",
+    "callhooks_formatter",
     "escape",
     "install",
     "redact_path",
@@ -106,9 +115,16 @@ def _clean(value: object) -> object:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's arguments: paths lose their tokens, every text is escaped and bounded."""
+    """Rewrites a record's arguments: paths lose their tokens, every text is escaped and bounded.
+
+    Attached to loggers (``install``) and to the handlers callhooks adds, so records of child loggers that
+    propagate there are cleaned too; a record is cleaned once, however many filters it meets.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_callhooks_cleaned", False):
+            return True
+        record._callhooks_cleaned = True
         if isinstance(record.args, tuple):
             record.args = tuple(_clean(arg) for arg in record.args)
         elif isinstance(record.args, dict):
@@ -135,3 +151,84 @@ def install() -> None:
         target = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in target.filters):
             target.addFilter(RedactingFilter())
+
+
+#: ``CALLHOOKS_LOG_FORMAT``: ``text`` (the default) or ``json`` (one JSON object per line, for log shippers).
+LOG_FORMAT_ENV: Final = "CALLHOOKS_LOG_FORMAT"
+#: The structured fields of the per-callback line (logger ``callhooks.callbacks``), passed as ``extra=``.
+CALLBACK_FIELDS: Final = ("call_id", "event", "state", "tag", "handler", "status", "duration_ms")
+TEXT_FORMAT: Final = "%(levelname)s:     %(name)s %(message)s"
+
+
+class TextFormatter(logging.Formatter):
+    """The plain-text lines (``TEXT_FORMAT`` unless given another), with URLs in tracebacks redacted (also in
+    the traceback text the record caches for other handlers)."""
+
+    def __init__(self, fmt: str | None = TEXT_FORMAT, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+
+    def formatException(self, ei: Any) -> str:
+        return redact_urls_in(super().formatException(ei))
+
+
+class JsonFormatter(TextFormatter):
+    """One JSON object per line: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``, the per-callback
+    fields (``CALLBACK_FIELDS``) when the record has them, and ``exception`` (the traceback) when there is one.
+
+    The message is the record's, after ``RedactingFilter``; the extra fields and the traceback are cleaned the
+    same way here (escaped, bounded, URLs without their password or token). ``ensure_ascii`` keeps every line
+    one line whatever the input (U+2028 included).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _iso_time(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields: Mapping[str, Any] = record.__dict__
+        for key in CALLBACK_FIELDS:
+            if key in fields:
+                value = fields[key]
+                entry[key] = value if value is None or isinstance(value, int | float) else _clean(str(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = redact_urls_in(record.exc_text)
+        return json.dumps(entry)
+
+
+def _iso_time(created: float) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+
+
+def callhooks_formatter(environ: Mapping[str, str] | None = None) -> logging.Formatter:
+    """The formatter ``CALLHOOKS_LOG_FORMAT`` asks for (``ValueError`` naming the choices when unknown)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(LOG_FORMAT_ENV, "text").strip().lower() or "text"
+    if chosen == "json":
+        return JsonFormatter()
+    if chosen == "text":
+        return TextFormatter()
+    raise ValueError(f"{LOG_FORMAT_ENV} must be text or json, not {chosen!r}")
+
+
+def callhooks_handler(formatter: logging.Formatter | None = None) -> logging.Handler:
+    """A stderr handler for the ``callhooks`` logger: the chosen format, records cleaned by ``RedactingFilter``."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter or callhooks_formatter())
+    handler.addFilter(RedactingFilter())
+    return handler
+
+
+def json_for_uvicorn(formatter: logging.Formatter) -> None:
+    """Give uvicorn's own lines (the server's, the access log) ``formatter`` too, where they still use uvicorn's
+    default formatters (a user's ``--log-config`` is left alone): a log shipper then reads one format."""
+    from uvicorn.logging import AccessFormatter, DefaultFormatter
+
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        for handler in logging.getLogger(name).handlers:
+            if type(handler.formatter) in (DefaultFormatter, AccessFormatter):
+                handler.setFormatter(formatter)

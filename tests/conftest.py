@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from callhooks.testing.redis_server import RedisServer
 from tests.helpers.redis_server import new_redis_server
+
+if TYPE_CHECKING:
+    from selenium import webdriver
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,3 +31,26 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[webdriver.Chrome]:
+    """One real headless Chromium for the session (skips outside CI when it is missing, fails in CI)."""
+    from tests.helpers.browser import new_browser
+
+    browser = new_browser()
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def browser(chromium: webdriver.Chrome) -> Iterator[webdriver.Chrome]:
+    """The session's Chromium, on a blank page with no credentials or cookies left from an earlier test."""
+    from tests.helpers.browser import forget_authorization
+
+    forget_authorization(chromium)
+    chromium.delete_all_cookies()
+    chromium.get("about:blank")
+    yield chromium
+    forget_authorization(chromium)
+    chromium.get("about:blank")

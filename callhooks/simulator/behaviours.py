@@ -30,8 +30,8 @@ from ..rules import DTMF_OUT
 
 __all__ = ["Behaviours", "FarEnd", "Outcome", "Scenario", "load_scenario"]
 
-Outcome = Literal["answer", "busy", "reject", "no-answer"]
-_OUTCOMES = ("answer", "busy", "reject", "no-answer")
+Outcome = Literal["answer", "busy", "reject", "no-answer", "manual"]
+_OUTCOMES = ("answer", "busy", "reject", "no-answer", "manual")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class FarEnd:
 
     * ``outcome``: ``answer`` (default), ``busy`` (hangup ``USER_BUSY``), ``reject`` (``CALL_REJECTED``)
       or ``no-answer`` (rings until ``callTimeout``). Busy and reject happen after ``answer_after`` too.
+      ``manual``: a person drives it (the phone page, the control API's ``/_sim/calls/{id}/…`` actions, the
+      test kit): it rings until answered, rejected or ``callTimeout`` and hangs up only when told to
+      (``answer_after`` and ``hangup_after`` are ignored); keys it is told to press come on top of ``digits``.
     * ``answer_after``: ring time before the outcome; at or beyond the call's ``callTimeout`` it times out.
     * ``hangup_after``: the far end hangs up this long after answer (``None``: never; the app must).
     * ``digits``: key presses, one string per gather (or prompt, see ``press_on``); each gather consumes
@@ -95,6 +98,16 @@ class FarEnd:
     def never_answers(cls) -> FarEnd:
         """A phone that rings until the call times out."""
         return cls(outcome="no-answer")
+
+    @classmethod
+    def manual(cls) -> FarEnd:
+        """A phone driven by hand (see ``outcome``): the phone page's lines."""
+        return cls(outcome="manual", hangup_after=None)
+
+    @property
+    def is_manual(self) -> bool:
+        """Whether a person, not a script, drives this far end."""
+        return self.outcome == "manual"
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], base: FarEnd | None = None) -> FarEnd:

@@ -111,6 +111,9 @@ class BxmlRunner:
             if other is not leg:
                 self.engine.end(other, "ORIGINATOR_CANCEL")
         whisper = sum(self._seconds(verb) for verb in transfer.verb.verbs if not isinstance(verb, bxml.PhoneNumber))
+        for verb in transfer.verb.verbs:  # the whisper: what the callee hears before the bridge
+            if isinstance(verb, bxml.SpeakSentence | bxml.PlayAudio):
+                self._heard(leg, verb)
         self.engine.log(a_leg, "bxml-whisper", leg.id)
         self.engine.at(a_leg, _TIMER, whisper, lambda: self._bridge(transfer, leg))
         return True
@@ -228,6 +231,7 @@ class BxmlRunner:
         verb = session.verbs[session.position]
         session.position += 1
         self.engine.log(call, f"bxml-{type(verb).__name__}", _describe(verb))
+        self._heard(call, verb)
         if isinstance(verb, bxml.Hangup):
             self.engine.end(call, "NORMAL_CLEARING")
         elif isinstance(verb, bxml.Redirect):
@@ -242,6 +246,20 @@ class BxmlRunner:
             if isinstance(verb, bxml.SendDtmf):
                 self.engine.log(call, "dtmf-out", verb.digits)
             self._after(session, self._seconds(verb))
+
+    def _heard(self, call: Call, verb: bxml.Verb) -> None:
+        """Tell the far end's record what it hears: sentences, audio URLs, a Gather's prompts, other verbs."""
+        if isinstance(verb, bxml.SpeakSentence):
+            self.engine.hear(call, "speak", verb.sentence)
+        elif isinstance(verb, bxml.PlayAudio):
+            self.engine.hear(call, "play", verb.url)
+        elif isinstance(verb, bxml.SendDtmf):
+            self.engine.hear(call, "tones", verb.digits)
+        elif isinstance(verb, bxml.Gather):  # its prompts; the engine notes the gather itself
+            for prompt in verb.verbs:
+                self._heard(call, prompt)
+        else:
+            self.engine.hear(call, "verb", f"{type(verb).__name__} {_describe(verb)}".strip())
 
     def _after(self, session: _Session, seconds: float) -> None:
         generation = session.generation

@@ -18,6 +18,27 @@ Same Basic auth as the REST API, never rate limited. Each endpoint is one call t
 * ``GET /_sim/faults`` — the delivery faults in force and the seed in use (:class:`~.faults.Faults` as JSON).
 * ``PUT /_sim/faults`` (or ``POST``) — replace them (the scenario file's ``faults:`` structure; decisions
   restart from its ``seed`` when it gives one); ``DELETE`` turns them all off.
+
+The phone (a person, or a test, as the far end of calls; the page at ``/_sim/phone`` does all of this):
+
+* ``GET /_sim/calls`` — every call, oldest first: ``{"callId", "direction", "from", "to", "state", "phone",
+  "startTime", "answerTime", "endTime", "playing", "gather", "heard": [{"time", "kind", "text"}], "heardTotal"}``;
+  ``heard`` is what its far end heard and did: ``speak`` (the sentence), ``play`` (the audio URL), ``gather``,
+  ``gathered``, ``key``, ``tones``, ``verb`` (another BXML verb), ``state``. ``GET /_sim/calls/{callId}`` — one.
+* ``POST /_sim/calls/{callId}/dtmf`` ``{"digits"}`` — the far end presses keys (``dtmf`` events; digits for a
+  running gather). 403 ``call-invalid-state`` unless the call is answered.
+* ``POST /_sim/calls/{callId}/answer`` / ``…/reject`` — the callee of a ringing outbound call answers / declines
+  (``CALL_REJECTED``); 403 for any other call.
+* ``POST /_sim/calls/{callId}/hangup`` — the far end hangs up (``NORMAL_CLEARING``; a ringing outbound call is
+  rejected, a ringing inbound caller gives up with ``ORIGINATOR_CANCEL``).
+* ``GET /_sim/phone/lines`` — the numbers that ring on the phone; ``POST /_sim/phone/lines`` ``{"number"}`` —
+  calls to that number ring and wait for ``answer``/``reject`` (or their ``callTimeout``) instead of following a
+  script (its far end becomes ``{"outcome": "manual"}``); ``DELETE /_sim/phone/lines/{number}`` — back to the script.
+* ``POST /_sim/phone/dial`` ``{"from", "to", "callbackUrl"?}`` — call the application from ``from`` (made a phone
+  line) to ``to``, as ``POST /_sim/inbound`` does. 201 ``{"callId"}``.
+* ``GET /_sim/phone`` — the page; ``GET /_sim/phone/state`` — what it shows (``lines``, ``numbers``: the
+  account's numbers, ``calls``: the newest phone calls); ``GET /_sim/phone/stream`` — that state as a
+  server-sent event after every change.
 """
 
 from __future__ import annotations
@@ -34,6 +55,7 @@ from .delivery import SentEvent
 from .errors import validation_error
 from .faults import Faults
 from .params import Fields
+from .phone import Phone
 from .urls import Urls
 from .web import Handler, json_response, read_json
 
@@ -51,6 +73,8 @@ class SimulatorControls(Protocol):
     def sent(self) -> list[SentEvent]: ...
     @property
     def failures(self) -> list[dict[str, object]]: ...
+    @property
+    def phone(self) -> Phone: ...
 
     def script(self, number: str, far_end: FarEnd) -> None: ...
     def script_default(self, far_end: FarEnd) -> None: ...
@@ -98,6 +122,16 @@ class ControlApi:
             ("PUT", "/_sim/faults", self.set_faults),
             ("POST", "/_sim/faults", self.set_faults),
             ("DELETE", "/_sim/faults", self.clear_faults),
+            ("GET", "/_sim/calls", self.calls),
+            ("GET", "/_sim/calls/{call_id}", self.call),
+            ("POST", "/_sim/calls/{call_id}/dtmf", self.press),
+            ("POST", "/_sim/calls/{call_id}/answer", self.answer),
+            ("POST", "/_sim/calls/{call_id}/reject", self.reject),
+            ("POST", "/_sim/calls/{call_id}/hangup", self.hang_up),
+            ("GET", "/_sim/phone/lines", self.lines),
+            ("POST", "/_sim/phone/lines", self.claim_line),
+            ("DELETE", "/_sim/phone/lines/{number}", self.release_line),
+            ("POST", "/_sim/phone/dial", self.dial),
         ]
         return [Route(path, wrap(handler), methods=[method]) for method, path, handler in table]
 
@@ -186,3 +220,64 @@ class ControlApi:
         """Turn every delivery fault off."""
         self.sim.set_faults(None)
         return json_response(self.sim.faults_state())
+
+    # -- the phone ------------------------------------------------------------------------------------------------
+
+    async def calls(self, request: Request) -> Response:
+        """Every call with what its far end heard."""
+        return json_response(self.sim.phone.calls())
+
+    async def call(self, request: Request) -> Response:
+        """One call with what its far end heard."""
+        return json_response(self.sim.phone.call(request.path_params["call_id"]))
+
+    async def press(self, request: Request) -> Response:
+        """The far end presses keys."""
+        digits = Fields(await read_json(request)).string("digits", required=True)
+        assert digits is not None
+        call_id = request.path_params["call_id"]
+        self.sim.phone.press(call_id, digits)
+        return json_response(self.sim.phone.call(call_id))
+
+    async def answer(self, request: Request) -> Response:
+        """The callee of a ringing outbound call answers."""
+        return self._act(request, self.sim.phone.answer)
+
+    async def reject(self, request: Request) -> Response:
+        """The callee of a ringing outbound call declines it."""
+        return self._act(request, self.sim.phone.reject)
+
+    async def hang_up(self, request: Request) -> Response:
+        """The far end hangs up."""
+        return self._act(request, self.sim.phone.hang_up)
+
+    def _act(self, request: Request, action: Callable[[str], None]) -> Response:
+        call_id = request.path_params["call_id"]
+        action(call_id)
+        return json_response(self.sim.phone.call(call_id))
+
+    async def lines(self, request: Request) -> Response:
+        """The numbers that ring on the phone."""
+        return json_response({"lines": self.sim.phone.lines})
+
+    async def claim_line(self, request: Request) -> Response:
+        """Calls to a number ring on the phone."""
+        number = Fields(await read_json(request)).address("number", required=True)
+        assert number is not None
+        self.sim.phone.claim(number)
+        return json_response({"lines": self.sim.phone.lines})
+
+    async def release_line(self, request: Request) -> Response:
+        """A number follows its script again."""
+        self.sim.phone.release(request.path_params["number"])
+        return json_response({"lines": self.sim.phone.lines})
+
+    async def dial(self, request: Request) -> Response:
+        """Call the application from the phone."""
+        f = Fields(await read_json(request))
+        from_ = f.address("from", required=True)
+        to = f.address("to", required=True)
+        assert from_ is not None and to is not None
+        callback_url = f.url("callbackUrl")
+        call_id = self.sim.phone.dial(from_, to, callback_url=callback_url, base_url=self.base_of(request))
+        return json_response({"callId": call_id}, 201, {"Location": self.sim.urls.call_path(call_id)})

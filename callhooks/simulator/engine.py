@@ -41,13 +41,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules import MAX_DTMF_OUT
 from . import errors
 from .behaviours import Behaviours
 from .bxml_runner import BxmlRunner
 from .clock import SimClock
 from .delivery import Deliverer
 from .ids import IdFactory
-from .models import Audio, Call, Delivery, Gather, LogEntry, Recording, Transcription
+from .models import Audio, Call, Delivery, Gather, Heard, LogEntry, Recording, Transcription
 from .params import AudioParams, CallParams, GatherParams, UpdateParams
 from .payloads import EventBody, EventFactory
 from .urls import Urls
@@ -56,6 +57,11 @@ __all__ = ["Engine", "EngineOptions", "Send"]
 
 Send = Callable[[str, EventBody, Delivery], None]
 _PAUSES = {",": 0.5, "w": 0.5, "W": 1.0}
+_KEYS = frozenset("0123456789*#ABCD")
+
+
+def _nothing() -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,8 @@ class Engine:
         self._seq = itertools.count()
         #: Runs the BXML that GET-mode calls answer with (the deliverer hands back each reply).
         self.bxml = BxmlRunner(self, deliverer) if deliverer is not None else None
+        #: Called after anything about a call changed (the phone page's live updates listen here).
+        self.on_change: Callable[[], None] = _nothing
 
     # ----------------------------------------------------------------------------------------- helpers
 
@@ -127,6 +135,12 @@ class Engine:
 
     def _log(self, call: Call, name: str, data: str = "") -> None:
         call.log.append(LogEntry(self.ids.new("ce"), self.clock.now(), name, data))
+        self.on_change()
+
+    def hear(self, call: Call, kind: str, text: str) -> None:
+        """Note what the far end of ``call`` heard or did (see :class:`~.models.Heard`)."""
+        call.heard.append(Heard(self.clock.now(), kind, text))
+        self.on_change()
 
     def _at(self, call: Call, name: str, delay: float, action: Callable[[], None]) -> None:
         """(Re)arm the call's timer ``name``; it is cancelled when the call ends."""
@@ -157,6 +171,7 @@ class Engine:
         )
         self.calls[call.id] = call
         self._log(call, "create")
+        self.hear(call, "state", "ringing" if direction == "out" else f"calling {to}")
         return call
 
     # ------------------------------------------------------------------------------------ creating calls
@@ -216,12 +231,13 @@ class Engine:
         self._cancel(call, "ring", "ring-timeout")
         call.state = "active"
         call.active = self.clock.now()
+        self.hear(call, "state", "answered")
         answer = self.events.answer(call, self.clock.iso())
         if self.bxml is not None and self.bxml.runs(call):
             self.bxml.start(call, answer)  # the reply to this answer is the call's first document
         else:
             self._emit(call, answer)
-        if call.far_end.hangup_after is not None:
+        if call.far_end.hangup_after is not None and not call.far_end.is_manual:
             self._at(call, "far-hangup", call.far_end.hangup_after, lambda: self._end(call, "NORMAL_CLEARING"))
         if call.recording_enabled:  # after the far end's hangup is armed: speaking into it may bring that forward
             self._start_recording(call)
@@ -232,6 +248,7 @@ class Engine:
             call.bridge_id = parent.bridge_id = self.ids.new("brg")
             parent.state = "active"
             self._log(parent, "bridge", call.id)
+            self.hear(parent, "state", f"connected to {call.to}")
 
     def _timeout(self, call: Call) -> None:
         self._cancel(call, "ring")
@@ -252,6 +269,7 @@ class Engine:
         was_answered = call.state in ("active", "transferring")
         call.state = state
         call.end = self.clock.now()
+        self.hear(call, "state", f"ended: {cause}")
         if emit_hangup:
             self._emit(call, self.events.hangup(call, cause, self.clock.iso()))
         if call.recording is not None:
@@ -279,6 +297,7 @@ class Engine:
         b_leg.bridge_id = a_leg.bridge_id = self.ids.new("brg")
         a_leg.state = "active"
         self._log(a_leg, "bridge", b_leg.id)
+        self.hear(a_leg, "state", f"connected to {b_leg.to}")
 
     def _end_peers(self, call: Call, was_answered: bool) -> None:
         parent = self.calls.get(call.parent or "")
@@ -360,6 +379,7 @@ class Engine:
         call.transfer_caller_id = params.transfer_caller_id
         call.whisper_audio = params.whisper_audio
         self._log(call, "transfer", leg.id)
+        self.hear(call, "state", f"transferring to {params.transfer_to}")
         self._ring(leg)
         return leg
 
@@ -376,7 +396,8 @@ class Engine:
             self._audio_done(call)
         if not params.text:
             return
-        call.audio = Audio(params.kind, params.tag)
+        call.audio = Audio(params.kind, params.tag, params.text)
+        self.hear(call, "speak" if params.kind == "speak" else "play", params.text)
         self._emit(call, self.events.audio(call, params.kind, True, params.tag, self.clock.iso()))
         if not params.loop:  # a looping prompt plays until stopped or hung up
             self._at(call, "audio", self._duration(params.kind, params.text), lambda: self._audio_done(call, True))
@@ -399,6 +420,45 @@ class Engine:
         """DTMF to the far end: only logged (the far end's reactions are scripted)."""
         self._require_active(call, "send DTMF on")
         self._log(call, "dtmf-out", digits)
+        self.hear(call, "tones", digits)
+
+    # ------------------------------------------------------------------------- the far end, by hand
+
+    def press(self, call: Call, digits: str) -> None:
+        """The far end presses ``digits`` (0-9, *, #, A-D): each key is a ``dtmf`` event and feeds a gather."""
+        if not digits or len(digits) > MAX_DTMF_OUT or set(digits) - _KEYS:
+            message = f"digits must be 1 to {MAX_DTMF_OUT} of 0-9, *, #, A-D"
+            raise errors.validation_error("digits", digits[:MAX_DTMF_OUT], message)
+        self._require_active(call, "press keys on")
+        call.keys.extend(digits)
+        if "keys" not in call.timers:  # the first key goes at once, the rest one digit_interval apart
+            self._at(call, "keys", 0, lambda: self._press_key(call))
+
+    def far_end_answers(self, call: Call) -> None:
+        """The callee of a ringing outbound call answers."""
+        self._require_ringing_outbound(call, "answer")
+        self._answer(call)
+
+    def far_end_rejects(self, call: Call) -> None:
+        """The callee of a ringing outbound call declines it: ``hangup`` with ``CALL_REJECTED``."""
+        self._require_ringing_outbound(call, "reject")
+        self._end(call, "CALL_REJECTED", "rejected")
+
+    def far_end_hangs_up(self, call: Call) -> None:
+        """The far end hangs up: a ringing outbound call is rejected, a ringing inbound caller gives up
+        (``ORIGINATOR_CANCEL``), an answered call ends with ``NORMAL_CLEARING``."""
+        if call.ended:
+            raise errors.invalid_state(call.id, call.state, f"The call has already ended ({call.state})")
+        if call.state == "started" and call.direction == "out":
+            self._end(call, "CALL_REJECTED", "rejected")
+        else:
+            self._end(call, "ORIGINATOR_CANCEL" if call.state == "started" else "NORMAL_CLEARING")
+
+    @staticmethod
+    def _require_ringing_outbound(call: Call, what: str) -> None:
+        if call.direction != "out" or call.state != "started":
+            message = f"Only a ringing outbound call can be told to {what} (this one is {call.direction}, {call.state})"
+            raise errors.invalid_state(call.id, call.state, message)
 
     def _press_next(self, call: Call) -> None:
         # "" is a turn in which nothing is pressed: it is used up, and no key timer starts
@@ -414,6 +474,7 @@ class Engine:
             delay = _PAUSES[key]
         else:
             delay = call.far_end.digit_interval
+            self.hear(call, "key", key)
             if self.bxml is None or not self.bxml.controls(call):  # BXML has no dtmf callback
                 self._emit(call, self.events.dtmf(call, key, self.clock.iso()))
             if call.gather is not None:
@@ -437,6 +498,10 @@ class Engine:
             tag=params.tag,
             prompt=params.prompt,
         )
+        if params.prompt and params.prompt.get("sentence"):
+            self.hear(call, "speak", str(params.prompt["sentence"]))
+        elif params.prompt and params.prompt.get("fileUrl"):
+            self.hear(call, "play", str(params.prompt["fileUrl"]))
         self.open_gather(call, gather, self._prompt_seconds(params.prompt))
         return gather
 
@@ -445,6 +510,11 @@ class Engine:
         call.gather = gather
         call.gathers[gather.id] = gather
         self._log(call, "gather-start", gather.id)
+        most = "any number of digits" if gather.max_digits is None else f"up to {gather.max_digits}"
+        if gather.max_digits is not None:
+            most += " digit" if gather.max_digits == 1 else " digits"
+        ends = f", ended by {gather.terminating_digits}" if gather.terminating_digits else ""
+        self.hear(call, "gather", f"waiting for {most}{ends}")
         # A prompt plays silently (no speak/playback events: the docs don't show any for gather prompts);
         # the inter-digit timer starts when it ends. Digits pressed meanwhile barge in.
         self._at(call, "gather", prompt_seconds + gather.inter_digit_timeout, lambda: self._gather_timeout(call))
@@ -491,6 +561,7 @@ class Engine:
         gather.state = "completed"
         gather.reason = reason
         gather.completed = self.clock.now()
+        self.hear(call, "gathered", f"{gather.digits or 'no digits'} ({reason})")
         if gather.on_finish is not None:
             gather.on_finish(gather, terminating_digit)
             return

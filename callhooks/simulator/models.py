@@ -14,7 +14,7 @@ from ..rules import ENDED_CALL_STATES
 from .behaviours import FarEnd
 from .clock import Timer
 
-__all__ = ["Audio", "Call", "Delivery", "Gather", "LogEntry", "Recording", "Transcription"]
+__all__ = ["Audio", "Call", "Delivery", "Gather", "Heard", "LogEntry", "Recording", "Transcription"]
 
 # A call in one of these states can no longer change (catapult-voice.md §4).
 
@@ -54,6 +54,7 @@ class Audio:
 
     kind: str  # "speak" or "playback": also the eventType
     tag: str | None
+    text: str = ""  # the sentence or the file URL
 
 
 @dataclass
@@ -93,6 +94,20 @@ class LogEntry:
     time: float
     name: str
     data: str
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One thing the far end of a call heard or did, as the phone page shows it.
+
+    ``kind``: ``state`` (ringing, answered, ended), ``speak`` (a sentence), ``play`` (an audio URL), ``gather``
+    (digits are awaited), ``gathered`` (what a gather got), ``key`` (a key the far end pressed), ``tones``
+    (DTMF the app sent), ``verb`` (another BXML verb ran).
+    """
+
+    time: float
+    kind: str
+    text: str
 
 
 @dataclass
@@ -137,6 +152,7 @@ class Call:
     recordings: list[Recording] = field(default_factory=list)
     transcriptions: list[Transcription] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
+    heard: list[Heard] = field(default_factory=list)
     keys: deque[str] = field(default_factory=deque)  # far-end key presses still to come
     scripted_digits: deque[str] = field(default_factory=deque)  # far-end digit strings not yet used
 

@@ -28,6 +28,7 @@ from .errors import ApiError, validation_error
 from .faults import FaultInjector, Faults
 from .ids import IdFactory
 from .models import Delivery
+from .phone import Phone, PhonePage
 from .ratelimit import RateLimit, RateLimiter
 from .resources import Resources
 from .urls import Urls
@@ -65,6 +66,9 @@ class Simulator:
       ``timeout`` (default true). ``speech_chars_per_second``, ``playback_seconds``,
       ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
       ``bxml_idle_hangup``: seconds a BXML call stays up once its document has ended (0: hang up at once).
+
+    ``simulator.phone`` (:class:`~.phone.Phone`) is the far end by hand: numbers that ring on the page at
+    ``/_sim/phone`` and wait to be answered, and what a person does on a call (dial, press keys, hang up).
 
     Calls whose callbacks come by GET run the BXML their ``answer`` (and each verb URL) is answered with
     (:mod:`.bxml_runner`); an empty reply to ``answer`` leaves the call to REST control.
@@ -134,6 +138,8 @@ class Simulator:
         self.resources = Resources(self.urls, self.clock)
         #: Applications and the numbers they own: inbound calls to those numbers go to the owner's URL.
         self.applications = Applications(self.urls.root, self.ids)
+        #: The far end by hand: numbers that ring on the phone page, and what a person does on a call.
+        self.phone = Phone(self)
         # Absolute URLs in events of calls placed from Python (no request to take a host from) use the host
         # of the latest request served; the guards below record it.
         self._latest_request_base = "http://127.0.0.1"
@@ -146,7 +152,7 @@ class Simulator:
         )
         control = ControlApi(self, base_of=self.base_of)
         routes = rest.routes(self._rest_guard) + self.applications.routes(self._rest_guard)
-        routes += control.routes(self._control_guard)
+        routes += control.routes(self._control_guard) + PhonePage(self.phone).routes(self._control_guard)
         self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={HTTPException: http_exception})
 
     @classmethod

@@ -1,6 +1,6 @@
 """Stores behind the delivery guarantees (exactly-once handling, per-call order, call sessions, background
-handlers, failed events, token binding): ``memory://``, ``sqlite:///...`` and ``redis://...`` behind one
-interface (``Store``), and the guarantees' core logic written once against it."""
+handlers, failed events, token binding) and the console's journal: ``memory://``, ``sqlite:///...`` and
+``redis://...`` behind one interface (``Store``), and the guarantees' core logic written once against it."""
 
 from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth
 from .errors import SessionValueError, StoreUnavailable, TurnTimeout

@@ -1,12 +1,16 @@
 """The one interface every store implements, and the records it hands back.
 
-A store holds five kinds of state, each bounded or expiring (sizes and ages in ``Limits``):
+A store holds six kinds of state, each bounded or expiring (sizes and ages in ``Limits``):
 
 - idempotency records: event identity -> running/done/failed, with the owner and its lease;
 - per-call fair FIFO queues: tickets taken on arrival, served in ticket order, each ticket under a lease;
 - call sessions: one JSON object per call key;
 - the durable queue for background handlers, with leases and retry bookkeeping, and the failed events;
-- token bindings: a per-call callback token bound to the first call id it arrives with.
+- token bindings: a per-call callback token bound to the first call id it arrives with;
+- the journal: JSON objects appended by any worker or host (what the receiver saw, for the console), each under
+  a sequence number that increases strictly across all writers, so a reader that polls with the last number it
+  saw never misses or repeats an entry still kept. At most ``journal_max_entries``, none older than
+  ``journal_ttl``: the oldest go first.
 
 Times are seconds (floats). Every method may raise ``StoreUnavailable``.
 """
@@ -14,7 +18,7 @@ Times are seconds (floats). Every method may raise ``StoreUnavailable``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,6 +60,10 @@ class Limits:
     failed_ttl: float = 30 * 24 * 3600.0
     #: How long a token binding is kept.
     token_ttl: float = 24 * 3600.0
+    #: Journal entries kept (oldest dropped first), for how long, and the largest one, in bytes of JSON.
+    journal_max_entries: int = 10_000
+    journal_ttl: float = 24 * 3600.0
+    journal_entry_max_bytes: int = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -275,3 +283,22 @@ class Store(ABC):
     @abstractmethod
     async def bind_token(self, token: str, call_id: str) -> bool:
         """Bind ``token`` to ``call_id`` if it has no binding yet (atomically); False when bound to another."""
+
+    # -- journal -------------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append JSON objects in one round trip, each under the next sequence number, then drop entries beyond
+        ``journal_max_entries`` or older than ``journal_ttl``. ``ValueError`` naming the entry when one is not
+        JSON or is larger than ``journal_entry_max_bytes``; then nothing of the batch is written."""
+
+    @abstractmethod
+    async def read_journal(self, after: int, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        """Up to ``limit`` kept entries whose sequence number is above ``after``, oldest first (``after=0``:
+        from the oldest kept). Poll with the last number seen to get each entry once."""
+
+    @abstractmethod
+    async def journal_tail(self) -> int:
+        """The latest sequence number given out (0 when none): a reader starting at "now" reads after it, one
+        wanting the last N entries after ``max(0, tail - N)``. A tail below a number a reader saw means the
+        journal started again (a ``memory://`` restart, a Redis server that lost its data)."""

@@ -9,6 +9,7 @@ import copy
 import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from . import records
 from .base import FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
+from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .kv import KeyValueStore, Update, UpdateMany
 
 __all__ = ["MemoryStore"]
@@ -42,6 +44,10 @@ class MemoryStore(KeyValueStore):
         self._queue: dict[str, _Queued] = {}
         self._failed: dict[str, FailedEvent] = {}
         self._ids = itertools.count(1)
+        # (sequence number, appended at, JSON text): numbers are consecutive, so an entry's place is its number
+        # minus the first one's. The text, not the dict, so a reader's changes never reach the journal.
+        self._journal: deque[tuple[int, float, str]] = deque(maxlen=self.limits.journal_max_entries)
+        self._journal_tail = 0
 
     async def close(self) -> None:
         pass
@@ -186,3 +192,29 @@ class MemoryStore(KeyValueStore):
 
     async def drop_failed(self, failed_id: str) -> bool:
         return self._failed.pop(failed_id, None) is not None
+
+    # -- journal: a bounded deque -------------------------------------------------------------------------
+
+    async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        texts = encode_entries(entries, self.limits.journal_entry_max_bytes)
+        now = self.clock()
+        for text in texts:  # the deque's maxlen drops the oldest beyond journal_max_entries
+            self._journal_tail += 1
+            self._journal.append((self._journal_tail, now, text))
+        self._expire_journal(now)
+
+    def _expire_journal(self, now: float) -> None:
+        oldest = now - self.limits.journal_ttl
+        while self._journal and self._journal[0][1] < oldest:
+            self._journal.popleft()
+
+    async def read_journal(self, after: int, limit: int = 500) -> list[JournalEntry]:
+        check_read(after, limit)
+        self._expire_journal(self.clock())
+        if not self._journal:
+            return []
+        start = max(0, after - self._journal[0][0] + 1)
+        return [(seq, decode_entry(text)) for seq, _, text in itertools.islice(self._journal, start, start + limit)]
+
+    async def journal_tail(self) -> int:
+        return self._journal_tail

@@ -3,14 +3,15 @@
 Every step is one round trip: a Lua script (atomic on the server, timed by the server's clock, so hosts with
 skewed clocks agree) or one command. The durable queue is a stream with a consumer group: each delivered entry's
 lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
-``XCLAIM``; retries wait in another sorted set until due. Keys start
-with ``callhooks:`` and carry ``PEXPIRE``, so nothing outlives its age.
+``XCLAIM``; retries wait in another sorted set until due. The journal is another stream (see ``_APPEND_JOURNAL``).
+Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing outlives its age (but the
+journal's counter, one integer kept so that its numbers never repeat).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -22,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .base import Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
 from .errors import StoreUnavailable
+from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .sessions import decode_session, encode_session, token_digest
 
 __all__ = ["RedisStore"]
@@ -36,6 +38,7 @@ _LEASES = _PREFIX + "queue:leases"
 _DEATHS = _PREFIX + "queue:deaths"
 _FAILED_SEQ = _PREFIX + "failed:seq"
 _FAILED_INDEX = _PREFIX + "failed:index"
+_JOURNAL_KEYS = [_PREFIX + "journal", _PREFIX + "journal:ages", _PREFIX + "journal:seq"]
 # Server errors that mean "cannot write now" rather than a bug: answered with 503 like a lost connection.
 _UNAVAILABLE_REPLIES = ("OOM", "READONLY", "MISCONF", "LOADING", "MASTERDOWN", "NOREPLICAS")
 
@@ -231,6 +234,66 @@ _ADD_FAILED = (
     "tonumber(ARGV[4]), tonumber(ARGV[5]), now)\n"
 )
 
+# The journal is a stream whose entry ids are "<sequence number>-0", with the number from an INCR counter, all in
+# one script so numbers are taken and written atomically across hosts. A stream rather than a sorted set: it is
+# a log already (XRANGE from an id with COUNT is a page, XTRIM MAXLEN the count bound), it stores entries
+# compactly, XADD refuses an id that does not increase, and it remembers the highest id it ever took even once
+# trimmed empty, so a lost counter (evicted, deleted) resumes from there instead of handing out old numbers.
+# Ages: each batch adds one member to KEYS[2] (its last number, scored by the server's time), so trimming by age
+# reads small numbers, never entries; ranks beyond journal_max_entries there are batches already trimmed by
+# count. Needs Redis 6.2 (XTRIM MINID).
+# KEYS: stream, ages, counter (for the append). ARGV[1] ttl ms; append: ARGV[2] max entries, then the entries.
+_TRIM_JOURNAL_FN = """
+local function trim_journal(now, ttl, max_entries)
+  local cutoff = '(' .. string.format('%d', now - ttl)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  if #expired > 0 then
+    local top = 0
+    for _, last in ipairs(expired) do top = math.max(top, tonumber(last)) end
+    redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-0', top + 1))
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  end
+  if max_entries then
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', max_entries)
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -max_entries - 1)
+  end
+end
+"""
+_APPEND_JOURNAL = (
+    _NOW
+    + _TRIM_JOURNAL_FN
+    + """
+local count = #ARGV - 2
+local last = redis.call('INCRBY', KEYS[3], count)
+if last == count and redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      last = tonumber(string.match(info[i + 1], '^%d+')) + count
+      redis.call('SET', KEYS[3], string.format('%d', last))
+    end
+  end
+end
+for i = 1, count do
+  redis.call('XADD', KEYS[1], string.format('%d-0', last - count + i), 'e', ARGV[i + 2])
+end
+redis.call('ZADD', KEYS[2], now, string.format('%d', last))
+trim_journal(now, tonumber(ARGV[1]), tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return last
+"""
+)
+# ARGV[2] the first id to return, ARGV[3] how many at most.
+_READ_JOURNAL = (
+    _NOW
+    + _TRIM_JOURNAL_FN
+    + """
+trim_journal(now, tonumber(ARGV[1]), nil)
+return redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT', ARGV[3])
+"""
+)
+
 
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
@@ -254,7 +317,7 @@ class RedisStore(Store):
             "claim": _CLAIM, "renew": _RENEW, "finish": _FINISH, "enter": _ENTER, "turn": _TURN, "leave": _LEAVE,
             "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
             "claim_items": _CLAIM_ITEMS, "renew_item": _RENEW_ITEM, "ack": _ACK, "retry": _RETRY, "fail": _FAIL,
-            "add_failed": _ADD_FAILED,
+            "add_failed": _ADD_FAILED, "append_journal": _APPEND_JOURNAL, "read_journal": _READ_JOURNAL,
         }  # fmt: skip
         self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
 
@@ -458,3 +521,20 @@ class RedisStore(Store):
             pipe.zrem(_FAILED_INDEX, failed_id)
             deleted, _ = await self._do(pipe.execute())
         return bool(deleted)
+
+    # -- journal: a stream with numbered ids ---------------------------------------------------------------
+
+    async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        texts = encode_entries(entries, self.limits.journal_entry_max_bytes)
+        if texts:
+            args = [_ms(self.limits.journal_ttl), self.limits.journal_max_entries, *texts]
+            await self._script("append_journal", _JOURNAL_KEYS, args)
+
+    async def read_journal(self, after: int, limit: int = 500) -> list[JournalEntry]:
+        check_read(after, limit)
+        args = [_ms(self.limits.journal_ttl), f"{after + 1}-0", limit]
+        found = await self._script("read_journal", _JOURNAL_KEYS[:2], args)
+        return [(int(_text(entry_id).partition("-")[0]), decode_entry(fields[1])) for entry_id, fields in found]
+
+    async def journal_tail(self) -> int:
+        return int(await self._do(self._redis.get(_JOURNAL_KEYS[2])) or 0)

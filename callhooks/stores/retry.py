@@ -10,9 +10,13 @@ from typing import Any
 from .base import QueueItem, Store
 from .leases import keep_alive
 
-__all__ = ["RetryPolicy", "process_due_items"]
+__all__ = ["FailedRun", "RetryPolicy", "process_due_items"]
 
 logger = logging.getLogger("callhooks.stores")
+
+#: Told of each failed run: the item's payload, the error, and whether it was given up (kept as a failed event)
+#: rather than retried later. For the metrics; must be quick.
+FailedRun = Callable[[dict[str, Any], str, bool], object]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ async def process_due_items(
     policy: RetryPolicy | None = None,
     lease: float = 60.0,
     limit: int = 10,
+    on_failed_run: FailedRun | None = None,
 ) -> int:
     """Claim up to ``limit`` due items and run ``handle`` on each payload, one after the other; returns how many
     were claimed. Success acks the item; a failure is retried after the policy's delay, or becomes a failed
@@ -46,8 +51,10 @@ async def process_due_items(
         if item.attempts >= policy.max_attempts:  # its workers kept dying (or losing the lease) while running it
             error = f"abandoned: {item.attempts} runs stopped before finishing (the worker died or lost its lease)"
             await store.fail_item(item.id, consumer, error)
+            if on_failed_run is not None:
+                on_failed_run(item.payload, error, True)
         else:
-            await _run(store, consumer, item, handle, policy, lease)
+            await _run(store, consumer, item, handle, policy, lease, on_failed_run)
     return len(items)
 
 
@@ -58,6 +65,7 @@ async def _run(
     handle: Callable[[dict[str, Any]], Awaitable[object]],
     policy: RetryPolicy,
     lease: float,
+    on_failed_run: FailedRun | None = None,
 ) -> None:
     try:
         async with keep_alive(lambda: store.renew_item(item.id, consumer, lease), lease / 3):
@@ -70,5 +78,7 @@ async def _run(
             await store.fail_item(item.id, consumer, error)
         else:
             await store.retry_later(item.id, consumer, error, policy.delay(failures))
+        if on_failed_run is not None:
+            on_failed_run(item.payload, error, failures >= policy.max_attempts)
         return
     await store.ack(item.id, consumer)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from . import records
 from .base import FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
+from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .kv import KeyValueStore, Update, UpdateMany
 
 __all__ = ["SqliteStore"]
@@ -34,6 +35,8 @@ CREATE TABLE IF NOT EXISTS queue (
 CREATE TABLE IF NOT EXISTS failed (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL,
     failed_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_at ON journal (at);
 """
 _SWEEP_EVERY = 256  # writes between deletions of expired keys (each deletes at most _SWEEP_BATCH rows)
 _SWEEP_BATCH = 1000
@@ -262,3 +265,43 @@ class SqliteStore(KeyValueStore):
         if not failed_id.isdigit():
             return False
         return await self._held("DELETE FROM failed WHERE id = ?", (int(failed_id),))
+
+    # -- journal: a table whose AUTOINCREMENT key is the sequence number -----------------------------------
+    # AUTOINCREMENT never hands out a number twice, even once every row was trimmed (a plain rowid would start
+    # again below what readers saw). Appends take the write lock (BEGIN IMMEDIATE), so numbers are committed in
+    # order across processes: a reader never sees a number before a smaller one that is still to come.
+
+    async def append_journal(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        texts = encode_entries(entries, self.limits.journal_entry_max_bytes)
+        if not texts:
+            return
+
+        def append(db: sqlite3.Connection) -> None:
+            now = self.clock()
+            db.executemany("INSERT INTO journal (at, entry) VALUES (?, ?)", [(now, text) for text in texts])
+            db.execute("DELETE FROM journal WHERE at < ?", (now - self.limits.journal_ttl,))
+            # Keep the numbers above tail - N: at most N rows, the newest (rows only leave from the oldest end),
+            # found by an index seek rather than by walking N rows on every append.
+            (tail,) = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
+            db.execute("DELETE FROM journal WHERE seq <= ?", (tail - self.limits.journal_max_entries,))
+
+        await self._run(lambda: self._write(append))
+
+    async def read_journal(self, after: int, limit: int = 500) -> list[JournalEntry]:
+        check_read(after, limit)
+
+        def read() -> list[JournalEntry]:
+            rows = self._conn().execute(
+                "SELECT seq, entry FROM journal WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?",
+                (after, self.clock() - self.limits.journal_ttl, limit),
+            )
+            return [(seq, decode_entry(text)) for seq, text in rows]
+
+        return await self._run(read)
+
+    async def journal_tail(self) -> int:
+        def tail() -> int:
+            row = self._conn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._run(tail)

@@ -1,4 +1,5 @@
-"""Test kit: event factories, in-process delivery to a ``CallHooks`` app, and real loopback servers.
+"""Test kit: event factories, in-process delivery to a ``CallHooks`` app, replay of recorded calls, and real
+loopback servers.
 
 The pytest fixtures (a simulator on a free port with a client pointed at it) live in
 ``callhooks.testing.plugin`` and are registered automatically when callhooks is installed.
@@ -16,6 +17,7 @@ from ..events import encode_query, wire_fields
 from .factories import *  # noqa: F403
 from .factories import __all__ as _factories_all
 from .inprocess import asend_event, callback_path, send_event
+from .replays import CallRecorder, areplay, replay
 
 if TYPE_CHECKING:
     from .server import RunningServer, free_port, serve
@@ -31,12 +33,15 @@ _LAZY = {
 
 __all__ = [
     *_factories_all,
+    "CallRecorder",
     "RunningServer",
     "SimulatorSession",
+    "areplay",
     "asend_event",
     "callback_path",
     "encode_query",
     "free_port",
+    "replay",
     "running_simulator",
     "send_event",
     "serve",

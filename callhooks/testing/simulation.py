@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypedDict, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -167,6 +168,78 @@ class SimulatorSession:
         response.raise_for_status()
         if response.json() != {"idle": True}:
             raise AssertionError(f"callbacks still queued after {timeout}s")
+
+    # -- the phone: a test as the far end of calls, doing what a person does on the page at /_sim/phone ----------
+
+    def claim(self, number: str) -> None:
+        """Calls to ``number`` ring and wait to be answered (:meth:`answer`) or rejected instead of following a
+        script; calls from it (:meth:`dial`) are driven by this test too."""
+        self._control("POST", "/phone/lines", {"number": number})
+
+    def release(self, number: str) -> None:
+        """``number`` follows its far-end script again."""
+        self._control("DELETE", f"/phone/lines/{quote(number, safe='')}")
+
+    def dial(self, from_: str, to: str, *, callback_url: str | None = None) -> str:
+        """Call the application from ``from_`` to its number ``to`` (as ``place_inbound``, with a far end this
+        test drives); returns the call id. Its events go to ``callback_url``, else to the owner of ``to``
+        (an application), else to the simulator's ``incoming_call_url``."""
+        body = {"from": from_, "to": to, **({"callbackUrl": callback_url} if callback_url else {})}
+        return str(self._control("POST", "/phone/dial", body)["callId"])
+
+    def press(self, call_id: str, digits: str) -> dict[str, Any]:
+        """Press keys on an answered call (``dtmf`` events, digits for a running gather); returns :meth:`phone_view`."""
+        return self._control("POST", f"/calls/{call_id}/dtmf", {"digits": digits})
+
+    def answer(self, call_id: str) -> dict[str, Any]:
+        """Answer a ringing outbound call; returns :meth:`phone_view`."""
+        return self._control("POST", f"/calls/{call_id}/answer")
+
+    def reject(self, call_id: str) -> dict[str, Any]:
+        """Decline a ringing outbound call (``CALL_REJECTED``); returns :meth:`phone_view`."""
+        return self._control("POST", f"/calls/{call_id}/reject")
+
+    def hang_up(self, call_id: str) -> dict[str, Any]:
+        """Hang up as the far end; returns :meth:`phone_view`."""
+        return self._control("POST", f"/calls/{call_id}/hangup")
+
+    def phone_view(self, call_id: str) -> dict[str, Any]:
+        """The call as ``GET /_sim/calls/{callId}`` shows it: state, ``playing``, ``gather`` and ``heard``."""
+        return self._control("GET", f"/calls/{call_id}")
+
+    def said(self, call_id: str) -> list[str]:
+        """The sentences the application spoke to the far end of ``call_id`` so far, oldest first."""
+        return [entry["text"] for entry in self.phone_view(call_id)["heard"] if entry["kind"] == "speak"]
+
+    def wait_until_said(self, call_id: str, text: str, timeout: float = 10.0) -> list[str]:
+        """Wait until a sentence containing ``text`` was spoken on ``call_id``; returns :meth:`said`."""
+
+        def spoken() -> list[str] | None:
+            said = self.said(call_id)
+            return said if any(text in sentence for sentence in said) else None
+
+        return self.wait_for(spoken, timeout, f"{text!r} to be said on call {call_id}")
+
+    def wait_for_ringing(self, number: str, timeout: float = 10.0) -> str:
+        """Wait until an outbound call to ``number`` rings (claim it first); returns the call's id."""
+
+        def ringing() -> str | None:
+            calls = self._control_json("GET", "/calls")
+            found = [c for c in calls if c["direction"] == "out" and c["to"] == number and c["state"] == "started"]
+            return str(found[-1]["callId"]) if found else None
+
+        return self.wait_for(ringing, timeout, f"a call ringing at {number}")
+
+    def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        answer: dict[str, Any] = self._control_json(method, path, body)
+        return answer
+
+    def _control_json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = httpx.request(
+            method, f"{self.url}/_sim{path}", json=body, auth=(self.api_token, self.api_secret), timeout=10
+        )
+        response.raise_for_status()  # HTTPStatusError: the body names what the simulator refused and why
+        return response.json()
 
     def sent(self, call_id: str | None = None) -> list[SentEvent]:
         """The events the simulator produced (for one call, if given), with their delivery outcomes."""

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REQUIRES = requires("callhooks") or []  # the installed metadata, built from pyproject.toml
 CORE = {"starlette", "uvicorn", "pydantic", "pydantic-core", "itsdangerous", "httpx", "anyio", "typing-extensions"}
 # imported only where a missing package becomes a message naming the extra
-OPTIONAL = {"rich": "cli", "yaml": "simulator"}
+OPTIONAL = {"rich": "cli", "yaml": "simulator", "prometheus_client": "metrics"}
 
 
 def _name(requirement: str) -> str:
@@ -44,7 +44,8 @@ def test_core_dependencies_are_only_the_small_core() -> None:
     assert {_name(r) for r in REQUIRES if "extra ==" not in r} == CORE
     assert _extra("cli") == {"rich", "uvicorn", "httptools"}
     assert _extra("simulator") == {"pyyaml"}
-    assert any(r.startswith("callhooks[cli,simulator]") and "test" in r for r in REQUIRES)
+    assert _extra("metrics") == {"prometheus-client"}
+    assert any(r.startswith("callhooks[cli,metrics,simulator]") and "test" in r for r in REQUIRES)
 
 
 def test_every_imported_package_is_declared() -> None:

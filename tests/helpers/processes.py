@@ -24,15 +24,17 @@ def server_process(
     health: str = "/healthz",
     auth: tuple[str, str] | None = None,
     quiet: bool = False,
+    startup_timeout: float = 20,
 ) -> Iterator[subprocess.Popen[str]]:
     """Start ``command`` and wait (polling with a deadline) until it answers ``health`` on ``port``; stop it
     afterwards. ``quiet`` sends its output nowhere: a server logging every request of a long test would fill a
-    pipe nobody reads and stall (otherwise the output is shown when it fails to start)."""
+    pipe nobody reads and stall (otherwise the output is shown when it fails to start). ``startup_timeout``:
+    seconds it gets to answer (several worker processes start slowly on a loaded machine)."""
     output = subprocess.DEVNULL if quiet else subprocess.PIPE
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + startup_timeout
         while True:
             if process.poll() is not None:
                 shown = process.stdout.read() if process.stdout else ""
@@ -43,7 +45,7 @@ def server_process(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"{command!r} did not answer on port {port} within 20 s")
+                pytest.fail(f"{command!r} did not answer on port {port} within {startup_timeout:g} s")
             time.sleep(0.05)  # polling interval while waiting for a separate process, bounded by the deadline
         yield process
     finally:

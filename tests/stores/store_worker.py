@@ -88,6 +88,15 @@ async def queue(store: Store, results: str, block_on: int) -> None:
             await asyncio.sleep(0.01)
 
 
+async def journal(store: Store, name: str, batches: int, size: int) -> None:
+    """Wait for "go", then append ``batches`` batches of ``size`` entries numbered from 0 in this writer's order."""
+    say("ready")
+    await read_line()
+    for batch in range(batches):
+        await store.append_journal([{"writer": name, "n": batch * size + i} for i in range(size)])
+    say("done")
+
+
 async def main(argv: list[str]) -> None:
     command, url, *rest = argv
     store = await open_store(url)
@@ -98,6 +107,8 @@ async def main(argv: list[str]) -> None:
             await fifo(store, rest[0], rest[1], rest[2], rest[3] == "hold")
         elif command == "queue":
             await queue(store, rest[0], int(rest[1]))
+        elif command == "journal":
+            await journal(store, rest[0], int(rest[1]), int(rest[2]))
     finally:
         await store.close()
 

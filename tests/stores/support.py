@@ -28,6 +28,24 @@ def backend_url(request: pytest.FixtureRequest, directory: Path) -> str:
     return server.url
 
 
+async def follow_journal(
+    store: Store, writing: asyncio.Future[Any], limit: int = 9
+) -> list[tuple[int, dict[str, Any]]]:
+    """Read the journal as a console does while ``writing`` runs: poll with the last number seen, a page at a time,
+    until the writers finished and one more read finds nothing left."""
+    seen: list[tuple[int, dict[str, Any]]] = []
+    after = 0
+    while True:
+        done = writing.done()
+        page = await store.read_journal(after, limit)
+        seen.extend(page)
+        after = page[-1][0] if page else after
+        if done and not page:
+            return seen
+        if not page:
+            await asyncio.wait([writing], timeout=0.005)
+
+
 async def opened(url: str, limits: Limits | None = None) -> Store:
     return await open_store(url, limits=limits)
 

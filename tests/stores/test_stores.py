@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,21 +18,9 @@ from callhooks.stores import (
     process_due_items,
     run_once,
 )
-from tests.stores.support import BACKENDS, Counting, backend_url, eventually, opened
+from tests.stores.support import Counting, eventually, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return backend_url(request, tmp_path)
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[Store]:
-    opened_store = await opened(url)
-    yield opened_store
-    await opened_store.close()
 
 
 # -- exactly once --------------------------------------------------------------------------------------------

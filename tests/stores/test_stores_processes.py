@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from callhooks.stores import process_due_items
-from tests.stores.support import SHARED_BACKENDS, backend_url, eventually, opened
+from tests.stores.support import SHARED_BACKENDS, backend_url, eventually, follow_journal, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
@@ -125,3 +125,23 @@ async def test_background_items_survive_a_sigkilled_worker_and_each_is_handled_e
         await store.close()
     handled = Counter(results.read_text().split())
     assert handled == Counter({str(n): 1 for n in range(20)})
+
+
+async def test_two_processes_appending_to_the_journal_are_read_once_each_in_order_while_they_write(
+    url: str, workers: list[Worker]
+) -> None:
+    writers = [await start(workers, "journal", url, name, "150", "4") for name in ("a", "b")]
+    for writer in writers:
+        await writer.expect("ready")
+    reader = await opened(url)
+    try:
+        for writer in writers:  # both start appending together
+            await writer.send("go")
+        finished = asyncio.gather(*(writer.expect("done", timeout=60) for writer in writers))
+        seen = await follow_journal(reader, finished)  # while the writers write
+        await finished
+    finally:
+        await reader.close()
+    assert [seq for seq, _ in seen] == list(range(1, 1201))  # strictly increasing: none missed, none repeated
+    for name in "ab":
+        assert [entry["n"] for _, entry in seen if entry["writer"] == name] == list(range(600))

@@ -1,0 +1,221 @@
+"""The console's HTTP surface (behind ``ConsoleAuth``), below the receiver's path:
+
+    GET _console/                           the page (page.py, static/)
+    GET _console/static/<file>              its CSS and JavaScript
+    GET _console/api/calls                  recent calls, newest first (filters: call, number, tag, event,
+                                            status, q; limit)
+    GET _console/api/calls/{id}             one call: summary and timeline
+    GET _console/api/calls/{id}/export      the call as a replayable JSON fixture (format callhooks.call/1)
+    GET _console/api/rejections             requests refused before any handler ran
+    GET _console/api/stream                 server-sent events: a notice per new entry
+
+Every query parameter is checked: a bad one is a 400 with a JSON body naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .feed import ConsoleFeed
+from .page import page_response, static_response
+from .stream import StreamHub
+from .view import CallFilter, CallView
+
+__all__ = ["EXPORT_FORMAT", "console_routes", "export_call"]
+
+EXPORT_FORMAT: Final = "callhooks.call/1"
+MAX_PARAM_CHARS: Final = 200
+DEFAULT_LIMIT: Final = 100
+MAX_LIMIT: Final = 1000
+FILTER_PARAMS: Final = ("call", "number", "tag", "event", "status", "q")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def _problem(status: int, error: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+def _params(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key not in allowed:
+            raise BadQuery(f"unknown query parameter {key[:40]!r}; expected one of {', '.join(allowed)}")
+        if key in found:
+            raise BadQuery(f"query parameter {key!r} given twice")
+        if len(value) > MAX_PARAM_CHARS:
+            raise BadQuery(f"query parameter {key!r} is longer than {MAX_PARAM_CHARS} characters")
+        if _CONTROL.search(value):
+            raise BadQuery(f"query parameter {key!r} contains control characters")
+        found[key] = value.strip()
+    return found
+
+
+def _limit(params: dict[str, str]) -> int:
+    text = params.get("limit", "")
+    if not text:
+        return DEFAULT_LIMIT
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadQuery(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def call_filter(params: dict[str, str]) -> CallFilter:
+    status = params.get("status", "")
+    if status and status != "error" and not (status.isdigit() and len(status) == 3 and 100 <= int(status) <= 599):
+        raise BadQuery("status must be an HTTP status (100-599) or 'error'")
+    return CallFilter(**{name: params.get(name, "") for name in FILTER_PARAMS})
+
+
+def _call_key(request: Request) -> str:
+    key: str = request.path_params["call_id"]
+    if not key or len(key) > MAX_PARAM_CHARS or _CONTROL.search(key):
+        raise BadQuery(f"a call id is 1 to {MAX_PARAM_CHARS} printable characters")
+    return key
+
+
+def export_call(view: CallView, key: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The call's events as a fixture ``callhooks replay`` sends again: wire payloads, methods, timing."""
+    call = view.call(key)
+    if call is None:
+        return None
+    events = [entry for _, entry in call.entries if entry.get("kind") == "event"]
+    first = min((float(entry.get("at") or 0.0) for entry in events), default=0.0)
+    exported: list[dict[str, Any]] = []
+    for entry in events:
+        item: dict[str, Any] = {"at": round(float(entry.get("at") or 0.0) - first, 6), "method": entry["method"]}
+        if entry["method"] == "POST":
+            item["contentType"] = "application/json"
+        item["body"] = entry.get("payload", "")
+        item["context"] = entry.get("context")
+        item["status"] = entry.get("status")
+        exported.append(item)
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return {
+        "format": EXPORT_FORMAT,
+        "callId": key,
+        "exported": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "events": exported,
+    }
+
+
+def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp:
+    """The console's router (to put behind ``ConsoleAuth``)."""
+
+    async def to_page(request: Request) -> Response:
+        return RedirectResponse("_console/", status_code=308)  # relative: right under any mount path
+
+    async def page(request: Request) -> Response:
+        return page_response()
+
+    async def static(request: Request) -> Response:
+        return static_response(request.path_params["name"])
+
+    async def calls(request: Request) -> Response:
+        params = _params(request, (*FILTER_PARAMS, "limit"))
+        where, limit = call_filter(params), _limit(params)
+        await feed.refresh()
+        return JSONResponse({"calls": view.summaries(where, limit), "seq": view.last_seq})
+
+    async def one_call(request: Request) -> Response:
+        _params(request, ())
+        key = _call_key(request)
+        await feed.refresh()
+        call = view.call(key)
+        if call is None:
+            return _problem(404, "unknown-call", "no such call in the console's journal (it keeps recent calls)")
+        claimed = [{"seq": seq, **entry} for seq, entry in view.rejections if entry.get("claimedCallId") == key]
+        return JSONResponse(
+            {
+                "call": dict(call.summary),
+                "entries": [{"seq": seq, **entry} for seq, entry in call.entries],
+                "unverifiedRejections": claimed,
+            }
+        )
+
+    async def export(request: Request) -> Response:
+        _params(request, ())
+        key = _call_key(request)
+        await feed.refresh()
+        fixture = export_call(view, key)
+        if fixture is None:
+            return _problem(404, "unknown-call", "no such call in the console's journal (it keeps recent calls)")
+        filename = _FILENAME_UNSAFE.sub("_", key)[:80] or "call"
+        return Response(
+            json.dumps(fixture, indent=2),
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="call-{filename}.json"'},
+        )
+
+    async def rejections(request: Request) -> Response:
+        params = _params(request, ("limit",))
+        limit = _limit(params)
+        await feed.refresh()
+        return JSONResponse({"rejections": view.rejected(limit)})
+
+    async def stream(request: Request) -> Response:
+        _params(request, ())
+        feed.start()
+        listener = hub.join()
+        if listener is None:
+            return _problem(503, "too-many-listeners", "too many console pages are listening; close one")
+        return StreamingResponse(
+            hub.frames(listener),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        await _problem(404, "not-found", "no such console page or API")(scope, receive, send)
+
+    routes = [
+        Route("/_console", to_page),
+        Route("/_console/", page),
+        Route("/_console/static/{name}", static),
+        Route("/_console/api/calls", calls),
+        Route("/_console/api/calls/{call_id}", one_call),
+        Route("/_console/api/calls/{call_id}/export", export),
+        Route("/_console/api/rejections", rejections),
+        Route("/_console/api/stream", stream),
+    ]
+    return _ReadOnly(_Answering(Router(routes, default=not_found)))
+
+
+class _Answering:
+    """Bad queries become 400 JSON, wherever they are found."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except BadQuery as exc:
+            await _problem(400, "bad-query", str(exc))(scope, receive, send)
+
+
+class _ReadOnly:
+    """The console only reads: anything but GET/HEAD (a callback posted here, say) is a 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            response = _problem(405, "method-not-allowed", "the console only answers GET; callbacks go elsewhere")
+            response.headers["allow"] = "GET, HEAD"
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,262 @@
+// The callhooks console: lists recent calls, shows a call's timeline, follows the server-sent events.
+// Every URL is relative, so the page works wherever the receiver is served. Text from the network is only
+// ever put in the page as text (textContent), never as HTML.
+"use strict";
+
+const FILTERS = ["call", "number", "tag", "event", "status", "q"];
+const $ = (id) => document.getElementById(id);
+let openCall = null;
+let refreshTimer = null;
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+// The filter (and the open call) live in the URL's fragment, so a link shows the same view.
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const state = {};
+  for (const name of FILTERS) state[name] = params.get(name) || "";
+  state.open = params.get("open") || null;
+  return state;
+}
+
+function writeHash() {
+  const params = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = $("f-" + name).value.trim();
+    if (value) params.set(name, value);
+  }
+  if (openCall) params.set("open", openCall);
+  const hash = params.toString();
+  history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
+}
+
+function filterQuery() {
+  const params = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = $("f-" + name).value.trim();
+    if (value) params.set(name, value);
+  }
+  return params.toString();
+}
+
+function time(epoch) {
+  if (!epoch) return "";
+  const d = new Date(epoch * 1000);
+  const pad = (n, w) => String(n).padStart(w || 2, "0");
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+function seconds(value) {
+  if (value === null || value === undefined) return "";
+  return value < 1 ? `${(value * 1000).toFixed(1)} ms` : `${value.toFixed(2)} s`;
+}
+
+async function getJson(url) {
+  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || response.statusText);
+  return body;
+}
+
+async function loadCalls() {
+  const query = filterQuery();
+  let body;
+  try {
+    body = await getJson("api/calls" + (query ? "?" + query : ""));
+  } catch (error) {
+    $("call-count").textContent = "(" + error.message + ")";
+    return;
+  }
+  const rows = $("call-rows");
+  rows.replaceChildren();
+  for (const call of body.calls) rows.append(callRow(call));
+  $("call-count").textContent = `(${body.calls.length})`;
+  $("no-calls").hidden = body.calls.length > 0;
+}
+
+function callRow(call) {
+  const row = el("tr");
+  row.dataset.callId = call.callId;
+  if (call.callId === openCall) row.className = "open";
+  const link = el("a", call.callId);
+  link.href = "#";
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    openTimeline(call.callId, true);
+  });
+  const first = el("td");
+  first.append(link);
+  row.append(first);
+  const cells = [
+    call.direction || "", call.from || "", call.to || "", call.state || "", call.tag || "", time(call.started),
+    seconds(call.duration), call.events, call.lastStatus === null ? "" : call.lastStatus,
+  ];
+  for (const value of cells) row.append(el("td", value));
+  const mark = el("td", call.error ? "✗ error" : "", call.error ? "error-mark" : "");
+  if (call.error) mark.title = "a handler failed or an error status was sent";
+  row.append(mark);
+  return row;
+}
+
+function block(label, text, className, open) {
+  const details = el("details");
+  details.open = Boolean(open);
+  details.append(el("summary", label));
+  details.append(el("pre", text, className));
+  return details;
+}
+
+function eventEntry(entry) {
+  const item = el("li", null, "entry" + (entry.error || entry.status >= 500 ? " failed" : ""));
+  item.dataset.kind = "event";
+  item.dataset.eventType = entry.eventType;
+  const head = el("h3");
+  head.append(el("span", time(entry.at)), el("strong", entry.eventType));
+  if (entry.state) head.append(el("span", "state " + entry.state));
+  if (entry.tag) head.append(el("span", "tag " + entry.tag));
+  head.append(el("span", entry.method));
+  head.append(el("span", "→ " + entry.status, entry.status >= 400 ? "status-bad" : ""));
+  if (entry.duplicate) head.append(el("span", "duplicate (already handled)"));
+  item.append(head);
+  const handler = entry.handler
+    ? `handler ${entry.handler}` + (entry.handlerSeconds !== null ? ` ran ${seconds(entry.handlerSeconds)}` : "")
+    : "no handler ran";
+  item.append(el("p", `${handler}; answered in ${seconds(entry.seconds)}`, "note"));
+  item.append(block("Wire payload (as received)", entry.payload, "payload", true));
+  item.append(block("Typed fields", JSON.stringify(entry.fields, null, 2), "fields"));
+  if (entry.context) item.append(block("Context (signed into the URL)", JSON.stringify(entry.context, null, 2)));
+  if (entry.response) {
+    const label = entry.response.xml ? "Answer (BXML)" : `Answer (${entry.response.mediaType || "body"})`;
+    item.append(block(label, entry.response.body, "response", true));
+  } else {
+    item.append(el("p", "Answer: empty 200", "note"));
+  }
+  if (entry.error) {
+    item.append(block(`Exception: ${entry.error.type}: ${entry.error.message}`, entry.error.traceback, "traceback", true));
+  }
+  return item;
+}
+
+function rejectionEntry(entry, unverified) {
+  const item = el("li", null, "entry failed");
+  item.dataset.kind = "rejection";
+  const head = el("h3");
+  head.append(el("span", time(entry.at)), el("strong", `${entry.status} ${entry.reason}`), el("span", entry.method));
+  if (entry.client) head.append(el("span", "from " + entry.client));
+  if (unverified) head.append(el("span", "unverified: claims this call", "unverified"));
+  else if (entry.claimedCallId) head.append(el("span", "claims call " + entry.claimedCallId, "unverified"));
+  item.append(head);
+  item.append(el("p", entry.detail, "note"));
+  if (entry.payload) item.append(block("Payload (unverified)", entry.payload, "payload"));
+  return item;
+}
+
+async function openTimeline(callId, focus) {
+  openCall = callId;
+  writeHash();
+  let body;
+  try {
+    body = await getJson("api/calls/" + encodeURIComponent(callId));
+  } catch (error) {
+    $("timeline").hidden = false;
+    $("timeline-call").textContent = callId + " (" + error.message + ")";
+    $("timeline-entries").replaceChildren();
+    return;
+  }
+  if (openCall !== callId) return;
+  $("timeline").hidden = false;
+  $("timeline-call").textContent = callId;
+  $("export").href = "api/calls/" + encodeURIComponent(callId) + "/export";
+  const summary = $("timeline-summary");
+  summary.replaceChildren();
+  const call = body.call;
+  const facts = [["Direction", call.direction], ["From", call.from], ["To", call.to], ["State", call.state],
+    ["Tag", call.tag], ["Started", time(call.started)], ["Duration", seconds(call.duration)],
+    ["Events", call.events], ["Last status", call.lastStatus]];
+  for (const [name, value] of facts) summary.append(el("dt", name), el("dd", value === null ? "" : value));
+  const list = $("timeline-entries");
+  list.replaceChildren();
+  for (const entry of body.entries) list.append(eventEntry(entry));
+  for (const entry of body.unverifiedRejections) list.append(rejectionEntry(entry, true));
+  for (const row of $("call-rows").children) row.className = row.dataset.callId === callId ? "open" : "";
+  if (focus) $("timeline-title").focus();
+}
+
+function closeTimeline() {
+  openCall = null;
+  $("timeline").hidden = true;
+  writeHash();
+  for (const row of $("call-rows").children) row.className = "";
+}
+
+async function loadRejections() {
+  let body;
+  try {
+    body = await getJson("api/rejections?limit=50");
+  } catch (error) {
+    return;
+  }
+  const list = $("rejections");
+  list.replaceChildren();
+  for (const entry of body.rejections) list.append(rejectionEntry(entry, false));
+  $("rejection-count").textContent = `(${body.rejections.length})`;
+}
+
+function refreshSoon(what) {
+  // Notices come in bursts (one per event): one reload per burst.
+  if (refreshTimer !== null) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    loadCalls();
+    if (what.rejections) loadRejections();
+    if (openCall) openTimeline(openCall, false);
+  }, 150);
+}
+
+function listen() {
+  const stream = new EventSource("api/stream");
+  const live = $("live");
+  let opened = false;
+  stream.onopen = () => {
+    live.textContent = "live";
+    live.className = "live on";
+    if (opened) refreshSoon({ rejections: true }); // back after a break: catch up on what was missed
+    opened = true;
+  };
+  stream.onerror = () => { live.textContent = "reconnecting…"; live.className = "live"; };
+  stream.onmessage = (message) => {
+    const notice = JSON.parse(message.data);
+    refreshSoon({ rejections: notice.type !== "event" });
+  };
+}
+
+function start() {
+  const state = readHash();
+  for (const name of FILTERS) $("f-" + name).value = state[name];
+  let typing = null;
+  $("filters").addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { writeHash(); loadCalls(); }, 120);
+  });
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); writeHash(); loadCalls(); });
+  $("filters").addEventListener("reset", () => setTimeout(() => { writeHash(); loadCalls(); }, 0));
+  $("close-timeline").addEventListener("click", (event) => { event.preventDefault(); closeTimeline(); });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && openCall) closeTimeline();
+    if (event.key === "/" && document.activeElement.tagName !== "INPUT") {
+      event.preventDefault();
+      $("f-q").focus();
+    }
+  });
+  loadCalls();
+  loadRejections();
+  if (state.open) openTimeline(state.open, false);
+  listen();
+}
+
+start();

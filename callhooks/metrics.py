@@ -1,0 +1,245 @@
+"""Prometheus metrics of a receiver: ``CallHooks(metrics=True)`` serves them at ``<receiver path>/metrics``.
+
+``CallbackMetrics`` is a ``Monitor``: it counts what the receiver tells it (callbacks answered, rejections,
+handler runs, background retries and failures) into prometheus-client metrics held by a registry of its own,
+so several apps in one process (tests) keep their own figures. The background queue's depth is read from the
+store when scraped. Under ``PROMETHEUS_MULTIPROC_DIR`` (several uvicorn workers) prometheus-client writes
+every process's values to files there, and a scrape, whichever worker answers it, adds them up
+(``MultiProcessCollector``): see "Metrics and logs" in the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final
+
+from starlette.types import Receive, Scope, Send
+
+from .events import KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
+from .monitoring import Dispatched, Monitor, Rejection
+from .signing import check_basic_auth, validate_basic_auth
+from .stores import Store
+
+if TYPE_CHECKING:
+    from .app import CallHooks
+
+try:
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        CollectorRegistry,
+        Counter,
+        Gauge,
+        Histogram,
+        generate_latest,
+        multiprocess,
+        values,
+    )
+except ImportError:  # pragma: no cover - depends on the install
+    raise ImportError(
+        "callhooks: metrics=True (CALLHOOKS_METRICS=1) needs prometheus-client: pip install 'callhooks[metrics]'"
+    ) from None
+
+__all__ = ["METRICS_ENDPOINT", "CallbackMetrics", "MetricsEndpoint", "multiprocess_dir", "serve_metrics"]
+
+logger = logging.getLogger("callhooks")
+
+#: The path segment the metrics are served at, below the receiver's path.
+METRICS_ENDPOINT: Final = "metrics"
+#: Seconds a scrape waits for the store to say how long the background queue is; then the gauge keeps its value.
+QUEUE_SIZE_TIMEOUT: Final = 2.0
+# Event types come from the network (verified, but a platform could add new ones): the label keeps to the
+# known ones, so the number of series stays bounded.
+_OTHER_EVENT: Final = "other"
+
+
+def multiprocess_dir() -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR`` when prometheus-client runs in multiprocess mode (it chose so when imported,
+    from that variable): values then live in files there, shared by the workers."""
+    if values.ValueClass is values.MutexValue:
+        return None
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def _event_label(event: CallEvent) -> str:
+    kind = canonical_event_type(event.event_type)
+    return kind if kind in KNOWN_EVENT_TYPES else _OTHER_EVENT
+
+
+class CallbackMetrics(Monitor):
+    """The receiver's figures (names below), counted as its monitor tells them."""
+
+    def __init__(self, store: Callable[[], Store | None], registry: CollectorRegistry | None = None) -> None:
+        self.store = store  #: the app's store once open (``None`` before): the queue depth is read from it
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        into = self.registry
+        self.callbacks = Counter(
+            "callhooks_callbacks",
+            "Callbacks answered, by event type and HTTP status sent back",
+            ["event", "status"],
+            registry=into,
+        )
+        self.rejections = Counter(
+            "callhooks_rejections",
+            "Requests refused before any handler ran, by reason and HTTP status",
+            ["reason", "status"],
+            registry=into,
+        )
+        self.handler_seconds = Histogram(
+            "callhooks_handler_duration_seconds",
+            "Time a handler took to answer an event, by handler",
+            ["handler"],
+            registry=into,
+        )
+        self.in_flight = Gauge(
+            "callhooks_handlers_in_flight",
+            "Handlers running now",
+            registry=into,
+            multiprocess_mode="livesum",
+        )
+        self.duplicates = Counter(
+            "callhooks_duplicates_suppressed",
+            "Deliveries of an event already handled, answered without running its handler again (with a store)",
+            ["event"],
+            registry=into,
+        )
+        self.queue_depth = Gauge(
+            "callhooks_background_queue_depth",
+            "Background events queued, running or waiting for a retry in the store (read when scraped)",
+            registry=into,
+            multiprocess_mode="mostrecent",
+        )
+        self.retries = Counter(
+            "callhooks_background_retries",
+            "Background handler runs that failed and will be retried, by handler",
+            ["handler"],
+            registry=into,
+        )
+        self.failed = Counter(
+            "callhooks_background_failed",
+            "Background events that failed their last run and were kept as failed events, by handler",
+            ["handler"],
+            registry=into,
+        )
+
+    # -- Monitor --------------------------------------------------------------------------------------------
+
+    def handler_started(self, event: CallEvent, handler: str) -> None:
+        self.in_flight.inc()
+
+    def handler_finished(self, event: CallEvent, handler: str, seconds: float, error: BaseException | None) -> None:
+        self.in_flight.dec()
+        self.handler_seconds.labels(handler).observe(seconds)
+
+    def callback_dispatched(self, record: Dispatched) -> None:
+        event = _event_label(record.event)
+        self.callbacks.labels(event, str(record.status)).inc()
+        if record.duplicate:
+            self.duplicates.labels(event).inc()
+
+    def callback_rejected(self, record: Rejection) -> None:
+        self.rejections.labels(record.reason, str(record.status)).inc()
+
+    def background_retried(self, event: CallEvent, handler: str, error: str) -> None:
+        self.retries.labels(handler).inc()
+
+    def background_failed(self, event: CallEvent, handler: str, error: str) -> None:
+        self.failed.labels(handler).inc()
+
+    # -- scraping -------------------------------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Read the queue depth from the store (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is down or not
+        open yet leaves the gauge as it was: the scrape still answers."""
+        store = self.store()
+        if store is None:
+            return
+        try:
+            size = await asyncio.wait_for(store.queue_size(), QUEUE_SIZE_TIMEOUT)
+        except Exception as exc:  # StoreUnavailable, a timeout, a closed connection: not the scrape's failure
+            logger.debug("metrics: the background queue depth is unavailable: %s", exc)
+            return
+        self.queue_depth.set(size)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text: this process's registry, or every worker's values under multiprocess mode."""
+        if multiprocess_dir() is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class MetricsEndpoint:
+    """The ASGI app served at ``<receiver path>/metrics``: GET (or HEAD) the Prometheus text, behind Basic
+    credentials of its own when ``auth`` is given (compared in constant time)."""
+
+    def __init__(self, metrics: CallbackMetrics, auth: tuple[str, str] | None = None) -> None:
+        self.metrics = metrics
+        self.auth = validate_basic_auth(auth) if auth is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"][len(scope.get("root_path", "")) :]
+        if path.rstrip("/") != f"/{METRICS_ENDPOINT}":
+            await _send(send, 404, b'{"error": "not-found", "detail": "no such callhooks endpoint"}')
+            return
+        if self.auth is not None and not check_basic_auth(_header(scope, b"authorization"), self.auth):
+            challenge = (b"www-authenticate", b'Basic realm="callhooks metrics", charset="UTF-8"')
+            body = b'{"error": "unauthorized", "detail": "the metrics need their own basic-auth credentials"}'
+            await _send(send, 401, body, [challenge])
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            body = b'{"error": "method-not-allowed", "detail": "the metrics are read with GET"}'
+            await _send(send, 405, body, [(b"allow", b"GET, HEAD")])
+            return
+        await self.metrics.refresh()
+        # Files are read in multiprocess mode: off the event loop.
+        text = await _off_loop(self.metrics.exposition)
+        body = b"" if scope["method"] == "HEAD" else text
+        await _send(send, 200, body, content_type=CONTENT_TYPE_LATEST.encode(), length=len(text))
+
+
+async def _off_loop(work: Callable[[], bytes]) -> bytes:
+    run: Awaitable[bytes] = asyncio.get_running_loop().run_in_executor(None, work)
+    return await run
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    *,
+    content_type: bytes = b"application/json",
+    length: int | None = None,
+) -> None:
+    size = str(len(body) if length is None else length).encode()
+    start = [(b"content-type", content_type), (b"content-length", size), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
+
+
+def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> CallbackMetrics:
+    """Count ``hooks``'s callbacks and serve them at ``<receiver path>/metrics`` (what ``metrics=True`` does).
+
+    Under multiprocess mode a worker that shuts down marks itself dead, so its live gauges stop counting.
+    """
+    metrics = CallbackMetrics(lambda: hooks.store)
+    hooks.add_monitor(metrics)
+    hooks.add_endpoint(METRICS_ENDPOINT, MetricsEndpoint(metrics, auth))
+    if multiprocess_dir() is not None:
+        hooks.on_shutdown(_mark_this_process_dead)
+    return metrics
+
+
+def _mark_this_process_dead() -> None:
+    multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

@@ -1,0 +1,115 @@
+"""``callhooks replay FILE --url URL`` and the sending half of ``callhooks send``: signed requests to a receiver.
+
+Both commands sign with ``--secret`` or ``CALLHOOKS_SECRET`` (comma-separated, oldest first, as
+``CallHooks.from_env`` reads it: the newest signs) and send ``--basic-auth`` or ``CALLHOOKS_BASIC_AUTH``; both
+print one line per answer. ``send`` is a replay of a one-event fixture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+import httpx
+
+from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, plan_replay
+from .logs import escape, redact_url, redact_urls_in
+from .replaying import read_fixture, send_planned
+from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
+
+__all__ = ["ReplayCommandError", "callback_urls_from", "deliver", "run_replay"]
+
+#: Seconds each request may take (the platform's own ``callbackTimeout`` maximum).
+REQUEST_TIMEOUT = 10.0
+#: Characters of an answer's body shown after its status.
+SHOWN_BODY_CHARS = 300
+
+
+class ReplayCommandError(Exception):
+    """A mistake in what was asked (a bad file, URL, secret or timing): one line, exit code 2."""
+
+
+def callback_urls_from(secret: str | None, basic_auth: str | None) -> CallbackUrls:
+    """Signing settings from the options, else ``CALLHOOKS_SECRET`` and ``CALLHOOKS_BASIC_AUTH``."""
+    secret_text = secret or os.environ.get("CALLHOOKS_SECRET") or ""
+    keys = [key.strip() for key in secret_text.split(",") if key.strip()]
+    auth_text = basic_auth or os.environ.get("CALLHOOKS_BASIC_AUTH")
+    try:
+        credentials = parse_basic_auth(auth_text, "--basic-auth") if auth_text else None
+    except ValueError as exc:
+        raise ReplayCommandError(str(exc)) from None
+    return CallbackUrls(CallbackSigner(keys) if keys else None, basic_auth=credentials)
+
+
+def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:
+    """Send ``requests``, printing each answer; 0 when every answer was 2xx, 1 otherwise (named on stderr)."""
+    numbered = len(requests) > 1
+    failed: list[str] = []
+
+    def show(request: ReplayRequest, answer: httpx.Response) -> None:
+        text = escape(answer.text[:SHOWN_BODY_CHARS])
+        event_type = escape(request.event_type[:60])  # from the file: one short line whatever it holds
+        number = f"[{request.index + 1}/{len(requests)}] " if numbered else ""
+        print(f"{number}{request.method} {event_type} -> {answer.status_code} {text}".rstrip(), flush=True)
+        if not answer.is_success:
+            failed.append(f"#{request.index + 1} {event_type} ({answer.status_code})")
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as client:
+            await send_planned(client, requests, on_answer=show)
+
+    try:
+        asyncio.run(run())
+    except httpx.HTTPError as exc:
+        # httpx may name the request's URL, whose path holds the token: hidden like the logs hide it.
+        print(f"callhooks: could not reach {redact_url(receiver)}: {redact_urls_in(escape(exc))}", file=sys.stderr)
+        return 1
+    if failed and numbered:
+        print(
+            f"callhooks replay: {len(failed)} of {len(requests)} events were not answered 2xx: {', '.join(failed)}",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def _read(path: str) -> CallFixture:
+    try:
+        return read_fixture(path)
+    except OSError as exc:
+        raise ReplayCommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except FixtureError as exc:
+        raise ReplayCommandError(f"{path}: {exc}") from None
+
+
+def run_replay(
+    path: str,
+    url: str,
+    *,
+    timing: Timing,
+    speed: float | None,
+    secret: str | None,
+    basic_auth: str | None,
+) -> int:
+    """The ``replay`` command: 0 when the receiver answered every event 2xx, 1 when not, 2 for bad input."""
+    if speed is not None and timing == "compressed":
+        raise ReplayCommandError("--speed applies to original timing; --timing compressed sends without waiting")
+    fixture = _read(path)
+    urls = callback_urls_from(secret, basic_auth)
+    if urls.signer is None and any(event.context for event in fixture.events):
+        raise ReplayCommandError(
+            "the fixture's events carry signed contexts: set CALLHOOKS_SECRET (or --secret) to the receiver's secret"
+        )
+    try:
+        requests = plan_replay(fixture, urls, url, timing=timing, speed=speed or 1.0)
+    except ValueError as exc:
+        raise ReplayCommandError(str(exc)) from None
+    pace = f"x{speed:g} " if speed else ""
+    length = fixture.events[-1].at - fixture.events[0].at
+    count = f"{len(requests)} event{'s' if len(requests) != 1 else ''} over {length:g} s"
+    print(
+        f"replaying call {escape(fixture.call_id)}: {count} to {redact_url(url)} ({pace}{timing} timing)",
+        flush=True,
+    )
+    return deliver(requests, url)
