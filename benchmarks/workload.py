@@ -85,7 +85,10 @@ def build(mode: Mode, signer: CallbackSigner, *, calls: int, in_flight: int, fir
     if mode.urls == "single":
         token = signer.sign(None)
         answer = templates[CALL_SCRIPT.index("answer")]
-        return [_request(mode.method, token, answer.replace(_TEMPLATE_ID, _call_id(n))) for n in range(calls)]
+        return [
+            _request(mode.method, token, answer.replace(_TEMPLATE_ID, _call_id(n)))
+            for n in range(first_call, first_call + calls)
+        ]
     requests: list[Request] = []
     for block_start in range(first_call, first_call + calls, in_flight):
         block = range(block_start, min(block_start + in_flight, first_call + calls))

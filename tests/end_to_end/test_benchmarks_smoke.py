@@ -3,6 +3,7 @@ checked against the requests answered (no speed is asserted: this machine's timi
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from benchmarks import micro, run
 from benchmarks.apps import PEERS
 from benchmarks.workload import MODES
+from callhooks.testing.redis_server import find_redis_server
 
 
 def test_every_peer_handles_every_mode_it_is_sent() -> None:
@@ -38,3 +40,30 @@ def test_micro_benchmarks_route_every_event_type_they_time() -> None:
     assert set(results["asgi_us"]) == set(results["parse_us"]) and len(results["parse_us"]) == 18
     assert all(value > 0 for value in results["verify_us"].values())
     assert "token verification" in micro.render(results)
+
+
+@pytest.mark.parametrize(
+    ("store", "workers"),
+    [
+        ("sqlite", 1),
+        pytest.param(
+            "redis",
+            2,
+            marks=pytest.mark.skipif(
+                find_redis_server() is None and not os.environ.get("CI"),
+                reason="redis-server not installed (sudo apt-get install redis-server)",
+            ),
+        ),
+    ],
+)
+def test_store_modes_run_every_event_once_with_one_or_more_workers(store: str, workers: int) -> None:
+    # Every request is a distinct event, so with the guarantees on each one reaches a handler exactly once, also
+    # when several worker processes share the port (their tallies are summed).
+    argv = ["--smoke", "--peers", "callhooks", "--modes", "post-per-call,get-single", "--store", store]
+    settings, _ = run.parse_settings([*argv, "--workers", str(workers)], out=lambda _: None)
+    lines: list[str] = []
+    measurements = run.run(settings, out=lines.append)
+    assert f"{workers} worker process(es)" in lines[1] and store in lines[1]
+    assert [m.mode for m in measurements] == ["post-per-call", "get-single"]
+    for m in measurements:
+        assert m.requests > 0 and m.handled == m.requests, m
