@@ -3,14 +3,16 @@ checked against the requests answered (no speed is asserted: this machine's timi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 
 import pytest
 
-from benchmarks import micro, run
+from benchmarks import memory, micro, run
 from benchmarks.apps import PEERS
 from benchmarks.workload import MODES
+from callhooks.stores import Limits
 from callhooks.testing.redis_server import find_redis_server
 
 
@@ -67,3 +69,12 @@ def test_store_modes_run_every_event_once_with_one_or_more_workers(store: str, w
     assert [m.mode for m in measurements] == ["post-per-call", "get-single"]
     for m in measurements:
         assert m.requests > 0 and m.handled == m.requests, m
+
+
+def test_memory_bounds_hold_with_more_events_and_urls_than_they_keep() -> None:
+    # benchmarks/memory.py with small numbers: more distinct tokens than the verified-token cache holds and more
+    # records than memory:// may keep. Counts entries, never time or bytes.
+    bounds = asyncio.run(memory.push(5000, 5000, in_flight=64, limits=Limits(memory_max_keys=700)))
+    assert bounds.events == 5000  # one event per call: 5,000 tokens
+    assert 0 < bounds.store_keys <= 700
+    assert bounds.token_cache == bounds.token_cache_max < 5000
