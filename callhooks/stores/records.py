@@ -115,7 +115,7 @@ def admit(
     """``bind_token``, ``record``, ``enter`` + ``turn`` and ``claim`` at once, when the call's queue is empty
     and no worker runs the event; otherwise ``slow`` with nothing changed but the token's binding."""
     changes: Changes = [KEEP, KEEP, KEEP, KEEP]
-    if admission.token is not None:
+    if admission.token is not None and admission.call_id is not None:  # events of no call are not bound
         bound = admission.call_id if token is None else token
         if bound != admission.call_id:
             return changes, Admitted("forbidden")

@@ -77,3 +77,10 @@ async def test_an_event_without_a_call_takes_no_ticket_and_has_no_session(store:
     assert (admitted.verdict, admitted.ticket, admitted.session) == ("run", 0, {})
     await store.settle(_admission(call_key=None), 0, ok=True)
     assert (await store.record("e1")).state == "done"  # type: ignore[union-attr]
+
+
+async def test_an_event_of_no_call_on_a_bound_token_is_admitted(store: Store) -> None:
+    # A transcription arrives on its call's bound URL without a call id: binding does not apply, as in the steps.
+    await store.bind_token("tok", "c1")
+    admitted = await store.admit(_admission(call_key=None, token="tok", call_id=None))
+    assert admitted.verdict == ("run" if store.backend in ONE_TRIP else "slow")
