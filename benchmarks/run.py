@@ -3,6 +3,7 @@
     python -m benchmarks                      # the full run (a few minutes)
     python -m benchmarks --smoke              # a fraction of a second per target: does everything still work?
     python -m benchmarks --modes post-per-call,get-per-call --rounds 7 --duration 10
+    python -m benchmarks --peers callhooks --modes post-per-call,get-per-call --store memory,sqlite,redis
     python -m benchmarks --peers callhooks --modes post-per-call --store redis --workers 4
 
 For each round, for each mode, each peer in turn (A B C D A B C D …) gets a warm-up and a measured load from
@@ -67,7 +68,9 @@ class Settings:
     in_flight: int  #: calls whose events are interleaved at any time
     worst_requests: int  #: distinct tokens in a worst-case request file
     loadgen: str  #: "wrk" or "python"
-    store: str = "memory"  #: the callhooks peer's store: memory, sqlite or redis (one started here)
+    #: The callhooks peer's stores (memory, sqlite, redis: a redis-server started here): one callhooks peer per
+    #: store, named ``callhooks-<store>`` but for memory, interleaved with the others in every round.
+    stores: tuple[str, ...] = ("memory",)
     workers: int = 1  #: processes serving each peer
 
 
@@ -216,13 +219,15 @@ def run(settings: Settings, out: Callable[[str], None] = print) -> list[Measurem
     )
     measurements: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="callhooks-bench-store-") as store_dir:
-        redis = RedisServer(Path(store_dir)) if settings.store == "redis" else None
+        redis = RedisServer(Path(store_dir)) if "redis" in settings.stores else None
         if redis is not None:
             redis.start()
         try:
-            store = redis.url if redis is not None else STORE_URLS[settings.store].format(dir=store_dir)
-            out(f"callhooks store: {store}; {settings.workers} worker process(es) per peer")
-            _run_rounds(settings, store, server_core, load_core, measurements, out)
+            urls = {store: STORE_URLS[store].format(dir=store_dir) for store in settings.stores}
+            if redis is not None:
+                urls["redis"] = redis.url
+            out(f"callhooks stores: {', '.join(urls.values())}; {settings.workers} worker process(es) per peer")
+            _run_rounds(settings, urls, server_core, load_core, measurements, out)
         finally:
             if redis is not None:
                 redis.stop()
@@ -233,13 +238,17 @@ def run(settings: Settings, out: Callable[[str], None] = print) -> list[Measurem
 
 def _run_rounds(
     settings: Settings,
-    store: str,
+    store_urls: dict[str, str],
     server_core: int | None,
     load_core: int | None,
     measurements: list[Measurement],
     out: Callable[[str], None],
 ) -> None:
-    servers = {name: PeerServer(name, server_core, workers=settings.workers, store=store) for name in settings.peers}
+    servers: dict[str, PeerServer] = {}
+    for name in settings.peers:
+        for store, url in store_urls.items() if name == "callhooks" else [("memory", "memory://")]:
+            label = name if store == "memory" else f"{name}-{store}"
+            servers[label] = PeerServer(name, server_core, workers=settings.workers, store=url)
     try:
         for server in servers.values():
             server.wait_ready()
@@ -352,12 +361,17 @@ def parse_settings(
     parser.add_argument("--calls", type=int, default=8192, help="distinct calls in a per-call request file")
     parser.add_argument("--in-flight", type=int, default=512, help="calls interleaved at any time")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
-    parser.add_argument("--store", choices=tuple(STORE_URLS), default="memory", help="the callhooks peer's store")
+    parser.add_argument(
+        "--store",
+        type=lambda t: _csv(t, list(STORE_URLS), "stores"),
+        default=("memory",),
+        help="the callhooks peer's store, or several (memory,sqlite,redis): one callhooks peer per store",
+    )
     parser.add_argument("--workers", type=int, default=1, help="processes serving each peer (one port)")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--smoke", action="store_true", help="a fraction of a second per target")
     args = parser.parse_args(argv)
-    if args.store == "redis" and find_redis_server() is None:
+    if "redis" in args.store and find_redis_server() is None:
         raise BenchmarkError("--store redis needs redis-server: `sudo apt-get install redis-server`")
     if args.workers < 1:
         raise BenchmarkError("--workers must be 1 or more")
@@ -366,13 +380,13 @@ def parse_settings(
         loadgen = _choose_loadgen("python" if args.loadgen == "auto" else args.loadgen, out)
         settings = Settings(
             args.peers, modes, rounds=1, duration=0.25, warmup=0.0, connections=4,
-            calls=64, in_flight=16, worst_requests=256, loadgen=loadgen, store=args.store, workers=args.workers,
+            calls=64, in_flight=16, worst_requests=256, loadgen=loadgen, stores=args.store, workers=args.workers,
         )  # fmt: skip
     else:
         settings = Settings(
             args.peers, modes, args.rounds, args.duration, args.warmup,
             args.connections, args.calls, args.in_flight, worst_requests=max(16384, 2 * args.calls),
-            loadgen=_choose_loadgen(args.loadgen, out), store=args.store, workers=args.workers,
+            loadgen=_choose_loadgen(args.loadgen, out), stores=args.store, workers=args.workers,
         )  # fmt: skip
     return settings, args.json
 

@@ -47,7 +47,7 @@ def test_micro_benchmarks_route_every_event_type_they_time() -> None:
 @pytest.mark.parametrize(
     ("store", "workers"),
     [
-        ("sqlite", 1),
+        ("memory,sqlite", 1),
         pytest.param(
             "redis",
             2,
@@ -65,8 +65,11 @@ def test_store_modes_run_every_event_once_with_one_or_more_workers(store: str, w
     settings, _ = run.parse_settings([*argv, "--workers", str(workers)], out=lambda _: None)
     lines: list[str] = []
     measurements = run.run(settings, out=lines.append)
-    assert f"{workers} worker process(es)" in lines[1] and store in lines[1]
-    assert [m.mode for m in measurements] == ["post-per-call", "get-single"]
+    assert f"{workers} worker process(es)" in lines[1] and store.split(",")[-1] in lines[1]
+    peers = ["callhooks" if name == "memory" else f"callhooks-{name}" for name in store.split(",")]
+    assert [(m.mode, m.peer) for m in measurements] == [
+        (mode, p) for mode in ("post-per-call", "get-single") for p in peers
+    ]
     for m in measurements:
         assert m.requests > 0 and m.handled == m.requests, m
 
