@@ -30,6 +30,30 @@ def _encode(*parts: str, host: str) -> bytes:
     return (head + "\r\n").encode()
 
 
+#: workload.LAP_MARK: call ids start with it in the file; each pass through the file writes its number there.
+_LAP_MARK = b"c-LAPX"
+
+
+class _Passes:
+    """The request file, with the pass number written into its call ids as each pass is reached, so a request
+    replayed after a wrap is a new event (exactly-once handling would answer a repeat without running it)."""
+
+    def __init__(self, marked: list[bytes]) -> None:
+        self.marked = marked
+        self.lap = -1
+        self.requests: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.marked)
+
+    def __getitem__(self, n: int) -> bytes:
+        lap, index = divmod(n, len(self.marked))
+        if lap != self.lap:  # the shared counter only grows: each pass is built once
+            self.lap = lap
+            self.requests = [r.replace(_LAP_MARK, b"c-%04d" % (lap % 10000)) for r in self.marked]
+        return self.requests[index]
+
+
 class _Results:
     def __init__(self) -> None:
         self.latencies: list[float] = []
@@ -38,17 +62,16 @@ class _Results:
 
 
 async def _connection(
-    port: int, requests: list[bytes], order: itertools.count[int], deadline: float, results: _Results
+    port: int, requests: _Passes, order: itertools.count[int], deadline: float, results: _Results
 ) -> None:
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError:
         results.socket_errors += 1
         return
-    count = len(requests)
     try:
         while time.perf_counter() < deadline:
-            request = requests[next(order) % count]
+            request = requests[next(order)]
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -74,7 +97,7 @@ async def load(port: int, path: Path, *, connections: int, duration: float) -> d
     host = f"127.0.0.1:{port}"
     # The file format of workload.py, read here without importing it (and callhooks): this process starts fast.
     lines = path.read_text().splitlines()
-    requests = [_encode(*line.split("\t", 2), host=host) for line in lines]
+    requests = _Passes([_encode(*line.split("\t", 2), host=host) for line in lines])
     results = _Results()
     order = itertools.count()
     started = time.perf_counter()

@@ -30,6 +30,7 @@ from starlette.types import Message
 
 from callhooks import CallHooks, events
 from callhooks.events import encode_query, parse_event, parse_event_json, query_to_fields, wire_fields
+from callhooks.stores import Store
 from callhooks.testing.factories import FACTORIES, gather_event
 
 SECRET = "benchmark-secret"
@@ -125,10 +126,11 @@ def routing(sampling: Sampling) -> dict[str, float]:
 class _Receiver:
     """A callhooks app with one catch-all handler that counts, and an in-memory ASGI request/response."""
 
-    def __init__(self) -> None:
-        # store=None: the same events are sent again and again, which exactly-once handling would answer without
-        # running the handler; the guarantees' cost is measured by stores_micro.py.
-        self.hooks = CallHooks(secret=SECRET, store=None)
+    def __init__(self, store: Store | None = None) -> None:
+        # store=None by default: the same events are sent again and again, which exactly-once handling would
+        # answer without running the handler; the guarantees' cost is measured by stores_micro.py (and a store
+        # with distinct events by memory.py).
+        self.hooks = CallHooks(secret=SECRET, store=store)
         self.handled = 0
         self.statuses: set[int] = set()
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             _load(settings, server.port, requests, 1, load_core)  # warm up
             output = Path(tmp) / "profile.txt"
             record = [
-                py_spy, "record", "--pid", str(server.process.pid), "--duration", str(args.seconds),
+                py_spy, "record", "--pid", str(server.processes[0].pid), "--duration", str(args.seconds),
                 "--rate", "250", "--format", "raw", "--idle", "--output", str(output),
             ]  # fmt: skip
             spy = subprocess.Popen(

@@ -3,6 +3,8 @@
     python -m benchmarks                      # the full run (a few minutes)
     python -m benchmarks --smoke              # a fraction of a second per target: does everything still work?
     python -m benchmarks --modes post-per-call,get-per-call --rounds 7 --duration 10
+    python -m benchmarks --peers callhooks --modes post-per-call,get-per-call --store memory,sqlite,redis
+    python -m benchmarks --peers callhooks --modes post-per-call --store redis --workers 4
 
 For each round, for each mode, each peer in turn (A B C D A B C D …) gets a warm-up and a measured load from
 the same request file. Server and load generator are pinned to separate cores when there are two or more.
@@ -31,6 +33,7 @@ from pathlib import Path
 import uvloop
 
 from callhooks.signing import CallbackSigner
+from callhooks.testing.redis_server import RedisServer, find_redis_server
 from callhooks.testing.server import free_port
 
 from . import loadgen
@@ -41,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 SECRET = "benchmark-secret"
 BASELINES = ("starlette", "raw-asgi")
+#: The callhooks peer's store per ``--store`` (``redis``: a redis-server started by the driver on a free port).
+STORE_URLS = {"memory": "memory://", "sqlite": "sqlite:///{dir}/callhooks.db", "redis": ""}
 WRK_MISSING = (
     "wrk is not installed, so the bundled Python load generator is used (it saturates before the fastest "
     "peers do). For the real figures install wrk: `sudo apt-get install wrk` (Debian/Ubuntu), `brew install wrk`."
@@ -63,6 +68,10 @@ class Settings:
     in_flight: int  #: calls whose events are interleaved at any time
     worst_requests: int  #: distinct tokens in a worst-case request file
     loadgen: str  #: "wrk" or "python"
+    #: The callhooks peer's stores (memory, sqlite, redis: a redis-server started here): one callhooks peer per
+    #: store, named ``callhooks-<store>`` but for memory, interleaved with the others in every round.
+    stores: tuple[str, ...] = ("memory",)
+    workers: int = 1  #: processes serving each peer
 
 
 @dataclass(frozen=True)
@@ -90,36 +99,42 @@ def _cores() -> tuple[int | None, int | None]:
 
 
 class PeerServer:
-    """One peer served by ``benchmarks.serve`` in its own process, pinned to the server core."""
+    """One peer served by ``benchmarks.serve`` in ``workers`` processes sharing one port, pinned to the server
+    core. ``store``: the callhooks peer's ``CALLHOOKS_STORE``."""
 
-    def __init__(self, name: str, core: int | None) -> None:
+    def __init__(self, name: str, core: int | None, *, workers: int = 1, store: str = "memory://") -> None:
         self.name = name
         self.port = free_port()
-        env = {**os.environ, "CALLHOOKS_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.serve", PEERS[name], "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            preexec_fn=_pin(core),
-        )
-        self.control_port = 0
+        env = {**os.environ, "CALLHOOKS_SECRET": SECRET, "CALLHOOKS_STORE": store, "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-m", "benchmarks.serve", PEERS[name], "--port", str(self.port)]
+        if workers > 1:
+            command.append("--shared")
+        self.processes = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, preexec_fn=_pin(core))
+            for _ in range(workers)
+        ]
+        self.control_ports: list[int] = []
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        line = self.process.stdout.readline() if ready else b""
-        if not line:
-            self.stop()
-            raise BenchmarkError(f"{self.name} did not start within {timeout:.0f} s (exit code {self.process.poll()})")
-        self.control_port = json.loads(line)["control"]
+        for process in self.processes:
+            assert process.stdout is not None
+            ready, _, _ = select.select([process.stdout], [], [], timeout)
+            line = process.stdout.readline() if ready else b""
+            if not line:
+                self.stop()
+                raise BenchmarkError(f"{self.name} did not start within {timeout:.0f} s (exit code {process.poll()})")
+            self.control_ports.append(json.loads(line)["control"])
 
     def handled(self) -> int:
-        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as conn:
-            data = b""
-            while chunk := conn.recv(64):
-                data += chunk
-        return int(data)
+        """Events the peer's handlers saw, summed over its worker processes."""
+        total = 0
+        for port in self.control_ports:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                data = b""
+                while chunk := conn.recv(64):
+                    data += chunk
+            total += int(data)
+        return total
 
     def settled_count(self, timeout: float = 5.0) -> int:
         """The tally once requests still in flight when the load generator stopped have been handled."""
@@ -134,13 +149,15 @@ class PeerServer:
         raise BenchmarkError(f"{self.name} was still handling requests {timeout:.0f} s after the load stopped")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
 
 
 def _load(settings: Settings, port: int, requests: Path, duration: float, core: int | None) -> dict[str, int]:
@@ -200,8 +217,38 @@ def run(settings: Settings, out: Callable[[str], None] = print) -> list[Measurem
         f" (of {os.cpu_count()}); {settings.connections} connections; {settings.rounds} round(s) of"
         f" {settings.duration:g} s per target after {settings.warmup:g} s warm-up"
     )
-    servers = {name: PeerServer(name, server_core) for name in settings.peers}
     measurements: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="callhooks-bench-store-") as store_dir:
+        redis = RedisServer(Path(store_dir)) if "redis" in settings.stores else None
+        if redis is not None:
+            redis.start()
+        try:
+            urls = {store: STORE_URLS[store].format(dir=store_dir) for store in settings.stores}
+            if redis is not None:
+                urls["redis"] = redis.url
+            out(f"callhooks stores: {', '.join(urls.values())}; {settings.workers} worker process(es) per peer")
+            _run_rounds(settings, urls, server_core, load_core, measurements, out)
+        finally:
+            if redis is not None:
+                redis.stop()
+            if affinity is not None:
+                os.sched_setaffinity(0, affinity)
+    return measurements
+
+
+def _run_rounds(
+    settings: Settings,
+    store_urls: dict[str, str],
+    server_core: int | None,
+    load_core: int | None,
+    measurements: list[Measurement],
+    out: Callable[[str], None],
+) -> None:
+    servers: dict[str, PeerServer] = {}
+    for name in settings.peers:
+        for store, url in store_urls.items() if name == "callhooks" else [("memory", "memory://")]:
+            label = name if store == "memory" else f"{name}-{store}"
+            servers[label] = PeerServer(name, server_core, workers=settings.workers, store=url)
     try:
         for server in servers.values():
             server.wait_ready()
@@ -229,9 +276,6 @@ def run(settings: Settings, out: Callable[[str], None] = print) -> list[Measurem
     finally:
         for server in servers.values():
             server.stop()
-        if affinity is not None:
-            os.sched_setaffinity(0, affinity)
-    return measurements
 
 
 def _ratios(measurements: Sequence[Measurement], baseline: str) -> dict[tuple[int, str, str], float]:
@@ -317,21 +361,32 @@ def parse_settings(
     parser.add_argument("--calls", type=int, default=8192, help="distinct calls in a per-call request file")
     parser.add_argument("--in-flight", type=int, default=512, help="calls interleaved at any time")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--store",
+        type=lambda t: _csv(t, list(STORE_URLS), "stores"),
+        default=("memory",),
+        help="the callhooks peer's store, or several (memory,sqlite,redis): one callhooks peer per store",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="processes serving each peer (one port)")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--smoke", action="store_true", help="a fraction of a second per target")
     args = parser.parse_args(argv)
+    if "redis" in args.store and find_redis_server() is None:
+        raise BenchmarkError("--store redis needs redis-server: `sudo apt-get install redis-server`")
+    if args.workers < 1:
+        raise BenchmarkError("--workers must be 1 or more")
     modes = tuple(MODES[m] for m in args.modes)
     if args.smoke:  # the Python load generator unless told otherwise: wrk runs whole seconds only
         loadgen = _choose_loadgen("python" if args.loadgen == "auto" else args.loadgen, out)
         settings = Settings(
             args.peers, modes, rounds=1, duration=0.25, warmup=0.0, connections=4,
-            calls=64, in_flight=16, worst_requests=256, loadgen=loadgen,
+            calls=64, in_flight=16, worst_requests=256, loadgen=loadgen, stores=args.store, workers=args.workers,
         )  # fmt: skip
     else:
         settings = Settings(
             args.peers, modes, args.rounds, args.duration, args.warmup,
             args.connections, args.calls, args.in_flight, worst_requests=max(16384, 2 * args.calls),
-            loadgen=_choose_loadgen(args.loadgen, out),
+            loadgen=_choose_loadgen(args.loadgen, out), stores=args.store, workers=args.workers,
         )  # fmt: skip
     return settings, args.json
 

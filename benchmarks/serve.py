@@ -4,7 +4,8 @@
 
 is ``uvicorn benchmarks.apps.starlette_app:app --port 8001 --workers 1 --loop uvloop --http httptools
 --no-access-log``, plus a control port on the same event loop: connecting to it returns the peer's tally as
-text. The count is read between load runs, so the request path carries nothing extra. Prints one JSON line
+text. The count is read between load runs, so the request path carries nothing extra. ``--shared``: one of
+several such processes on one port (the driver's ``--workers``). Prints one JSON line
 ``{"control": port}`` on stdout once the server accepts connections.
 """
 
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import socket
 import sys
 
 import uvicorn
@@ -30,7 +32,18 @@ UVICORN_FLAGS: dict[str, object] = {
 }
 
 
-async def _serve(module_name: str, host: str, port: int) -> None:
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket other processes can bind too (SO_REUSEPORT): the kernel spreads connections over the
+    worker processes, each with its own tally, as uvicorn's ``--workers`` spreads them over its children."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+async def _serve(module_name: str, host: str, port: int, shared: bool = False) -> None:
     module = importlib.import_module(module_name)
     tally = module.tally
 
@@ -41,7 +54,7 @@ async def _serve(module_name: str, host: str, port: int) -> None:
 
     control = await asyncio.start_server(report, "127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(module.app, host=host, port=port, **UVICORN_FLAGS))  # type: ignore[arg-type]
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve([_shared_socket(host, port)] if shared else None))
     while not server.started:
         if serving.done():
             serving.result()  # raises why it stopped
@@ -57,8 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("module", help="module holding `app` and `tally`")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--shared", action="store_true", help="one of several processes serving the port")
     args = parser.parse_args(argv)
-    uvloop.run(_serve(args.module, args.host, args.port))
+    uvloop.run(_serve(args.module, args.host, args.port, args.shared))
     sys.stdout.flush()
 
 

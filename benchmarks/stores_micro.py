@@ -3,8 +3,10 @@
 Measures, on loopback, what the receiver will add to every callback: the exactly-once claim and its outcome,
 the call's FIFO turn (enter, turn, leave), loading and saving the session, a token binding, and one background
 item's round (enqueue, claim, ack). "callback" is the sum a guarded callback pays (run_once + call_turn +
-session load and save). [trips] counts the store's trips to its engine per operation (Redis round trips,
-SQLite transactions on its thread), a figure the machine's load does not change.
+session load and save), step by step; "admit+settle" the same in the two trips the receiver takes when nobody
+is queued ahead (``Store.admit``/``settle``; Redis has no such trips yet: the receiver takes the steps there).
+[trips] counts the store's trips to its engine per operation (Redis round trips, SQLite transactions on its
+thread), a figure the machine's load does not change.
 SQLite uses a file in a temporary directory; Redis a redis-server started here (the row is left out when it is
 not installed).
 """
@@ -18,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from callhooks.stores import Store, call_turn, open_store, run_once
+from callhooks.stores import Admission, Store, call_turn, open_store, run_once
 from callhooks.testing.redis_server import RedisServer, find_redis_server
 
 Step = Callable[[Store, int], Awaitable[object]]
@@ -62,6 +64,15 @@ async def callback(store: Store, n: int) -> None:
         await run_once(store, f"cb-{n}", handle, owner="w")
 
 
+async def callback_admitted(store: Store, n: int) -> None:
+    # What delivery.py does for the usual callback: one trip in (claim, ticket, session), one out.
+    admission = Admission(f"cb1-{n}", "w", 30.0, f"call:cb1-{n % 50}")
+    admitted = await store.admit(admission)
+    session = dict(admitted.session)
+    session["step"] = n
+    await store.settle(admission, admitted.ticket, ok=True, session=session)
+
+
 STEPS: dict[str, Step] = {
     "claim+finish": claim_and_finish,
     "fifo enter/turn/leave": fifo_turn,
@@ -69,6 +80,7 @@ STEPS: dict[str, Step] = {
     "bind_token": bind,
     "queue enqueue/claim/ack": queue_round,
     "callback (all of it)": callback,
+    "callback, admit+settle": callback_admitted,
 }
 
 

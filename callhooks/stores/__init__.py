@@ -2,7 +2,7 @@
 handlers, failed events, token binding) and the console's journal: ``memory://``, ``sqlite:///...`` and
 ``redis://...`` behind one interface (``Store``), and the guarantees' core logic written once against it."""
 
-from .base import Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth
+from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth
 from .errors import SessionValueError, StoreUnavailable, TurnTimeout
 from .once import Once, run_once
 from .opening import DEFAULT_STORE_URL, check_store_url, open_store
@@ -11,6 +11,8 @@ from .retry import RetryPolicy, process_due_items
 
 __all__ = [
     "DEFAULT_STORE_URL",
+    "Admission",
+    "Admitted",
     "Claim",
     "FailedEvent",
     "Limits",

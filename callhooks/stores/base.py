@@ -19,10 +19,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Claim", "FailedEvent", "Limits", "OnceRecord", "QueueItem", "Store", "StoreHealth", "Turn"]
+__all__ = [
+    "Admission",
+    "Admitted",
+    "Claim",
+    "FailedEvent",
+    "Limits",
+    "OnceRecord",
+    "QueueItem",
+    "Store",
+    "StoreHealth",
+    "Turn",
+]
 
 #: What ``Store.claim`` found: run it now, it already ran, or another worker is running it.
 ClaimStatus = Literal["acquired", "duplicate", "running"]
@@ -53,6 +64,30 @@ class Limits:
     journal_max_entries: int = 10_000
     journal_ttl: float = 24 * 3600.0
     journal_entry_max_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What a callback asks the store for when it arrives (``Store.admit``)."""
+
+    identity: str  #: the event's identity (``identity.event_identity``)
+    owner: str  #: the worker asking
+    lease: float  #: seconds the claim and the queue ticket are held without renewal
+    call_key: str | None  #: the call's queue and session (``identity.call_key``); None: neither
+    token: str | None = None  #: a per-call token to bind to ``call_id`` (``bind_token``)
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What ``Store.admit`` decided. ``run``: the event is claimed and at the head of its call's queue (``ticket``),
+    with the call's session; ``duplicate``: it was handled already; ``forbidden``: the token is bound to another
+    call; ``slow``: anything else (others queued ahead, another worker running it): take the step-by-step path."""
+
+    verdict: Literal["run", "duplicate", "forbidden", "slow"]
+    ticket: int = 0
+    attempt: int = 0
+    session: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,6 +246,37 @@ class Store(ABC):
         item_id = await self.enqueue(failed.payload)
         await self.drop_failed(failed_id)
         return item_id
+
+    # -- a whole callback in two trips (delivery.py) --------------------------------------------------------
+
+    async def admit(self, admission: Admission) -> Admitted:
+        """In one trip: bind the token, answer a duplicate, or claim the event, take the call's first ticket
+        and load its session, when nobody is queued ahead. Stores without such a trip say ``slow``, and the
+        callback takes the steps one by one (``bind_token``, ``record``, ``enter``/``turn``, ``claim``, ...)."""
+        return Admitted("slow")
+
+    async def settle(
+        self,
+        admission: Admission,
+        ticket: int,
+        *,
+        ok: bool,
+        error: str | None = None,
+        session: Mapping[str, Any] | None = None,
+        session_ends: float | None = None,
+    ) -> None:
+        """After an admitted run: record its outcome (``finish``), save the session when given (``save_session``;
+        ``SessionValueError`` before anything is written), end it ``session_ends`` seconds from now when the
+        call completed (``end_session``) and give up the ticket (``leave``). Here step by step; stores that
+        admit in one trip settle in one."""
+        key = admission.call_key
+        if key is not None and session is not None:
+            await self.save_session(key, session)
+        if key is not None and session_ends is not None:
+            await self.end_session(key, session_ends)
+        await self.finish(admission.identity, admission.owner, ok=ok, error=error)
+        if key is not None:
+            await self.leave(key, ticket)
 
     # -- token binding -------------------------------------------------------------------------------------
 

@@ -10,9 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Claim, OnceRecord, Turn
+from .base import Admission, Admitted, Claim, OnceRecord, Turn
+from .sessions import decode_session
 
-__all__ = ["Change", "claim", "enter", "finish", "leave", "renew", "to_record", "turn"]
+__all__ = [
+    "KEEP",
+    "Change",
+    "Changes",
+    "admit",
+    "claim",
+    "enter",
+    "finish",
+    "leave",
+    "renew",
+    "settle",
+    "to_record",
+    "turn",
+]
 
 #: (new value or None to delete, expiry in seconds since the epoch, answer)
 Change = tuple[Any, float, Any]
@@ -85,3 +99,65 @@ def leave(value: Any, now: float, ticket: int) -> Change:
     live = {k: v for k, v in value["live"].items() if k != str(ticket)}
     head = value["head"] + 1 if value["head"] == ticket else value["head"]
     return _queue_change({**value, "head": head, "live": live}, None)
+
+
+# A whole callback in two atomic steps over several keys (``KeyValueStore.admit`` and ``settle``): the token
+# binding, the event's record, the call's queue and its session. ``KEEP`` leaves a key as it is.
+
+KEEP: Any = object()
+#: Per key (in the order given): KEEP, or (new value or None to delete, expiry).
+Changes = list[Any]
+
+
+def admit(
+    token: Any, once: Any, queue: Any, session: Any, now: float, admission: Admission, keep: float, token_ttl: float
+) -> tuple[Changes, Admitted]:
+    """``bind_token``, ``record``, ``enter`` + ``turn`` and ``claim`` at once, when the call's queue is empty
+    and no worker runs the event; otherwise ``slow`` with nothing changed but the token's binding."""
+    changes: Changes = [KEEP, KEEP, KEEP, KEEP]
+    if admission.token is not None and admission.call_id is not None:  # events of no call are not bound
+        bound = admission.call_id if token is None else token
+        if bound != admission.call_id:
+            return changes, Admitted("forbidden")
+        if token is None:
+            changes[0] = (bound, now + token_ttl)
+    if once is not None and once["state"] == "done":
+        return changes, Admitted("duplicate")
+    if admission.call_key is not None and queue is not None:
+        return changes, Admitted("slow")  # tickets ahead (or stale ones to skip): wait for the turn step by step
+    new_once, once_expires, answer = claim(once, now, admission.owner, admission.lease, keep)
+    if answer.status != "acquired":
+        return changes, Admitted("slow")  # another worker is running it: wait for its outcome
+    changes[1] = (new_once, once_expires)
+    if admission.call_key is None:
+        return changes, Admitted("run", 0, answer.attempt)
+    new_queue, queue_expires, ticket = enter(None, now, admission.lease)
+    changes[2] = (new_queue, queue_expires)
+    return changes, Admitted("run", ticket, answer.attempt, decode_session(session))
+
+
+def settle(
+    once: Any,
+    queue: Any,
+    session: Any,
+    now: float,
+    admission: Admission,
+    ticket: int,
+    outcome: tuple[bool, str | None],
+    saved: str | None,
+    session_ends: float | None,
+    keep: float,
+    session_ttl: float,
+) -> Changes:
+    """``save_session``/``end_session``, ``finish`` and ``leave`` at once (``saved``: the session's new text)."""
+    ok, error = outcome
+    new_once, once_expires, _ = finish(once, now, admission.owner, ok, error, keep)
+    changes: Changes = [(new_once, once_expires), KEEP, KEEP]
+    if admission.call_key is None:
+        return changes
+    new_queue, queue_expires, _ = leave(queue, now, ticket)
+    changes[1] = (new_queue, queue_expires)
+    text = saved if saved is not None else session
+    if text is not None and (saved is not None or session_ends is not None):
+        changes[2] = (text, now + (session_ends if session_ends is not None else session_ttl))
+    return changes

@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import records
 from .base import FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
-from .kv import KeyValueStore, Update
+from .kv import KeyValueStore, Update, UpdateMany
 
 __all__ = ["SqliteStore"]
 
@@ -138,6 +139,29 @@ class SqliteStore(KeyValueStore):
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
                     (key, json.dumps(value), expires),
                 )
+            return answer
+
+        return await self._run(lambda: self._write(apply))
+
+    async def _update_many(self, keys: Sequence[str], update: UpdateMany) -> Any:
+        def apply(db: sqlite3.Connection) -> Any:
+            now = self.clock()
+            marks = ", ".join("?" * len(keys))
+            rows = db.execute(f"SELECT key, value FROM kv WHERE key IN ({marks}) AND expires > ?", (*keys, now))
+            found = {key: json.loads(value) for key, value in rows}
+            changes, answer = update([found.get(key) for key in keys], now)
+            for key, change in zip(keys, changes, strict=True):
+                if change is records.KEEP:
+                    continue
+                value, expires = change
+                if value is None:
+                    db.execute("DELETE FROM kv WHERE key = ?", (key,))
+                else:
+                    db.execute(
+                        "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
+                        (key, json.dumps(value), expires),
+                    )
             return answer
 
         return await self._run(lambda: self._write(apply))

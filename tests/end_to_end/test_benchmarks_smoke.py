@@ -3,13 +3,17 @@ checked against the requests answered (no speed is asserted: this machine's timi
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 
 import pytest
 
-from benchmarks import micro, run
+from benchmarks import memory, micro, run
 from benchmarks.apps import PEERS
 from benchmarks.workload import MODES
+from callhooks.stores import Limits
+from callhooks.testing.redis_server import find_redis_server
 
 
 def test_every_peer_handles_every_mode_it_is_sent() -> None:
@@ -38,3 +42,42 @@ def test_micro_benchmarks_route_every_event_type_they_time() -> None:
     assert set(results["asgi_us"]) == set(results["parse_us"]) and len(results["parse_us"]) == 18
     assert all(value > 0 for value in results["verify_us"].values())
     assert "token verification" in micro.render(results)
+
+
+@pytest.mark.parametrize(
+    ("store", "workers"),
+    [
+        ("memory,sqlite", 1),
+        pytest.param(
+            "redis",
+            2,
+            marks=pytest.mark.skipif(
+                find_redis_server() is None and not os.environ.get("CI"),
+                reason="redis-server not installed (sudo apt-get install redis-server)",
+            ),
+        ),
+    ],
+)
+def test_store_modes_run_every_event_once_with_one_or_more_workers(store: str, workers: int) -> None:
+    # Every request is a distinct event, so with the guarantees on each one reaches a handler exactly once, also
+    # when several worker processes share the port (their tallies are summed).
+    argv = ["--smoke", "--peers", "callhooks", "--modes", "post-per-call,get-single", "--store", store]
+    settings, _ = run.parse_settings([*argv, "--workers", str(workers)], out=lambda _: None)
+    lines: list[str] = []
+    measurements = run.run(settings, out=lines.append)
+    assert f"{workers} worker process(es)" in lines[1] and store.split(",")[-1] in lines[1]
+    peers = ["callhooks" if name == "memory" else f"callhooks-{name}" for name in store.split(",")]
+    assert [(m.mode, m.peer) for m in measurements] == [
+        (mode, p) for mode in ("post-per-call", "get-single") for p in peers
+    ]
+    for m in measurements:
+        assert m.requests > 0 and m.handled == m.requests, m
+
+
+def test_memory_bounds_hold_with_more_events_and_urls_than_they_keep() -> None:
+    # benchmarks/memory.py with small numbers: more distinct tokens than the verified-token cache holds and more
+    # records than memory:// may keep. Counts entries, never time or bytes.
+    bounds = asyncio.run(memory.push(5000, 5000, in_flight=64, limits=Limits(memory_max_keys=700)))
+    assert bounds.events == 5000  # one event per call: 5,000 tokens
+    assert 0 < bounds.store_keys <= 700
+    assert bounds.token_cache == bounds.token_cache_max < 5000
