@@ -45,7 +45,8 @@ WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 SECRET = "benchmark-secret"
 BASELINES = ("starlette", "raw-asgi")
 #: The callhooks peer's store per ``--store`` (``redis``: a redis-server started by the driver on a free port).
-STORE_URLS = {"memory": "memory://", "sqlite": "sqlite:///{dir}/callhooks.db", "redis": ""}
+# "none": store=None, the guarantees off (every delivery runs its handler), to show what they cost in the same run.
+STORE_URLS = {"none": "none", "memory": "memory://", "sqlite": "sqlite:///{dir}/callhooks.db", "redis": ""}
 WRK_MISSING = (
     "wrk is not installed, so the bundled Python load generator is used (it saturates before the fastest "
     "peers do). For the real figures install wrk: `sudo apt-get install wrk` (Debian/Ubuntu), `brew install wrk`."
