@@ -131,14 +131,7 @@ class SqliteStore(KeyValueStore):
             now = self.clock()
             found = db.execute("SELECT value FROM kv WHERE key = ? AND expires > ?", (key, now)).fetchone()
             value, expires, answer = update(json.loads(found[0]) if found else None, now)
-            if value is None:
-                db.execute("DELETE FROM kv WHERE key = ?", (key,))
-            else:
-                db.execute(
-                    "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
-                    (key, json.dumps(value), expires),
-                )
+            _put(db, key, value, expires)
             return answer
 
         return await self._run(lambda: self._write(apply))
@@ -153,15 +146,7 @@ class SqliteStore(KeyValueStore):
             for key, change in zip(keys, changes, strict=True):
                 if change is records.KEEP:
                     continue
-                value, expires = change
-                if value is None:
-                    db.execute("DELETE FROM kv WHERE key = ?", (key,))
-                else:
-                    db.execute(
-                        "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
-                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
-                        (key, json.dumps(value), expires),
-                    )
+                _put(db, key, *change)
             return answer
 
         return await self._run(lambda: self._write(apply))
@@ -305,3 +290,15 @@ class SqliteStore(KeyValueStore):
             return int(row[0]) if row else 0
 
         return await self._run(tail)
+
+
+def _put(db: sqlite3.Connection, key: str, value: Any, expires: float) -> None:
+    """Write ``value`` under ``key`` until ``expires``; ``None`` deletes the key."""
+    if value is None:
+        db.execute("DELETE FROM kv WHERE key = ?", (key,))
+    else:
+        db.execute(
+            "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
+            (key, json.dumps(value), expires),
+        )
