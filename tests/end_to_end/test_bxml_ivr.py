@@ -4,6 +4,7 @@ manual simulated clock moved with ``POST /_sim/clock/advance``, scripted far end
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -39,12 +40,19 @@ class Running:
         assert response.status_code == 200
         return str(self.handled[0].event.call_id)
 
-    def seen(self, call_id: str) -> list[str]:
-        return [
-            " ".join(filter(None, (r.event.event_type, getattr(r.event, "digits", None))))
-            for r in self.handled
-            if r.event.call_id == call_id
-        ]
+    def seen(self, call_id: str, expected: list[str] | None = None, timeout: float = 10.0) -> list[str]:
+        """The call's handled events; with ``expected``, polled until they are that or ``timeout`` passes
+        (observers hear of an event just after its answer, so the simulator can settle a moment before)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [
+                " ".join(filter(None, (r.event.event_type, getattr(r.event, "digits", None))))
+                for r in list(self.handled)
+                if r.event.call_id == call_id
+            ]
+            if expected is None or found == expected or time.monotonic() > deadline:
+                return found
+            time.sleep(0.01)  # polling interval, bounded by the deadline
 
 
 @contextmanager
@@ -76,7 +84,8 @@ def test_pressing_1_transfers_to_sales_and_the_call_ends_when_sales_hangs_up() -
             customer=FarEnd(digits="1", press_on="prompt", hangup_after=None),
             sales=FarEnd(answer_after=3, hangup_after=20),
         )
-        assert env.seen(call_id) == ["answer", "gather 1", "transferComplete", "hangup"]
+        expected = ["answer", "gather 1", "transferComplete", "hangup"]
+        assert env.seen(call_id, expected) == expected
         transfer = next(r.event for r in env.handled if r.event.event_type == "transferComplete")
         assert (transfer.to, transfer.tag) == (SALES, "sales")
         log = [entry.name for entry in env.sim.engine.calls[call_id].log]
@@ -90,7 +99,8 @@ def test_pressing_1_transfers_to_sales_and_the_call_ends_when_sales_hangs_up() -
 def test_other_keys_hear_the_menu_again_and_2_says_goodbye(keys: list[str], prompts: int) -> None:
     with running() as env:
         call_id = env.call(customer=FarEnd(digits=keys, press_on="prompt", hangup_after=None))
-        assert env.seen(call_id) == ["answer", *(f"gather {key}" for key in keys), "hangup"]
+        expected = ["answer", *(f"gather {key}" for key in keys), "hangup"]
+        assert env.seen(call_id, expected) == expected
         log = env.sim.engine.calls[call_id].log
         assert [entry.name for entry in log].count("bxml-Gather") == prompts
         assert [entry.data for entry in log if entry.name == "bxml-SpeakSentence"] == ["Goodbye."]
@@ -100,7 +110,8 @@ def test_other_keys_hear_the_menu_again_and_2_says_goodbye(keys: list[str], prom
 def test_no_key_at_all_ends_the_document_and_the_call_30_s_later() -> None:
     with running() as env:
         call_id = env.call(customer=FarEnd(hangup_after=None))
-        assert env.seen(call_id) == ["answer", "hangup"]
+        expected = ["answer", "hangup"]
+        assert env.seen(call_id, expected) == expected
         log = env.sim.engine.calls[call_id].log
         (end,) = [e for e in log if e.name == "bxml-end"]
         assert log[-1].name == "hangup" and log[-1].time == end.time + 30
@@ -128,7 +139,8 @@ def test_an_application_made_by_the_paired_client_takes_inbound_calls_to_its_num
         assert env.api.post("/_sim/settle", json={}).json() == {"idle": True}
         env.api.post("/_sim/clock/advance", json={"seconds": 300, "settle": True})
         call_id = str(env.handled[0].event.call_id)
-        assert env.seen(call_id) == ["incomingcall", "answer", "gather 2", "hangup"]
+        expected = ["incomingcall", "answer", "gather 2", "hangup"]
+        assert env.seen(call_id, expected) == expected
         assert getattr(env.handled[0].event, "application_id", None) == created.id
         assert all(sent.method == "GET" for sent in env.sim.sent)
 

@@ -175,6 +175,8 @@ def test_background_retries_failures_and_queue_depth() -> None:
         path = path_of(hooks.callback_url(public_url="http://127.0.0.1"))
         for n in range(2):
             assert client.post(path, json=event("recording", f"c-{n}", recordingId=f"r-{n}")).status_code == 200
+        scrape_until(client, "/metrics", "callhooks_background_failed_total", 2)
+        # The gauge is read as a scrape starts: scrape again, now that both events were failed before it did.
         found = scrape_until(client, "/metrics", "callhooks_background_failed_total", 2)
         retries = by_label(found, "callhooks_background_retries_total", "handler")
         assert [(handler.rpartition(".")[2], n) for (handler,), n in retries.items()] == [("transcribe", 4)]
