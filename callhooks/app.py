@@ -666,8 +666,8 @@ class CallHooks(Registrar):
     ) -> None:
         handler = self.router.match(event)
         method: str = scope["method"]
-        # Where _answer leaves what the handler raised, for the monitors; only built when someone watches.
-        failure: list[BaseException] | None = [] if self._monitors else None
+        # Where _answer leaves what the handler raised, for observers and monitors; only when someone watches.
+        failure: list[BaseException] | None = [] if self._observers or self._monitors else None
         run: Callable[[], Awaitable[Response | None]] | None = None
         if handler is not None and handler.background:  # queued durably, run later (background.py)
             run = partial(self._queue_background, handler, event, method)
@@ -677,9 +677,7 @@ class CallHooks(Registrar):
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)
-            self._report(event, None, refused.status, started)
-            if failure is not None:
-                self._tell_dispatched(event, None, refused.status, started, scope, body, media_type)
+            self._report(event, None, refused.status, started, scope, body, media_type)
             return
         response = delivered.response
         if response is None:
@@ -687,12 +685,18 @@ class CallHooks(Registrar):
         else:
             await response(scope, receive, send)
         status = 200 if response is None else response.status_code
-        ran = handler if delivered.ran else None
-        self._report(event, ran, status, started)
-        if failure is not None:
-            error = failure[0] if failure else None
-            duplicate = handler is not None and not delivered.ran
-            self._tell_dispatched(event, ran, status, started, scope, body, media_type, response, error, duplicate)
+        self._report(
+            event,
+            handler if delivered.ran else None,
+            status,
+            started,
+            scope,
+            body,
+            media_type,
+            response,
+            failure[0] if failure else None,
+            duplicate=handler is not None and not delivered.ran,
+        )
 
     async def _answer(
         self, handler: Handler, event: CallEvent, method: str, failure: list[BaseException] | None = None
@@ -797,7 +801,7 @@ class CallHooks(Registrar):
             except Exception:
                 logger.exception("monitor %r failed in %s", monitor, method)
 
-    def _tell_dispatched(
+    def _report(
         self,
         event: CallEvent,
         handler: Handler | None,
@@ -808,38 +812,38 @@ class CallHooks(Registrar):
         media_type: str,
         response: Response | None = None,
         error: BaseException | None = None,
+        *,
         duplicate: bool = False,
     ) -> None:
-        method: str = scope["method"]
+        """Tell the observers and monitors what happened to ``event`` (one record for all of them, built only
+        when there are some) and write its line to the callback log."""
         duration = time.perf_counter() - started
-        record = Dispatched(
-            event,
-            handler.name if handler else None,
-            status,
-            duration,
-            method=method,
-            payload=body if method == "POST" else scope.get("query_string", b""),
-            response=response,
-            error=error,
-            received=time.time() - duration,
-            duplicate=duplicate,
-            media_type=media_type if method == "POST" else "",
-        )
-        self._tell_monitors("callback_dispatched", record)
-
-    def _report(self, event: CallEvent, handler: Handler | None, status: int, started: float) -> None:
-        """Tell the observers what happened to ``event`` and write its line to the callback log."""
-        if self._observers:
-            record = Dispatched(event, handler.name if handler else None, status, time.perf_counter() - started)
+        if self._observers or self._monitors:
+            method: str = scope["method"]
+            posted = method == "POST"
+            record = Dispatched(
+                event,
+                handler.name if handler else None,
+                status,
+                duration,
+                method=method,
+                payload=body if posted else scope.get("query_string", b""),
+                response=response,
+                error=error,
+                received=time.time() - duration,
+                duplicate=duplicate,
+                media_type=media_type if posted else "",
+            )
             for observer in self._observers:
                 try:
                     observer(record)
                 except Exception:
                     logger.exception("observer %r failed", observer)
+            self._tell_monitors("callback_dispatched", record)
         if not callback_logger.isEnabledFor(logging.INFO):
             return
         name = handler.name if handler is not None else "-"
-        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        duration_ms = round(duration * 1000, 2)
         callback_logger.info(
             "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
             event.call_id,
