@@ -16,11 +16,12 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .events import KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
+from .gate import BasicAuthGate
 from .monitoring import Dispatched, Monitor, Rejection
-from .signing import check_basic_auth, validate_basic_auth
+from .signing import validate_basic_auth
 from .stores import Store
 
 if TYPE_CHECKING:
@@ -172,30 +173,17 @@ class CallbackMetrics(Monitor):
         return generate_latest(registry)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 class MetricsEndpoint:
-    """The ASGI app served at ``<receiver path>/metrics``: GET (or HEAD) the Prometheus text, behind Basic
-    credentials of its own when ``auth`` is given (compared in constant time)."""
+    """The ASGI app served at ``<receiver path>/metrics``: GET (or HEAD) the Prometheus text (``serve_metrics``
+    puts it behind a ``BasicAuthGate`` when the metrics have credentials of their own)."""
 
-    def __init__(self, metrics: CallbackMetrics, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, metrics: CallbackMetrics) -> None:
         self.metrics = metrics
-        self.auth = validate_basic_auth(auth) if auth is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"][len(scope.get("root_path", "")) :]
         if path.rstrip("/") != f"/{METRICS_ENDPOINT}":
             await _send(send, 404, b'{"error": "not-found", "detail": "no such callhooks endpoint"}')
-            return
-        if self.auth is not None and not check_basic_auth(_header(scope, b"authorization"), self.auth):
-            challenge = (b"www-authenticate", b'Basic realm="callhooks metrics", charset="UTF-8"')
-            body = b'{"error": "unauthorized", "detail": "the metrics need their own basic-auth credentials"}'
-            await _send(send, 401, body, [challenge])
             return
         if scope["method"] not in ("GET", "HEAD"):
             body = b'{"error": "method-not-allowed", "detail": "the metrics are read with GET"}'
@@ -235,7 +223,11 @@ def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> Call
     """
     metrics = CallbackMetrics(lambda: hooks.store)
     hooks.add_monitor(metrics)
-    hooks.add_endpoint(METRICS_ENDPOINT, MetricsEndpoint(metrics, auth))
+    endpoint: ASGIApp = MetricsEndpoint(metrics)
+    if auth is not None:
+        detail = "the metrics need their own basic-auth credentials"
+        endpoint = BasicAuthGate(endpoint, validate_basic_auth(auth), realm="callhooks metrics", detail=detail)
+    hooks.add_endpoint(METRICS_ENDPOINT, endpoint)
     if multiprocess_dir() is not None:
         hooks.on_shutdown(_mark_this_process_dead)
     return metrics

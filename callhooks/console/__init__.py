@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import masking
+from ..gate import BasicAuthGate
 from ..signing import validate_basic_auth
 from .api import EXPORT_FORMAT, console_routes, export_call
-from .auth import ConsoleAuth
 from .feed import ConsoleFeed, JournalStore
 from .journal import EntryMaker
 from .monitor import ConsoleMonitor
@@ -53,7 +53,12 @@ class Console:
         self.hub = StreamHub()
         self.feed = ConsoleFeed(self.view, self.hub, open_store)
         self.monitor = ConsoleMonitor(EntryMaker(mask=mask_numbers, secrets=[*secrets, password]), self.feed)
-        self.app = ConsoleAuth(console_routes(self.view, self.feed, self.hub), self.credentials)
+        self.app = BasicAuthGate(
+            console_routes(self.view, self.feed, self.hub),
+            self.credentials,
+            realm="callhooks console",
+            detail="the console needs its own user and password (HTTP Basic)",
+        )
 
     @classmethod
     def attach(

@@ -1,4 +1,4 @@
-"""The console's HTTP surface (behind ``ConsoleAuth``), below the receiver's path:
+"""The console's HTTP surface (behind ``gate.BasicAuthGate``), below the receiver's path:
 
     GET _console/                           the page (page.py, static/)
     GET _console/static/<file>              its CSS and JavaScript
@@ -112,7 +112,7 @@ def export_call(view: CallView, key: str, now: datetime | None = None) -> dict[s
 
 
 def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp:
-    """The console's router (to put behind ``ConsoleAuth``)."""
+    """The console's router (to put behind ``gate.BasicAuthGate``)."""
 
     async def to_page(request: Request) -> Response:
         return RedirectResponse("_console/", status_code=308)  # relative: right under any mount path
