@@ -33,7 +33,7 @@ from .background import BackgroundSettings, BackgroundWorker, FailedEvents, Queu
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
-from .monitoring import Dispatched, Monitor, Rejection
+from .monitoring import Dispatched, HandlerRun, Monitor, Rejection
 from .pairing import CallBinder, check_binder, check_pairing
 from .replies import BxmlReplies
 from .routing import Handler, HandlerKey, Registrar, Router
@@ -666,13 +666,13 @@ class CallHooks(Registrar):
     ) -> None:
         handler = self.router.match(event)
         method: str = scope["method"]
-        # Where _answer leaves what the handler raised, for observers and monitors; only when someone watches.
-        failure: list[BaseException] | None = [] if self._observers or self._monitors else None
+        # Where _answer leaves how the handler ran, for observers and monitors; only when someone watches.
+        watched = HandlerRun() if self._observers or self._monitors else None
         run: Callable[[], Awaitable[Response | None]] | None = None
         if handler is not None and handler.background:  # queued durably, run later (background.py)
             run = partial(self._queue_background, handler, event, method)
         elif handler is not None:
-            run = partial(self._answer, handler, event, method, failure)
+            run = partial(self._answer, handler, event, method, watched)
         try:  # the guarantees (delivery.py): token binding, per-call order, exactly once, the call's session
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
@@ -694,19 +694,19 @@ class CallHooks(Registrar):
             body,
             media_type,
             response,
-            failure[0] if failure else None,
+            watched,
             duplicate=handler is not None and not delivered.ran,
         )
 
     async def _answer(
-        self, handler: Handler, event: CallEvent, method: str, failure: list[BaseException] | None = None
+        self, handler: Handler, event: CallEvent, method: str, watched: HandlerRun | None = None
     ) -> Response | None:
         """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed). With monitors,
-        ``failure`` is a list to put what the handler raised in, and they hear it start and finish."""
+        ``watched`` gets how long the handler ran and what it raised, and the monitors hear it start and finish."""
         slow_warning = asyncio.get_running_loop().call_later(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
-        if failure is not None:
+        if watched is not None:
             self._tell_monitors("handler_started", event, handler.name)
             began = time.perf_counter()
         try:
@@ -717,10 +717,11 @@ class CallHooks(Registrar):
                 result = checked_result(handler, returned)
         except BaseException as exc:
             fault = is_handler_fault(exc)
-            if failure is not None:  # a cancelled handler (server shutdown) ends too, for the in-flight gauge
+            if watched is not None:  # a cancelled handler (server shutdown) ends too, for the in-flight gauge
+                watched.seconds = time.perf_counter() - began
                 if fault:
-                    failure.append(exc)
-                self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
+                    watched.error = exc
+                self._tell_monitors("handler_finished", event, handler.name, watched.seconds, exc)
             if not fault:
                 raise
             custom = await self._handle_error(handler, event, exc)
@@ -730,8 +731,9 @@ class CallHooks(Registrar):
             return failed if custom is None else custom
         finally:
             slow_warning.cancel()
-        if failure is not None:
-            self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
+        if watched is not None:
+            watched.seconds = time.perf_counter() - began
+            self._tell_monitors("handler_finished", event, handler.name, watched.seconds, None)
         return result if isinstance(result, Response) else None
 
     async def _run(self, handler: Handler, event: CallEvent) -> Any:
@@ -811,7 +813,7 @@ class CallHooks(Registrar):
         body: bytes,
         media_type: str,
         response: Response | None = None,
-        error: BaseException | None = None,
+        run: HandlerRun | None = None,
         *,
         duplicate: bool = False,
     ) -> None:
@@ -829,7 +831,8 @@ class CallHooks(Registrar):
                 method=method,
                 payload=body if posted else scope.get("query_string", b""),
                 response=response,
-                error=error,
+                error=run.error if run else None,
+                handler_seconds=run.seconds if run else None,
                 received=time.time() - duration,
                 duplicate=duplicate,
                 media_type=media_type if posted else "",

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from .events import CallEvent
 
-__all__ = ["Dispatched", "Monitor", "Rejection"]
+__all__ = ["Dispatched", "HandlerRun", "Monitor", "Rejection"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,15 @@ class Dispatched:
     duplicate: bool = False  #: a delivery of an event already handled (the guarantees answered it)
     #: The POST body's media type (``application/json`` or ``application/x-www-form-urlencoded``); ``""`` for GET.
     media_type: str = ""
+    handler_seconds: float | None = None  #: how long the handler itself ran (``None`` when none ran here)
+
+
+@dataclass
+class HandlerRun:
+    """How one handler run went, filled in by the receiver while it runs (for the ``Dispatched`` record)."""
+
+    seconds: float | None = None
+    error: BaseException | None = None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class EntryMaker:
         self.secrets = tuple(s for s in secrets if len(s) >= 4)
         self._text: Callable[[str], str] = masking.mask_numbers_in if mask else _same
 
-    def event(self, record: Dispatched, handler_seconds: float | None = None) -> dict[str, Any]:
+    def event(self, record: Dispatched) -> dict[str, Any]:
         event = record.event
         payload, truncated = _cut(record.payload.decode("utf-8", "replace"), MAX_PAYLOAD_CHARS)
         fields = event.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -74,7 +74,7 @@ class EntryMaker:
             "fields": fields,
             "context": context,
             "handler": record.handler,
-            "handlerSeconds": handler_seconds,
+            "handlerSeconds": record.handler_seconds,
             "seconds": record.duration,
             "status": record.status,
             "duplicate": record.duplicate,

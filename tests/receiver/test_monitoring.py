@@ -104,6 +104,7 @@ def test_monitor_hears_handlers_answers_and_rejections(transport: str) -> None:
     assert (answered.method, answered.payload, answered.status, answered.error) == ("POST", body, 200, None)
     assert answered.response is not None and answered.response.body == b'{"ok":"c-mon-1"}'
     assert answered.event.context == {"leg": "a"} and answered.received > 1e9 and not answered.duplicate
+    assert answered.handler_seconds is not None and 0 <= answered.handler_seconds <= answered.duration
     assert (hung_up.method, hung_up.payload, hung_up.status) == ("GET", query.encode(), 500)
     assert isinstance(hung_up.error, RuntimeError) and str(hung_up.error) == "handler bug"
     forged, invalid = recorder.of("rejected")
@@ -134,7 +135,7 @@ def test_duplicates_are_marked_and_a_failing_monitor_is_contained(caplog: pytest
     assert ran == ["c-mon-1"]
     first, again = recorder.of("dispatched")
     assert first.duplicate is False and (first.handler or "").endswith(".answered")
-    assert (again.duplicate, again.handler) == (True, None)
+    assert (again.duplicate, again.handler, again.handler_seconds) == (True, None, None)
     assert len([r for r in caplog.records if "monitor" in r.getMessage() and "failed" in r.getMessage()]) == 2
 
 
