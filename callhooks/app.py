@@ -21,12 +21,13 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from functools import partial
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
@@ -43,6 +44,7 @@ from .running import (
     HandlerRunner,
     checked_result,
     is_handler_fault,
+    resume,
 )
 from .signing import (
     DEFAULT,
@@ -55,6 +57,7 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
+from .watchdog import Watchdog
 
 if TYPE_CHECKING:
     from .console import Console
@@ -188,6 +191,7 @@ class CallHooks(Registrar):
         self.router = Router()
         self.body_timeout = body_timeout
         self.runner = HandlerRunner(handler_threads, slow_handler_warning)
+        self._watchdog = Watchdog()  # warns of handlers still running near callback_timeout
         self.on_error = on_error
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
         self.callback_timeout = callback_timeout
@@ -625,23 +629,44 @@ class CallHooks(Registrar):
         await _send_json(send, rejected.status, rejected.body, headers)
 
     async def _read_body_in_time(self, receive: Receive) -> bytes:
+        # A callback's body almost always arrives with its head, and the server's receive() then returns it
+        # without suspending: stepped by hand, it needs no deadline (asyncio.timeout costs about as much as
+        # parsing the event). A body still on its way is read under the deadline, from where receive() waited.
+        pending = receive()
+        if isinstance(pending, CoroutineType):
+            try:
+                waiting_on = pending.send(None)
+            except StopIteration as returned:
+                message: Message = returned.value
+                if message["type"] == "http.request" and not message.get("more_body", False):
+                    body: bytes = message.get("body", b"")
+                    if len(body) > self.reader.body_limit:
+                        raise too_large(self.reader.body_limit) from None
+                    return body
+                return await self._read_body_until_deadline(receive, message)
+            return await self._read_body_until_deadline(receive, resume(pending, waiting_on))
+        return await self._read_body_until_deadline(receive, pending)
+
+    async def _read_body_until_deadline(self, receive: Receive, first: Message | Awaitable[Message]) -> bytes:
         # A client trickling its body would otherwise hold a connection (and a file descriptor) forever.
         try:
             if sys.version_info >= (3, 11):  # no extra task per request, unlike wait_for before 3.12
                 async with asyncio.timeout(self.body_timeout):
-                    return await self._read_body(receive)
-            return await asyncio.wait_for(self._read_body(receive), self.body_timeout)
+                    return await self._read_body(receive, first)
+            return await asyncio.wait_for(self._read_body(receive, first), self.body_timeout)
         except asyncio.TimeoutError:
             raise CallbackRejected(
                 408, "body-timeout", f"the body did not arrive within {self.body_timeout:g} seconds"
             ) from None
 
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _read_body(self, receive: Receive, first: Message | Awaitable[Message]) -> bytes:
+        """The body from its ``first`` message (or the receive() under way for it) on, within the size limit."""
         limit = self.reader.body_limit
         chunks: list[bytes] = []
         size = 0
+        pending = first
         while True:
-            message = await receive()
+            message = pending if isinstance(pending, MutableMapping) else await pending
             if message["type"] == "http.disconnect":
                 raise CallbackRejected(400, "client-disconnected", "the client went away before sending the whole body")
             chunk: bytes = message.get("body", b"")
@@ -651,6 +676,7 @@ class CallHooks(Registrar):
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+            pending = receive()
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _dispatch(
@@ -703,7 +729,7 @@ class CallHooks(Registrar):
     ) -> Response | None:
         """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed). With monitors,
         ``watched`` gets how long the handler ran and what it raised, and the monitors hear it start and finish."""
-        slow_warning = asyncio.get_running_loop().call_later(
+        slow_warning = self._watchdog.arm(
             self.callback_timeout * _SLOW_HANDLER_SHARE, _warn_slow, handler, event, self.callback_timeout
         )
         if watched is not None:
@@ -873,7 +899,7 @@ class CallHooks(Registrar):
 C = TypeVar("C", bound=CallBinder)
 
 
-def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:
+def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:  # a watchdog alarm, rung once
     logger.warning(
         "handler %s is still running for call %s event %s after %.1f s: the platform gives up at its "
         "callbackTimeout (%.1f s here) and delivers the event again to the fallback URL",

@@ -11,6 +11,7 @@ delivers to the fallback URL. ``app.py`` only calls ``deliver`` and sends what i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -36,7 +37,7 @@ from .stores import (
     call_turn,
     run_once,
 )
-from .stores.leases import keep_alive
+from .watchdog import Watchdog
 
 __all__ = [
     "DEFAULT_SESSION_END",
@@ -108,6 +109,7 @@ class Delivery:
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
         self._opening: asyncio.Lock | None = None
+        self._watchdog = Watchdog()  # renews the leases of admitted runs that outlast a third of the lease
 
     @property
     def in_flight(self) -> int:
@@ -225,12 +227,18 @@ class Delivery:
         loaded = admitted.session
         if key is not None:
             event.with_session(copy.deepcopy(loaded) if loaded else {})
+        renewal = _Renewal(store, admission, ticket)
+        alarm = self._watchdog.arm(self.lease / 3, renewal.due, self.lease / 3)
         try:
-            async with keep_alive(lambda: self._renew(store, admission, ticket), self.lease / 3):
-                response = await run()
+            response = await run()
         except BaseException as exc:
+            alarm.cancel()
+            await renewal.stop()
             await store.settle(admission, ticket, ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
             raise
+        alarm.cancel()
+        if renewal.task is not None:
+            await renewal.stop()
         if response is not None and response.status_code >= 500:
             await store.settle(admission, ticket, ok=False, error=f"the handler answered {response.status_code}")
             return Delivered(True, response)
@@ -242,12 +250,6 @@ class Delivery:
             await store.settle(admission, ticket, ok=False, error=str(exc)[:500])
             return Delivered(True, self._session_not_saved(key, event, exc))
         return Delivered(True, response)
-
-    async def _renew(self, store: Store, admission: Admission, ticket: int) -> None:
-        """Keep an admitted run's claim and queue ticket (a handler running longer than a third of the lease)."""
-        await store.renew(admission.identity, admission.owner, admission.lease)
-        if admission.call_key is not None:
-            await store.turn(admission.call_key, ticket, admission.lease)
 
     def _session_not_saved(self, key: str | None, event: CallEvent, exc: SessionValueError) -> Response:
         logger.error("session of %s not saved after event %s: %s", key, event.event_type, exc)
@@ -297,6 +299,41 @@ class Delivery:
             if _completed(event):
                 await store.end_session(key, self.session_end)
         return response
+
+
+class _Renewal:
+    """Keeps an admitted run's claim and queue ticket while its handler runs longer than a third of the lease:
+    the watchdog calls ``due`` then, and every third of the lease after; at most one renewal runs at a time."""
+
+    __slots__ = ("admission", "store", "task", "ticket")
+
+    def __init__(self, store: Store, admission: Admission, ticket: int) -> None:
+        self.store = store
+        self.admission = admission
+        self.ticket = ticket
+        self.task: asyncio.Task[None] | None = None
+
+    def due(self, every: float) -> float:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._renew())
+        return every
+
+    async def _renew(self) -> None:
+        admission = self.admission
+        try:
+            await self.store.renew(admission.identity, admission.owner, admission.lease)
+            if admission.call_key is not None:
+                await self.store.turn(admission.call_key, self.ticket, admission.lease)
+        except Exception:  # retried at the next alarm; the lease has two more thirds to go
+            logger.debug("lease renewal of %s failed", admission.identity, exc_info=True)
+
+    async def stop(self) -> None:
+        """Cancel a renewal still running (the run is over: ``settle`` writes the outcome)."""
+        task, self.task = self.task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _bound_elsewhere() -> DeliveryRefused:

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import logging
 import time
+import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Final
 
@@ -28,6 +29,7 @@ __all__ = [
     "HandlerRunner",
     "checked_result",
     "is_handler_fault",
+    "resume",
 ]
 
 logger = logging.getLogger("callhooks")
@@ -139,3 +141,19 @@ class _Watched(Awaitable[object]):
                 held,
                 self._limit,
             )
+
+
+@types.coroutine
+def resume(coroutine: Coroutine[Any, Any, Any], waiting_on: Any) -> Generator[Any, Any, Any]:
+    """Await ``coroutine`` from where it stands: it was stepped by hand (``send(None)``) and yielded
+    ``waiting_on`` (what the event loop must wait for). Relays every later step as ``await`` would."""
+    yielded = waiting_on
+    while True:
+        try:
+            to_send, to_throw = (yield yielded), None
+        except BaseException as exc:  # relayed into the coroutine, as `await` would
+            to_send, to_throw = None, exc
+        try:
+            yielded = coroutine.throw(to_throw) if to_throw is not None else coroutine.send(to_send)
+        except StopIteration as stop:
+            return stop.value
