@@ -78,6 +78,9 @@ async def test_an_event_without_a_call_takes_no_ticket_and_has_no_session(store:
     assert (admitted.verdict, admitted.ticket, admitted.session) == ("run", 0, {})
     await store.settle(_admission(call_key=None), 0, ok=True)
     assert (await store.record("e1")).state == "done"  # type: ignore[union-attr]
+    # Its token is still bound when it names a call.
+    assert (await store.admit(_admission("e2", call_key=None, token="tok", call_id="c1"))).verdict == "run"
+    assert (await store.admit(_admission("e3", call_key=None, token="tok", call_id="c2"))).verdict == "forbidden"
 
 
 async def test_an_event_of_no_call_on_a_bound_token_is_admitted(store: Store) -> None:
