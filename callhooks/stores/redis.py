@@ -2,8 +2,8 @@
 
 Every step is one round trip: a Lua script (atomic on the server, timed by the server's clock, so hosts with
 skewed clocks agree) or one command. A usual callback takes two (``admit``, ``settle``: the steps' scripts run
-together on the same keys) instead of seven. The durable queue is a stream with a consumer group: each delivered entry's
-lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
+together on the same keys) instead of seven. The durable queue is a stream with a consumer group: each delivered
+entry's lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
 ``XCLAIM``; retries wait in another sorted set until due. The journal is another stream (see ``_APPEND_JOURNAL``).
 Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing outlives its age (but the
 journal's counter, one integer kept so that its numbers never repeat).
@@ -142,7 +142,7 @@ end
 _BIND_TOKEN = _BIND_TOKEN_FN + "return bind_token(KEYS[1], ARGV[1], ARGV[2])\n"
 # A whole callback in two round trips (``Store.admit``/``settle``), the transitions of records.admit/settle.
 # KEYS: the event's record, then with a call (ARGV[4] == '1') its queue (fifo, live) and session, then when
-# binding a token (ARGV[5], the call id, not '') the token's key. ARGV: owner, lease ms, keep ms, has a call,
+# binding a token (ARGV[5] == '1') the token's key. ARGV: owner, lease ms, keep ms, has a call, binds a token,
 # call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none)}.
 _ADMIT = (
     _NOW
@@ -151,7 +151,7 @@ _ADMIT = (
     + _BIND_TOKEN_FN
     + """
 local has_call = ARGV[4] == '1'
-if ARGV[5] ~= '' and bind_token(KEYS[#KEYS], ARGV[5], ARGV[6]) == 0 then return {'forbidden', 0, 0, ''} end
+if ARGV[5] == '1' and bind_token(KEYS[#KEYS], ARGV[6], ARGV[7]) == 0 then return {'forbidden', 0, 0, ''} end
 if redis.call('HGET', KEYS[1], 'state') == 'done' then return {'duplicate', 0, 0, ''} end
 -- tickets ahead (or stale ones to skip): wait for the turn step by step
 if has_call and redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {'slow', 0, 0, ''} end
@@ -419,12 +419,12 @@ class RedisStore(Store):
     async def admit(self, admission: Admission) -> Admitted:
         limits = self.limits
         keys = self._callback_keys(admission)
-        binding = admission.token is not None and admission.call_id is not None  # events of no call are not bound
-        if binding:
-            keys.append(f"{_PREFIX}token:{token_digest(admission.token)}")  # type: ignore[arg-type]
+        token = admission.token if admission.call_id is not None else None  # events of no call are not bound
+        if token is not None:
+            keys.append(f"{_PREFIX}token:{token_digest(token)}")
         args = [
             admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
-            admission.call_id if binding else "", _ms(limits.token_ttl),
+            int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
         ]  # fmt: skip
         verdict, ticket, attempt, session = await self._script("admit", keys, args)
         return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(session))  # type: ignore[arg-type]
