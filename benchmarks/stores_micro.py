@@ -4,7 +4,7 @@ Measures, on loopback, what the receiver will add to every callback: the exactly
 the call's FIFO turn (enter, turn, leave), loading and saving the session, a token binding, and one background
 item's round (enqueue, claim, ack). "callback" is the sum a guarded callback pays (run_once + call_turn +
 session load and save), step by step; "admit+settle" the same in the two trips the receiver takes when nobody
-is queued ahead (``Store.admit``/``settle``; Redis has no such trips yet: the receiver takes the steps there).
+is queued ahead (``Store.admit``/``settle``).
 [trips] counts the store's trips to its engine per operation (Redis round trips, SQLite transactions, on its
 thread or the event loop's connection), a figure the machine's load does not change.
 SQLite uses a file in a temporary directory; Redis a redis-server started here (the row is left out when it is
