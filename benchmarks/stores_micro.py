@@ -4,9 +4,9 @@ Measures, on loopback, what the receiver will add to every callback: the exactly
 the call's FIFO turn (enter, turn, leave), loading and saving the session, a token binding, and one background
 item's round (enqueue, claim, ack). "callback" is the sum a guarded callback pays (run_once + call_turn +
 session load and save), step by step; "admit+settle" the same in the two trips the receiver takes when nobody
-is queued ahead (``Store.admit``/``settle``; Redis has no such trips yet: the receiver takes the steps there).
-[trips] counts the store's trips to its engine per operation (Redis round trips, SQLite transactions on its
-thread), a figure the machine's load does not change.
+is queued ahead (``Store.admit``/``settle``).
+[trips] counts the store's trips to its engine per operation (Redis round trips, SQLite transactions, on its
+thread or the event loop's connection), a figure the machine's load does not change.
 SQLite uses a file in a temporary directory; Redis a redis-server started here (the row is left out when it is
 not installed).
 """
@@ -85,11 +85,12 @@ STEPS: dict[str, Step] = {
 
 
 class TripCounter:
-    """Counts a store's trips to its engine: Redis round trips (``_do``), SQLite calls on its thread (``_run``)."""
+    """Counts a store's trips to its engine: Redis round trips (``_do``), SQLite transactions on its thread
+    (``_run``) or on the event loop's connection (``_short``; one that finds the lock taken counts twice)."""
 
     def __init__(self, store: Store) -> None:
         self.trips = 0
-        for name in ("_do", "_run"):
+        for name in ("_do", "_run", "_short"):
             inner = getattr(store, name, None)
             if inner is not None:
                 setattr(store, name, self._counted(inner))

@@ -1,8 +1,9 @@
 """``redis://host:port/db``: the distributed store for several hosts, through redis-py's asyncio client.
 
 Every step is one round trip: a Lua script (atomic on the server, timed by the server's clock, so hosts with
-skewed clocks agree) or one command. The durable queue is a stream with a consumer group: each delivered entry's
-lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
+skewed clocks agree) or one command. A usual callback takes two (``admit``, ``settle``: the steps' scripts run
+together on the same keys) instead of seven. The durable queue is a stream with a consumer group: each delivered
+entry's lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
 ``XCLAIM``; retries wait in another sorted set until due. The journal is another stream (see ``_APPEND_JOURNAL``).
 Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing outlives its age (but the
 journal's counter, one integer kept so that its numbers never repeat).
@@ -21,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .base import Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
+from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .sessions import decode_session, encode_session, token_digest
@@ -44,17 +45,34 @@ _UNAVAILABLE_REPLIES = ("OOM", "READONLY", "MISCONF", "LOADING", "MASTERDOWN", "
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
+# The steps as Lua functions of their keys, so that one script runs one step and ``_ADMIT``/``_SETTLE_CALLBACK``
+# run several on the same keys, with the same encodings.
+# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none)}.
+_RECORD_FNS = """
+local function claim(key, owner, lease, keep, now)
+  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts')
+  if r[1] == 'done' then return 'duplicate', 0 end
+  if r[1] == 'running' and tonumber(r[2]) > now then return 'running', 0 end
+  local attempts = (tonumber(r[3]) or 0) + 1
+  redis.call('HSET', key, 'state', 'running', 'owner', owner, 'lease_until', now + lease, 'attempts', attempts,
+      'error', '')
+  redis.call('PEXPIRE', key, math.max(lease, keep))
+  return 'acquired', attempts
+end
+local function finish(key, owner, state, err, keep)
+  local r = redis.call('HMGET', key, 'state', 'owner')
+  if r[1] ~= 'running' or r[2] ~= owner then return 0 end
+  redis.call('HSET', key, 'state', state, 'error', err)
+  redis.call('PEXPIRE', key, keep)
+  return 1
+end
+"""
 _CLAIM = (
     _NOW
+    + _RECORD_FNS
     + """
-local r = redis.call('HMGET', KEYS[1], 'state', 'lease_until', 'attempts')
-if r[1] == 'done' then return {'duplicate', 0} end
-if r[1] == 'running' and tonumber(r[2]) > now then return {'running', 0} end
-local attempts = (tonumber(r[3]) or 0) + 1
-redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[1], 'lease_until', now + tonumber(ARGV[2]),
-    'attempts', attempts, 'error', '')
-redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
-return {'acquired', attempts}
+local status, attempts = claim(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
+return {status, attempts}
 """
 )
 _RENEW = (
@@ -67,35 +85,33 @@ redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
 return 1
 """
 )
-_FINISH = """
-local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
-if r[1] ~= 'running' or r[2] ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'error', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
-"""
-# A call's queue: KEYS[1] a hash {next, head}, KEYS[2] a sorted set ticket -> lease end (ms). Both expire with
+_FINISH = _RECORD_FNS + "return finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n"
+# A call's queue: ``fifo`` a hash {next, head}, ``live`` a sorted set ticket -> lease end (ms). Both expire with
 # the last live lease and go when nobody waits, as in records.py.
-_EXPIRE_QUEUE = """
-local function expire_queue()
-  local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  if #top == 0 then redis.call('DEL', KEYS[1], KEYS[2]) return end
-  redis.call('PEXPIREAT', KEYS[1], top[2]) redis.call('PEXPIREAT', KEYS[2], top[2])
+_QUEUE_FNS = """
+local function expire_queue(fifo, live)
+  local top = redis.call('ZRANGE', live, -1, -1, 'WITHSCORES')
+  if #top == 0 then redis.call('DEL', fifo, live) return end
+  redis.call('PEXPIREAT', fifo, top[2]) redis.call('PEXPIREAT', live, top[2])
+end
+local function enter(fifo, live, lease, now)
+  local ticket = redis.call('HINCRBY', fifo, 'next', 1) - 1
+  redis.call('ZADD', live, now + lease, ticket)
+  expire_queue(fifo, live)
+  return ticket
+end
+local function leave(fifo, live, ticket)
+  if redis.call('ZREM', live, ticket) == 0 then return 0 end
+  local head = tonumber(redis.call('HGET', fifo, 'head') or 0)
+  if head == tonumber(ticket) then redis.call('HSET', fifo, 'head', head + 1) end
+  expire_queue(fifo, live)
+  return 1
 end
 """
-_ENTER = (
-    _NOW
-    + _EXPIRE_QUEUE
-    + """
-local ticket = redis.call('HINCRBY', KEYS[1], 'next', 1) - 1
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ticket)
-expire_queue()
-return ticket
-"""
-)
+_ENTER = _NOW + _QUEUE_FNS + "return enter(KEYS[1], KEYS[2], tonumber(ARGV[1]), now)\n"
 _TURN = (
     _NOW
-    + _EXPIRE_QUEUE
+    + _QUEUE_FNS
     + """
 local ticket = tonumber(ARGV[1])
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 'lost' end
@@ -108,18 +124,55 @@ while head < ticket do
   head = head + 1
 end
 redis.call('HSET', KEYS[1], 'head', head)
-expire_queue()
+expire_queue(KEYS[1], KEYS[2])
 if head == ticket then return 'yes' end
 return 'wait'
 """
 )
-_LEAVE = (
-    _EXPIRE_QUEUE
+_LEAVE = _QUEUE_FNS + "return leave(KEYS[1], KEYS[2], ARGV[1])\n"
+# A token's binding: a string holding the call id it was first seen with.
+_BIND_TOKEN_FN = """
+local function bind_token(key, call_id, ttl)
+  local v = redis.call('GET', key)
+  if not v then redis.call('SET', key, call_id, 'PX', ttl) return 1 end
+  if v == call_id then return 1 end
+  return 0
+end
+"""
+_BIND_TOKEN = _BIND_TOKEN_FN + "return bind_token(KEYS[1], ARGV[1], ARGV[2])\n"
+# A whole callback in two round trips (``Store.admit``/``settle``), the transitions of records.admit/settle.
+# KEYS: the event's record, then with a call (ARGV[4] == '1') its queue (fifo, live) and session, then when
+# binding a token (ARGV[5] == '1') the token's key. ARGV: owner, lease ms, keep ms, has a call, binds a token,
+# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none)}.
+_ADMIT = (
+    _NOW
+    + _RECORD_FNS
+    + _QUEUE_FNS
+    + _BIND_TOKEN_FN
     + """
-if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
-local head = tonumber(redis.call('HGET', KEYS[1], 'head') or 0)
-if head == tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'head', head + 1) end
-expire_queue()
+local has_call = ARGV[4] == '1'
+if ARGV[5] == '1' and bind_token(KEYS[#KEYS], ARGV[6], ARGV[7]) == 0 then return {'forbidden', 0, 0, ''} end
+if redis.call('HGET', KEYS[1], 'state') == 'done' then return {'duplicate', 0, 0, ''} end
+-- tickets ahead (or stale ones to skip): wait for the turn step by step
+if has_call and redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {'slow', 0, 0, ''} end
+local status, attempts = claim(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
+if status ~= 'acquired' then return {'slow', 0, 0, ''} end  -- another worker is running it
+if not has_call then return {'run', 0, attempts, ''} end
+local ticket = enter(KEYS[2], KEYS[3], tonumber(ARGV[2]), now)
+return {'run', ticket, attempts, redis.call('GET', KEYS[4]) or ''}
+"""
+)
+# KEYS as for _ADMIT, without the token. ARGV: owner, 'done' or 'failed', error, keep ms, ticket, the session's
+# new text ('': unchanged), its time to live in ms ('': unchanged).
+_SETTLE_CALLBACK = (
+    _RECORD_FNS
+    + _QUEUE_FNS
+    + """
+finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if #KEYS == 1 then return 1 end
+leave(KEYS[2], KEYS[3], ARGV[5])
+if ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
+elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
 return 1
 """
 )
@@ -128,12 +181,6 @@ local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 redis.call('SET', KEYS[2], v, 'PX', ARGV[1])
 return 1
-"""
-_BIND_TOKEN = """
-local v = redis.call('GET', KEYS[1])
-if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-if v == ARGV[1] then return 1 end
-return 0
 """
 _ENQUEUE = """
 if redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return false end
@@ -318,6 +365,7 @@ class RedisStore(Store):
             "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
             "claim_items": _CLAIM_ITEMS, "renew_item": _RENEW_ITEM, "ack": _ACK, "retry": _RETRY, "fail": _FAIL,
             "add_failed": _ADD_FAILED, "append_journal": _APPEND_JOURNAL, "read_journal": _READ_JOURNAL,
+            "admit": _ADMIT, "settle": _SETTLE_CALLBACK,
         }  # fmt: skip
         self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
 
@@ -358,6 +406,47 @@ class RedisStore(Store):
         except StoreUnavailable as exc:
             return StoreHealth(False, self.backend, exc.reason)
         return StoreHealth(True, self.backend, "ok")
+
+    # -- a whole callback in two round trips ---------------------------------------------------------------
+
+    def _callback_keys(self, admission: Admission) -> list[str]:
+        """The keys ``_ADMIT`` and ``_SETTLE_CALLBACK`` take: the event's record, then its call's queue and session."""
+        keys = [f"{_PREFIX}once:{admission.identity}"]
+        if admission.call_key is not None:
+            keys += [*self._fifo_keys(admission.call_key), f"{_PREFIX}session:{admission.call_key}"]
+        return keys
+
+    async def admit(self, admission: Admission) -> Admitted:
+        limits = self.limits
+        keys = self._callback_keys(admission)
+        token = admission.token if admission.call_id is not None else None  # events of no call are not bound
+        if token is not None:
+            keys.append(f"{_PREFIX}token:{token_digest(token)}")
+        args = [
+            admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
+            int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
+        ]  # fmt: skip
+        verdict, ticket, attempt, session = await self._script("admit", keys, args)
+        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(session))  # type: ignore[arg-type]
+
+    async def settle(
+        self,
+        admission: Admission,
+        ticket: int,
+        *,
+        ok: bool,
+        error: str | None = None,
+        session: Mapping[str, Any] | None = None,
+        session_ends: float | None = None,
+    ) -> None:
+        limits = self.limits
+        saved = encode_session(session, limits.session_max_bytes) if session is not None else ""
+        ttl = session_ends if session_ends is not None else limits.session_idle_ttl if saved else None
+        args = [
+            admission.owner, "done" if ok else "failed", error or "", _ms(limits.record_ttl), ticket, saved,
+            "" if ttl is None else _ms(ttl),
+        ]  # fmt: skip
+        await self._script("settle", self._callback_keys(admission), args)
 
     # -- idempotency records -------------------------------------------------------------------------------
 
