@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", default="callhooks")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--store", default="memory://", help="the callhooks peer's store (none: no guarantees)")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     server_core, load_core = _cores()
     loadgen = "wrk" if shutil.which("wrk") else "python"
     settings = Settings((args.peer,), (MODES[args.mode],), 1, args.seconds, 0, 32, 8192, 512, 16384, loadgen)
-    server = PeerServer(args.peer, server_core)
+    server = PeerServer(args.peer, server_core, store=args.store)
     try:
         server.wait_ready()
         with tempfile.TemporaryDirectory(prefix="callhooks-profile-") as tmp:
