@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -56,6 +57,7 @@ def decode_session(text: str | bytes | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+@functools.lru_cache(maxsize=1024)  # a call's URL brings the same token about 8 times: one SHA-256 for them all
 def token_digest(token: str) -> str:
     """Stores keep a digest of a callback token, never the token (it is a bearer credential)."""
     return hashlib.sha256(token.encode()).hexdigest()[:40]
