@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from callhooks.stores import (
+    Admission,
     Limits,
     RetryPolicy,
     SessionValueError,
@@ -16,6 +17,7 @@ from callhooks.stores import (
     TurnTimeout,
     call_turn,
     process_due_items,
+    records,
     run_once,
 )
 from callhooks.stores.memory import MemoryStore
@@ -372,3 +374,11 @@ async def test_an_item_whose_workers_keep_dying_is_given_up_as_a_failed_event(st
     await eventually(given_up)
     (failed,) = await store.list_failed()
     assert failed.payload == {"job": "poison"} and failed.error.startswith("abandoned: 3 runs")
+
+
+def test_admit_puts_an_event_in_an_empty_queue_as_enter_does() -> None:
+    admission = Admission("id-1", "w", 30.0, "call:c-1")
+    changes, admitted = records.admit(None, None, None, None, 1000.0, admission, 3600.0, 3600.0)
+    queue, expires, ticket = records.enter(None, 1000.0, 30.0)
+    assert (changes[2], admitted.ticket) == ((queue, expires), ticket)
+    assert records.turn(queue, 1000.0, ticket, 30.0)[2] == "yes"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callhooks.stores import Admission, SessionValueError, Store, records
+from callhooks.stores import Admission, SessionValueError, Store
 from tests.stores.support import backend_url, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -83,11 +83,3 @@ async def test_an_event_of_no_call_on_a_bound_token_is_admitted(store: Store) ->
     await store.bind_token("tok", "c1")
     admitted = await store.admit(_admission(call_key=None, token="tok", call_id=None))
     assert admitted.verdict == ("run" if store.backend in ONE_TRIP else "slow")
-
-
-def test_admit_puts_an_event_in_an_empty_queue_as_enter_does() -> None:
-    admission = Admission("id-1", "w", 30.0, "call:c-1")
-    changes, admitted = records.admit(None, None, None, None, 1000.0, admission, 3600.0, 3600.0)
-    queue, expires, ticket = records.enter(None, 1000.0, 30.0)
-    assert (changes[2], admitted.ticket) == ((queue, expires), ticket)
-    assert records.turn(queue, 1000.0, ticket, 30.0)[2] == "yes"
