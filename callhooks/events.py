@@ -102,7 +102,10 @@ def format_time(moment: datetime) -> str:
     """A timestamp as the platform writes it: ISO-8601 UTC with milliseconds and ``Z`` (naive means UTC,
     as when parsing)."""
     utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    if utc.year >= 1000:  # the same text as strftime's below, in about half the instructions (24k -> 13k)
+        fields = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond // 1000)
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % fields  # noqa: UP031 (an f-string costs 60% more)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"  # years < 1000 as it writes them
 
 
 #: Deepest nesting accepted in a JSON string field (``diversion`` is one flat object: depth 1).

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from .events import CallEvent, ConferenceEvent, ConferenceMemberEvent, ConferencePlaybackEvent, format_time
@@ -39,16 +42,81 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# The canonical JSON is written field by field from a plan made once per event class, instead of a dict given to
+# ``json.dumps(sort_keys=True)``: half the instructions per event (100k -> 48k, callgrind, mean of every factory
+# event type; with format_time's own saving). The text is the same to the byte (tests/stores/test_stores_identity.py
+# compares it with the dict's): the fields come in the order ``sort_keys`` puts them, strings are escaped by the
+# encoder ``json.dumps`` itself uses, ints and bools written as it writes them, and any other value
+# (``diversion``) by ``json.dumps`` itself, which writes a value nested in an object as it writes it alone.
+
+
+class _Plan:
+    """The fields of an event class, sorted by wire name: one getter for their values, and each one's ``"name":``.
+    ``@type`` is one of them, read from ``event_route_type``."""
+
+    __slots__ = ("prefixes", "values")
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        fields = sorted(fields)
+        self.values: Callable[[CallEvent], tuple[Any, ...]] = attrgetter(*(name for _, name in fields))
+        self.prefixes = tuple(_dumps(wire) + ":" for wire, _ in fields)
+
+    @staticmethod
+    def of(cls: type[CallEvent]) -> _Plan | None:
+        """None when two of the class's fields share a wire name (one key, the last value: the dict's way)."""
+        fields = [("@type", "event_route_type")] + [
+            (info.alias or name, name)
+            for name, info in cls.model_fields.items()
+            if name != "event_type" and not name.endswith("_uri")
+        ]
+        return _Plan(fields) if len({wire for wire, _ in fields}) == len(fields) else None
+
+
+_PLANS: dict[type[CallEvent], _Plan | None] = {}  # one per event class: as many as the program defines
+
+
 def event_identity(event: CallEvent) -> str:
     """The event's identity (32 hex digits) by the rule in this module's docstring."""
+    cls = type(event)
+    try:
+        plan = _PLANS[cls]
+    except KeyError:
+        plan = _PLANS[cls] = _Plan.of(cls)
+    text = _canonical_text(event) if plan is None else _planned_text(plan, event)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _planned_text(plan: _Plan, event: CallEvent) -> str:
+    parts = []
+    for prefix, value in zip(plan.prefixes, plan.values(event), strict=True):
+        if value is None:
+            continue
+        kind = type(value)
+        if kind is str:
+            parts.append(prefix + encode_basestring(value))
+        elif kind is datetime:
+            parts.append(f'{prefix}"{format_time(value)}"')
+        elif kind is int:
+            parts.append(prefix + int.__repr__(value))  # as json.dumps writes an int
+        elif kind is bool:
+            parts.append(prefix + ("true" if value else "false"))
+        else:
+            parts.append(prefix + _dumps(_canonical(value)))
+    return "{" + ",".join(parts) + "}"
+
+
+def _canonical_text(event: CallEvent) -> str:
     fields: dict[str, Any] = {"@type": event.event_route_type}
     for name, info in type(event).model_fields.items():
         value = getattr(event, name)
         if value is None or name == "event_type" or name.endswith("_uri"):
             continue
         fields[info.alias or name] = _canonical(value)
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return _dumps(fields)
 
 
 def call_key(event: CallEvent) -> str | None:

@@ -73,30 +73,33 @@ class MemoryStore(KeyValueStore):
             self._keys.pop(key, None)
         else:
             self._keys[key] = (value, expires)
-            self._wrote(now)
+            self._wrote(now, 1)
         return answer
 
     async def _update_many(self, keys: Sequence[str], update: UpdateMany) -> Any:
         now = self.clock()
         found = self._keys
         values = []
-        for key in keys:
+        for key in keys:  # a loop, not a comprehension: that would be a function call of its own (Python < 3.12)
             entry = found.get(key)
             values.append(entry[0] if entry is not None and entry[1] > now else None)
         changes, answer = update(values, now)
+        written = 0
         for key, change in zip(keys, changes, strict=True):
             if change is records.KEEP:
                 continue
             value, expires = change
             if value is None:
-                self._keys.pop(key, None)
+                found.pop(key, None)
             else:
-                self._keys[key] = (value, expires)  # self._keys, not found: a sweep replaces the dict
-                self._wrote(now)
+                found[key] = (value, expires)
+                written += 1
+        if written:
+            self._wrote(now, written)
         return answer
 
-    def _wrote(self, now: float) -> None:
-        self._next_sweep -= 1
+    def _wrote(self, now: float, count: int) -> None:
+        self._next_sweep -= count
         if self._next_sweep <= 0 or len(self._keys) > self.limits.memory_max_keys:
             self._sweep(now)
             # A sweep reads every key: waiting a quarter of the keys' number of writes before the next keeps it
@@ -105,12 +108,18 @@ class MemoryStore(KeyValueStore):
             self._next_sweep = max(_SWEEP_EVERY, len(self._keys) // 4)
 
     def _sweep(self, now: float) -> None:
-        self._keys = {k: entry for k, entry in self._keys.items() if entry[1] > now}
+        # In place (the expired keys are listed, then deleted): no copy of the live ones, which are most of them.
+        found = self._keys
+        for key in [key for key, (_, expires) in found.items() if expires <= now]:
+            del found[key]
         # Over the cap: the records closest to expiring go first, down to 90% so the sort is not paid per write.
-        excess = len(self._keys) - self.limits.memory_max_keys * 9 // 10
-        if len(self._keys) > self.limits.memory_max_keys:
-            for key, _ in sorted(self._keys.items(), key=lambda item: item[1][1])[:excess]:
-                del self._keys[key]
+        # The sort is of positions by expiry (a C key function; stable: ties go in insertion order).
+        excess = len(found) - self.limits.memory_max_keys * 9 // 10
+        if len(found) > self.limits.memory_max_keys:
+            names = list(found)
+            expiries = [expires for _, expires in found.values()]
+            for place in sorted(range(len(names)), key=expiries.__getitem__)[:excess]:
+                del found[names[place]]
 
     # -- durable queue (in-process: it lasts as long as the process) ---------------------------------------
 

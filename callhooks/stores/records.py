@@ -96,7 +96,8 @@ def turn(value: Any, now: float, ticket: int, lease: float) -> Change:
 def leave(value: Any, now: float, ticket: int) -> Change:
     if value is None or str(ticket) not in value["live"]:
         return (value, max(value["live"].values()), None) if value else (None, 0.0, None)
-    live = {k: v for k, v in value["live"].items() if k != str(ticket)}
+    live = value["live"].copy()  # a copy, then one deletion: the order of the others is kept
+    del live[str(ticket)]
     head = value["head"] + 1 if value["head"] == ticket else value["head"]
     return _queue_change({**value, "head": head, "live": live}, None)
 
@@ -131,9 +132,10 @@ def admit(
     changes[1] = (new_once, once_expires)
     if admission.call_key is None:
         return changes, Admitted("run", 0, answer.attempt)
-    new_queue, queue_expires, ticket = enter(None, now, admission.lease)
-    changes[2] = (new_queue, queue_expires)
-    return changes, Admitted("run", ticket, answer.attempt, decode_session(session))
+    # What ``enter`` makes of an empty queue, written out: its first ticket, 0, held for the lease.
+    until = now + admission.lease
+    changes[2] = ({"next": 1, "head": 0, "live": {"0": until}}, until)
+    return changes, Admitted("run", 0, answer.attempt, decode_session(session))
 
 
 def settle(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from callhooks.stores import (
+    Admission,
     Limits,
     RetryPolicy,
     SessionValueError,
@@ -16,8 +17,10 @@ from callhooks.stores import (
     TurnTimeout,
     call_turn,
     process_due_items,
+    records,
     run_once,
 )
+from callhooks.stores.memory import MemoryStore
 from tests.stores.support import Counting, eventually, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -333,6 +336,21 @@ async def test_memory_store_keeps_at_most_its_key_limit() -> None:
     assert len(kept) <= 50 and 199 in kept
 
 
+async def test_memory_store_drops_the_soonest_expiring_first_and_sweeps_expired_keys() -> None:
+    now = [1000.0]
+    small = MemoryStore(Limits(memory_max_keys=10, session_idle_ttl=100.0), clock=lambda: now[0])
+    for n in range(10):
+        await small.save_session(f"call:{n}", {"n": n})
+        await small.end_session(f"call:{n}", 50.0 + n if n % 2 else 500.0)  # odd ones expire first, 1 soonest
+    await small.save_session("call:new", {"n": "new"})  # over the cap: down to 9, the soonest expiring gone
+    kept = {n for n in range(10) if await small.load_session(f"call:{n}")}
+    assert kept == set(range(10)) - {1, 3} and await small.load_session("call:new") == {"n": "new"}
+    now[0] += 1000.0  # all of them expired: the next sweep (a write over the cap or a thousand writes) drops them
+    for n in range(1100):
+        await small.save_session(f"later:{n % 5}", {"n": n})
+    assert len(small._keys) == 5  # the bound itself: nothing expired is left behind
+
+
 async def test_an_item_whose_workers_keep_dying_is_given_up_as_a_failed_event(store: Store) -> None:
     await store.enqueue({"job": "poison"})
     seen: list[int] = []
@@ -356,3 +374,11 @@ async def test_an_item_whose_workers_keep_dying_is_given_up_as_a_failed_event(st
     await eventually(given_up)
     (failed,) = await store.list_failed()
     assert failed.payload == {"job": "poison"} and failed.error.startswith("abandoned: 3 runs")
+
+
+def test_admit_puts_an_event_in_an_empty_queue_as_enter_does() -> None:
+    admission = Admission("id-1", "w", 30.0, "call:c-1")
+    changes, admitted = records.admit(None, None, None, None, 1000.0, admission, 3600.0, 3600.0)
+    queue, expires, ticket = records.enter(None, 1000.0, 30.0)
+    assert (changes[2], admitted.ticket) == ((queue, expires), ticket)
+    assert records.turn(queue, 1000.0, ticket, 30.0)[2] == "yes"

@@ -3,13 +3,24 @@ differ in what tells them apart, different identities."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from pydantic import Field
 
-from callhooks.events import CallEvent, encode_query, parse_event, parse_event_json, query_to_fields, wire_fields
+from callhooks.events import (
+    CallEvent,
+    encode_query,
+    format_time,
+    parse_event,
+    parse_event_json,
+    query_to_fields,
+    wire_fields,
+)
 from callhooks.identity import call_key, event_identity
 from callhooks.testing.factories import (
     FACTORIES,
@@ -90,3 +101,89 @@ def test_call_key_orders_conference_events_per_conference_and_others_per_call() 
     assert call_key(dtmf_event("c-1")) == "call:c-1"
     assert call_key(FACTORIES["conference"](conference_id="conf-2")) == "conference:conf-2"
     assert call_key(parse_event({"eventType": "somethingNew"})) is None
+
+
+# -- the identity written field by field is the one of the dict given to json.dumps (stores keep identities) ----
+
+
+def _reference_time(moment: datetime) -> str:
+    # events.format_time as it was written first (strftime), kept as the reference
+    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _reference_identity(event: CallEvent) -> str:
+    # identity.event_identity as it was written first (a dict, json.dumps(sort_keys=True)), kept as the reference
+    fields: dict[str, Any] = {"@type": event.event_route_type}
+    for name, info in type(event).model_fields.items():
+        value = getattr(event, name)
+        if value is None or name == "event_type" or name.endswith("_uri"):
+            continue
+        if isinstance(value, datetime):
+            value = _reference_time(value)
+        elif hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+        fields[info.alias or name] = value
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_TIMES = [
+    datetime(2026, 1, 2, 3, 4, 5, 678999),  # naive: UTC
+    datetime(2026, 1, 2, 3, 4, 5, 678999, tzinfo=timezone.utc),
+    datetime(2026, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-3))),  # the next year in UTC
+    datetime(2026, 1, 1, 0, 30, 0, 999, tzinfo=timezone(timedelta(hours=5, minutes=45))),
+    datetime(1000, 1, 1, 0, 0, 0, 1000),
+    datetime(999, 12, 31, 23, 59, 59, 999999),  # strftime writes years below 1000 unpadded (glibc)
+    datetime(5, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-1))),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+]
+_TEXTS = ['é "quoted" \\ back/slash', "tab\t new\nline \x00 \x1f \x7f \u2028 \ud7ff 😀", ""]
+
+
+def _variants(event_type: str) -> list[CallEvent]:
+    event = FACTORIES[event_type]()
+    wire = wire_fields(event)
+    found = [event, as_post(event), as_get(event)]
+    found.append(parse_event({**wire, "unknownField": {"b": [1, 2.5]}, "other": "x"}))  # left out
+    times = [name for name, value in event if isinstance(value, datetime)]
+    for at in _TIMES:
+        found.append(event.model_copy(update={name: at for name in ["time", *times]}))
+    for text in _TEXTS:
+        found.append(event.model_copy(update={"tag": text, "to": text}))
+        tagged = {**wire, "tag": text}
+        found += [as_post(parse_event(tagged)), as_get(parse_event(tagged))]
+    if "diversion" in type(event).model_fields:
+        diversion = {"origTo": "+19195550000", "reason": "unconditional", "counter": 2, "limit": 3, "privacy": "é"}
+        for extra in ({}, {"zExtra": {"b": [1, 2.5, None, True], "a": 'q"é'}, "aExtra": 1.5}):
+            diverted = parse_event({**wire, "diversion": {**diversion, **extra}})
+            found += [diverted, as_post(diverted), as_get(diverted)]
+    found.append(event.model_copy(update={"call_id": None, "from_": None}))
+    return found
+
+
+@pytest.mark.parametrize("event_type", sorted(FACTORIES))
+def test_the_identity_is_the_one_of_the_sorted_dict_for_every_event_type(event_type: str) -> None:
+    variants = _variants(event_type)
+    for event in variants:
+        assert event_identity(event) == _reference_identity(event), event
+    assert len({event_identity(event) for event in variants}) > len(_TIMES)  # the variants do differ
+
+
+def test_the_identity_is_the_one_of_the_sorted_dict_for_numbers_unknown_types_and_odd_classes() -> None:
+    member = conference_member_event("c-1", hold="true", mute=False, active_members="3")
+    dtmf = dtmf_event("c-1", dtmf_duration=0)
+    unknown = parse_event({"eventType": "somethingNew", "callId": "c-1", "time": "2026-01-02T03:04:05Z"})
+
+    class Renamed(CallEvent):  # two fields on one wire name: the dict keeps the last one's value
+        again: str | None = Field(default=None, alias="callId")
+        first: str | None = Field(default=None, alias="0first")  # sorts before "@type"
+
+    renamed = Renamed.model_validate({"eventType": "renamed", "callId": "c-1", "0first": "x"})
+    for event in (member, dtmf, unknown, renamed, renamed.model_copy(update={"again": None})):
+        assert event_identity(event) == _reference_identity(event), event
+
+
+@pytest.mark.parametrize("moment", _TIMES)
+def test_format_time_writes_what_strftime_writes(moment: datetime) -> None:
+    assert format_time(moment) == _reference_time(moment)
