@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.types import Message
 
 from callhooks import CallHooks, events
 from callhooks.events import encode_query, parse_event, parse_event_json, query_to_fields, wire_fields
+from callhooks.inbound import parse_form
 from callhooks.stores import Store
 from callhooks.testing.factories import FACTORIES, gather_event
 
@@ -73,7 +73,7 @@ def _payloads() -> dict[str, tuple[bytes, bytes]]:
 
 def _parse_query(query: bytes) -> events.CallEvent:
     # What the receiver does with a GET callback's query string (callhooks.inbound), with public parts.
-    return parse_event(query_to_fields(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)))
+    return parse_event(query_to_fields(parse_form(query.decode("utf-8", "replace"))))
 
 
 def parsing(sampling: Sampling) -> dict[str, dict[str, float]]:

@@ -176,13 +176,14 @@ class Delivery:
                 return Delivered(run is not None, None if run is None else await run())
             store = self._store or await self.open()
             call_id = event.call_id
+            identity: str | None = None
             if run is not None and _parent_session(event) is None:
                 # The usual case in two trips to the store (``Store.admit`` before the handler, ``settle`` after)
                 # instead of the seven below: on memory:// 125 -> 50 us, on SQLite 7 -> 2 transactions and
-                # 1.7 -> 0.9 ms (benchmarks/stores_micro.py, "callback" rows). Anything unusual takes the steps.
-                admission = Admission(
-                    event_identity(event), self.owner, self.lease, call_key(event), bound_token, call_id
-                )
+                # 1.7 -> 0.9 ms, on Redis 7 -> 2 round trips (benchmarks/stores_micro.py, "callback" rows).
+                # Anything unusual (someone queued ahead, a transfer's first event) takes the steps.
+                identity = event_identity(event)
+                admission = Admission(identity, self.owner, self.lease, call_key(event), bound_token, call_id)
                 admitted = await store.admit(admission)
                 if admitted.verdict == "run":
                     return await self._run_admitted(store, event, admission, admitted, run)
@@ -194,7 +195,7 @@ class Delivery:
                 raise _bound_elsewhere()
             if run is None:
                 return Delivered(False, None)
-            identity = event_identity(event)
+            identity = identity or event_identity(event)  # computed once, also when admit sent us here
             known = await store.record(identity)  # a read: a late duplicate is answered without queueing
             if known is not None and known.state == "done":
                 return Delivered(False, None)
