@@ -39,7 +39,11 @@ class MemoryStore(KeyValueStore):
 
     def __init__(self, limits: Limits | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(limits or Limits(), clock)
-        self._keys: dict[str, tuple[Any, float]] = {}
+        # A key's value and its expiry in two dicts, not a (value, expiry) tuple per key: a tuple holding a dict
+        # stays tracked by the garbage collector for good, and at 200,000 keys each full collection walked them
+        # all (a 40-80 ms pause on a served receiver). Records whose values are plain stay untracked here.
+        self._keys: dict[str, Any] = {}
+        self._expiries: dict[str, float] = {}
         self._next_sweep = _SWEEP_EVERY
         self._queue: dict[str, _Queued] = {}
         self._failed: dict[str, FailedEvent] = {}
@@ -58,41 +62,41 @@ class MemoryStore(KeyValueStore):
     # -- keys ----------------------------------------------------------------------------------------------
 
     async def _read(self, key: str) -> Any:
-        now = self.clock()
-        entry = self._keys.get(key)
-        return entry[0] if entry is not None and entry[1] > now else None
+        return self._live(key, self.clock())
+
+    def _live(self, key: str, now: float) -> Any:
+        """The value under ``key`` when it has not expired, else None."""
+        expires = self._expiries.get(key)
+        return self._keys[key] if expires is not None and expires > now else None
+
+    def _write(self, key: str, value: Any, expires: float) -> bool:
+        """Set ``key`` (``value`` None: delete it); whether a value was written."""
+        if value is None:
+            self._keys.pop(key, None)
+            self._expiries.pop(key, None)
+            return False
+        self._keys[key] = value
+        self._expiries[key] = expires
+        return True
 
     async def _update(self, key: str, update: Update) -> Any:
         now = self.clock()
-        entry = self._keys.get(key)
-        current = entry[0] if entry is not None and entry[1] > now else None
         # No copy: the transitions (records.py, kv.py) are pure, they build new values and never change the one
         # they are given, and their answers share nothing with it (copying cost more than the rest of a callback).
-        value, expires, answer = update(current, now)
-        if value is None:
-            self._keys.pop(key, None)
-        else:
-            self._keys[key] = (value, expires)
+        value, expires, answer = update(self._live(key, now), now)
+        if self._write(key, value, expires):
             self._wrote(now, 1)
         return answer
 
     async def _update_many(self, keys: Sequence[str], update: UpdateMany) -> Any:
         now = self.clock()
-        found = self._keys
         values = []
         for key in keys:  # a loop, not a comprehension: that would be a function call of its own (Python < 3.12)
-            entry = found.get(key)
-            values.append(entry[0] if entry is not None and entry[1] > now else None)
+            values.append(self._live(key, now))
         changes, answer = update(values, now)
         written = 0
         for key, change in zip(keys, changes, strict=True):
-            if change is records.KEEP:
-                continue
-            value, expires = change
-            if value is None:
-                found.pop(key, None)
-            else:
-                found[key] = (value, expires)
+            if change is not records.KEEP and self._write(key, *change):
                 written += 1
         if written:
             self._wrote(now, written)
@@ -109,17 +113,17 @@ class MemoryStore(KeyValueStore):
 
     def _sweep(self, now: float) -> None:
         # In place (the expired keys are listed, then deleted): no copy of the live ones, which are most of them.
-        found = self._keys
-        for key in [key for key, (_, expires) in found.items() if expires <= now]:
-            del found[key]
+        keys, expiries = self._keys, self._expiries
+        for key in [key for key, expires in expiries.items() if expires <= now]:
+            del keys[key], expiries[key]
         # Over the cap: the records closest to expiring go first, down to 90% so the sort is not paid per write.
         # The sort is of positions by expiry (a C key function; stable: ties go in insertion order).
-        excess = len(found) - self.limits.memory_max_keys * 9 // 10
-        if len(found) > self.limits.memory_max_keys:
-            names = list(found)
-            expiries = [expires for _, expires in found.values()]
-            for place in sorted(range(len(names)), key=expiries.__getitem__)[:excess]:
-                del found[names[place]]
+        excess = len(keys) - self.limits.memory_max_keys * 9 // 10
+        if len(keys) > self.limits.memory_max_keys:
+            names = list(expiries)
+            soonest = list(expiries.values())
+            for place in sorted(range(len(names)), key=soonest.__getitem__)[:excess]:
+                del keys[names[place]], expiries[names[place]]
 
     # -- durable queue (in-process: it lasts as long as the process) ---------------------------------------
 
