@@ -343,13 +343,34 @@ async def test_memory_store_drops_the_soonest_expiring_first_and_sweeps_expired_
     for n in range(10):
         await small.save_session(f"call:{n}", {"n": n})
         await small.end_session(f"call:{n}", 50.0 + n if n % 2 else 500.0)  # odd ones expire first, 1 soonest
-    await small.save_session("call:new", {"n": "new"})  # over the cap: down to 9, the soonest expiring gone
+    await small.save_session("call:new", {"n": "new"})  # over the cap: the soonest expiring goes
     kept = {n for n in range(10) if await small.load_session(f"call:{n}")}
-    assert kept == set(range(10)) - {1, 3} and await small.load_session("call:new") == {"n": "new"}
+    assert kept == set(range(10)) - {1} and await small.load_session("call:new") == {"n": "new"}
+    await small.save_session("call:newer", {"n": "newer"})  # and the next soonest, one for one
+    kept = {n for n in range(10) if await small.load_session(f"call:{n}")}
+    assert kept == set(range(10)) - {1, 3} and len(small._keys) == 10
     now[0] += 1000.0  # all of them expired: the next sweep (a write over the cap or a thousand writes) drops them
     for n in range(1100):
         await small.save_session(f"later:{n % 5}", {"n": n})
     assert len(small._keys) == 5  # the bound itself: nothing expired is left behind
+
+
+async def test_memory_store_spreads_expiry_over_the_writes_and_keeps_its_heap_bounded() -> None:
+    # No write pays for a pass over every key: expired keys go a few per written key, and the expiry heap's
+    # stale entries (keys rewritten or deleted since) never outnumber the live keys for long.
+    now = [1000.0]
+    store = MemoryStore(Limits(session_idle_ttl=10.0), clock=lambda: now[0])
+    for n in range(5000):
+        await store.save_session(f"call:{n}", {"n": n})
+    now[0] += 100.0  # all 5,000 expired at once
+    await store.save_session("call:next", {"n": "next"})
+    assert len(store._keys) >= 5000 - 8  # one write deleted only a few of them
+    assert await store.load_session("call:0") == {}  # the others are expired all the same
+    for n in range(1000):
+        await store.save_session("call:next", {"n": n})  # each a new expiry: a new heap entry, the old stale
+        now[0] += 0.001
+    assert len(store._keys) == 1  # the expired ones went over those writes
+    assert len(store._by_expiry) <= 2 * len(store._keys) + 1024
 
 
 async def test_memory_store_records_add_nothing_for_the_garbage_collector_to_walk() -> None:
