@@ -639,10 +639,7 @@ class CallHooks(Registrar):
             except StopIteration as returned:
                 message: Message = returned.value
                 if message["type"] == "http.request" and not message.get("more_body", False):
-                    body: bytes = message.get("body", b"")
-                    if len(body) > self.reader.body_limit:
-                        raise too_large(self.reader.body_limit) from None
-                    return body
+                    return await self._read_body(receive, message)  # all there: nothing to wait for
                 return await self._read_body_until_deadline(receive, message)
             return await self._read_body_until_deadline(receive, resume(pending, waiting_on))
         return await self._read_body_until_deadline(receive, pending)
