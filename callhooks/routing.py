@@ -172,6 +172,10 @@ class Registrar(ABC):
         """Register an already built ``Handler`` (``build_handler``)."""
 
 
+#: Most (type, state, tag) slots whose handler ``Router.match`` remembers.
+_MATCHED_MAX = 1024
+
+
 class Router(Registrar):
     """A set of handlers keyed by event type, call state and tag. ``CallHooks`` holds one; include others into it."""
 
@@ -179,6 +183,10 @@ class Router(Registrar):
         self._registered: dict[HandlerKey, Handler] = {}
         # What matching reads: the registered handlers plus the slots one type covers for another.
         self._index: dict[tuple[str | None, str | None, str | None], Handler] = {}
+        # What ``match`` found per (type, state, tag) seen: one lookup instead of up to eight for the events
+        # that keep coming (a third of the instructions of a match). Tags may be one per call, so it is kept
+        # small and emptied when full; any change to the handlers empties it.
+        self._matched: dict[tuple[str, str | None, str | None], Handler | None] = {}
 
     def add(self, handler: Handler) -> None:
         """Register an already built ``Handler`` (``build_handler``)."""
@@ -193,12 +201,21 @@ class Router(Registrar):
 
     def match(self, event: CallEvent) -> Handler | None:
         """The handler that would run for ``event``, or ``None``."""
+        seen = (event.event_route_type, event.call_state, event.tag)
+        matched = self._matched
+        if seen in matched:
+            return matched[seen]
+        found = self._find(*seen)
+        if len(matched) >= _MATCHED_MAX:
+            matched.clear()
+        matched[seen] = found
+        return found
+
+    def _find(self, event_type: str, state: str | None, tag: str | None) -> Handler | None:
+        """The most specific handler for the slot: type, state and tag, then fewer of them (tag first)."""
         index = self._index
         if not index:
             return None
-        event_type = event.event_route_type
-        state = event.call_state
-        tag = event.tag
         get = index.get
         if tag is not None:
             found = (
@@ -236,6 +253,7 @@ class Router(Registrar):
                     f"two handlers for the same key ({handler.key.describe()}): {existing.name} is registered "
                     f"and {handler.name} cannot be added"
                 )
+        self._matched.clear()
         for handler in handlers:
             key = handler.key
             self._registered[key] = handler

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callhooks import CallEvent, CallHooks, HandlerKey, Router, events, parse_event
+from callhooks import CallEvent, CallHooks, HandlerKey, Router, events, parse_event, routing
 from callhooks.routing import Handler
 
 # The eight key levels, most specific first, for an event of type "gather", state "active", tag "menu".
@@ -134,6 +134,9 @@ def first_handler(event: CallEvent) -> None: ...
 
 
 def second_handler(event: CallEvent) -> None: ...
+
+
+def third_handler(event: CallEvent) -> None: ...
 
 
 def test_duplicate_key_raises_naming_both_functions() -> None:
@@ -414,6 +417,8 @@ class CountingDict(dict[Any, Any]):
 
 
 def lookups_for(router: Router, event: CallEvent) -> tuple[int, Handler | None]:
+    """The index look-ups of a first match of ``event`` (what the router remembers of earlier ones is emptied)."""
+    router._matched.clear()
     router._index = CountingDict(router._index)
     CountingDict.lookups = 0
     found = router.match(event)
@@ -452,6 +457,30 @@ def test_ten_thousand_handlers_cost_the_same_lookups_as_one() -> None:
     assert found is not None
     assert found.key == HandlerKey("gather", "state-9999", "tag-9999")
     assert count == 1
+
+
+def test_a_slot_seen_before_is_matched_without_index_lookups_and_changes_are_seen() -> None:
+    router = Router()
+    router.add_handler(first_handler, "gather")
+    gather = parse_event({"eventType": "gather", "tag": "menu", "callState": "active"})
+    assert lookups_for(router, gather) == (6, router.handlers[HandlerKey("gather", None, None)])
+    CountingDict.lookups = 0
+    assert router.match(gather) is router.handlers[HandlerKey("gather", None, None)]
+    assert CountingDict.lookups == 0  # remembered
+    router.add_handler(second_handler, "gather", tag="menu")  # a more specific handler: found from now on
+    assert router.match(gather) is router.handlers[HandlerKey("gather", None, "menu")]
+    other = Router()
+    other.add_handler(third_handler, "answer")
+    router.include(other)
+    assert router.match(parse_event({"eventType": "answer"})) is router.handlers[HandlerKey("answer", None, None)]
+
+
+def test_what_match_remembers_is_bounded() -> None:
+    router = Router()
+    router.add_handler(first_handler)
+    for i in range(3 * routing._MATCHED_MAX):  # a tag per call: every slot new
+        assert router.match(parse_event({"eventType": "answer", "tag": f"call-{i}"})) is not None
+        assert len(router._matched) <= routing._MATCHED_MAX
 
 
 def test_lookup_count_through_the_app_path_is_bounded() -> None:
