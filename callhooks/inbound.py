@@ -7,6 +7,7 @@ the same order, through ``read_callback`` (gidgethub's ``Event.from_http`` is th
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -148,8 +149,9 @@ def _decode(method: str, media_type: str, query: bytes, body: bytes) -> CallEven
 
 def parse_form(text: str) -> list[tuple[str, str]]:
     """The name/value pairs of a query string or form body, decoded: ``parse_qsl(text, keep_blank_values=True)``
-    exactly, at a third of its cost on a callback's query (the standard one runs its whole decoding on every
-    part; here only parts holding a ``+`` or a ``%`` are decoded, and most hold neither)."""
+    exactly, at a sixth of its cost on a callback's query (the standard one runs its whole decoding on every
+    part; here only parts holding a ``+`` or a ``%`` are decoded, most hold neither, and ``_unquote`` decodes
+    the others in C)."""
     pairs: list[tuple[str, str]] = []
     for part in text.split("&"):
         if not part:
@@ -158,13 +160,28 @@ def parse_form(text: str) -> list[tuple[str, str]]:
         if "+" in name:
             name = name.replace("+", " ")
         if "%" in name:
-            name = unquote(name)
+            name = _unquote(name)
         if "+" in value:
             value = value.replace("+", " ")
         if "%" in value:
-            value = unquote(value)
+            value = _unquote(value)
         pairs.append((name, value))
     return pairs
+
+
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text)``, a sixth of its instructions on a callback's URI (6k instead of 35k, callgrind):
+    a text in ASCII has its ``%XX`` escapes decoded in C by the codec that reads ``\\xXX`` in bytes literals, once
+    its backslashes are doubled (they stay themselves) and its ``%`` written ``\\x``. A ``%`` that escapes nothing
+    (``unquote`` leaves it as it is) makes that codec fail; then, and for text not in ASCII, ``unquote`` does it."""
+    if text.isascii():
+        escaped = text.replace("\\", "\\\\").replace("%", "\\x").encode()
+        try:
+            decoded: bytes = codecs.escape_decode(escaped)[0]
+        except ValueError:
+            return unquote(text)
+        return decoded.decode("utf-8", "replace")  # as ``unquote`` decodes the bytes of escapes
+    return unquote(text)
 
 
 def method_not_allowed(method: str, allow: str) -> CallbackRejected:
