@@ -62,7 +62,7 @@ class _Results:
 
 
 async def _connection(
-    port: int, requests: _Passes, order: itertools.count[int], deadline: float, results: _Results
+    port: int, requests: _Passes, order: itertools.count[int], deadline: float, results: _Results, limit: float
 ) -> None:
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -71,7 +71,10 @@ async def _connection(
         return
     try:
         while time.perf_counter() < deadline:
-            request = requests[next(order)]
+            n = next(order)
+            if n >= limit:
+                break
+            request = requests[n]
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -92,8 +95,11 @@ async def _connection(
         writer.close()
 
 
-async def load(port: int, path: Path, *, connections: int, duration: float) -> dict[str, int]:
-    """Replay ``path`` against ``127.0.0.1:port`` for ``duration`` seconds; wrk.lua's result fields."""
+async def load(
+    port: int, path: Path, *, connections: int, duration: float, limit: float = float("inf")
+) -> dict[str, int]:
+    """Replay ``path`` against ``127.0.0.1:port`` for ``duration`` seconds, or until ``limit`` requests were sent
+    (``benchmarks.instructions`` counts per request); wrk.lua's result fields."""
     host = f"127.0.0.1:{port}"
     # The file format of workload.py, read here without importing it (and callhooks): this process starts fast.
     lines = path.read_text().splitlines()
@@ -102,7 +108,7 @@ async def load(port: int, path: Path, *, connections: int, duration: float) -> d
     order = itertools.count()
     started = time.perf_counter()
     deadline = started + duration
-    await asyncio.gather(*(_connection(port, requests, order, deadline, results) for _ in range(connections)))
+    await asyncio.gather(*(_connection(port, requests, order, deadline, results, limit) for _ in range(connections)))
     elapsed = time.perf_counter() - started
     latencies = sorted(results.latencies) or [0.0]
     return {

@@ -103,11 +103,14 @@ class PeerServer:
     """One peer served by ``benchmarks.serve`` in ``workers`` processes sharing one port, pinned to the server
     core. ``store``: the callhooks peer's ``CALLHOOKS_STORE``."""
 
-    def __init__(self, name: str, core: int | None, *, workers: int = 1, store: str = "memory://") -> None:
+    def __init__(
+        self, name: str, core: int | None, *, workers: int = 1, store: str = "memory://", wrapper: Sequence[str] = ()
+    ) -> None:
         self.name = name
         self.port = free_port()
         env = {**os.environ, "CALLHOOKS_SECRET": SECRET, "CALLHOOKS_STORE": store, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "benchmarks.serve", PEERS[name], "--port", str(self.port)]
+        # ``wrapper``: a command the server runs under (benchmarks.instructions: valgrind).
+        command = [*wrapper, sys.executable, "-m", "benchmarks.serve", PEERS[name], "--port", str(self.port)]
         if workers > 1:
             command.append("--shared")
         self.processes = [
@@ -149,13 +152,13 @@ class PeerServer:
             previous = current
         raise BenchmarkError(f"{self.name} was still handling requests {timeout:.0f} s after the load stopped")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()
         for process in self.processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from benchmarks import memory, micro, run
+from benchmarks import instructions, memory, micro, run
 from benchmarks.apps import PEERS
 from benchmarks.workload import MODES
 from callhooks.stores import Limits
@@ -83,3 +83,17 @@ def test_memory_bounds_hold_with_more_events_and_urls_than_they_keep() -> None:
     assert bounds.events == 5000  # one event per call: 5,000 tokens
     assert 0 < bounds.store_keys <= 700
     assert bounds.token_cache == bounds.token_cache_max < 5000
+
+
+@pytest.mark.skipif(  # .ci/run installs valgrind: in CI its absence fails the test
+    shutil.which("valgrind") is None and not os.environ.get("CI"),
+    reason="valgrind not installed (sudo apt-get install valgrind)",
+)
+@pytest.mark.timeout(300)  # the peer starts twice under callgrind, about 50 times slower than without
+def test_instruction_counts_come_from_two_served_runs_of_a_peer() -> None:
+    lines: list[str] = []
+    (counted,) = instructions.run(["raw-asgi"], [MODES["post-single"]], ["memory"], 12, lines.append)
+    # The raw-ASGI peer under uvicorn: its own work is tens of thousands of instructions, uvicorn's more.
+    assert (counted.mode, counted.peer) == ("post-single", "raw-asgi")
+    assert 20_000 < counted.instructions < 2_000_000, counted
+    assert "raw-asgi" in lines[0] and f"{counted.instructions:,}" in instructions.table([counted])
