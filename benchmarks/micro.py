@@ -7,6 +7,8 @@ Each figure is the median over ``repeat`` samples of the mean over ``number`` ca
 elsewhere on the machine moves a sample, not the median; samples are CPU time of this process. Figures:
 
 - parsing per event type: a POST's JSON bytes and a GET's query string to the typed event;
+- the same with the token verified (cached) and the handler matched: raw bytes to a verified, typed, routed
+  event (``read_callback`` + ``match``);
 - token verification: the same token again (cache hit) and a token never seen (miss);
 - routing: ``match`` with 1 registered handler and with 10,000, for a slot seen before and a first match;
 - a full ASGI call without a socket, per event type: raw body bytes (or query) and a token in, the verified,
@@ -83,6 +85,31 @@ def parsing(sampling: Sampling) -> dict[str, dict[str, float]]:
         results[event_type] = {
             "json": median_us(functools.partial(parse_event_json, body), sampling),
             "query": median_us(functools.partial(_parse_query, query), sampling),
+        }
+    return results
+
+
+def decision(sampling: Sampling) -> dict[str, dict[str, float]]:
+    """Per event type: raw bytes and a (cached) token in, the verified, typed event and its handler out, as
+    ``read_callback`` + ``match`` do it for hosts other than ASGI (the ASGI app takes the same steps)."""
+    hooks = CallHooks(secret=SECRET)
+    hooks.add_handler(_ignore)
+    assert hooks.signer is not None
+    token = hooks.signer.sign({"order": 4411, "customer": "cust-000001"})
+
+    def post(body: bytes) -> Handler | None:
+        return hooks.match(hooks.read_callback("POST", token, content_type="application/json", body=body))
+
+    def get(query: bytes) -> Handler | None:
+        return hooks.match(hooks.read_callback("GET", token, query=query))
+
+    results = {}
+    for event_type, (body, query) in _payloads().items():
+        if post(body) is None or get(query) is None:
+            raise RuntimeError(f"{event_type} was not routed")
+        results[event_type] = {
+            "post": median_us(functools.partial(post, body), sampling),
+            "get": median_us(functools.partial(get, query), sampling),
         }
     return results
 
@@ -209,6 +236,7 @@ def full_asgi(sampling: Sampling) -> dict[str, dict[str, float]]:
 def report(sampling: Sampling) -> dict[str, Any]:
     return {
         "parse_us": parsing(sampling),
+        "event_us": decision(sampling),
         "verify_us": verification(sampling),
         "match_us": routing(sampling),
         "asgi_us": full_asgi(sampling),
@@ -234,8 +262,15 @@ def render(results: dict[str, Any]) -> str:
         f" | {statistics.median(p['query'] for p in parse.values()):.1f}"
         f" | {medians['post hit']:.1f} | {medians['post miss']:.1f} | {medians['get hit']:.1f} |"
     )
-    verify, match = results["verify_us"], results["match_us"]
-    lines += ["", f"token verification: cache hit {verify['hit']:.2f} µs, miss {verify['miss']:.2f} µs"]
+    verify, match, decided = results["verify_us"], results["match_us"], results["event_us"]
+    lines.append("")
+    for method in ("post", "get"):
+        figures = [decided[event_type][method] for event_type in decided]
+        lines.append(
+            f"raw {method.upper()} bytes to a verified, typed, routed event (cached token): median"
+            f" {statistics.median(figures):.1f} µs, slowest event type {max(figures):.1f} µs"
+        )
+    lines += [f"token verification: cache hit {verify['hit']:.2f} µs, miss {verify['miss']:.2f} µs"]
     for seen, suffix in (("a slot seen before", ""), ("a first match", ", first")):
         one, many = match[f"1 handlers{suffix}"], match[f"10000 handlers{suffix}"]
         lines.append(
