@@ -373,6 +373,30 @@ async def test_memory_store_spreads_expiry_over_the_writes_and_keeps_its_heap_bo
     assert len(store._by_expiry) <= 2 * len(store._keys) + 1024
 
 
+async def test_memory_store_takes_short_lived_keys_off_its_heap_as_it_goes() -> None:
+    # Each callback's queue key lives only while the callback runs, with a 30 s lease that puts its heap entry
+    # before every record's. Those entries must not pile up at the front until due: the first write over the
+    # cap would go through all of them (or rebuild the heap, a pass over every key: 308 ms at 200,000 keys).
+    now = [1000.0]
+    store = MemoryStore(Limits(memory_max_keys=1000), clock=lambda: now[0])
+    pops: list[int] = []
+    rebuilds: list[int] = []
+    pop, rebuild = store._pop, store._rebuild
+    store._pop = lambda: (pops.append(1), pop())[1]  # type: ignore[method-assign]
+    store._rebuild = lambda: (rebuilds.append(1), rebuild())[1]  # type: ignore[method-assign]
+    most = 0
+    for n in range(5000):
+        pops.clear()
+        await store.save_session(f"call:{n}", {"n": n})  # a record that stays (a day): one key per call
+        ticket = await store.enter(f"call:{n}", 30.0)
+        await store.leave(f"call:{n}", ticket)  # the queue key goes; its heap entry stays behind, stale
+        most = max(most, len(pops))
+        now[0] += 0.001
+    assert len(store._keys) == 1000 and not rebuilds
+    assert most <= 4  # per callback: its stale entry, and one key out for one in over the cap
+    assert len(store._by_expiry) <= len(store._keys) + 2
+
+
 async def test_memory_store_records_add_nothing_for_the_garbage_collector_to_walk() -> None:
     # Each full collection walks every tracked object: at the key cap, a tracked tuple per key was a 40-80 ms
     # pause of the served receiver. Claimed and finished records of plain values must stay untracked.
