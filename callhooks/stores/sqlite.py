@@ -33,18 +33,26 @@ __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires);
-CREATE TABLE IF NOT EXISTS queue (
+# The records live in a table ordered by their key (WITHOUT ROWID: no second b-tree from rowid to key) and
+# without an index on their expiry (which every write moved): a callback's two commits write ~40 % fewer pages
+# (admit+settle 471k -> ~410k instructions). Expired keys are deleted by a walk in key order (``_sweep``).
+# ``PRAGMA user_version`` 0 is the layout before (kv a rowid table with an index kv_expires): opening such a
+# file rebuilds its kv table once (``_upgrade``).
+_LAYOUT = 1
+_KV = "(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"
+_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS kv {_KV}",
+    """CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    available_at REAL NOT NULL, owner TEXT, lease_until REAL NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS failed (
+    available_at REAL NOT NULL, owner TEXT, lease_until REAL NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS failed (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL,
-    failed_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, entry TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS journal_at ON journal (at);
-"""
+    failed_at REAL NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, entry TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS journal_at ON journal (at)",
+    # A worker of the version before recreates it when it opens the file: each open drops it again.
+    "DROP INDEX IF EXISTS kv_expires",
+)
 _UPSERT = (
     "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires"
@@ -69,8 +77,8 @@ def _loads(text: str) -> Any:
     return _decode(text)[0]
 
 
-_MAINTAIN_EVERY = 256  # key transactions between a checkpoint and a deletion of expired keys (at most _SWEEP_BATCH)
-_SWEEP_BATCH = 1000
+_MAINTAIN_EVERY = 256  # key transactions between a checkpoint and a sweep of expired keys
+_SWEEP_BATCH = 1000  # keys a sweep looks at
 
 
 class SqliteStore(KeyValueStore):
@@ -88,6 +96,7 @@ class SqliteStore(KeyValueStore):
         # Taken without waiting: a store used from two threads' loops at once sends the second to the thread.
         self._loop_db_free = threading.Lock()
         self._key_trips = 0
+        self._swept_to = ""  # the last key the sweep looked at ("": start again from the first)
         self._maintaining = False  # a checkpoint is waiting or running on the thread
 
     async def open(self) -> None:
@@ -103,15 +112,33 @@ class SqliteStore(KeyValueStore):
         try:
             db = self._connect(self.timeout)
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            db.execute("BEGIN IMMEDIATE")  # proves the file can be written now, not at the first callback
-            db.execute("COMMIT")
+            # Also proves the file can be written now, not at the first callback.
+            _transaction(db.cursor(), "BEGIN IMMEDIATE", self._create)
             loop_db = self._connect(0.0)
             loop_db.execute("PRAGMA wal_autocheckpoint=0")  # its commits never checkpoint: _maintain does, here
         except sqlite3.Error as exc:
             where = Path(self.path).resolve()
             raise StoreUnavailable(self.backend, f"cannot open {where} for writing: {exc}") from None
         self._db, self._loop_db = db, loop_db.cursor()  # reused: a new cursor per statement was ~2 % of a callback
+
+    def _create(self, db: sqlite3.Cursor) -> None:
+        if db.execute("PRAGMA user_version").fetchone()[0] < _LAYOUT:
+            self._upgrade(db)
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {_LAYOUT}")
+
+    def _upgrade(self, db: sqlite3.Cursor) -> None:
+        """A file of the layout before: its live keys into the kv table of this one (in the transaction that
+        creates the tables, so a second worker opening it meanwhile waits, then finds it done)."""
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'").fetchone() is None:
+            return  # a new file
+        db.execute(f"CREATE TABLE kv_layout_{_LAYOUT} {_KV}")
+        db.execute(
+            f"INSERT INTO kv_layout_{_LAYOUT} SELECT key, value, expires FROM kv WHERE expires > ?", (self.clock(),)
+        )
+        db.execute("DROP TABLE kv")  # and its index kv_expires
+        db.execute(f"ALTER TABLE kv_layout_{_LAYOUT} RENAME TO kv")
 
     async def close(self) -> None:
         loop_db, self._loop_db = self._loop_db, None
@@ -177,16 +204,30 @@ class SqliteStore(KeyValueStore):
 
     def _maintain(self) -> None:
         """On the store's thread: copy the WAL into the file and have it start again from its beginning (what
-        commits on the event loop's connection leave to others), then delete a batch of expired keys. The
+        commits on the event loop's connection leave to others), then sweep a batch of keys. The
         loop's connection keeps off meanwhile: a checkpoint racing its commits never caught up, and the WAL grew
         without bound (30 MB after 6,000 transactions, against 6 MB at most now)."""
         try:
             db = self._conn()
             db.execute("PRAGMA wal_checkpoint(RESTART)")  # waits (busy timeout) for other processes' writers
-            sweep = "DELETE FROM kv WHERE rowid IN (SELECT rowid FROM kv WHERE expires <= ? LIMIT ?)"
-            db.execute(sweep, (self.clock(), _SWEEP_BATCH))
+            self._sweep(db)
         finally:
             self._maintaining = False
+
+    def _sweep(self, db: sqlite3.Connection) -> None:
+        """Delete the expired keys among the next ``_SWEEP_BATCH`` after the last one looked at, in key order,
+        starting again from the first after the last: without an index on the expiry, each sweep costs a bounded
+        walk, and each key is looked at once every (keys / _SWEEP_BATCH) sweeps. Reads skip expired keys anyway:
+        this only gives their room back."""
+        after, now = self._swept_to, self.clock()
+        last = db.execute("SELECT key FROM kv WHERE key > ? ORDER BY key LIMIT 1 OFFSET ?", (after, _SWEEP_BATCH - 1))
+        row = last.fetchone()
+        if row is None:
+            db.execute("DELETE FROM kv WHERE key > ? AND expires <= ?", (after, now))
+            self._swept_to = ""
+        else:
+            db.execute("DELETE FROM kv WHERE key > ? AND key <= ? AND expires <= ?", (after, row[0], now))
+            self._swept_to = row[0]
 
     async def health(self) -> StoreHealth:
         try:
