@@ -58,8 +58,9 @@ async def test_a_callback_is_two_transactions_on_the_loops_connection_and_nothin
         await callback(store, n)
     assert on_thread == []
     assert on_loop.count("BEGIN IMMEDIATE") == 20 and on_loop.count("COMMIT") == 20
-    # admit: begin, one select of its 4 keys, 2 upserts, commit; settle: the same with 3 keys, 2 upserts, 1 delete
-    assert len(on_loop) == 10 * (5 + 6)
+    # admit: begin, one select of its 4 keys, one replace of 2, commit; settle: the same with 3 keys, and 1 delete
+    assert len(on_loop) == 10 * (4 + 5)
+    assert sum(sql.startswith("REPLACE INTO kv") for sql in on_loop) == 20
     assert (await store.record("e9")).state == "done"  # type: ignore[union-attr]
     assert await store.load_session("call:c2") == {"n": 9}
 
