@@ -66,6 +66,13 @@ class Limits:
     journal_entry_max_bytes: int = 256 * 1024
 
 
+# The records built for every callback (``Admission``, ``Admitted``, ``Claim``) are frozen dataclasses with an
+# ``__init__`` of their own that sets the fields in the instance's dict directly: the generated one sets each
+# through ``object.__setattr__`` (frozen), which made an ``Admitted`` cost 7,800 CPU instructions to build
+# instead of 3,700 (callgrind). Everything else (fields, equality, repr, hash, ``replace``, assignment raising
+# ``FrozenInstanceError``) is the dataclass's own.
+
+
 @dataclass(frozen=True)
 class Admission:
     """What a callback asks the store for when it arrives (``Store.admit``)."""
@@ -76,6 +83,19 @@ class Admission:
     call_key: str | None  #: the call's queue and session (``identity.call_key``); None: neither
     token: str | None = None  #: a per-call token to bind to ``call_id`` (``bind_token``)
     call_id: str | None = None
+
+    def __init__(
+        self,
+        identity: str,
+        owner: str,
+        lease: float,
+        call_key: str | None,
+        token: str | None = None,
+        call_id: str | None = None,
+    ) -> None:
+        fields = self.__dict__
+        fields["identity"], fields["owner"], fields["lease"] = identity, owner, lease
+        fields["call_key"], fields["token"], fields["call_id"] = call_key, token, call_id
 
 
 @dataclass(frozen=True)
@@ -89,11 +109,26 @@ class Admitted:
     attempt: int = 0
     session: dict[str, Any] = field(default_factory=dict)
 
+    def __init__(
+        self,
+        verdict: Literal["run", "duplicate", "forbidden", "slow"],
+        ticket: int = 0,
+        attempt: int = 0,
+        session: dict[str, Any] | None = None,  # None: a new empty dict
+    ) -> None:
+        fields = self.__dict__
+        fields["verdict"], fields["ticket"], fields["attempt"] = verdict, ticket, attempt
+        fields["session"] = {} if session is None else session
+
 
 @dataclass(frozen=True)
 class Claim:
     status: ClaimStatus
     attempt: int  #: how many times the event was claimed to run, this claim included (0 when not acquired)
+
+    def __init__(self, status: ClaimStatus, attempt: int) -> None:
+        fields = self.__dict__
+        fields["status"], fields["attempt"] = status, attempt
 
 
 @dataclass(frozen=True)

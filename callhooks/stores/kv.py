@@ -15,12 +15,24 @@ from . import records
 from .base import Admission, Admitted, Claim, Limits, OnceRecord, Store, Turn
 from .sessions import decode_session, encode_session, token_digest
 
-__all__ = ["KeyValueStore", "Update", "UpdateMany"]
+__all__ = ["KeyValueStore", "Update", "UpdateMany", "admit_keys", "settle_keys"]
 
 #: (current value or None, now) -> (new value or None to delete, expires at, answer)
 Update = Callable[[Any, float], records.Change]
 #: (current values, now) -> (a change per key: ``records.KEEP`` or (new value or None, expires at), answer)
 UpdateMany = Callable[[list[Any], float], tuple[records.Changes, Any]]
+
+
+def admit_keys(admission: Admission) -> tuple[str, str, str, str]:
+    """The keys ``records.admit`` takes, in its order: the token's binding, the event's record, the call's queue
+    and its session."""
+    token_key = f"token:{token_digest(admission.token)}" if admission.token is not None else "token:-"
+    return token_key, f"once:{admission.identity}", f"fifo:{admission.call_key}", f"session:{admission.call_key}"
+
+
+def settle_keys(admission: Admission) -> tuple[str, str, str]:
+    """The keys ``records.settle`` takes, in its order: the event's record, the call's queue and its session."""
+    return f"once:{admission.identity}", f"fifo:{admission.call_key}", f"session:{admission.call_key}"
 
 
 class KeyValueStore(Store):
@@ -43,15 +55,13 @@ class KeyValueStore(Store):
     # -- a whole callback in two trips ---------------------------------------------------------------------
 
     async def admit(self, admission: Admission) -> Admitted:
-        token_key = f"token:{token_digest(admission.token)}" if admission.token is not None else "token:-"
         limits = self.limits
 
         def update(values: list[Any], now: float) -> tuple[records.Changes, Admitted]:
             token, once, queue, session = values
             return records.admit(token, once, queue, session, now, admission, limits.record_ttl, limits.token_ttl)
 
-        keys = (token_key, f"once:{admission.identity}", f"fifo:{admission.call_key}", f"session:{admission.call_key}")
-        answer: Admitted = await self._update_many(keys, update)
+        answer: Admitted = await self._update_many(admit_keys(admission), update)
         return answer
 
     async def settle(
@@ -75,8 +85,7 @@ class KeyValueStore(Store):
             )  # fmt: skip
             return changes, None
 
-        keys = (f"once:{admission.identity}", f"fifo:{admission.call_key}", f"session:{admission.call_key}")
-        await self._update_many(keys, update)
+        await self._update_many(settle_keys(admission), update)
 
     # -- idempotency records -------------------------------------------------------------------------------
 

@@ -6,25 +6,28 @@ Every operation runs on the event loop without awaiting inside, so each is atomi
 from __future__ import annotations
 
 import copy
-import heapq
+import functools
 import itertools
 import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 from . import records
-from .base import FailedEvent, Limits, QueueItem, StoreHealth
+from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
-from .kv import KeyValueStore, Update, UpdateMany
+from .kv import KeyValueStore, Update, UpdateMany, admit_keys, settle_keys
+from .records import KEEP
+from .sessions import encode_session
 
 __all__ = ["MemoryStore"]
 
-#: Most expired keys deleted per key written: the work of expiry is spread over the writes, never one long pass.
-_EXPIRE_PER_WRITE = 8
+#: Most expired keys deleted per operation: the work of expiry is spread over them, never one long pass.
+_EXPIRE_PER_OPERATION = 8
 
 
 @dataclass
@@ -68,85 +71,140 @@ class MemoryStore(KeyValueStore):
         return StoreHealth(True, self.backend, "ok")
 
     # -- keys ----------------------------------------------------------------------------------------------
+    # Each operation starts with ``_reader``: it deletes a few keys due by now and says how to read live values.
+    # Every key has a heap entry no later than its expiry, so while the heap's first entry is in the future no
+    # key has expired, and the dict's own ``get`` reads live values with no expiry looked up per read (the usual
+    # case: the few keys due are deleted as they come due).
 
-    async def _read(self, key: str) -> Any:
-        return self._live(key, self.clock())
+    def _reader(self, now: float) -> Callable[[str], Any]:
+        heap = self._by_expiry
+        if heap and heap[0][0] <= now:
+            self._expire(now, _EXPIRE_PER_OPERATION)
+            if heap and heap[0][0] <= now:  # more keys due than one operation deletes: check each read
+                return functools.partial(self._live, now=now)
+        return self._keys.get
 
     def _live(self, key: str, now: float) -> Any:
         """The value under ``key`` when it has not expired, else None."""
-        expires = self._expiries.get(key)
-        return self._keys[key] if expires is not None and expires > now else None
+        value = self._keys.get(key)
+        return value if value is None or self._expiries[key] > now else None
 
-    def _write(self, key: str, value: Any, expires: float) -> bool:
-        """Set ``key`` (``value`` None: delete it); whether a value was written."""
-        if value is None:
-            self._keys.pop(key, None)
-            self._expiries.pop(key, None)
-            return False
-        self._keys[key] = value
-        current = self._expiries.get(key)
-        self._expiries[key] = expires
-        if current is None or expires < current:
-            heapq.heappush(self._by_expiry, (expires, key))
-        return True
+    async def _read(self, key: str) -> Any:
+        return self._reader(self.clock())(key)
 
     async def _update(self, key: str, update: Update) -> Any:
         now = self.clock()
         # No copy: the transitions (records.py, kv.py) are pure, they build new values and never change the one
         # they are given, and their answers share nothing with it (copying cost more than the rest of a callback).
-        value, expires, answer = update(self._live(key, now), now)
-        if self._write(key, value, expires):
-            self._wrote(now, 1)
+        value, expires, answer = update(self._reader(now)(key), now)
+        self._apply((key,), ((value, expires),))
         return answer
 
     async def _update_many(self, keys: Sequence[str], update: UpdateMany) -> Any:
         now = self.clock()
+        read = self._reader(now)
         values = []
         for key in keys:  # a loop, not a comprehension: that would be a function call of its own (Python < 3.12)
-            values.append(self._live(key, now))
+            values.append(read(key))
         changes, answer = update(values, now)
-        written = 0
-        for key, change in zip(keys, changes, strict=True):
-            if change is not records.KEEP and self._write(key, *change):
-                written += 1
-        if written:
-            self._wrote(now, written)
+        self._apply(keys, changes)
         return answer
 
-    def _wrote(self, now: float, count: int) -> None:
-        """After ``count`` keys were written: take a bounded number of entries off the heap's front (keys due,
-        and entries no longer exact), enforce the cap, compact the heap."""
-        heap, keys, expiries = self._by_expiry, self._keys, self._expiries
-        for _ in range(count * _EXPIRE_PER_WRITE):
-            if not heap:
+    def _apply(self, keys: Sequence[str], changes: Sequence[Any]) -> None:
+        """Write each key's change (``records.KEEP``: leave it; a value of None: delete the key); when a key was
+        added, keep to the cap."""
+        values, expiries = self._keys, self._expiries
+        pushed = False
+        for key, change in zip(keys, changes, strict=True):
+            if change is KEEP:
+                continue
+            value, expires = change
+            if value is None:
+                if values.pop(key, None) is not None:
+                    del expiries[key]
+                continue
+            values[key] = value
+            current = expiries.get(key)
+            expiries[key] = expires
+            if current is None or expires < current:
+                heappush(self._by_expiry, (expires, key))
+                pushed = True
+        if pushed:  # only a new key takes the store over the cap, only a push grows the heap
+            self._bound()
+
+    def _expire(self, now: float, most: int) -> None:
+        """Delete up to ``most`` keys due by ``now``, the soonest first."""
+        heap = self._by_expiry
+        for _ in range(most):
+            if not heap or heap[0][0] > now:
                 break
-            expires, key = heap[0]
-            if expires > now and expiries.get(key) == expires:
-                break  # the front is a live key not due yet
-            # Also the entries of keys gone or moved: a callback's queue key lives for the callback only, with
-            # a 30 s lease that puts it before every record. Left at the front until due, 30 s of them piled up
-            # there, and the first write over the cap went through them all (or rebuilt the heap: 308 ms at
-            # 200,000 keys, in process).
             self._pop()
-        while len(keys) > self.limits.memory_max_keys:  # the soonest-expiring go first
+
+    def _bound(self) -> None:
+        """Take a few entries no longer exact off the heap's front; over the cap, delete the soonest-expiring
+        keys; compact the heap when stale entries piled up deep in it."""
+        heap, expiries = self._by_expiry, self._expiries
+        for _ in range(_EXPIRE_PER_OPERATION):
+            # A callback's queue key lives for the callback only, with a 30 s lease that puts its entry before
+            # every record's. Left at the front until due, 30 s of them piled up there, and the first write over
+            # the cap went through them all (or rebuilt the heap: 308 ms at 200,000 keys, in process).
+            if not heap or expiries.get(heap[0][1]) == heap[0][0]:
+                break
+            self._pop()  # a key gone, or moved: never deletes a key
+        while len(self._keys) > self.limits.memory_max_keys:
             self._pop()
-        if len(heap) > 4 * len(keys) + 1024:  # stale entries of keys deleted deep in the heap piled up: rare
+        if len(heap) > 4 * len(self._keys) + 1024:  # stale entries of deleted keys piled up: rare
             self._rebuild()
+
+    # -- a whole callback in two trips: the transitions called directly ------------------------------------
+    # (``KeyValueStore.admit``/``settle`` go through ``_update_many`` with a closure and a key list)
+
+    async def admit(self, admission: Admission) -> Admitted:
+        now, limits = self.clock(), self.limits
+        read = self._reader(now)
+        keys = admit_keys(admission)
+        changes, answer = records.admit(
+            read(keys[0]), read(keys[1]), read(keys[2]), read(keys[3]), now, admission, limits.record_ttl,
+            limits.token_ttl,
+        )  # fmt: skip
+        self._apply(keys, changes)
+        return answer
+
+    async def settle(
+        self,
+        admission: Admission,
+        ticket: int,
+        *,
+        ok: bool,
+        error: str | None = None,
+        session: Mapping[str, Any] | None = None,
+        session_ends: float | None = None,
+    ) -> None:
+        limits = self.limits
+        saved = encode_session(session, limits.session_max_bytes) if session is not None else None
+        now = self.clock()
+        read = self._reader(now)
+        keys = settle_keys(admission)
+        changes = records.settle(
+            read(keys[0]), read(keys[1]), read(keys[2]), now, admission, ticket, (ok, error), saved, session_ends,
+            limits.record_ttl, limits.session_idle_ttl,
+        )  # fmt: skip
+        self._apply(keys, changes)
 
     def _rebuild(self) -> None:
         """The heap from the live keys alone, one exact entry each (a pass over every key: kept rare)."""
         self._by_expiry = [(expires, key) for key, expires in self._expiries.items()]
-        heapq.heapify(self._by_expiry)
+        heapify(self._by_expiry)
 
     def _pop(self) -> None:
         """Take the heap's first entry: delete its key when it is due then, push it again at its expiry when
         that moved later, skip it when its key went (or has an earlier entry of its own)."""
-        expires, key = heapq.heappop(self._by_expiry)
+        expires, key = heappop(self._by_expiry)
         current = self._expiries.get(key)
         if current is None or current < expires:
             return
         if current > expires:
-            heapq.heappush(self._by_expiry, (current, key))
+            heappush(self._by_expiry, (current, key))
             return
         del self._keys[key], self._expiries[key]
 

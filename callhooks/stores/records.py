@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Admission, Admitted, Claim, OnceRecord, Turn
+from .base import Admission, Admitted, Claim, ClaimStatus, OnceRecord, Turn
 from .sessions import decode_session
 
 __all__ = [
@@ -33,14 +33,20 @@ Change = tuple[Any, float, Any]
 
 
 def claim(value: Any, now: float, owner: str, lease: float, keep: float) -> Change:
+    new, expires, status, attempt = _claimed(value, now, owner, lease, keep)
+    return new, expires, Claim(status, attempt)
+
+
+def _claimed(value: Any, now: float, owner: str, lease: float, keep: float) -> tuple[Any, float, ClaimStatus, int]:
+    """``claim`` with its answer as (status, attempt), which ``admit`` reads without building a ``Claim``."""
     if value is not None:
         if value["state"] == "done":
-            return value, now + keep, Claim("duplicate", 0)
+            return value, now + keep, "duplicate", 0
         if value["state"] == "running" and value["lease_until"] > now:
-            return value, max(now + keep, value["lease_until"]), Claim("running", 0)
+            return value, max(now + keep, value["lease_until"]), "running", 0
     attempts = (value["attempts"] if value is not None else 0) + 1
     new = {"state": "running", "owner": owner, "lease_until": now + lease, "attempts": attempts, "error": None}
-    return new, now + max(keep, lease), Claim("acquired", attempts)
+    return new, now + max(keep, lease), "acquired", attempts
 
 
 def renew(value: Any, now: float, owner: str, lease: float, keep: float) -> Change:
@@ -96,6 +102,8 @@ def turn(value: Any, now: float, ticket: int, lease: float) -> Change:
 def leave(value: Any, now: float, ticket: int) -> Change:
     if value is None or str(ticket) not in value["live"]:
         return (value, max(value["live"].values()), None) if value else (None, 0.0, None)
+    if len(value["live"]) == 1:
+        return None, 0.0, None  # the last ticket: the queue goes (what ``_queue_change`` decides, without a copy)
     live = value["live"].copy()  # a copy, then one deletion: the order of the others is kept
     del live[str(ticket)]
     head = value["head"] + 1 if value["head"] == ticket else value["head"]
@@ -126,16 +134,16 @@ def admit(
         return changes, Admitted("duplicate")
     if admission.call_key is not None and queue is not None:
         return changes, Admitted("slow")  # tickets ahead (or stale ones to skip): wait for the turn step by step
-    new_once, once_expires, answer = claim(once, now, admission.owner, admission.lease, keep)
-    if answer.status != "acquired":
+    new_once, once_expires, status, attempt = _claimed(once, now, admission.owner, admission.lease, keep)
+    if status != "acquired":
         return changes, Admitted("slow")  # another worker is running it: wait for its outcome
     changes[1] = (new_once, once_expires)
     if admission.call_key is None:
-        return changes, Admitted("run", 0, answer.attempt)
+        return changes, Admitted("run", 0, attempt)
     # What ``enter`` makes of an empty queue, written out: its first ticket, 0, held for the lease.
     until = now + admission.lease
     changes[2] = ({"next": 1, "head": 0, "live": {"0": until}}, until)
-    return changes, Admitted("run", 0, answer.attempt, decode_session(session))
+    return changes, Admitted("run", 0, attempt, decode_session(session) if session is not None else None)
 
 
 def settle(
