@@ -17,6 +17,7 @@ With the Redis store, redis-server's own instructions are not counted (it is ano
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -79,14 +80,16 @@ def _callgrind_total(path: Path) -> int:
     raise BenchmarkError(f"no instruction count in {path}")
 
 
-def count(peer: str, mode: Mode, store: str, requests: int, directory: Path) -> int:
-    """Instructions per request of ``peer`` serving ``mode``, from runs of ``requests`` and ``2 * requests``."""
+def count(peer: str, mode: Mode, fresh_store: Callable[[], str], requests: int, directory: Path) -> int:
+    """Instructions per request of ``peer`` serving ``mode``, from runs of ``requests`` and ``2 * requests``, each
+    on an empty store from ``fresh_store`` (the runs send the same events: a kept store would call them
+    duplicates)."""
     signer = CallbackSigner(SECRET)
     calls = max(8, 3 * requests // 8)  # more calls than the longer run reaches: every event is new to the peer
     measured = write(build(mode, signer, calls=calls, in_flight=64), directory / f"{mode.name}.txt")
     warmup = write(build(mode, signer, calls=calls, in_flight=64, first_call=10**8), directory / f"{mode.name}-w.txt")
-    first = _served_total(peer, store, measured, warmup, requests, directory)
-    second = _served_total(peer, store, measured, warmup, 2 * requests, directory)
+    first = _served_total(peer, fresh_store(), measured, warmup, requests, directory)
+    second = _served_total(peer, fresh_store(), measured, warmup, 2 * requests, directory)
     extra = 2 * requests + _warmup_requests(2 * requests) - requests - _warmup_requests(requests)
     return (second - first) // extra
 
@@ -106,16 +109,24 @@ def run(
             for mode in modes:
                 for peer in peers:
                     for store in stores if peer == "callhooks" else ["memory"]:
-                        url = STORE_URLS[store].format(dir=tmp)
-                        if redis is not None and store == "redis":
-                            url = redis.url
                         label = peer if store == "memory" else f"{peer}-{store}"
-                        counts.append(Count(mode.name, label, count(peer, mode, url, requests, directory)))
+                        fresh = functools.partial(_fresh_store, store, directory, redis)
+                        counts.append(Count(mode.name, label, count(peer, mode, fresh, requests, directory)))
                         out(f"{mode.name:14} {label:18} {counts[-1].instructions:>9,} instructions per request")
         finally:
             if redis is not None:
                 redis.stop()
     return counts
+
+
+def _fresh_store(store: str, directory: Path, redis: RedisServer | None) -> str:
+    """The URL of an empty store of the kind named (an in-process one is empty in every new server anyway)."""
+    if store == "redis":
+        assert redis is not None
+        redis.flush()
+        return redis.url
+    where = Path(tempfile.mkdtemp(dir=directory))
+    return STORE_URLS[store].format(dir=where)
 
 
 def table(counts: Sequence[Count]) -> str:
