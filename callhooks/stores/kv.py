@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import records
-from .base import Admission, Admitted, Claim, Limits, OnceRecord, Store, Turn
+from .base import Admission, Claim, Limits, OnceRecord, Store, Turn
 from .sessions import decode_session, encode_session, token_digest
 
-__all__ = ["KeyValueStore", "Update", "UpdateMany", "admit_keys", "settle_keys"]
+__all__ = ["KeyValueStore", "Update", "admit_keys", "settle_keys"]
 
 #: (current value or None, now) -> (new value or None to delete, expires at, answer)
 Update = Callable[[Any, float], records.Change]
-#: (current values, now) -> (a change per key: ``records.KEEP`` or (new value or None, expires at), answer)
-UpdateMany = Callable[[list[Any], float], tuple[records.Changes, Any]]
 
 
 def admit_keys(admission: Admission) -> tuple[str, str, str, str]:
@@ -45,47 +43,8 @@ class KeyValueStore(Store):
         """Apply ``update`` to ``key`` atomically and return its answer."""
 
     @abstractmethod
-    async def _update_many(self, keys: Sequence[str], update: UpdateMany) -> Any:
-        """Apply ``update`` to ``keys`` together, atomically (one trip), and return its answer."""
-
-    @abstractmethod
     async def _read(self, key: str) -> Any:
         """The live value under ``key``, or None."""
-
-    # -- a whole callback in two trips ---------------------------------------------------------------------
-
-    async def admit(self, admission: Admission) -> Admitted:
-        limits = self.limits
-
-        def update(values: list[Any], now: float) -> tuple[records.Changes, Admitted]:
-            token, once, queue, session = values
-            return records.admit(token, once, queue, session, now, admission, limits.record_ttl, limits.token_ttl)
-
-        answer: Admitted = await self._update_many(admit_keys(admission), update)
-        return answer
-
-    async def settle(
-        self,
-        admission: Admission,
-        ticket: int,
-        *,
-        ok: bool,
-        error: str | None = None,
-        session: Mapping[str, Any] | None = None,
-        session_ends: float | None = None,
-    ) -> None:
-        saved = encode_session(session, self.limits.session_max_bytes) if session is not None else None
-        limits = self.limits
-
-        def update(values: list[Any], now: float) -> tuple[records.Changes, None]:
-            once, queue, session = values
-            changes = records.settle(
-                once, queue, session, now, admission, ticket, (ok, error), saved, session_ends, limits.record_ttl,
-                limits.session_idle_ttl,
-            )  # fmt: skip
-            return changes, None
-
-        await self._update_many(settle_keys(admission), update)
 
     # -- idempotency records -------------------------------------------------------------------------------
 

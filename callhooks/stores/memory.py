@@ -20,7 +20,7 @@ from . import records
 from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
-from .kv import KeyValueStore, Update, UpdateMany, admit_keys, settle_keys
+from .kv import KeyValueStore, Update, admit_keys, settle_keys
 from .records import KEEP
 from .sessions import encode_session
 
@@ -100,16 +100,6 @@ class MemoryStore(KeyValueStore):
         self._apply((key,), ((value, expires),))
         return answer
 
-    async def _update_many(self, keys: Sequence[str], update: UpdateMany) -> Any:
-        now = self.clock()
-        read = self._reader(now)
-        values = []
-        for key in keys:  # a loop, not a comprehension: that would be a function call of its own (Python < 3.12)
-            values.append(read(key))
-        changes, answer = update(values, now)
-        self._apply(keys, changes)
-        return answer
-
     def _apply(self, keys: Sequence[str], changes: Sequence[Any]) -> None:
         """Write each key's change (``records.KEEP``: leave it; a value of None: delete the key); when a key was
         added, keep to the cap."""
@@ -157,7 +147,7 @@ class MemoryStore(KeyValueStore):
             self._rebuild()
 
     # -- a whole callback in two trips: the transitions called directly ------------------------------------
-    # (``KeyValueStore.admit``/``settle`` go through ``_update_many`` with a closure and a key list)
+    # (SQLite's go through ``_update_many``, a closure run in one transaction: here no closure and no key list)
 
     async def admit(self, admission: Admission) -> Admitted:
         now, limits = self.clock(), self.limits

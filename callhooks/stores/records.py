@@ -110,8 +110,8 @@ def leave(value: Any, now: float, ticket: int) -> Change:
     return _queue_change({**value, "head": head, "live": live}, None)
 
 
-# A whole callback in two atomic steps over several keys (``KeyValueStore.admit`` and ``settle``): the token
-# binding, the event's record, the call's queue and its session. ``KEEP`` leaves a key as it is.
+# A whole callback in two atomic steps over several keys (``admit`` and ``settle`` of the memory and SQLite
+# stores): the token binding, the event's record, the call's queue and its session. ``KEEP`` leaves a key as it is.
 
 KEEP: Any = object()
 #: Per key (in the order given): KEEP, or (new value or None to delete, expiry).

@@ -24,14 +24,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import records
-from .base import FailedEvent, Limits, QueueItem, StoreHealth
+from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
-from .kv import KeyValueStore, Update, UpdateMany
+from .kv import KeyValueStore, Update, admit_keys, settle_keys
+from .sessions import encode_session
 
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
+#: (current values, now) -> (a change per key: ``records.KEEP`` or (new value or None, expires at), answer)
+UpdateMany = Callable[[list[Any], float], tuple[records.Changes, Any]]
 
 # The records live in a table ordered by their key (WITHOUT ROWID: no second b-tree from rowid to key) and
 # without an index on their expiry (which every write moved): a callback's two commits write ~40 % fewer pages
@@ -263,6 +266,41 @@ class SqliteStore(KeyValueStore):
             return answer
 
         return await self._short(apply)
+
+    # -- a whole callback in two transactions: records.py's transitions over the keys they take ---------------
+
+    async def admit(self, admission: Admission) -> Admitted:
+        limits = self.limits
+
+        def update(values: list[Any], now: float) -> tuple[records.Changes, Admitted]:
+            token, once, queue, session = values
+            return records.admit(token, once, queue, session, now, admission, limits.record_ttl, limits.token_ttl)
+
+        answer: Admitted = await self._update_many(admit_keys(admission), update)
+        return answer
+
+    async def settle(
+        self,
+        admission: Admission,
+        ticket: int,
+        *,
+        ok: bool,
+        error: str | None = None,
+        session: Mapping[str, Any] | None = None,
+        session_ends: float | None = None,
+    ) -> None:
+        saved = encode_session(session, self.limits.session_max_bytes) if session is not None else None
+        limits = self.limits
+
+        def update(values: list[Any], now: float) -> tuple[records.Changes, None]:
+            once, queue, session = values
+            changes = records.settle(
+                once, queue, session, now, admission, ticket, (ok, error), saved, session_ends, limits.record_ttl,
+                limits.session_idle_ttl,
+            )  # fmt: skip
+            return changes, None
+
+        await self._update_many(settle_keys(admission), update)
 
     # -- durable queue: a table with leases ----------------------------------------------------------------
 
