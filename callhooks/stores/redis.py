@@ -163,7 +163,8 @@ return {'run', ticket, attempts, redis.call('GET', KEYS[4]) or ''}
 """
 )
 # KEYS as for _ADMIT, without the token. ARGV: owner, 'done' or 'failed', error, keep ms, ticket, the session's
-# new text ('': unchanged), its time to live in ms ('': unchanged).
+# new text ('': unchanged), its time to live in ms ('': unchanged; '0': the call completed with no session_end,
+# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it).
 _SETTLE_CALLBACK = (
     _RECORD_FNS
     + _QUEUE_FNS
@@ -171,7 +172,8 @@ _SETTLE_CALLBACK = (
 finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 if #KEYS == 1 then return 1 end
 leave(KEYS[2], KEYS[3], ARGV[5])
-if ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
+if ARGV[7] == '0' then redis.call('DEL', KEYS[4])
+elseif ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
 elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
 return 1
 """
@@ -346,6 +348,11 @@ def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
+def _session_ms(seconds: float) -> int:
+    """A session's time to live for ``_SETTLE_CALLBACK``: 0 (delete now) for no time at all, else ``_ms``."""
+    return 0 if seconds <= 0 else _ms(seconds)
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -444,7 +451,7 @@ class RedisStore(Store):
         ttl = session_ends if session_ends is not None else limits.session_idle_ttl if saved else None
         args = [
             admission.owner, "done" if ok else "failed", error or "", _ms(limits.record_ttl), ticket, saved,
-            "" if ttl is None else _ms(ttl),
+            "" if ttl is None else _session_ms(ttl),
         ]  # fmt: skip
         await self._script("settle", self._callback_keys(admission), args)
 
@@ -501,7 +508,10 @@ class RedisStore(Store):
         await self._do(self._redis.set(f"{_PREFIX}session:{key}", text, px=_ms(self.limits.session_idle_ttl)))
 
     async def end_session(self, key: str, after: float) -> None:
-        await self._do(self._redis.pexpire(f"{_PREFIX}session:{key}", _ms(after)))
+        if after <= 0:  # now, not in a millisecond: the call's next event must not read it
+            await self._do(self._redis.delete(f"{_PREFIX}session:{key}"))
+        else:
+            await self._do(self._redis.pexpire(f"{_PREFIX}session:{key}", _ms(after)))
 
     async def copy_session(self, parent: str, child: str) -> bool:
         keys = [f"{_PREFIX}session:{parent}", f"{_PREFIX}session:{child}"]

@@ -219,3 +219,21 @@ async def test_redis_admits_and_settles_after_its_scripts_were_flushed(redis_ser
     finally:
         await admin.aclose()
         await store.close()
+
+
+async def test_a_session_ended_with_no_delay_is_gone_for_the_very_next_event(store: Store) -> None:
+    # session_end=0 means "remove it when the call completes": the next event of the call, however soon it comes
+    # (here in the same millisecond), starts with an empty session. Redis once set a 1 ms PEXPIRE instead.
+    first = await store.admit(_admission())
+    await store.settle(_admission(), first.ticket, ok=True, session={"step": "menu"})
+    second = await store.admit(_admission("e2"))
+    assert second.session == {"step": "menu"}
+    await store.settle(_admission("e2"), second.ticket, ok=True, session_ends=0)  # the hangup, session unchanged
+    third = await store.admit(_admission("e3"))
+    assert third.session == {}
+    assert await store.load_session("call:c1") == {}
+    await store.settle(_admission("e3"), third.ticket, ok=True, session={"late": True}, session_ends=0)
+    assert await store.load_session("call:c1") == {}  # a changed session of a completed call is not kept either
+    await store.save_session("call:c1", {"step": "again"})
+    await store.end_session("call:c1", after=0)  # the step-by-step path's end
+    assert await store.load_session("call:c1") == {}
