@@ -45,6 +45,9 @@ class FarEnd:
       (``answer_after`` and ``hangup_after`` are ignored); keys it is told to press come on top of ``digits``.
     * ``answer_after``: ring time before the outcome; at or beyond the call's ``callTimeout`` it times out.
     * ``hangup_after``: the far end hangs up this long after answer (``None``: never; the app must).
+    * ``hangup_on``: ``answer`` counts ``hangup_after`` from the answer; ``prompt`` from the end of the first
+      speak or playback it hears in full (a sales agent who hangs up once told who is calling): what the far
+      end does then follows the application, however slowly its handlers run.
     * ``digits``: key presses, one string per gather (or prompt, see ``press_on``); each gather consumes
       the next string. ``w``/``,`` pause 0.5 s and ``W`` 1 s, as in ``dtmfOut``.
     * ``press_on``: ``gather`` presses when a gather starts, ``prompt`` when a gather's prompt or a
@@ -59,6 +62,7 @@ class FarEnd:
     hangup_after: float | None = 60.0
     digits: str | Sequence[str] = ()
     press_on: Literal["gather", "prompt"] = "gather"
+    hangup_on: Literal["answer", "prompt"] = "answer"
     digit_interval: float = 0.5
     speak_seconds: float | None = None
     says: str | None = None
@@ -70,6 +74,8 @@ class FarEnd:
             raise ValueError(f"outcome must be one of {', '.join(_OUTCOMES)}, not {self.outcome!r}")
         if self.press_on not in ("gather", "prompt"):
             raise ValueError(f"press_on must be 'gather' or 'prompt', not {self.press_on!r}")
+        if self.hangup_on not in ("answer", "prompt"):
+            raise ValueError(f"hangup_on must be 'answer' or 'prompt', not {self.hangup_on!r}")
         for keys in self.presses:
             # "" is a gather in which nothing is pressed
             if not isinstance(keys, str) or (keys and not DTMF_OUT.fullmatch(keys)):

@@ -237,8 +237,8 @@ class Engine:
             self.bxml.start(call, answer)  # the reply to this answer is the call's first document
         else:
             self._emit(call, answer)
-        if call.far_end.hangup_after is not None and not call.far_end.is_manual:
-            self._at(call, "far-hangup", call.far_end.hangup_after, lambda: self._end(call, "NORMAL_CLEARING"))
+        if call.far_end.hangup_on == "answer":
+            self._arm_far_hangup(call)
         if call.recording_enabled:  # after the far end's hangup is armed: speaking into it may bring that forward
             self._start_recording(call)
         if self.bxml is not None and self.bxml.leg_answered(call):
@@ -415,6 +415,12 @@ class Engine:
         self._emit(call, self.events.audio(call, audio.kind, False, audio.tag, self.clock.iso()))
         if finished and call.far_end.press_on == "prompt":
             self._press_next(call)
+        if finished and call.far_end.hangup_on == "prompt" and "far-hangup" not in call.timers:
+            self._arm_far_hangup(call)
+
+    def _arm_far_hangup(self, call: Call) -> None:
+        if call.far_end.hangup_after is not None and not call.far_end.is_manual:
+            self._at(call, "far-hangup", call.far_end.hangup_after, lambda: self._end(call, "NORMAL_CLEARING"))
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         """DTMF to the far end: only logged (the far end's reactions are scripted)."""

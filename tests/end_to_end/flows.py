@@ -147,7 +147,9 @@ def menu_app(hooks: CallHooks, journal: Journal, legs: list[str]) -> CallHooks:
 
 def script_menu_far_ends(session: SimulatorSession) -> None:
     session.script(CUSTOMER, FarEnd(digits="1", hangup_after=None))  # presses 1, stays until the transfer ends
-    session.script(SALES, FarEnd(answer_after=1, hangup_after=30))
+    # Sales hangs up once the whisper was heard, not at a time: at speed 100 a busy machine's handler could
+    # otherwise whisper into a call the far end had already left (403 call-invalid-state).
+    session.script(SALES, FarEnd(answer_after=1, hangup_after=1, hangup_on="prompt"))
 
 
 def run_menu_call(session: SimulatorSession, hooks: CallHooks) -> tuple[Journal, str, str]:

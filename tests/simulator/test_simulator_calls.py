@@ -237,6 +237,19 @@ def test_far_end_pressing_after_a_prompt_finishes() -> None:
         assert [(e["dtmfDigit"], e["time"]) for e in dtmf] == [("7", at(2.5))]
 
 
+def test_far_end_hanging_up_after_the_first_prompt_it_hears_whenever_that_comes() -> None:
+    with running(numbers={CALLEE: FarEnd(hangup_after=1, hangup_on="prompt")}, epoch=EPOCH) as env:
+        call_id = env.create_call()
+        env.advance(120)  # no prompt yet: the far end stays however long the application takes
+        assert env.get_call(call_id)["state"] == "active"
+        env.client.post(f"{env.calls}/{call_id}/audio", json={"sentence": "x" * 30, "tag": "whisper"})
+        env.advance(5)
+        kinds = [(e["eventType"], e.get("status"), e["time"]) for e in env.receiver.events()[1:]]
+        assert kinds == [("speak", "started", at(120)), ("speak", "done", at(122)), ("hangup", None, at(123))]
+        with pytest.raises(ValueError, match="hangup_on must be 'answer' or 'prompt'"):
+            FarEnd(hangup_on="later")  # type: ignore[arg-type]
+
+
 def test_transfer_creates_a_b_leg_bridges_it_and_reports_transfer_complete() -> None:
     b_number = "+19195550199"
     script = {CALLEE: FarEnd(hangup_after=None), b_number: FarEnd(answer_after=2, hangup_after=10)}
