@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from callhooks.testing.redis_server import RedisServer
 from tests.helpers.redis_server import new_redis_server
@@ -17,6 +19,17 @@ if TYPE_CHECKING:
 def pytest_configure(config: pytest.Config) -> None:
     # Starlette's TestClient warns that it will move from httpx to httpx2; that is not our behaviour under test.
     config.addinivalue_line("filterwarnings", "ignore:Using .httpx. with .starlette.testclient. is deprecated")
+
+
+# Property tests are reproducible: the same examples on every run and machine (a failure in CI replays here with
+# the same command), no example database that differs between clones, and no deadline, which would fail a slow
+# example on a busy machine. HYPOTHESIS_PROFILE=explore searches afresh with random seeds, for development.
+settings.register_profile(
+    "repeatable", derandomize=True, database=None, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # fmt: skip
+settings.register_profile("explore", deadline=None, print_blob=True, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture

@@ -56,6 +56,11 @@ def parse(text: str | bytes, *, base_url: str | None = None, on_warning: Warn | 
         raise BXMLError(
             f"not well-formed XML: {expat.ErrorString(error.code)}", line=error.lineno, column=error.offset + 1
         ) from None
+    except BXMLError:
+        raise
+    except (LookupError, UnicodeError, ValueError) as error:
+        # expat asks Python's codecs for any encoding it does not know itself (encoding="U", "rot13", "utf-7"...)
+        raise BXMLError(f"cannot read the document in the encoding its declaration names: {error}") from None
     assert reader.document is not None  # expat reports a document without a root element
     for message in reader.warnings:
         if on_warning is None:
