@@ -17,6 +17,7 @@ from ..events import encode_query, wire_fields
 from .factories import *  # noqa: F403
 from .factories import __all__ as _factories_all
 from .inprocess import asend_event, callback_path, send_event
+from .polling import latest, wait_until, wait_until_async
 from .replays import CallRecorder, areplay, replay
 
 if TYPE_CHECKING:
@@ -41,10 +42,13 @@ __all__ = [
     "callback_path",
     "encode_query",
     "free_port",
+    "latest",
     "replay",
     "running_simulator",
     "send_event",
     "serve",
+    "wait_until",
+    "wait_until_async",
     "wire_fields",
 ]
 

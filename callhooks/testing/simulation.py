@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ..app import CallHooks
 from ..client import AsyncClient, Call, Client
 from ..rules import ENDED_CALL_STATES
 from ..simulator import FarEnd, SentEvent, Simulator
+from .polling import DEFAULT_TIMEOUT, wait_until
 from .server import free_port, serve
 
 __all__ = ["SimulatorSession", "running_simulator"]
@@ -76,7 +76,7 @@ class SimulatorSession:
         to: str,
         *,
         callback_url: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         **options: Any,
     ) -> str:
         """Place an inbound call from a plain (non-async) test; returns its id.
@@ -133,20 +133,19 @@ class SimulatorSession:
                 f"the simulator hit {len(errors)} error(s) in scheduled actions; first: {type(first).__name__}: {first}"
             ) from first
 
-    def wait_for(self, condition: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
+    def wait_for(
+        self, condition: Callable[[], T | None], timeout: float = DEFAULT_TIMEOUT, what: str = "condition"
+    ) -> T:
         """Poll ``condition`` until it returns something truthy (returned); ``AssertionError`` after ``timeout``
         or as soon as the simulator reports an error (see :meth:`assert_no_errors`)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self.assert_no_errors()
-            result = condition()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            time.sleep(0.01)  # polling interval, bounded by the deadline above
 
-    def wait_until_ended(self, call_id: str, timeout: float = 10.0) -> Call:
+        def checked() -> T | None:
+            self.assert_no_errors()
+            return condition()
+
+        return wait_until(checked, timeout=timeout, what=what)
+
+    def wait_until_ended(self, call_id: str, timeout: float = DEFAULT_TIMEOUT) -> Call:
         """Wait until the call has ended and every callback it produced has been delivered; return it."""
 
         def ended() -> Call | None:
@@ -157,7 +156,7 @@ class SimulatorSession:
         self.settle(timeout)
         return call
 
-    def settle(self, timeout: float = 10.0) -> None:
+    def settle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Wait until the simulator has delivered every queued callback."""
         response = httpx.post(
             f"{self.url}/_sim/settle",
@@ -211,7 +210,7 @@ class SimulatorSession:
         """The sentences the application spoke to the far end of ``call_id`` so far, oldest first."""
         return [entry["text"] for entry in self.phone_view(call_id)["heard"] if entry["kind"] == "speak"]
 
-    def wait_until_said(self, call_id: str, text: str, timeout: float = 10.0) -> list[str]:
+    def wait_until_said(self, call_id: str, text: str, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
         """Wait until a sentence containing ``text`` was spoken on ``call_id``; returns :meth:`said`."""
 
         def spoken() -> list[str] | None:
@@ -220,7 +219,7 @@ class SimulatorSession:
 
         return self.wait_for(spoken, timeout, f"{text!r} to be said on call {call_id}")
 
-    def wait_for_ringing(self, number: str, timeout: float = 10.0) -> str:
+    def wait_for_ringing(self, number: str, timeout: float = DEFAULT_TIMEOUT) -> str:
         """Wait until an outbound call to ``number`` rings (claim it first); returns the call's id."""
 
         def ringing() -> str | None:

@@ -8,9 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from callhooks.events import wire_fields
 from callhooks.signing import CallbackSigner
 from callhooks.stores import open_store
+from callhooks.testing import wait_until
 from callhooks.testing.factories import recording_event
 from callhooks.testing.server import free_port
 from tests.background.crash_app import SECRET
@@ -66,12 +66,8 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def wait_for(check: object, what: str, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {timeout} s")
-        time.sleep(0.02)  # polling another process, bounded by the deadline
+def wait_for(check: Callable[[], object], what: str, timeout: float = 40.0) -> None:
+    wait_until(check, timeout=timeout, interval=0.02, what=what)
 
 
 def lines(path: Path) -> list[str]:

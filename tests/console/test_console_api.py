@@ -16,6 +16,8 @@ from starlette.routing import Mount
 from callhooks import CallHooks
 from callhooks.console import EXPORT_FORMAT
 from callhooks.console.view import MAX_ENTRIES_PER_CALL, CallView
+from callhooks.testing import wait_until
+from callhooks.testing.polling import DEFAULT_TIMEOUT
 from callhooks.testing.server import serve
 
 from .support import APP, CALLER, CONSOLE, SECRET, connected, make_hooks, path_of, send_call
@@ -328,14 +330,8 @@ def test_stream_listeners_are_bounded() -> None:
     assert listener.queue.qsize() == 1 and listener.queue.get_nowait() == {"type": "reset"}
 
 
-def _wait(condition: Any, timeout: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
+def _wait(condition: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
+    wait_until(condition, timeout=timeout, interval=0.02)
 
 
 def test_the_page_and_its_files_are_package_data() -> None:

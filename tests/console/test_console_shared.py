@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +20,8 @@ from callhooks.console.stream import StreamHub
 from callhooks.console.view import CallFilter, CallView
 from callhooks.stores import Limits, StoreUnavailable
 from callhooks.stores.memory import MemoryStore
+from callhooks.testing import polling
+from callhooks.testing.polling import DEFAULT_TIMEOUT
 from callhooks.testing.server import serve
 
 from .support import CALLER, CONSOLE, make_hooks
@@ -42,15 +43,8 @@ class FailingStore(MemoryStore):
         return await super().read_journal(after, limit)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
+def wait_until(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT) -> Any:
+    return polling.wait_until(condition, timeout=timeout, interval=0.05)
 
 
 def test_each_workers_console_shows_every_workers_calls_and_survives_a_journal_outage(

@@ -114,7 +114,7 @@ def load_example_ivr() -> CallHooks:
 def wait_for_journal(session: SimulatorSession, journal: Journal, call_id: str | None, expected: list[str]) -> None:
     """For receivers observed after the fact: wait (with a deadline) for the expected events, then compare."""
     try:
-        session.wait_for(lambda: journal.of(call_id) == expected, timeout=5, what=f"the events of {call_id}")
+        session.wait_for(lambda: journal.of(call_id) == expected, what=f"the events of {call_id}")
     except AssertionError:
         assert journal.of(call_id) == expected  # the diff says what arrived instead
         raise

@@ -4,7 +4,6 @@ manual simulated clock moved with ``POST /_sim/clock/advance``, scripted far end
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from callhooks import CallHooks
 from callhooks.app import Dispatched
 from callhooks.client import AsyncClient, Client, NotFoundError
 from callhooks.simulator import FarEnd, Simulator
+from callhooks.testing import latest
+from callhooks.testing.polling import DEFAULT_TIMEOUT
 from callhooks.testing.server import free_port, serve
 
 USER, TOKEN, SECRET = "u-bxml", "t-bxml", "s-bxml"
@@ -40,19 +41,18 @@ class Running:
         assert response.status_code == 200
         return str(self.handled[0].event.call_id)
 
-    def seen(self, call_id: str, expected: list[str] | None = None, timeout: float = 10.0) -> list[str]:
+    def seen(self, call_id: str, expected: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
         """The call's handled events; with ``expected``, polled until they are that or ``timeout`` passes
         (observers hear of an event just after its answer, so the simulator can settle a moment before)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [
+
+        def found() -> list[str]:
+            return [
                 " ".join(filter(None, (r.event.event_type, getattr(r.event, "digits", None))))
                 for r in list(self.handled)
                 if r.event.call_id == call_id
             ]
-            if expected is None or found == expected or time.monotonic() > deadline:
-                return found
-            time.sleep(0.01)  # polling interval, bounded by the deadline
+
+        return latest(found, lambda now: expected is None or now == expected, timeout=timeout)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from callhooks.cli import main
 from callhooks.rules import ENDED_CALL_STATES
 from callhooks.simulator import Simulator
 from callhooks.simulator.defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_USER_ID
-from callhooks.testing import free_port, serve
+from callhooks.testing import free_port, serve, wait_until
 
 BIN = Path(sys.executable).parent
 SIMULATOR_ACCOUNT = {"user_id": SIMULATOR_USER_ID, "api_token": SIMULATOR_API_TOKEN, "api_secret": SIMULATOR_API_SECRET}
@@ -209,10 +209,7 @@ def test_simulate_shows_one_line_per_callback_unless_quiet(quiet: bool) -> None:
     with serve(hooks) as receiver, started(command, port) as process:
         with Client(base_url=f"http://127.0.0.1:{port}", **SIMULATOR_ACCOUNT) as client:
             call = client.calls.create(from_="+19195550100", to="+19195551313", callback_url=receiver.url + "/")
-            session_wait = time.monotonic() + 10
-            while client.calls.get(call.id).state not in ENDED_CALL_STATES:
-                assert time.monotonic() < session_wait
-                time.sleep(0.02)  # polling the simulator, bounded by the deadline above
+            wait_until(lambda: client.calls.get(call.id).state in ENDED_CALL_STATES, what="the call to end")
             httpx.post(f"http://127.0.0.1:{port}/_sim/settle", json={}, auth=AUTH, timeout=15)
         lines = flow_lines(process)
     if quiet:

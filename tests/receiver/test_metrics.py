@@ -5,7 +5,6 @@ a store that is down does not break the scrape."""
 from __future__ import annotations
 
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse
 from callhooks import CallEvent, CallHooks
 from callhooks.background import BackgroundSettings
 from callhooks.stores import RetryPolicy
+from callhooks.testing import latest
 from callhooks.testing.server import serve
 from tests.helpers.redis_server import new_redis_server
 
@@ -50,15 +50,14 @@ def by_label(found: Samples, name: str, *labels: str) -> Counter[tuple[str, ...]
 def scrape_until(client: httpx.Client, path: str, name: str, total: int, **kwargs: Any) -> Samples:
     """Scrape until the counts of ``name`` add up to ``total`` (the monitor hears an answer right after it is
     sent), polling with a deadline; the last scrape either way, so a wrong count fails with its figures."""
-    deadline = time.monotonic() + 10
-    while True:
+
+    def scrape() -> Samples:
         response = client.get(path, **kwargs)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/plain")
-        found = samples(response.text)
-        if sum(by_label(found, name).values()) >= total or time.monotonic() > deadline:
-            return found
-        time.sleep(0.01)  # polling interval, bounded by the deadline
+        return samples(response.text)
+
+    return latest(scrape, lambda found: sum(by_label(found, name).values()) >= total)
 
 
 def path_of(url: str) -> str:

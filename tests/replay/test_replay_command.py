@@ -13,7 +13,7 @@ from callhooks import CallHooks, events
 from callhooks.app import Dispatched
 from callhooks.cli import main
 from callhooks.fixtures import MAX_FIXTURE_BYTES, CallFixture, build_fixture, dump_fixture
-from callhooks.testing import free_port, serve
+from callhooks.testing import free_port, latest, serve
 from tests.replay.test_fixtures import a_call
 
 SECRET = "replay-secret"
@@ -35,10 +35,8 @@ class Receiver:
 
     def types(self, count: int) -> list[str]:
         """The event types seen, once ``count`` were (observers run just after the answer went out)."""
-        deadline = time.monotonic() + 5
-        while len(self.seen) < count and time.monotonic() < deadline:
-            time.sleep(0.005)  # polling, bounded by the deadline
-        return [seen[0] for seen in self.seen]
+        seen = latest(lambda: list(self.seen), lambda found: len(found) >= count)
+        return [each[0] for each in seen]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,13 @@ from callhooks.client import Client
 from callhooks.events import encode_query
 from callhooks.fixtures import dump_fixture, load_fixture
 from callhooks.simulator import FarEnd
-from callhooks.testing import CallRecorder, SimulatorSession, replay, serve
+from callhooks.testing import CallRecorder, SimulatorSession, latest, replay, serve
 from tests.end_to_end.flows import SALES
 
 
 def wait_for(seen: Ran, count: int) -> Ran:
     """``seen`` once it holds ``count`` entries (observers run just after each answer), or as it is at the deadline."""
-    deadline = time.monotonic() + 5
-    while len(seen) < count and time.monotonic() < deadline:
-        time.sleep(0.005)  # polling, bounded by the deadline
-    return list(seen)
+    return latest(lambda: list(seen), lambda found: len(found) >= count)
 
 
 def record_call(session: SimulatorSession, tmp_path: Path, digits: str, method: str = "POST") -> tuple[Path, Ran]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from callhooks.stores import Limits, Store, open_store
+from callhooks.testing.polling import DEFAULT_TIMEOUT, wait_until_async
 from callhooks.testing.redis_server import RedisServer
 
 BACKENDS = ["memory", "sqlite", "redis"]
@@ -50,16 +51,9 @@ async def opened(url: str, limits: Limits | None = None) -> Store:
     return await open_store(url, limits=limits)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = DEFAULT_TIMEOUT) -> Any:
     """Poll ``check`` until it returns something truthy, failing after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.005)
+    return await wait_until_async(check, timeout=timeout, what=getattr(check, "__name__", "the condition"))
 
 
 class Counting:
