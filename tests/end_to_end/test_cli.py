@@ -161,10 +161,10 @@ def test_simulate_serves_the_platform_api(tmp_path: Path) -> None:
     command += ["--user-id", "u-cli", "--api-token", "tok", "--api-secret", "sec"]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     with running(command, env, port, health="/_sim/clock", auth=("tok", "sec")) as base:
-        calls = httpx.get(f"{base}/v1/users/u-cli/calls", auth=("tok", "sec"), timeout=5)
+        calls = httpx.get(f"{base}/v1/users/u-cli/calls", auth=("tok", "sec"), timeout=30)
         assert calls.status_code == 200 and calls.json() == []
-        assert httpx.get(f"{base}/v1/users/u-cli/calls", auth=("tok", "wrong"), timeout=5).status_code == 401
-        script = httpx.get(f"{base}/_sim/behaviours", auth=("tok", "sec"), timeout=5).json()
+        assert httpx.get(f"{base}/v1/users/u-cli/calls", auth=("tok", "wrong"), timeout=30).status_code == 401
+        script = httpx.get(f"{base}/_sim/behaviours", auth=("tok", "sec"), timeout=30).json()
         assert script["numbers"]["+19195551313"]["outcome"] == "busy"
 
 

@@ -76,16 +76,16 @@ SCENARIO = "speed: 7\nuser_id: u-file\napi_token: t-file\napi_secret: s-file\n"
 def test_simulate_keeps_the_scenario_files_settings(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(SCENARIO)
     with simulate("--scenario", str(tmp_path / "s.yaml")) as (url, banner):
-        clock = httpx.get(url + "/_sim/clock", auth=("t-file", "s-file"), timeout=5)
+        clock = httpx.get(url + "/_sim/clock", auth=("t-file", "s-file"), timeout=30)
         assert clock.status_code == 200 and clock.json()["speed"] == 7
-        assert httpx.get(url + "/v1/users/u-file/calls", auth=("t-file", "s-file"), timeout=5).json() == []
+        assert httpx.get(url + "/v1/users/u-file/calls", auth=("t-file", "s-file"), timeout=30).json() == []
     assert "u-file" in banner[1] and "t-file" in banner[1] and "s-file" in banner[1]
 
 
 def test_simulate_flags_that_are_given_win_over_the_file(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(SCENARIO)
     with simulate("--scenario", str(tmp_path / "s.yaml"), "--speed", "3", "--api-secret", "s-flag") as (url, _):
-        clock = httpx.get(url + "/_sim/clock", auth=("t-file", "s-flag"), timeout=5)
+        clock = httpx.get(url + "/_sim/clock", auth=("t-file", "s-flag"), timeout=30)
         assert clock.status_code == 200 and clock.json()["speed"] == 3
 
 
@@ -101,7 +101,7 @@ def test_simulate_prints_what_a_client_needs_and_shares_the_simulators_defaults(
         ]:
             assert f"{name}={value}" in export
         calls = f"{url}/v1/users/{defaults.user_id}/calls"
-        assert httpx.get(calls, auth=(defaults.api_token, defaults.api_secret), timeout=5).status_code == 200
+        assert httpx.get(calls, auth=(defaults.api_token, defaults.api_secret), timeout=30).status_code == 200
 
 
 def test_send_context_without_a_secret_is_refused(

@@ -40,10 +40,10 @@ def test_procfile_web_process_serves_the_example_ivr() -> None:
     with running(command, _env(port), port) as base:
         # Unsigned callbacks are refused: the deployed app verifies with CALLHOOKS_SECRET.
         # Served standalone, callbacks live under the path of CALLHOOKS_PUBLIC_URL (/hooks).
-        response = httpx.post(f"{base}/hooks/", json={"eventType": "answer", "callId": "c-1"}, timeout=5)
+        response = httpx.post(f"{base}/hooks/", json={"eventType": "answer", "callId": "c-1"}, timeout=30)
         assert response.status_code == 403
         assert response.json()["reason"] == "token-missing"
-        outside = httpx.post(f"{base}/", json={"eventType": "answer", "callId": "c-1"}, timeout=5)
+        outside = httpx.post(f"{base}/", json={"eventType": "answer", "callId": "c-1"}, timeout=30)
         assert outside.status_code == 404
         assert "/hooks/" in outside.json()["detail"]
 
@@ -52,7 +52,7 @@ def test_callhooks_run_serves_an_app_from_an_import_string() -> None:
     port = free_port()
     command = [str(BIN / "callhooks"), "run", "--factory", "examples.ivr:create_app", "--port", str(port)]
     with running(command, _env(port), port) as base:
-        assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+        assert httpx.get(f"{base}/healthz", timeout=30).json() == {"status": "ok"}
 
 
 def test_procfile_with_a_missing_required_variable_is_one_line_not_a_traceback() -> None:

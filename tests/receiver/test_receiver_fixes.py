@@ -33,15 +33,15 @@ def test_standalone_receiver_serves_callbacks_under_the_path_of_public_url() -> 
     url = hooks.callback_url({"order": 7})
     token = url.rpartition("/")[2]
     with serve(hooks) as server:
-        ok = httpx.post(f"{server.url}/hooks/{token}", json=ANSWER, timeout=5)
+        ok = httpx.post(f"{server.url}/hooks/{token}", json=ANSWER, timeout=30)
         assert ok.status_code == 200, ok.text
         assert [e.context for e in seen] == [{"order": 7}]
-        assert httpx.get(f"{server.url}/hooks/healthz", timeout=5).json() == {"status": "ok"}
-        assert httpx.get(f"{server.url}/healthz", timeout=5).json() == {"status": "ok"}  # load balancers' probe
-        elsewhere = httpx.post(f"{server.url}/{token}", json=ANSWER, timeout=5)
+        assert httpx.get(f"{server.url}/hooks/healthz", timeout=30).json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/healthz", timeout=30).json() == {"status": "ok"}  # load balancers' probe
+        elsewhere = httpx.post(f"{server.url}/{token}", json=ANSWER, timeout=30)
         assert elsewhere.status_code == 404
         assert elsewhere.json()["detail"] == "callbacks are served under /hooks/ (the path of public_url)"
-        near_miss = httpx.post(f"{server.url}/hooksx/{token}", json=ANSWER, timeout=5)
+        near_miss = httpx.post(f"{server.url}/hooksx/{token}", json=ANSWER, timeout=30)
         assert near_miss.status_code == 404
     assert len(seen) == 1
 
@@ -52,7 +52,7 @@ def test_root_path_behind_a_proxy_that_keeps_the_prefix() -> None:
     hooks.add_handler(seen.append)
     token = hooks.callback_url().rpartition("/")[2]
     with serve(hooks, root_path="/hooks") as server:
-        response = httpx.post(f"{server.url}/hooks/{token}", json=ANSWER, timeout=5)
+        response = httpx.post(f"{server.url}/hooks/{token}", json=ANSWER, timeout=30)
         assert response.status_code == 200, response.text
     assert len(seen) == 1
 
@@ -196,7 +196,7 @@ def test_callback_lines_are_visible_under_plain_uvicorn() -> None:
             lines.append(line)
             if "Uvicorn running" in line:
                 break
-        response = httpx.post(f"http://127.0.0.1:{port}/", json=ANSWER, timeout=5)
+        response = httpx.post(f"http://127.0.0.1:{port}/", json=ANSWER, timeout=30)
         assert response.status_code == 200
         for line in process.stderr:
             lines.append(line)

@@ -59,12 +59,12 @@ def test_flags_override_the_scenario_files_faults_and_apply_to_calls(tmp_path: P
     command = simulate(port, "--scenario", str(scenario), "--duplicate", "1", "--timeout-first", "0", "--seed", "5")
     receiver = Receiver()
     with serve(receiver.app) as rx, running(command, environment(), port, "/_sim/clock", AUTH) as url:
-        faults = httpx.get(url + "/_sim/faults", auth=AUTH, timeout=5).json()
+        faults = httpx.get(url + "/_sim/faults", auth=AUTH, timeout=30).json()
         assert (faults["duplicate"], faults["reorder_jitter"], faults["seed"]) == (1.0, 3.0, 5)  # flag, file, flag
         assert faults["rules"] == [{"fault": "duplicate", "nth": 9, "rate": 1.0}]
-        httpx.put(url + "/_sim/faults", json={**faults, "reorder_jitter": 0}, auth=AUTH, timeout=5)
+        httpx.put(url + "/_sim/faults", json={**faults, "reorder_jitter": 0}, auth=AUTH, timeout=30)
         calls = f"{url}/v1/users/{SIMULATOR_USER_ID}/calls"
         body = {"from": CALLER, "to": CALLEE, "callbackUrl": rx.url + "/cb"}
-        assert httpx.post(calls, json=body, auth=AUTH, timeout=5).status_code == 201
+        assert httpx.post(calls, json=body, auth=AUTH, timeout=30).status_code == 201
         answers = receiver.wait_for(lambda events: len(events) >= 2)
         assert [e["eventType"] for e in answers] == ["answer", "answer"]
