@@ -5,7 +5,7 @@ Each facade method is one line naming its operation: ``speak = Run(CallOperation
 keeps the operation's signature (``ParamSpec``, ``Unpack`` keyword arguments included) and docstring, and
 its result type follows the client: ``T`` from a blocking ``Client``, an awaitable ``T`` from an
 ``AsyncClient``. On a handle (``OnCall``/``IterateOnCall``) the leading ``call_id`` is the handle's id.
-``tests/test_client_parity.py`` checks that every operation is offered and nothing else.
+``tests/client/test_client_parity.py`` checks that every operation is offered and nothing else.
 """
 
 from __future__ import annotations
