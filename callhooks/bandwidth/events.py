@@ -12,29 +12,19 @@ description's and the SDK's spelling) is accepted on input as the same event. An
 parses as ``UnknownEvent``, routable by its wire string.
 
 **Call state.** v2 events carry no state; each implies one (``call_state``), named after the states of the call
-resource (``initiated``, ``answered``) with a disconnect's state told by its ``cause``:
+resource (``initiated``, ``answered``), with a disconnect's state told by its ``cause``:
 
-====================================================================  ==========================================
-event                                                                 ``call_state``
-====================================================================  ==========================================
-``initiate``                                                          ``initiated`` (inbound, not yet answered)
-``answer`` ``redirect`` ``gather`` ``dtmf`` ``recordComplete``         ``answered``
-``machineDetectionComplete`` ``transferAnswer`` ``transferComplete``
-``bridgeComplete`` ``bridgeTargetComplete`` ``mediaStream*``
-``realTimeTranscription*``
-``disconnect``, ``transferDisconnect`` (the B-leg's end), by cause:   ``hangup`` → ``disconnected``,
-                                                                      ``busy`` → ``busy``,
-                                                                      ``timeout`` → ``no-answer``,
-                                                                      ``cancel`` → ``canceled``,
-                                                                      ``rejected`` → ``rejected``,
-                                                                      ``callback-error`` ``invalid-bxml``
-                                                                      ``application-error`` ``account-limit``
-                                                                      ``node-capacity-exceeded`` ``error``
-                                                                      ``unknown`` → ``failed``; no cause or one
-                                                                      not listed → ``disconnected``
-``recordingAvailable`` ``transcriptionAvailable`` ``conference*``,    None (they may come after the call ended,
-unknown types                                                         or concern a conference)
-====================================================================  ==========================================
+- ``initiate``: ``initiated`` (an inbound call, not yet answered);
+- ``answer``, ``redirect``, ``gather``, ``dtmf``, ``recordComplete``, ``machineDetectionComplete``,
+  ``transferAnswer``, ``transferComplete``, ``bridgeComplete``, ``bridgeTargetComplete``, ``mediaStream*``,
+  ``realTimeTranscription*``: ``answered``;
+- ``disconnect`` and ``transferDisconnect`` (the B-leg's end), by ``cause`` (``DISCONNECT_CAUSE_STATE``):
+  ``hangup`` → ``disconnected``, ``busy`` → ``busy``, ``timeout`` → ``no-answer``, ``cancel`` → ``canceled``,
+  ``rejected`` → ``rejected``; ``callback-error``, ``invalid-bxml``, ``application-error``, ``account-limit``,
+  ``node-capacity-exceeded``, ``error`` and ``unknown`` → ``failed``; no cause, or one not listed →
+  ``disconnected``;
+- ``recordingAvailable``, ``transcriptionAvailable``, the ``conference*`` events and unknown types: None (they
+  may come after the call ended, or concern a conference).
 
 **Identity** (``event_identity``). v2 events carry no event id. Bandwidth generates an event once and sends
 that same event again when it retries (an async webhook, once, after a connection error) or falls back to the

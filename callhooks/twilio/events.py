@@ -94,13 +94,14 @@ IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 
 
 def _parse_twilio_time(value: Any) -> Any:
-    # RFC 2822 in callbacks; anything else as ``wire.parse_time`` reads it (ISO-8601, epoch ms).
-    if isinstance(value, str) and "," in value:
+    # RFC 2822 in callbacks (it has spaces, ISO-8601 needs none); anything else as ``wire.parse_time`` reads it.
+    if isinstance(value, str) and " " in value.strip():
         try:
             moment = parsedate_to_datetime(value)
         except (TypeError, ValueError):
-            return value
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # "-0000": UTC, unstated
+            pass
+        else:
+            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # "-0000": UTC, unstated
     return parse_time(value)
 
 

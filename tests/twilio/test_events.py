@@ -172,6 +172,17 @@ def test_parameters_are_typed_with_snake_case_names() -> None:
     assert recording.error_code == 0
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Tue, 31 Aug 2010 20:36:28 +0000", "31 Aug 2010 20:36:28 +0000", "Tue, 31 Aug 2010 20:36:28 -0000",
+     "Tue, 31 Aug 2010 22:36:28 +0200", "2010-08-31T20:36:28Z", "2010-08-31 20:36:28"],
+)  # fmt: skip
+def test_timestamps_are_read_as_aware_datetimes(text: str) -> None:
+    event = tw.parse_event("status", {"Timestamp": text})
+    assert isinstance(event, tw.StatusEvent)
+    assert event.timestamp == datetime(2010, 8, 31, 20, 36, 28, tzinfo=timezone.utc)
+
+
 def test_the_wire_names_come_back_without_the_urls_fields() -> None:
     event = tw.parse_event("gather", REQUESTS["gather"], tag="menu", headers={"I-Twilio-Idempotency-Token": "t"})
     assert event.model_dump(by_alias=True, exclude_unset=True) == REQUESTS["gather"]
