@@ -27,9 +27,11 @@ from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
+from pydantic import BaseModel
+
 from .events import CallEvent, ConferenceEvent, ConferenceMemberEvent, ConferencePlaybackEvent, format_time
 
-__all__ = ["call_key", "event_identity"]
+__all__ = ["ContentIdentity", "call_key", "event_identity"]
 
 _CONFERENCE_EVENTS = (ConferenceEvent, ConferenceMemberEvent, ConferencePlaybackEvent)
 
@@ -62,35 +64,56 @@ class _Plan:
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
         fields = sorted(fields)
-        self.values: Callable[[CallEvent], tuple[Any, ...]] = attrgetter(*(name for _, name in fields))
+        self.values: Callable[[Any], tuple[Any, ...]] = attrgetter(*(name for _, name in fields))
         self.prefixes = tuple(_dumps(wire) + ":" for wire, _ in fields)
 
     @staticmethod
-    def of(cls: type[CallEvent]) -> _Plan | None:
-        """None when two of the class's fields share a wire name (one key, the last value: the dict's way)."""
+    def of(cls: type[BaseModel], leave_out: Callable[[str], bool]) -> _Plan | None:
+        """None when two of the class's fields share a wire name (one key, the last value: the dict's way), or
+        when it has no field to add to ``@type`` (one name makes ``attrgetter`` return a value, not a tuple)."""
         fields = [("@type", "event_route_type")] + [
-            (info.alias or name, name)
-            for name, info in cls.model_fields.items()
-            if name != "event_type" and not name.endswith("_uri")
+            (info.alias or name, name) for name, info in cls.model_fields.items() if not leave_out(name)
         ]
-        return _Plan(fields) if len({wire for wire, _ in fields}) == len(fields) else None
+        unique = len({wire for wire, _ in fields}) == len(fields)
+        return _Plan(fields) if unique and len(fields) > 1 else None
 
 
-_PLANS: dict[type[CallEvent], _Plan | None] = {}  # one per event class: as many as the program defines
+class ContentIdentity:
+    """An identity rule for events that carry no id of their own: the SHA-256 (first 32 hex digits) of the canonical
+    JSON of the event's routing type (``@type``, read from ``event_route_type``) and every field its model declares
+    that has a value, except those ``leave_out`` names (by attribute name). Unknown fields never count.
+
+    Every platform whose events are told apart by their content uses one (``event_identity`` below is Catapult's);
+    each keeps its own plans, one per event class.
+    """
+
+    __slots__ = ("_leave_out", "_plans")
+
+    def __init__(self, leave_out: Callable[[str], bool]) -> None:
+        self._leave_out = leave_out
+        self._plans: dict[type[BaseModel], _Plan | None] = {}  # one per event class: as many as the program defines
+
+    def __call__(self, event: BaseModel) -> str:
+        """The event's identity (32 hex digits)."""
+        cls = type(event)
+        try:
+            plan = self._plans[cls]
+        except KeyError:
+            plan = self._plans[cls] = _Plan.of(cls, self._leave_out)
+        text = self._canonical_text(event) if plan is None else _planned_text(plan, event)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def _canonical_text(self, event: BaseModel) -> str:
+        fields: dict[str, Any] = {"@type": getattr(event, "event_route_type")}  # noqa: B009 (any platform's model)
+        for name, info in type(event).model_fields.items():
+            value = getattr(event, name)
+            if value is None or self._leave_out(name):
+                continue
+            fields[info.alias or name] = _canonical(value)
+        return _dumps(fields)
 
 
-def event_identity(event: CallEvent) -> str:
-    """The event's identity (32 hex digits) by the rule in this module's docstring."""
-    cls = type(event)
-    try:
-        plan = _PLANS[cls]
-    except KeyError:
-        plan = _PLANS[cls] = _Plan.of(cls)
-    text = _canonical_text(event) if plan is None else _planned_text(plan, event)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _planned_text(plan: _Plan, event: CallEvent) -> str:
+def _planned_text(plan: _Plan, event: BaseModel) -> str:
     parts = []
     for prefix, value in zip(plan.prefixes, plan.values(event), strict=True):
         if value is None:
@@ -109,14 +132,13 @@ def _planned_text(plan: _Plan, event: CallEvent) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _canonical_text(event: CallEvent) -> str:
-    fields: dict[str, Any] = {"@type": event.event_route_type}
-    for name, info in type(event).model_fields.items():
-        value = getattr(event, name)
-        if value is None or name == "event_type" or name.endswith("_uri"):
-            continue
-        fields[info.alias or name] = _canonical(value)
-    return _dumps(fields)
+# Catapult's rule: the wire type is the routing type, and URIs repeat the ids they end with.
+_catapult_identity = ContentIdentity(lambda name: name == "event_type" or name.endswith("_uri"))
+
+
+def event_identity(event: CallEvent) -> str:
+    """The event's identity (32 hex digits) by the rule in this module's docstring."""
+    return _catapult_identity(event)
 
 
 def call_key(event: CallEvent) -> str | None:

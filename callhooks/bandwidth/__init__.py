@@ -1,0 +1,1 @@
+"""Bandwidth Voice API v2 (Programmable Voice)."""
