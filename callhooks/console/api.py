@@ -4,7 +4,7 @@
     GET _console/static/<file>              its CSS and JavaScript
     GET _console/api/calls                  recent calls, newest first (filters: call, number, tag, event,
                                             status, q; limit)
-    GET _console/api/calls/{id}             one call: summary and timeline
+    GET _console/api/calls/{id}             one call: summary and timeline ({id} percent-encoded, "/" as %2F)
     GET _console/api/calls/{id}/export      the call as a replayable JSON fixture (format callhooks.call/1)
     GET _console/api/rejections             requests refused before any handler ran
     GET _console/api/stream                 server-sent events: a notice per new entry
@@ -18,6 +18,7 @@ import json
 import re
 from datetime import datetime, timezone
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -38,6 +39,7 @@ MAX_LIMIT: Final = 1000
 FILTER_PARAMS: Final = ("call", "number", "tag", "event", "status", "q")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_CALLS_PATH = b"/_console/api/calls/"
 
 
 class BadQuery(ValueError):
@@ -79,8 +81,26 @@ def call_filter(params: dict[str, str]) -> CallFilter:
     return CallFilter(**{name: params.get(name, "") for name in FILTER_PARAMS})
 
 
-def _call_key(request: Request) -> str:
-    key: str = request.path_params["call_id"]
+def _call_path(request: Request) -> tuple[str, bool] | None:
+    """The call ``api/calls/<id>`` or ``api/calls/<id>/export`` names, and whether it is the export; ``None`` for
+    another path. ``<id>`` is percent-encoded (the page encodes it with ``encodeURIComponent``), so a call id
+    holding ``/`` arrives as ``%2F``: it is read from the raw path, where ``a%2Fb`` and ``a/b`` still differ."""
+    raw: bytes | None = request.scope.get("raw_path")
+    at = -1 if raw is None else raw.find(_CALLS_PATH)
+    if raw is None or at < 0:  # no raw path (or a spelling of ours encoded): the decoded one, ids without "/"
+        parts = [part.encode() for part in request.path_params["rest"].split("/")]
+    else:
+        parts = raw.split(b"?", 1)[0][at + len(_CALLS_PATH) :].split(b"/")
+    if len(parts) == 2 and parts[1] == b"export":
+        return _call_key(parts[0]), True
+    return (_call_key(parts[0]), False) if len(parts) == 1 else None
+
+
+def _call_key(encoded: bytes) -> str:
+    try:
+        key = unquote_to_bytes(encoded).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadQuery("a call id is UTF-8, percent-encoded in the path") from None
     if not key or len(key) > MAX_PARAM_CHARS or _CONTROL.search(key):
         raise BadQuery(f"a call id is 1 to {MAX_PARAM_CHARS} printable characters")
     return key
@@ -129,9 +149,14 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp
         await feed.refresh()
         return JSONResponse({"calls": view.summaries(where, limit), "seq": view.last_seq})
 
-    async def one_call(request: Request) -> Response:
+    async def one_call_or_export(request: Request) -> Response:
         _params(request, ())
-        key = _call_key(request)
+        found = _call_path(request)
+        if found is None:
+            return _problem(404, "not-found", "no such console page or API (encode a '/' in a call id as %2F)")
+        key, exported = found
+        if exported:
+            return await export(key)
         await feed.refresh()
         call = view.call(key)
         if call is None:
@@ -145,9 +170,7 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp
             }
         )
 
-    async def export(request: Request) -> Response:
-        _params(request, ())
-        key = _call_key(request)
+    async def export(key: str) -> Response:
         await feed.refresh()
         fixture = export_call(view, key)
         if fixture is None:
@@ -185,8 +208,7 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp
         Route("/_console/", page),
         Route("/_console/static/{name}", static),
         Route("/_console/api/calls", calls),
-        Route("/_console/api/calls/{call_id}", one_call),
-        Route("/_console/api/calls/{call_id}/export", export),
+        Route("/_console/api/calls/{rest:path}", one_call_or_export),  # see _call_path
         Route("/_console/api/rejections", rejections),
         Route("/_console/api/stream", stream),
     ]
