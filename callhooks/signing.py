@@ -59,6 +59,7 @@ DEFAULT_MAX_AGE: float = 24 * 60 * 60
 MAX_TOKEN_LENGTH: Final = 2000
 
 _SALT = "callhooks.callback-url"
+_SEAL_SALT = "callhooks.recorded-call"
 _CACHE_SIZE = 4096
 
 
@@ -120,6 +121,7 @@ class CallbackSigner:
         self._macs = tuple(hmac.new(_derived_key(key), digestmod=hashlib.sha1) for key in reversed(keys))
         self._signing_key_id = _key_id(keys[-1])
         self._key_ids = frozenset(_key_id(k) for k in keys)
+        self._seal_keys = {_key_id(key): hashlib.sha256(f"{_SEAL_SALT}:{key}".encode()).digest() for key in keys}
         self.clock = clock
         # Every event of a call arrives on the same URL, so the same token is checked again and again:
         # remember the outcome of the (HMAC + base64 + JSON) work. Expiry is still checked on every use.
@@ -166,6 +168,26 @@ class CallbackSigner:
         if not context:
             return {}
         return dict(context) if flat else copy.deepcopy(context)
+
+    def seal(self, data: bytes) -> str:
+        """This receiver's seal over ``data`` (a recorded call's contexts, ``fixtures.receiver_seal``):
+        ``<key id>.<HMAC-SHA256>`` under the newest key, with a key of its own derived from the secret, so a seal
+        is never a callback signature nor the other way round. ``sealed`` checks one with any of the keys."""
+        mac = hmac.new(self._seal_keys[self._signing_key_id], data, hashlib.sha256).digest()
+        return f"{self._signing_key_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode('ascii')}"
+
+    def sealed(self, data: bytes, seal: str) -> bool:
+        """Whether ``seal`` is this receiver's seal over ``data`` (made with any of its keys)."""
+        key_id, _, mac = seal.partition(".")
+        key = self._seal_keys.get(key_id)
+        if key is None:
+            return False
+        expected = base64.urlsafe_b64encode(hmac.new(key, data, hashlib.sha256).digest()).rstrip(b"=")
+        return hmac.compare_digest(expected, mac.encode("ascii", "replace"))
+
+    def holds_key(self, key_id: str) -> bool:
+        """Whether ``key_id`` (as a token or a seal names it) is one of this receiver's keys."""
+        return key_id in self._key_ids
 
     def binds(self, token: str) -> bool:
         """Whether a token that ``verify`` accepted was made for one call (``sign(bind=True)``). Only one spelling

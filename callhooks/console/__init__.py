@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .. import masking
 from ..gate import BasicAuthGate
-from ..signing import validate_basic_auth
+from ..signing import CallbackSigner, validate_basic_auth
 from .api import EXPORT_FORMAT, console_routes, export_call
 from .feed import ConsoleFeed, JournalStore
 from .journal import EntryMaker
@@ -33,7 +33,8 @@ ENDPOINT = "_console"
 
 class Console:
     """The console's parts, wired together. ``open_store``: the app's store opener when its guarantees are on
-    (entries then go through the store's shared journal), else ``None`` (this process's entries only)."""
+    (entries then go through the store's shared journal), else ``None`` (this process's entries only);
+    ``signer``: the receiver's, to seal exported calls as recorded here."""
 
     def __init__(
         self,
@@ -43,6 +44,7 @@ class Console:
         calls_kept: int = DEFAULT_CALLS_KEPT,
         open_store: Callable[[], Awaitable[object]] | None = None,
         secrets: Sequence[str] = (),
+        signer: CallbackSigner | None = None,
     ) -> None:
         user, password = validate_basic_auth(credentials)
         if not user or not password:
@@ -54,7 +56,7 @@ class Console:
         self.feed = ConsoleFeed(self.view, self.hub, open_store)
         self.monitor = ConsoleMonitor(EntryMaker(mask=mask_numbers, secrets=[*secrets, password]), self.feed)
         self.app = BasicAuthGate(
-            console_routes(self.view, self.feed, self.hub),
+            console_routes(self.view, self.feed, self.hub, signer),
             self.credentials,
             realm="callhooks console",
             detail="the console needs its own user and password (HTTP Basic)",
@@ -74,7 +76,12 @@ class Console:
         at shutdown; with ``mask_numbers`` callhooks' log lines are masked too."""
         open_store = hooks.open_store if hooks.delivery.enabled else None
         console = cls(
-            credentials, mask_numbers=mask_numbers, calls_kept=calls_kept, open_store=open_store, secrets=secrets
+            credentials,
+            mask_numbers=mask_numbers,
+            calls_kept=calls_kept,
+            open_store=open_store,
+            secrets=secrets,
+            signer=hooks.signer,  # its exports carry the receiver's seal (fixtures.receiver_seal)
         )
         hooks.add_monitor(console.monitor)
         hooks.add_endpoint(ENDPOINT, console.app)

@@ -25,6 +25,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..fixtures import receiver_seal
+from ..signing import CallbackSigner
 from .feed import ConsoleFeed
 from .page import page_response, static_response
 from .stream import StreamHub
@@ -106,8 +108,11 @@ def _call_key(encoded: bytes) -> str:
     return key
 
 
-def export_call(view: CallView, key: str, now: datetime | None = None) -> dict[str, Any] | None:
-    """The call's events as a fixture ``callhooks replay`` sends again: wire payloads, methods, timing."""
+def export_call(
+    view: CallView, key: str, now: datetime | None = None, signer: CallbackSigner | None = None
+) -> dict[str, Any] | None:
+    """The call's events as a fixture ``callhooks replay`` sends again: wire payloads, methods, timing; with
+    ``signer`` (the receiver's), sealed as recorded by this receiver (``fixtures.receiver_seal``)."""
     call = view.call(key)
     if call is None:
         return None
@@ -123,16 +128,19 @@ def export_call(view: CallView, key: str, now: datetime | None = None) -> dict[s
         item["status"] = entry.get("status")
         exported.append(item)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return {
+    fixture = {
         "format": EXPORT_FORMAT,
         "callId": key,
         "exported": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
         "events": exported,
     }
+    if signer is not None:
+        fixture["receiver"] = receiver_seal(signer, key, (item["context"] for item in exported))
+    return fixture
 
 
-def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp:
-    """The console's router (to put behind ``gate.BasicAuthGate``)."""
+def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub, signer: CallbackSigner | None = None) -> ASGIApp:
+    """The console's router (to put behind ``gate.BasicAuthGate``); ``signer`` seals its exports."""
 
     async def to_page(request: Request) -> Response:
         return RedirectResponse("_console/", status_code=308)  # relative: right under any mount path
@@ -172,7 +180,7 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub) -> ASGIApp
 
     async def export(key: str) -> Response:
         await feed.refresh()
-        fixture = export_call(view, key)
+        fixture = export_call(view, key, signer=signer)
         if fixture is None:
             return _problem(404, "unknown-call", "no such call in the console's journal (it keeps recent calls)")
         filename = _FILENAME_UNSAFE.sub("_", key)[:80] or "call"

@@ -14,9 +14,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from callhooks import CallHooks
+from callhooks import CallbackSigner, CallHooks
 from callhooks.console import EXPORT_FORMAT
 from callhooks.console.view import MAX_ENTRIES_PER_CALL, CallView
+from callhooks.fixtures import load_fixture, not_recorded_here
 from callhooks.testing import wait_until
 from callhooks.testing.polling import DEFAULT_TIMEOUT
 from callhooks.testing.server import serve
@@ -147,7 +148,13 @@ def test_export_is_a_replayable_fixture_without_the_token(transport: str) -> Non
     assert response.headers["content-disposition"] == 'attachment; filename="call-c-export.json"'
     assert token not in response.text and SECRET not in response.text and CONSOLE[1] not in response.text
     fixture = response.json()
-    assert set(fixture) == {"format", "callId", "exported", "events"}
+    assert set(fixture) == {"format", "callId", "exported", "events", "receiver"}
+    # Sealed as recorded by this receiver (issue 23, finding 12): `callhooks replay` with its secret does not warn.
+    assert hooks.signer is not None and not_recorded_here(load_fixture(response.text), hooks.signer) is None
+    other = CallbackSigner("another-receiver")
+    assert not_recorded_here(load_fixture(response.text), other) == (
+        f"it was sealed by another receiver (key {fixture['receiver'][:8]})"
+    )
     assert (fixture["format"], fixture["callId"]) == (EXPORT_FORMAT, "c-export")
     assert fixture["exported"].endswith("Z") and fixture["exported"][10] == "T"
     answer, gather, hangup = fixture["events"]
