@@ -9,8 +9,8 @@ Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing 
 journal's counter, one integer kept so that its numbers never repeat); their names are in ``keys.py``. Any error
 the server answers, but the two the queue's callers handle, is a ``StoreUnavailable`` naming it.
 
-A call's live tickets were kept at ``fifo:<key>:live`` up to 0.1.0 (the queue key of call ``<key>:live``) and are
-at ``live:<key>`` now. Records, sessions and token bindings keep their keys, so an upgrade keeps exactly-once
+Earlier versions kept a call's live tickets at ``fifo:<key>:live`` (the queue key of call ``<key>:live``); they
+are at ``live:<key>`` now. Records, sessions and token bindings keep their keys, so an upgrade keeps exactly-once
 handling and sessions; while workers of both versions serve one Redis, each version orders a call's events among
 its own workers only (old live sets expire with their last lease, seconds after the old workers stop).
 """
