@@ -28,7 +28,7 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport], AsyncShell):
     applications: AsyncApplications
 
     def _connect(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
-        self.http = httpx.AsyncClient(transport=transport, **options)
+        self._open(transport, options)
         self.calls = AsyncCalls(self)
         self.applications = AsyncApplications(self)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Generic, TypeVar
 
 import httpx
 
 from .operations import ApplicationOperations, CallOperations, PairedHooks
 from .retry import RetryPolicy
+from .transport import http_options, user_agent
 
 __all__ = ["DEFAULT_BASE_URL", "RETIRED", "ClientBase", "Credentials", "user_agent"]
 
@@ -22,14 +22,6 @@ RETIRED = (
     "for a Catapult-compatible API such as the local simulator (`callhooks simulate`, callhooks.testing), or use "
     "callhooks.bandwidth.client for Bandwidth's Voice API v2"
 )
-
-
-def user_agent() -> str:
-    """``callhooks/<version>``, sent with every request."""
-    try:
-        return f"callhooks/{version('callhooks')}"
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "callhooks/unknown"
 
 
 @dataclass(frozen=True)
@@ -110,11 +102,7 @@ class ClientBase(Generic[TransportT]):
         raise NotImplementedError
 
     def _http_options(self, timeout: float | httpx.Timeout) -> dict[str, Any]:
-        return {
-            "auth": httpx.BasicAuth(self.credentials.api_token, self.credentials.api_secret),
-            "headers": {"User-Agent": user_agent(), "Accept": "application/json"},
-            "timeout": timeout,
-        }
+        return http_options(httpx.BasicAuth(self.credentials.api_token, self.credentials.api_secret), timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(user_id={self.credentials.user_id!r}, base_url={self.credentials.base_url!r})"

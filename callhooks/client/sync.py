@@ -27,7 +27,7 @@ class Client(ClientBase[httpx.BaseTransport], BlockingShell):
     applications: Applications
 
     def _connect(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
-        self.http = httpx.Client(transport=transport, **options)
+        self._open(transport, options)
         self.calls = Calls(self)
         self.applications = Applications(self)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 import httpx
@@ -22,13 +23,26 @@ from .errors import ApiError, PlatformUnreachableError
 from .retry import Failure, RetryPolicy, Sleep, perform
 from .wire import Operation, Page, Request, Response, error_from_response
 
-__all__ = ["AsyncShell", "BlockingShell", "Shell"]
+__all__ = ["AsyncShell", "BlockingShell", "Shell", "http_options", "user_agent"]
 
 T = TypeVar("T")
 logger = logging.getLogger("callhooks.client")
 
 # httpx raises these before a single byte of the request was written.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def user_agent() -> str:
+    """``callhooks/<version>``, sent with every request."""
+    try:
+        return f"callhooks/{version('callhooks')}"
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "callhooks/unknown"
+
+
+def http_options(auth: httpx.Auth, timeout: float | httpx.Timeout) -> dict[str, Any]:
+    """The httpx client options every platform's client uses: its auth, our User-Agent, JSON answers."""
+    return {"auth": auth, "headers": {"User-Agent": user_agent(), "Accept": "application/json"}, "timeout": timeout}
 
 
 def _unreachable(request: Request, error: httpx.ConnectError) -> PlatformUnreachableError:
@@ -77,6 +91,10 @@ class BlockingShell(Shell):
 
     http: httpx.Client
     asynchronous: ClassVar[bool] = False
+
+    def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
+        """Open the connection pool (``transport`` replaces httpx's network transport: tests, proxies)."""
+        self.http = httpx.Client(transport=transport, **options)
 
     def run(self, operation: Operation[T]) -> T:
         """Run a sans-I/O operation (from ``self.operations``), with retries."""
@@ -138,6 +156,10 @@ class AsyncShell(Shell):
 
     http: httpx.AsyncClient
     asynchronous: ClassVar[bool] = True
+
+    def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
+        """Open the connection pool (``transport`` replaces httpx's network transport: tests, proxies)."""
+        self.http = httpx.AsyncClient(transport=transport, **options)
 
     async def run(self, operation: Operation[T]) -> T:
         """Run a sans-I/O operation (from ``self.operations``), with retries."""

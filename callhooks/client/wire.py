@@ -31,6 +31,7 @@ __all__ = [
     "Page",
     "Request",
     "Response",
+    "error_fields",
     "error_from_response",
     "exchange",
     "form",
@@ -118,6 +119,18 @@ def exchange(request: Request, read: Callable[[Request, Response], T]) -> Operat
 
 def _text(body: bytes) -> str:
     return body.decode("utf-8", errors="replace")
+
+
+def error_fields(request: Request, response: Response) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What every platform's error starts from: ``ApiError``'s keyword arguments (the body's text as the
+    message) and the body as a JSON object, or ``None`` when it is not one."""
+    text = _text(response.body)
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        body = None
+    fields: dict[str, Any] = {"text": text, "message": text.strip(), "method": request.method, "path": request.path}
+    return fields, body if isinstance(body, dict) else None
 
 
 def _json(request: Request, response: Response) -> Any:
