@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-__all__ = ["PairedHooks", "paired_url"]
+__all__ = ["PairedHooks", "fill_callbacks", "paired_url"]
 
 
 class PairedHooks(Protocol):
@@ -46,3 +46,24 @@ def paired_url(
         return None
     # Every URL made here is for one call (a new call, a transfer leg, or one call's later callbacks): bound.
     return None if explicit else hooks.callback_url(context=context, bind=True)
+
+
+def fill_callbacks(
+    hooks: PairedHooks | None,
+    values: Mapping[str, Any],
+    context: Mapping[str, Any] | None,
+    fields: tuple[tuple[str, str], ...],
+) -> tuple[dict[str, Any], str | None]:
+    """``values`` with each ``(url, method)`` of ``fields`` whose URL was left out set to the receiver's signed
+    URL for one call (one URL for all, carrying ``context``) and the receiver's method; and that URL, ``None``
+    when there is no receiver or every URL was given (then ``context`` is a ``ValueError``)."""
+    missing = [(url, method) for url, method in fields if url not in values]
+    names = " and ".join(url for url, _ in fields)
+    url = paired_url(hooks, context, explicit=not missing, url_name=names)
+    filled = dict(values)
+    if url is None or hooks is None:
+        return filled, None
+    for url_name, method_name in missing:
+        filled[url_name] = url
+        filled.setdefault(method_name, hooks.callback_http_method)
+    return filled, url

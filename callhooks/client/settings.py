@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["from_arguments_or_env", "require"]
+from typing_extensions import Self
+
+__all__ = ["FromEnv", "from_arguments_or_env", "require"]
+
+
+class FromEnv:
+    """``from_env`` for a client whose constructor takes ``environ`` (where its settings' variables are read)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
+        """A client configured by its platform's environment variables in ``environ`` (default ``os.environ``);
+        ``options`` are the constructor's keyword arguments (``hooks``, ``timeout``, ...) and win over them."""
+        return cls(**{"environ": environ, **options})
 
 
 def from_arguments_or_env(

@@ -63,6 +63,10 @@ class Shell:
     #: Whether call handles' methods are coroutines (what ``CallHooks.attach_client`` checks handlers against).
     asynchronous: ClassVar[bool]
 
+    def _open(self, transport: Any, options: dict[str, Any]) -> None:
+        """Open the connection pool ``self.http`` (``transport`` replaces httpx's network transport)."""
+        raise NotImplementedError
+
     def read_error(self, request: Request, response: Response) -> ApiError:
         """The typed error for a non-2xx ``response`` (Catapult v1's by default; other platforms override)."""
         return error_from_response(request, response)
@@ -93,7 +97,6 @@ class BlockingShell(Shell):
     asynchronous: ClassVar[bool] = False
 
     def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
-        """Open the connection pool (``transport`` replaces httpx's network transport: tests, proxies)."""
         self.http = httpx.Client(transport=transport, **options)
 
     def run(self, operation: Operation[T]) -> T:
@@ -158,7 +161,6 @@ class AsyncShell(Shell):
     asynchronous: ClassVar[bool] = True
 
     def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
-        """Open the connection pool (``transport`` replaces httpx's network transport: tests, proxies)."""
         self.http = httpx.AsyncClient(transport=transport, **options)
 
     async def run(self, operation: Operation[T]) -> T:

@@ -170,13 +170,16 @@ def read_model(model: type[M]) -> Callable[[Request, Response], M]:
     return read
 
 
-def read_models(model: type[M]) -> Callable[[Request, Response], list[M]]:
-    """A reader for a JSON array body of ``model`` objects."""
+def read_models(model: type[M], key: str | None = None) -> Callable[[Request, Response], list[M]]:
+    """A reader for a JSON array body of ``model`` objects; with ``key``, the array under that key of an
+    object body (a list envelope)."""
 
     def read(request: Request, response: Response) -> list[M]:
         items = _json(request, response)
+        if key is not None:
+            items = items.get(key) if isinstance(items, dict) else None
         if not isinstance(items, list):
-            raise _unreadable(request, response, "expected a JSON array")
+            raise _unreadable(request, response, "expected a JSON array" if key is None else f"no {key!r} list")
         try:
             return [model.model_validate(item) for item in items]
         except ValidationError as exc:

@@ -15,6 +15,7 @@ from typing_extensions import Self
 from ...client.facades import ClientT, Handle, Iterate, Namespace, OnCall, Run
 from ...client.paired import PairedHooks
 from ...client.retry import RetryPolicy
+from ...client.settings import FromEnv
 from ...client.transport import AsyncShell, BlockingShell, Shell, http_options
 from ...client.wire import Request, Response
 from .auth import Settings
@@ -112,7 +113,7 @@ class Conferences(Namespace[ClientT]):
 VoiceT = TypeVar("VoiceT", bound="_Voice")
 
 
-class _Voice(Shell):
+class _Voice(Shell, FromEnv):
     """Construction shared by ``Client`` and ``AsyncClient``.
 
     Credentials and hosts: see ``Settings`` (arguments, else ``BANDWIDTH_*`` variables; hosts default to
@@ -164,15 +165,6 @@ class _Voice(Shell):
         self.recordings = Recordings(self, RecordingOperations(account))
         self.transcriptions = Transcriptions(self, TranscriptionOperations(account))
         self.conferences = Conferences(self, ConferenceOperations(account))
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
-        """A client configured by ``BANDWIDTH_*`` variables of ``environ`` (default ``os.environ``); ``options``
-        are the constructor's keyword arguments (``hooks``, ``timeout``, ...) and win over the variables."""
-        return cls(environ=environ, **options)
-
-    def _open(self, transport: Any, options: dict[str, Any]) -> None:
-        raise NotImplementedError
 
     def read_error(self, request: Request, response: Response) -> BandwidthError:
         """The Voice API's error body as a typed ``BandwidthError``."""

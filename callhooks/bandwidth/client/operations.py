@@ -19,7 +19,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 from typing_extensions import Unpack
 
-from ...client.paired import PairedHooks, paired_url
+from ...client.paired import PairedHooks, fill_callbacks
 from ...client.wire import (
     Operation,
     Page,
@@ -102,21 +102,10 @@ class Account:
         return "/".join((self.url, *segments))
 
     def fill(
-        self,
-        values: dict[str, Any],
-        context: Mapping[str, Any] | None,
-        urls: tuple[str, ...],
-        methods: tuple[str, ...],
+        self, values: Mapping[str, Any], context: Mapping[str, Any] | None, fields: tuple[tuple[str, str], ...]
     ) -> tuple[dict[str, Any], str | None]:
-        """``values`` with each of ``urls`` left out set to the receiver's signed URL (one for all, carrying
-        ``context``) and each of ``methods`` to the receiver's method; and that URL (``None`` when unpaired or
-        all were given)."""
-        missing = [name for name in urls if name not in values]
-        url = paired_url(self.hooks, context, explicit=not missing, url_name=" and ".join(urls))
-        if url is None or self.hooks is None:
-            return values, None
-        filled = {**dict.fromkeys(missing, url), **values}
-        return {**dict.fromkeys(methods, self.hooks.callback_http_method), **filled}, url
+        """``fill_callbacks`` with this account's receiver."""
+        return fill_callbacks(self.hooks, values, context, fields)
 
 
 class CallOperations:
@@ -144,8 +133,8 @@ class CallOperations:
         retried once it may have reached the platform: a second phone call is worse than an error.
         """
         values: dict[str, Any] = {"from_": from_, "to": to, "application_id": application_id, **options}
-        urls, methods = ("answer_url", "disconnect_url"), ("answer_method", "disconnect_method")
-        values, url = self.account.fill(values, context, urls, methods)
+        fields = (("answer_url", "answer_method"), ("disconnect_url", "disconnect_method"))
+        values, url = self.account.fill(values, context, fields)
         if "answer_url" not in values:
             raise ValueError("answer_url is required (or build the client with hooks= to call back to the receiver)")
         detection = options.get("machine_detection")
@@ -185,7 +174,7 @@ class CallOperations:
             values["redirect_url"] = redirect_url
         if tag is not None:
             values["tag"] = tag
-        values, _ = self.account.fill(values, context, ("redirect_url",), ("redirect_method",))
+        values, _ = self.account.fill(values, context, (("redirect_url", "redirect_method"),))
         body = params.body(params.UpdateCall, values)
         return exchange(Request("POST", self._url(call_id), json=body), read_nothing)
 
@@ -262,7 +251,7 @@ class RecordingOperations:
     ) -> Operation[None]:
         """Ask for the recording's transcription; ``transcriptionAvailable`` goes to ``callback_url`` (with a
         paired receiver and none given: the receiver's signed URL carrying ``context``)."""
-        values, _ = self.account.fill(dict(options), context, ("callback_url",), ("callback_method",))
+        values, _ = self.account.fill(options, context, (("callback_url", "callback_method"),))
         body = params.body(params.TranscribeOptions, values)
         return exchange(Request("POST", self._url(call_id, recording_id, "transcription"), json=body), read_nothing)
 
@@ -334,7 +323,7 @@ class ConferenceOperations:
         values: dict[str, Any] = {"status": "active", **options}
         if redirect_url is not None:
             values["redirect_url"] = redirect_url
-        values, _ = self.account.fill(values, context, ("redirect_url",), ("redirect_method",))
+        values, _ = self.account.fill(values, context, (("redirect_url", "redirect_method"),))
         body = params.body(params.UpdateConference, values)
         return exchange(Request("POST", self._url(conference_id), json=body), read_nothing)
 
