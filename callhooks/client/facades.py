@@ -99,6 +99,10 @@ class Namespace(Generic[ClientT]):
     client: ClientT
     operations: Any
 
+    def __init__(self, client: ClientT, operations: Any) -> None:
+        self.client = client
+        self.operations = operations
+
 
 class Handle(Generic[ClientT]):
     """One resource (a call) of a namespace: ``OnCall`` methods run with ``id`` as their first argument."""

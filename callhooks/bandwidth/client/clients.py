@@ -28,10 +28,6 @@ __all__ = ["AsyncClient", "CallHandle", "Calls", "Client", "Conferences", "Recor
 class Calls(Namespace[ClientT]):
     """``client.calls``: create, read, list and control calls; ``bind`` makes a handle for one call."""
 
-    def __init__(self, client: ClientT, operations: CallOperations) -> None:
-        self.client = client
-        self.operations = operations
-
     def bind(self, call_id: str) -> CallHandle[ClientT]:
         """A handle for one call: the control methods without the ``call_id`` argument."""
         return CallHandle(self, call_id)
@@ -63,10 +59,6 @@ class CallHandle(Handle[ClientT]):
 class Recordings(Namespace[ClientT]):
     """``client.recordings``: call recordings, their media and their transcriptions."""
 
-    def __init__(self, client: ClientT, operations: RecordingOperations) -> None:
-        self.client = client
-        self.operations = operations
-
     list = Iterate(RecordingOperations.list_page)
     of_call = Iterate(RecordingOperations.of_call_page)
     get = Run(RecordingOperations.get)
@@ -81,10 +73,6 @@ class Recordings(Namespace[ClientT]):
 class Transcriptions(Namespace[ClientT]):
     """``client.transcriptions``: real-time transcriptions of calls."""
 
-    def __init__(self, client: ClientT, operations: TranscriptionOperations) -> None:
-        self.client = client
-        self.operations = operations
-
     list = Iterate(TranscriptionOperations.list_page)
     get = Run(TranscriptionOperations.get)
     delete = Run(TranscriptionOperations.delete)
@@ -92,10 +80,6 @@ class Transcriptions(Namespace[ClientT]):
 
 class Conferences(Namespace[ClientT]):
     """``client.conferences``: conferences, their members and their recordings."""
-
-    def __init__(self, client: ClientT, operations: ConferenceOperations) -> None:
-        self.client = client
-        self.operations = operations
 
     list = Iterate(ConferenceOperations.list_page)
     list_page = Run(ConferenceOperations.list_page)

@@ -28,10 +28,6 @@ __all__ = ["AsyncClient", "CallHandle", "Calls", "Client", "Recordings"]
 class Calls(Namespace[ClientT]):
     """``client.calls``: create, fetch, list, redirect and end calls; ``bind`` makes a handle for one call."""
 
-    def __init__(self, client: ClientT, operations: CallOperations) -> None:
-        self.client = client
-        self.operations = operations
-
     def bind(self, call_sid: str) -> CallHandle[ClientT]:
         """A handle for one call: the control methods without the ``call_sid`` argument."""
         return CallHandle(self, call_sid)
@@ -60,10 +56,6 @@ class CallHandle(Handle[ClientT]):
 
 class Recordings(Namespace[ClientT]):
     """``client.recordings``: list, fetch and delete recordings."""
-
-    def __init__(self, client: ClientT, operations: RecordingOperations) -> None:
-        self.client = client
-        self.operations = operations
 
     list = Iterate(RecordingOperations.list_page)
     list_page = Run(RecordingOperations.list_page)
