@@ -48,7 +48,7 @@ TIERS = {
     "slow": "takes seconds: whole calls through the simulator, long property searches",
 }
 _ROOT = Path(__file__).resolve().parent
-_USES_PROCESSES = ("import subprocess", "from subprocess", "tests.helpers.processes", "multiprocessing")
+_USES_PROCESSES = ("subprocess", "tests.helpers.processes", "multiprocessing")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
