@@ -124,6 +124,7 @@ class Attribute:
     required: bool
     url: bool = False
     callback: bool = False
+    choices: tuple[str, ...] = ()  # the values a Literal annotation allows; any when empty
 
     @property
     def kind_names(self) -> str:
@@ -168,11 +169,17 @@ def _attribute_table(cls: type[Verb]) -> tuple[tuple[Attribute, ...], Attribute 
         metadata = [mark for option in options for mark in getattr(option, "__metadata__", ())]
         marks = [mark for mark in metadata if isinstance(mark, _UrlMark)]
         kinds = tuple(
-            kind for kind in _KINDS if kind in options or (kind is str and any(map(_is_str_literal, options)))
+            kind
+            for kind in _KINDS
+            if kind in options
+            or (kind is str and any(map(_is_str_literal, options)))
+            or (kind is int and float in options)  # as for mypy, an int is a float
         )
         required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         name = "text" if field.name == cls._text_field else xml_name(field.name)
-        attribute = Attribute(field.name, name, kinds, required, bool(marks), any(mark.callback for mark in marks))
+        literals = tuple(arg for option in options if _is_str_literal(option) for arg in typing.get_args(option))
+        callback = any(mark.callback for mark in marks)
+        attribute = Attribute(field.name, name, kinds, required, bool(marks), callback, literals)
         if field.name == cls._text_field:
             text = attribute
         else:
@@ -236,6 +243,8 @@ class Verb:
                 )
             if isinstance(value, str):
                 check_text(name, attribute.name, value)
+                if attribute.choices:
+                    check_choice(name, attribute.name, value, attribute.choices)
 
     def _validate(self) -> None:
         """The verb's own rules; raises :class:`DocumentError`."""

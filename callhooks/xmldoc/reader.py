@@ -22,7 +22,7 @@ from .model import Attribute, Dialect, DocumentError, Verb, attributes_of, build
 __all__ = ["Revise", "Warn", "read"]
 
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
-_DECIMAL = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,9})?")
+_DECIMAL = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,20})?")  # what str() writes of a float in range
 _BOOLEANS = {"true": True, "false": False}
 
 Warn = Callable[[str], None]

@@ -1,0 +1,100 @@
+"""BXML v2 as a dialect of :mod:`callhooks.xmldoc`: its error types, its 64 KB cap and the rules every verb shares.
+
+Every verb checks, when built: its ``tag`` (at most 256 characters in BXML), each ``*Method`` (``GET`` or
+``POST``), and each URL (absolute http(s) or relative to the URL that served the document, since v2 resolves
+relative ones; a stream ``destination`` must be an absolute ``wss://`` URL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from ...xmldoc.model import (
+    Dialect,
+    DocumentError,
+    DocumentWarning,
+    attributes_of,
+    check_choice,
+    check_length,
+    check_url,
+)
+from ...xmldoc.model import Verb as _Verb
+
+__all__ = [
+    "DIALECT",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_TAG",
+    "BXMLError",
+    "BXMLWarning",
+    "Credentials",
+    "FallbackCredentials",
+    "Method",
+    "Tagged",
+    "Verb",
+]
+
+MAX_DOCUMENT_BYTES = 64 * 1024  # "64 KB per document", counted in UTF-8 bytes
+MAX_TAG = 256  # a BXML tag attribute (4096 through REST)
+WEBSOCKET_FIELDS = frozenset({"destination"})  # the URLs a stream's media goes to, wss:// only
+
+Method = Literal["GET", "POST"]
+
+
+class BXMLError(DocumentError):
+    """A document or verb breaks a BXML v2 rule; says which verb, which rule and, when parsed, where (``line``,
+    ``column``, 1-based)."""
+
+
+class BXMLWarning(DocumentWarning):
+    """Something in a parsed BXML v2 document the platform ignores (an unknown attribute)."""
+
+
+DIALECT = Dialect("BXML", BXMLError, BXMLWarning, MAX_DOCUMENT_BYTES)
+
+
+@dataclass(frozen=True)
+class Verb(_Verb):
+    """Base of the v2 verbs: the shared checks (tag, methods, URLs), then the verb's own ``_rules``."""
+
+    dialect: ClassVar[Dialect] = DIALECT
+
+    def _validate(self) -> None:
+        name = type(self).__name__
+        for attribute in attributes_of(type(self)):
+            value = getattr(self, attribute.field)
+            if attribute.field == "tag":
+                check_length(name, "tag", value, MAX_TAG)
+            elif attribute.field.endswith("_method"):
+                check_choice(name, attribute.name, value, ("GET", "POST"))
+            elif attribute.field in WEBSOCKET_FIELDS:
+                check_url(name, attribute.name, value, schemes=("wss",), relative=False)
+            elif attribute.url:
+                check_url(name, attribute.name, value)
+        self._rules()
+
+    def _rules(self) -> None:
+        """The verb's own rules; raises :class:`BXMLError`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credentials(Verb):
+    """``username``/``password``: Basic credentials for the verb's primary URLs (https only)."""
+
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FallbackCredentials(Credentials):
+    """And ``fallbackUsername``/``fallbackPassword`` for its fallback URLs."""
+
+    fallback_username: str | None = None
+    fallback_password: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tagged(Verb):
+    """``tag``: set on the call from this verb on, in every later webhook (``""`` clears it)."""
+
+    tag: str | None = None
