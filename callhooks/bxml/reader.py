@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..xmldoc.reader import Warn, read
 from .model import DIALECT, BXMLError
-from .verbs import VERBS, Response
+from .verbs import Response
 
 __all__ = ["parse"]
 
@@ -23,9 +23,7 @@ def parse(text: str | bytes, *, base_url: str | None = None, on_warning: Warn | 
     the other pre-GA forms (``Call``, ``Conference``, ``SendMessage``, ``PlayAudio digits``...) are errors.
     Warnings go to ``on_warning`` when given, else to :func:`warnings.warn` as :class:`BXMLWarning`.
     """
-    document = read(
-        text, dialect=DIALECT, verbs=VERBS, roots=(Response,), base_url=base_url, on_warning=on_warning, revise=_pre_ga
-    )
+    document = read(text, dialect=DIALECT, roots=(Response,), base_url=base_url, on_warning=on_warning, revise=_pre_ga)
     assert isinstance(document, Response)
     return document
 

@@ -34,9 +34,11 @@ __all__ = [
     "check_choice",
     "check_length",
     "check_range",
+    "check_references",
     "check_text",
     "check_url",
     "nest",
+    "reachable",
     "text_of",
     "url_attributes",
     "xml_name",
@@ -211,6 +213,7 @@ class Verb:
     dialect: ClassVar[Dialect]
     _text_field: ClassVar[str | None] = None
     holds: ClassVar[tuple[type[Verb], ...]] = ()  # the verbs this one may nest
+    _websockets: ClassVar[frozenset[str]] = frozenset()  # URL fields that must be absolute wss:// URLs
 
     def __post_init__(self) -> None:
         try:
@@ -268,6 +271,29 @@ class Verb:
         return build(type(self), text, verbs, attributes)
 
 
+def reachable(*roots: type[Verb]) -> tuple[type[Verb], ...]:
+    """The roots and every verb they may nest, at any depth, each once: a dialect's vocabulary."""
+    found: dict[type[Verb], None] = {}
+    pending = list(roots)
+    while pending:
+        cls = pending.pop(0)
+        if cls not in found:
+            found[cls] = None
+            pending.extend(cls.holds)
+    return tuple(found)
+
+
+def check_references(verb: Verb) -> None:
+    """Every URL attribute of ``verb`` is absolute http(s) or relative to the document's URL, and each of its
+    ``_websockets`` fields an absolute wss:// URL: the rule of the dialects that resolve relative URLs."""
+    name = type(verb).__name__
+    for attribute in attributes_of(type(verb)):
+        if attribute.field in verb._websockets:
+            check_url(name, attribute.name, getattr(verb, attribute.field), schemes=("wss",), relative=False)
+        elif attribute.url:
+            check_url(name, attribute.name, getattr(verb, attribute.field))
+
+
 def build(cls: type[Verb], text: str | None, verbs: tuple[Verb, ...], attributes: dict[str, Any]) -> Verb:
     """A verb from its parts, whatever its shape (text, nested verbs, both, or attributes only)."""
     if cls.holds:  # containers take their text (if any) and nested verbs positionally
@@ -277,11 +303,18 @@ def build(cls: type[Verb], text: str | None, verbs: tuple[Verb, ...], attributes
     return cls(**attributes)
 
 
-def nest(container: Verb, verbs: tuple[Verb, ...], arguments: dict[str, Any], text: str | None = None) -> None:
+def nest(container: Verb, parts: tuple[Verb | str, ...], arguments: dict[str, Any]) -> None:
     """Set a container's fields from its ``__init__``'s arguments (``locals()``), then check them.
 
-    Containers take their nested verbs positionally, which a dataclass ``__init__`` cannot do.
+    Containers take their nested verbs positionally, which a dataclass ``__init__`` cannot do; a container that
+    may hold text instead (TwiML's ``Dial("+1...")``) takes it as its one positional ``str``.
     """
+    texts = [part for part in parts if isinstance(part, str)] if container._text_field is not None else []
+    verbs = tuple(part for part in parts if not isinstance(part, str) or container._text_field is None)
+    if len(texts) > 1 or (texts and verbs):
+        name = type(container).__name__
+        raise container.dialect.error("holds either one text or nested verbs, not both", verb=name)
+    text = texts[0] if texts else None
     for verb in verbs:
         if not isinstance(verb, container.holds):
             what = type(verb).__name__ if isinstance(verb, Verb) else f"a {type(verb).__name__}"

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
 
-from .model import Attribute, Dialect, DocumentError, Verb, attributes_of, build, cannot_hold, text_of
+from .model import Attribute, Dialect, DocumentError, Verb, attributes_of, build, cannot_hold, reachable, text_of
 
 __all__ = ["Revise", "Warn", "read"]
 
@@ -43,19 +43,18 @@ def read(
     text: str | bytes,
     *,
     dialect: Dialect,
-    verbs: tuple[type[Verb], ...],
     roots: tuple[type[Verb], ...],
     base_url: str | None = None,
     on_warning: Warn | None = None,
     revise: Revise | None = None,
 ) -> Verb:
-    """Read a document into the dialect's ``verbs``, its root one of ``roots``; raises the dialect's error.
+    """Read a document into the verbs ``roots`` may hold, its root one of them; raises the dialect's error.
 
     Relative URLs are kept unless ``base_url`` (the URL that served the document) is given: then they are
     resolved against it, with a warning. Unknown attributes are warnings. Warnings go to ``on_warning`` when given,
     else to :func:`warnings.warn` as the dialect's warning type.
     """
-    grammar = _Grammar(dialect, {cls.__name__: cls for cls in verbs}, roots, revise)
+    grammar = _Grammar(dialect, {cls.__name__: cls for cls in reachable(*roots)}, roots, revise)
     # Text is parsed as the UTF-8 it is encoded to, whatever its declaration says (as pyexpat does with a str).
     reader = _Reader(grammar, base_url, encoding="UTF-8" if isinstance(text, str) else None)
     try:

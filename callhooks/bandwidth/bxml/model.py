@@ -1,8 +1,8 @@
 """BXML v2 as a dialect of :mod:`callhooks.xmldoc`: its error types, its 64 KB cap and the rules every verb shares.
 
 Every verb checks, when built: its ``tag`` (at most 256 characters in BXML), each ``*Method`` (``GET`` or
-``POST``), and each URL (absolute http(s) or relative to the URL that served the document, since v2 resolves
-relative ones; a stream ``destination`` must be an absolute ``wss://`` URL).
+``POST``, as its Literal type says), and each URL (absolute http(s) or relative to the URL that served the
+document, since v2 resolves relative ones; a stream's ``destination`` must be an absolute ``wss://`` URL).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from ...xmldoc.model import (
     Dialect,
     DocumentError,
     DocumentWarning,
-    attributes_of,
-    check_choice,
     check_length,
-    check_url,
+    check_references,
 )
 from ...xmldoc.model import Verb as _Verb
 
@@ -36,7 +34,6 @@ __all__ = [
 
 MAX_DOCUMENT_BYTES = 64 * 1024  # "64 KB per document", counted in UTF-8 bytes
 MAX_TAG = 256  # a BXML tag attribute (4096 through REST)
-WEBSOCKET_FIELDS = frozenset({"destination"})  # the URLs a stream's media goes to, wss:// only
 
 Method = Literal["GET", "POST"]
 
@@ -60,17 +57,8 @@ class Verb(_Verb):
     dialect: ClassVar[Dialect] = DIALECT
 
     def _validate(self) -> None:
-        name = type(self).__name__
-        for attribute in attributes_of(type(self)):
-            value = getattr(self, attribute.field)
-            if attribute.field == "tag":
-                check_length(name, "tag", value, MAX_TAG)
-            elif attribute.field.endswith("_method"):
-                check_choice(name, attribute.name, value, ("GET", "POST"))
-            elif attribute.field in WEBSOCKET_FIELDS:
-                check_url(name, attribute.name, value, schemes=("wss",), relative=False)
-            elif attribute.url:
-                check_url(name, attribute.name, value)
+        check_length(type(self).__name__, "tag", getattr(self, "tag", None), MAX_TAG)
+        check_references(self)
         self._rules()
 
     def _rules(self) -> None:

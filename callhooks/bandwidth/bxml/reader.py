@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...xmldoc.reader import Warn, read
 from .model import DIALECT
-from .verbs import VERBS, Bxml, Response
+from .verbs import Bxml, Response
 
 __all__ = ["parse"]
 
@@ -17,8 +17,6 @@ def parse(text: str | bytes, *, base_url: str | None = None, on_warning: Warn | 
     is given: then they are resolved against it, with a warning. Unknown attributes are warnings, which go to
     ``on_warning`` when given, else to :func:`warnings.warn` as :class:`BXMLWarning`.
     """
-    document = read(
-        text, dialect=DIALECT, verbs=VERBS, roots=(Response, Bxml), base_url=base_url, on_warning=on_warning
-    )
+    document = read(text, dialect=DIALECT, roots=(Response, Bxml), base_url=base_url, on_warning=on_warning)
     assert isinstance(document, Response | Bxml)
     return document

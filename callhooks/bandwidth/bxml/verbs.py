@@ -16,7 +16,7 @@ from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar, Literal
 
 from ...xmldoc.document import Document
-from ...xmldoc.model import Callback, Url, check_choice, check_length, check_range, check_url, nest
+from ...xmldoc.model import Callback, Url, check_choice, check_length, check_range, check_url, nest, reachable
 from .model import BXMLError, Credentials, FallbackCredentials, Method, Tagged, Verb
 
 __all__ = [
@@ -427,6 +427,7 @@ class StartStream(Credentials):
     """Stream the call's audio to the WebSocket ``destination``; at most 12 :class:`StreamParam` s."""
 
     holds: ClassVar[tuple[type[Verb], ...]] = (StreamParam,)
+    _websockets: ClassVar[frozenset[str]] = frozenset({"destination"})
     verbs: tuple[StreamParam, ...]
     destination: Url
     destination_username: str | None = None
@@ -470,6 +471,7 @@ class StartTranscription(Credentials):
     """Transcribe the call in real time; at most 12 :class:`CustomParam` s."""
 
     holds: ClassVar[tuple[type[Verb], ...]] = (CustomParam,)
+    _websockets: ClassVar[frozenset[str]] = frozenset({"destination"})
     verbs: tuple[CustomParam, ...]
     name: str | None = None
     tracks: Tracks | None = None
@@ -661,5 +663,4 @@ class Bxml(Document, Verb):
         nest(self, verbs, locals())
 
 
-_NESTED_ONLY: tuple[type[Verb], ...] = (Endpoint, PhoneNumber, SipUri, StreamParam, CustomParam)
-VERBS: tuple[type[Verb], ...] = (Response, Bxml, *_TOP_LEVEL, *_NESTED_ONLY)
+VERBS = reachable(Response, Bxml)
