@@ -16,7 +16,7 @@ import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "Dialect",
     "DocumentError",
     "DocumentWarning",
+    "Method",
+    "RelativeUrlsVerb",
     "Url",
     "Verb",
     "attributes_of",
@@ -106,6 +108,7 @@ class _UrlMark:
         self.callback = callback
 
 
+Method = Literal["GET", "POST"]  # how a platform may call a URL (each dialect's *Method attributes)
 Url = Annotated[str, _UrlMark(callback=False)]
 Callback = Annotated[str, _UrlMark(callback=True)]
 
@@ -294,6 +297,18 @@ def check_references(verb: Verb) -> None:
             check_url(name, attribute.name, getattr(verb, attribute.field))
 
 
+@dataclass(frozen=True)
+class RelativeUrlsVerb(Verb):
+    """Base of the verbs of dialects that resolve relative URLs: :func:`check_references`, then ``_rules``."""
+
+    def _validate(self) -> None:
+        check_references(self)
+        self._rules()
+
+    def _rules(self) -> None:
+        """The verb's own rules; raises :class:`DocumentError`."""
+
+
 def build(cls: type[Verb], text: str | None, verbs: tuple[Verb, ...], attributes: dict[str, Any]) -> Verb:
     """A verb from its parts, whatever its shape (text, nested verbs, both, or attributes only)."""
     if cls.holds:  # containers take their text (if any) and nested verbs positionally
@@ -371,14 +386,8 @@ def check_choice(verb: str, name: str, value: str | None, choices: Iterable[str]
 
 def check_absolute_url(verb: str, name: str, value: str | None) -> None:
     """An absolute http(s) URL, which the platform can fetch whatever served the document."""
-    if value is None:
-        return
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or _SPACE.search(value):
-        raise DocumentError(f"{name} must be an absolute http(s) URL, got {value!r}", verb=verb)
+    if value is not None:
+        check_url(verb, name, value, relative=False)
 
 
 def check_url(
@@ -394,6 +403,6 @@ def check_url(
     is_relative = relative and parts is not None and not parts.scheme
     absolute = parts is not None and parts.scheme.lower() in schemes and bool(parts.hostname)
     if not value or _SPACE.search(value) or not (is_relative or absolute):
-        kinds = "/".join(schemes)
+        kinds = "http(s)" if schemes == ("http", "https") else "/".join(schemes)
         form = f"an absolute {kinds} URL or a relative one" if relative else f"an absolute {kinds} URL"
         raise DocumentError(f"{name} must be {form}, got {value!r}", verb=verb)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callhooks.bandwidth import bxml
-from tests.helpers.xml_documents import HOSTILE, documents, words, xml_text
+from tests.helpers.xml_documents import HOSTILE, documents, fails_at, words, xml_text
 
 numbers = st.from_regex(r"\+1[2-9][0-9]{9}", fullmatch=True)
 BXML_DOCUMENTS = documents(
@@ -126,7 +126,5 @@ ERRORS = [
 
 @pytest.mark.parametrize(("document", "line", "column", "message"), ERRORS)
 def test_errors_say_where(document: str, line: int, column: int, message: str) -> None:
-    with pytest.raises(bxml.BXMLError) as caught:
-        bxml.parse(document)
-    assert (caught.value.line, caught.value.column) == (line, column)
-    assert message in str(caught.value)
+    error = fails_at(bxml.parse, bxml.BXMLError, document)
+    assert (error.line, error.column, message in str(error)) == (line, column, True), str(error)

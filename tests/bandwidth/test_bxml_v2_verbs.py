@@ -21,7 +21,7 @@ BROKEN: list[tuple[Callable[[], object], str]] = [
     (lambda: bxml.Gather(terminating_digits="x"), "terminatingDigits must be keys 0-9 * #"),
     (lambda: bxml.Gather(gather_method="PUT"), "gatherMethod must be one of GET, POST, got 'PUT'"),  # type: ignore[arg-type]
     (lambda: bxml.Gather(tag="t" * 257), "tag is 257 characters, over the 256 allowed"),
-    (lambda: bxml.Gather(gather_url="ftp://a.example/"), "gatherUrl must be an absolute http/https URL or a relative"),
+    (lambda: bxml.Gather(gather_url="ftp://a.example/"), "gatherUrl must be an absolute http(s) URL or a relative"),
     (lambda: bxml.Transfer(), "has 0 targets; a Transfer rings 1 to 8"),
     (lambda: bxml.Transfer(*[TARGET] * 9), "has 9 targets"),
     (lambda: bxml.Transfer(TARGET, call_timeout=301), "callTimeout must be between 1 and 300"),
@@ -52,7 +52,7 @@ BROKEN: list[tuple[Callable[[], object], str]] = [
     (lambda: bxml.StartTranscription(tracks="all"), "StartTranscription: tracks must be one of "),  # type: ignore[arg-type]
     (lambda: bxml.Connect(), "Connect: needs at least one Endpoint"),
     (lambda: bxml.Tag("t" * 257), "the tag is 257 characters"),
-    (lambda: bxml.PlayAudio("https://a.example/x y.wav"), "the audio URL must be an absolute http/https URL"),
+    (lambda: bxml.PlayAudio("https://a.example/x y.wav"), "the audio URL must be an absolute http(s) URL"),
     (lambda: bxml.SpeakSentence("   "), "SpeakSentence: the text is empty"),
     (lambda: bxml.Gather(bxml.Hangup()), "Gather: cannot hold Hangup; a Gather holds SpeakSentence, PlayAudio"),  # type: ignore[arg-type]
     (

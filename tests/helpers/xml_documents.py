@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -153,3 +154,13 @@ def _attempt(cls: type[Verb], text: str | None, children: list[Verb | None], arg
         return build(cls, text, tuple(child for child in children if child is not None), arguments)
     except DocumentError:
         return None
+
+
+def fails_at(parse: Callable[[str], object], error: type[DocumentError], document: str) -> DocumentError:
+    """The error ``parse`` raises for ``document``, which must say where (line and column)."""
+    try:
+        parse(document)
+    except error as raised:
+        assert raised.line is not None and raised.column is not None
+        return raised
+    raise AssertionError(f"{document!r} was read")

@@ -18,7 +18,7 @@ BROKEN: list[tuple[Callable[[], object], str]] = [
     (lambda: twiml.Gather(speech_timeout="soon"), "speechTimeout must be one of auto"),  # type: ignore[arg-type]
     (lambda: twiml.Gather(max_speech_time=61), "maxSpeechTime must be between 1 and 60"),
     (lambda: twiml.Gather(method="PUT"), "Gather: method must be one of GET, POST, got 'PUT'"),  # type: ignore[arg-type]
-    (lambda: twiml.Gather(action="ftp://a.example/"), "action must be an absolute http/https URL or a relative one"),
+    (lambda: twiml.Gather(action="ftp://a.example/"), "action must be an absolute http(s) URL or a relative one"),
     (lambda: twiml.Gather(twiml.Hangup()), "Gather: cannot hold Hangup; a Gather holds Say, Play, Pause"),  # type: ignore[arg-type]
     (lambda: twiml.Dial(), "Dial: needs a number or nouns to dial"),
     (lambda: twiml.Dial("+1", NUMBER), "Dial: holds either one text or nested verbs, not both"),
@@ -42,7 +42,7 @@ BROKEN: list[tuple[Callable[[], object], str]] = [
     (lambda: twiml.Stream(url="https://m.example/"), "Stream: url must be an absolute wss URL"),
     (lambda: twiml.Stream(track="both"), "track must be one of inbound_track"),  # type: ignore[arg-type]
     (lambda: twiml.Recording(channels="stereo"), "channels must be one of mono, dual"),  # type: ignore[arg-type]
-    (lambda: twiml.Redirect("https://a.example/x y"), "Redirect: the url must be an absolute http/https URL"),
+    (lambda: twiml.Redirect("https://a.example/x y"), "Redirect: the url must be an absolute http(s) URL"),
 ]
 
 

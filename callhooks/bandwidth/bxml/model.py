@@ -8,16 +8,16 @@ document, since v2 resolves relative ones; a stream's ``destination`` must be an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from ...xmldoc.model import (
     Dialect,
     DocumentError,
     DocumentWarning,
+    Method,
+    RelativeUrlsVerb,
     check_length,
-    check_references,
 )
-from ...xmldoc.model import Verb as _Verb
 
 __all__ = [
     "DIALECT",
@@ -35,8 +35,6 @@ __all__ = [
 MAX_DOCUMENT_BYTES = 64 * 1024  # "64 KB per document", counted in UTF-8 bytes
 MAX_TAG = 256  # a BXML tag attribute (4096 through REST)
 
-Method = Literal["GET", "POST"]
-
 
 class BXMLError(DocumentError):
     """A document or verb breaks a BXML v2 rule; says which verb, which rule and, when parsed, where (``line``,
@@ -51,18 +49,14 @@ DIALECT = Dialect("BXML", BXMLError, BXMLWarning, MAX_DOCUMENT_BYTES)
 
 
 @dataclass(frozen=True)
-class Verb(_Verb):
+class Verb(RelativeUrlsVerb):
     """Base of the v2 verbs: the shared checks (tag, methods, URLs), then the verb's own ``_rules``."""
 
     dialect: ClassVar[Dialect] = DIALECT
 
     def _validate(self) -> None:
         check_length(type(self).__name__, "tag", getattr(self, "tag", None), MAX_TAG)
-        check_references(self)
-        self._rules()
-
-    def _rules(self) -> None:
-        """The verb's own rules; raises :class:`BXMLError`."""
+        super()._validate()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,66 +15,12 @@ import typing
 from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar, Literal
 
+from ...bxml.verbs import DiversionReason, DiversionTreatment, FileFormat, Gender
 from ...xmldoc.document import Document
 from ...xmldoc.model import Callback, Url, check_choice, check_length, check_range, check_url, nest, reachable
 from .model import BXMLError, Credentials, FallbackCredentials, Method, Tagged, Verb
 
-__all__ = [
-    "VERBS",
-    "Bridge",
-    "Bxml",
-    "Conference",
-    "Connect",
-    "CustomParam",
-    "Endpoint",
-    "Forward",
-    "Gather",
-    "GatherPrompt",
-    "Hangup",
-    "Pause",
-    "PauseRecording",
-    "PhoneNumber",
-    "PlayAudio",
-    "Record",
-    "Redirect",
-    "Response",
-    "ResponseVerb",
-    "ResumeRecording",
-    "Ring",
-    "SendDtmf",
-    "SipUri",
-    "SpeakSentence",
-    "StartGather",
-    "StartRecording",
-    "StartStream",
-    "StartTranscription",
-    "StopGather",
-    "StopRecording",
-    "StopStream",
-    "StopTranscription",
-    "StreamParam",
-    "Tag",
-    "Transfer",
-    "TransferTarget",
-]
-
-Gender = Literal["female", "male"]
-FileFormat = Literal["wav", "mp3"]
 Tracks = Literal["inbound", "outbound", "both"]
-DiversionTreatment = Literal["none", "propagate", "stack"]
-DiversionReason = Literal[
-    "unknown",
-    "user-busy",
-    "no-answer",
-    "unavailable",
-    "unconditional",
-    "time-of-day",
-    "do-not-disturb",
-    "deflection",
-    "follow-me",
-    "out-of-service",
-    "away",
-]
 
 VOICES = (
     *("julie", "kate", "susan", "dave", "paul", "bridget", "simon", "katrin", "stefan", "esperanza", "violeta"),

@@ -8,16 +8,13 @@ must be an absolute ``wss://`` URL).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from ...xmldoc.model import Dialect, DocumentError, DocumentWarning, check_references
-from ...xmldoc.model import Verb as _Verb
+from ...xmldoc.model import Dialect, DocumentError, DocumentWarning, Method, RelativeUrlsVerb
 
 __all__ = ["DIALECT", "MAX_DOCUMENT_BYTES", "Method", "TwiMLError", "TwiMLWarning", "Verb"]
 
 MAX_DOCUMENT_BYTES = 64 * 1024  # larger bodies are rejected with error 11750
-
-Method = Literal["GET", "POST"]
 
 
 class TwiMLError(DocumentError):
@@ -33,14 +30,7 @@ DIALECT = Dialect("TwiML", TwiMLError, TwiMLWarning, MAX_DOCUMENT_BYTES)
 
 
 @dataclass(frozen=True)
-class Verb(_Verb):
-    """Base of the TwiML verbs and nouns: the shared checks (URLs), then the verb's own ``_rules``."""
+class Verb(RelativeUrlsVerb):
+    """Base of the TwiML verbs and nouns: the shared checks (methods, URLs), then the verb's own ``_rules``."""
 
     dialect: ClassVar[Dialect] = DIALECT
-
-    def _validate(self) -> None:
-        check_references(self)
-        self._rules()
-
-    def _rules(self) -> None:
-        """The verb's own rules; raises :class:`TwiMLError`."""

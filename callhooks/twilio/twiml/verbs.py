@@ -20,41 +20,6 @@ from ...xmldoc.document import Document
 from ...xmldoc.model import Callback, Url, check_length, check_range, check_url, nest, reachable
 from .model import Method, TwiMLError, Verb
 
-__all__ = [
-    "VERBS",
-    "Client",
-    "Conference",
-    "Connect",
-    "Dial",
-    "DialNoun",
-    "Echo",
-    "Enqueue",
-    "Gather",
-    "GatherPrompt",
-    "Hangup",
-    "Leave",
-    "Number",
-    "Parameter",
-    "Pause",
-    "Play",
-    "Queue",
-    "Record",
-    "Recording",
-    "Redirect",
-    "Refer",
-    "Reject",
-    "Response",
-    "ResponseVerb",
-    "Room",
-    "Say",
-    "Sim",
-    "Sip",
-    "Start",
-    "Stop",
-    "Stream",
-    "Task",
-]
-
 Trim = Literal["trim-silence", "do-not-trim"]
 MAX_DIAL_PARTIES = 10  # Number and Client nouns dialled at once
 _PLAY_DIGITS = re.compile(r"[0-9*#wW]+")
