@@ -11,29 +11,42 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..xmldoc.model import (
+    Attribute,
     Callback,
     Dialect,
     DocumentError,
     DocumentWarning,
     Url,
+    attributes_of,
+    build,
+    cannot_hold,
     check_absolute_url,
     check_choice,
     check_range,
+    check_text,
+    xml_name,
 )
 from ..xmldoc.model import Verb as _Verb
 
+# The shared pieces this module held before callhooks.xmldoc, still importable from here.
 __all__ = [
     "DIALECT",
     "MAX_DOCUMENT_BYTES",
     "MAX_TAG",
+    "Attribute",
     "BXMLError",
     "BXMLWarning",
     "Callback",
     "Url",
     "Verb",
+    "attributes_of",
+    "build",
+    "cannot_hold",
     "check_absolute_url",
     "check_choice",
     "check_range",
+    "check_text",
+    "xml_name",
 ]
 
 MAX_DOCUMENT_BYTES = 16 * 1024  # "max 16 KB" [AP bxml/bxml.md], counted in UTF-8 bytes

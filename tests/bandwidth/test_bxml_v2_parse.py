@@ -78,7 +78,7 @@ def test_both_roots_are_read_and_nothing_else_is_a_root() -> None:
         bxml.parse("<Hangup/>")
 
 
-def test_the_sheets_examples_read() -> None:
+def test_the_documented_examples_read() -> None:
     document = bxml.parse(
         '<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n'
         '  <SpeakSentence voice="bridget">This call is recorded.</SpeakSentence>\n'

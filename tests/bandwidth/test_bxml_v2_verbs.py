@@ -1,4 +1,4 @@
-"""BXML v2 verbs check the sheet's rules when built, and name their URLs for the receiver to fill."""
+"""BXML v2 verbs check the platform's documented rules when built, and name their URLs for the receiver to fill."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ BROKEN: list[tuple[Callable[[], object], str]] = [
 
 
 @pytest.mark.parametrize(("make", "rule"), BROKEN)
-def test_each_rule_of_the_sheet_is_checked_when_built(make: Callable[[], object], rule: str) -> None:
+def test_each_documented_rule_is_checked_when_built(make: Callable[[], object], rule: str) -> None:
     with pytest.raises(bxml.BXMLError) as caught:
         make()
     assert rule in str(caught.value)
@@ -142,7 +142,7 @@ def test_url_attributes_name_every_url_and_which_the_receiver_fills() -> None:
     assert all(name == "text" or name.endswith("Url") or name == "destination" for name in names)
 
 
-def test_synchronous_events_are_the_sheets() -> None:
+def test_synchronous_events_are_the_documented_ones() -> None:
     assert {"initiate", "answer", "gather", "redirect", "transferAnswer", "bridgeTargetComplete"} <= (
         bxml.SYNCHRONOUS_EVENTS
     )

@@ -70,7 +70,7 @@ def test_an_oversized_document_is_refused_before_parsing() -> None:
         twiml.parse(huge.encode())
 
 
-def test_the_sheets_nested_example_reads() -> None:
+def test_a_nested_dial_reads() -> None:
     document = twiml.parse(
         '<Response><Dial action="/dial-done" answerOnBridge="true" callerId="+15005550006" '
         'record="record-from-answer-dual" timeout="20"><Number statusCallback="/sc" '

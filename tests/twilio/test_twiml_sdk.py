@@ -140,7 +140,7 @@ def test_text_forms_and_an_empty_document_match_voice_response() -> None:
     assert tree(str(twiml.Response())) == tree(str(voice_response.VoiceResponse()))
 
 
-def test_the_sheets_verified_example_reads_back_as_built() -> None:
+def test_twilio_python_s_output_reads_back_as_built() -> None:
     example = (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/gather" actionOnEmptyResult="true" '
         'input="dtmf speech" numDigits="1" speechTimeout="auto" timeout="3"><Say language="en-US" '

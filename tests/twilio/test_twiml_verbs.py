@@ -1,4 +1,4 @@
-"""TwiML verbs check the sheet's rules when built, and name their URLs for the receiver to fill."""
+"""TwiML verbs check the platform's documented rules when built, and name their URLs for the receiver to fill."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ BROKEN: list[tuple[Callable[[], object], str]] = [
 
 
 @pytest.mark.parametrize(("make", "rule"), BROKEN)
-def test_each_rule_of_the_sheet_is_checked_when_built(make: Callable[[], object], rule: str) -> None:
+def test_each_documented_rule_is_checked_when_built(make: Callable[[], object], rule: str) -> None:
     with pytest.raises(twiml.TwiMLError) as caught:
         make()
     assert rule in str(caught.value)
