@@ -73,11 +73,13 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 <Response><{verb}>&secret;</{verb}></Response>"""
 EXTERNAL_DTD = '<?xml version="1.0"?>\n<!DOCTYPE Response SYSTEM "http://127.0.0.1:9/evil.dtd">\n<Response/>'
 UNDECLARED_ENTITY = "<Response><{verb}>&secret;</{verb}></Response>"
+ODD_ENCODING = '<?xml version="1.0" encoding="rot13"?>\n<Response><{verb}>Uv</{verb}></Response>'
 HOSTILE = {
     "billion laughs": (BILLION_LAUGHS, "document type declaration (DTD) is not allowed"),
     "external entity": (EXTERNAL_ENTITY, "document type declaration (DTD) is not allowed"),
     "external DTD": (EXTERNAL_DTD, "document type declaration (DTD) is not allowed"),
     "undeclared entity": (UNDECLARED_ENTITY, "undefined entity"),
+    "encoding expat asks Python for": (ODD_ENCODING, "cannot read the document in the encoding its declaration names"),
 }
 
 

@@ -56,10 +56,8 @@ def test_any_document_reads_back_as_written(document: twiml.Response) -> None:
 
 @pytest.mark.parametrize(("document", "rule"), HOSTILE.values(), ids=list(HOSTILE))
 def test_hostile_xml_is_refused_before_any_expansion(document: str, rule: str) -> None:
-    with pytest.raises(twiml.TwiMLError, match=rule.replace("(", r"\(").replace(")", r"\)")) as caught:
-        twiml.parse(document.format(verb="Say"))
-    assert caught.value.line is not None
-    assert "TwiML" in str(caught.value) or "undefined entity" in str(caught.value)
+    with pytest.raises(twiml.TwiMLError, match=rule.replace("(", r"\(").replace(")", r"\)")):
+        twiml.parse(document.format(verb="Say").encode())  # as bytes, so the declared encoding counts
 
 
 def test_an_oversized_document_is_refused_before_parsing() -> None:
