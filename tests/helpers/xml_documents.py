@@ -45,8 +45,6 @@ def every_attribute(cls: type[Verb], overrides: dict[str, Any], numbers: dict[st
         field = attribute.field
         if field in overrides:
             values[field] = overrides[field]
-        elif field.endswith("_method"):
-            values[field] = "GET"
         elif attribute.url:
             values[field] = f"https://app.example/{field}?a=1&b=2"
         elif choices(cls, attribute):

@@ -27,6 +27,11 @@ TWIML_DOCUMENTS = documents(
         "Enqueue": words,
         "Task": st.just('{"selected_language": "es"}'),
         "Room": words,
+        "Identity": words,
+        "Uri": st.just("sip:kate@example.com"),
+        "ApplicationSid": st.from_regex(r"AP[0-9a-f]{8}", fullmatch=True),
+        "Application": st.from_regex(r"AP[0-9a-f]{8}", fullmatch=True),
+        "WhatsApp": numbers,
     },
     fields={
         "digits": keys,
@@ -44,7 +49,7 @@ TWIML_DOCUMENTS = documents(
         "beep": st.booleans() | st.sampled_from(["onEnter", "onExit"]),
         "timeout": st.integers(5, 60),
     },
-    sizes={"Response": (0, 6), "Dial": (0, 3)},
+    sizes={"Response": (0, 6), "Dial": (0, 3), "Sip": (0, 2)},
 )
 
 

@@ -14,7 +14,15 @@ from tests.helpers.xml_documents import every_attribute, tree
 
 voice_response = pytest.importorskip("twilio.twiml.voice_response")
 
-NUMBERS = {"timeout": 10, "max_participants": 50, "max_speech_time": 30, "sample_rate": 8000, "priority": 5}
+NUMBERS = {
+    "timeout": 10,
+    "max_participants": 50,
+    "max_speech_time": 30,
+    "sample_rate": 8000,
+    "priority": 5,
+    "max_attempts": 2,
+    "min_postal_code_length": 5,
+}
 OVERRIDES: dict[str, Any] = {
     "input": "dtmf speech",
     "finish_on_key": "#",
@@ -38,6 +46,11 @@ TEXT = {
     "Enqueue": "support",
     "Task": '{"account_number": "12345"}',
     "Room": "DailyStandup",
+    "Identity": "alice",
+    "Uri": "sip:kate@example.com",
+    "ApplicationSid": "AP1234",
+    "Application": "AP5678",
+    "WhatsApp": "+14155552671",
 }
 # The verbs each container holds in this test, and the twilio-python method that nests each.
 CHILDREN: dict[str, list[Verb]] = {
@@ -51,20 +64,31 @@ CHILDREN: dict[str, list[Verb]] = {
     "Stop": [twiml.Stream(name="s1")],
     "Connect": [twiml.Stream(url="wss://m.example/s"), twiml.Room("r1")],
     "Refer": [twiml.Sip("sip:transfer@example.com")],
+    "Headers": [twiml.Header(name="X-Case", value="7"), twiml.Header(name="X-Agent", value="a & b")],
+    "Pay": [twiml.Prompt(twiml.Say("Card number?"), for_="payment-card-number"), twiml.Parameter(name="a", value="b")],
+    "Prompt": [twiml.Say("Card number?"), twiml.Pause(length=1)],
 }
 STREAM_URL = {"url": "wss://media.example/s?a=1"}
-HOLDER = {  # where a noun goes in a document, built both ways
+HOLDER = {  # where a nested-only verb goes in a document, built both ways
     "Number": "Dial",
     "Client": "Dial",
     "Conference": "Dial",
     "Queue": "Dial",
     "Sip": "Dial",
     "Sim": "Dial",
+    "Application": "Dial",
+    "WhatsApp": "Dial",
+    "Identity": "Client",
+    "ApplicationSid": "Application",
+    "Uri": "Sip",
+    "Headers": "Sip",
+    "Header": "Headers",
     "Parameter": "Hangup",
     "Task": "Enqueue",
     "Recording": "Start",
     "Stream": "Start",
     "Room": "Connect",
+    "Prompt": "Pay",
 }
 
 
@@ -101,11 +125,12 @@ def _full(cls: type[Verb]) -> Verb:
 
 
 def _document(verb: Verb) -> twiml.Response:
-    holder = HOLDER.get(type(verb).__name__)
-    if holder is None:
-        return twiml.Response(verb)  # type: ignore[arg-type]
-    extra: dict[str, Any] = {"Hangup": {}, "Enqueue": {"workflow_sid": "WW1"}}.get(holder, {})
-    return twiml.Response(getattr(twiml, holder)(verb, **extra))
+    """``verb`` in a document: inside the verbs that hold it, up to the Response."""
+    while (holder := HOLDER.get(type(verb).__name__)) is not None:
+        extra = {"workflow_sid": "WW1"} if holder == "Enqueue" else {}
+        siblings = [twiml.Uri("sip:a@b.example")] if holder == "Sip" else []  # a Sip needs a URI
+        verb = getattr(twiml, holder)(verb, *siblings, **extra)
+    return twiml.Response(verb)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("cls", [cls for cls in twiml.VERBS if cls is not twiml.Response], ids=lambda c: c.__name__)

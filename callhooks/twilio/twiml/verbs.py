@@ -76,6 +76,14 @@ class _Action(Verb):
     method: Method | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Parameter(Verb):
+    """A name and value passed on (to a stream, a client, an application, a payment, or with a hang-up or rejection)."""
+
+    name: str
+    value: str
+
+
 @dataclass(frozen=True)
 class Say(Verb):
     """Speak ``message`` (``loop`` times; 0 repeats until the call ends)."""
@@ -198,14 +206,41 @@ class Number(_StatusCallback, _Whisper, _MachineDetection):
 
 
 @dataclass(frozen=True)
+class Identity(Verb):
+    """A client's identity, inside a :class:`Client` that also passes :class:`Parameter` s."""
+
+    _text_field: ClassVar[str | None] = "client_identity"
+    client_identity: str
+
+    def _rules(self) -> None:
+        check_length("Identity", "the identity", self.client_identity, 256)
+
+
+@dataclass(frozen=True, init=False)
 class Client(_StatusCallback, _Whisper):
-    """A Voice SDK client to dial, by ``identity`` (at most 256 characters)."""
+    """A Voice SDK client to dial: its identity (at most 256 characters) as the one positional ``str``, or an
+    :class:`Identity` with the :class:`Parameter` s to pass to it."""
 
     _text_field: ClassVar[str | None] = "identity"
-    identity: str
+    holds: ClassVar[tuple[type[Verb], ...]] = (Identity, Parameter)
+    verbs: tuple[Identity | Parameter, ...]
+    identity: str | None = None
+
+    def __init__(
+        self,
+        *parts: Identity | Parameter | str,
+        url: str | None = None,
+        method: Method | None = None,
+        status_callback_event: str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: Method | None = None,
+    ) -> None:
+        nest(self, parts, locals())
 
     def _rules(self) -> None:
         check_length("Client", "the identity", self.identity, 256)
+        if self.identity is None and not any(isinstance(verb, Identity) for verb in self.verbs):
+            raise TwiMLError("needs an identity: as text or as an Identity", verb="Client")
 
 
 @dataclass(frozen=True)
@@ -246,18 +281,81 @@ class Queue(_Whisper):
 
 
 @dataclass(frozen=True)
-class Sip(_StatusCallback, _Whisper, _MachineDetection):
-    """A SIP URI to dial inside :class:`Dial` (or to refer to, inside :class:`Refer`)."""
+class Uri(Verb):
+    """One SIP URI of a :class:`Sip` with several, tried by ``priority`` and shared by ``weight``."""
 
     _text_field: ClassVar[str | None] = "sip_url"
     sip_url: str
     _: KW_ONLY
+    priority: int | None = None
+    weight: int | None = None
     username: str | None = None
     password: str | None = None
 
     def _rules(self) -> None:
-        if not _SIP.fullmatch(self.sip_url):
-            raise TwiMLError(f"the sip_url must be a sip: URI, got {self.sip_url!r}", verb="Sip")
+        _check_sip("Uri", self.sip_url)
+        check_range("Uri", "priority", self.priority, 0)
+        check_range("Uri", "weight", self.weight, 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Header(Parameter):
+    """A SIP header to send, inside :class:`Headers`."""
+
+
+@dataclass(frozen=True, init=False)
+class Headers(Verb):
+    """The SIP headers a :class:`Sip` sends."""
+
+    holds: ClassVar[tuple[type[Verb], ...]] = (Header,)
+    verbs: tuple[Header, ...]
+
+    def __init__(self, *verbs: Header) -> None:
+        nest(self, verbs, locals())
+
+
+@dataclass(frozen=True, init=False)
+class Sip(_StatusCallback, _Whisper, _MachineDetection):
+    """A SIP endpoint to dial inside :class:`Dial` (or to refer to, inside :class:`Refer`): its ``sip:`` URI as the
+    one positional ``str``, or :class:`Uri` s (and :class:`Headers`)."""
+
+    _text_field: ClassVar[str | None] = "sip_url"
+    holds: ClassVar[tuple[type[Verb], ...]] = (Uri, Headers)
+    verbs: tuple[Uri | Headers, ...]
+    sip_url: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def __init__(
+        self,
+        *parts: Uri | Headers | str,
+        username: str | None = None,
+        password: str | None = None,
+        url: str | None = None,
+        method: Method | None = None,
+        status_callback_event: str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: Method | None = None,
+        machine_detection: str | None = None,
+        amd_status_callback_method: Method | None = None,
+        amd_status_callback: str | None = None,
+        machine_detection_timeout: int | None = None,
+        machine_detection_speech_threshold: int | None = None,
+        machine_detection_speech_end_threshold: int | None = None,
+        machine_detection_silence_timeout: int | None = None,
+    ) -> None:
+        nest(self, parts, locals())
+
+    def _rules(self) -> None:
+        if self.sip_url is None and not any(isinstance(verb, Uri) for verb in self.verbs):
+            raise TwiMLError("needs a sip: URI: as text or as a Uri", verb="Sip")
+        if self.sip_url is not None:
+            _check_sip("Sip", self.sip_url)
+
+
+def _check_sip(verb: str, value: str) -> None:
+    if not _SIP.fullmatch(value):
+        raise TwiMLError(f"the sip_url must be a sip: URI, got {value!r}", verb=verb)
 
 
 @dataclass(frozen=True)
@@ -268,7 +366,53 @@ class Sim(Verb):
     sim_sid: str
 
 
-DialNoun = Number | Client | Conference | Queue | Sip | Sim
+@dataclass(frozen=True)
+class ApplicationSid(Verb):
+    """The TwiML App to dial, inside an :class:`Application` that also passes :class:`Parameter` s."""
+
+    _text_field: ClassVar[str | None] = "sid"
+    sid: str
+
+
+@dataclass(frozen=True, init=False)
+class Application(_StatusCallback, _Whisper):
+    """A TwiML App to dial: its SID as the one positional ``str``, or an :class:`ApplicationSid` with
+    :class:`Parameter` s."""
+
+    _text_field: ClassVar[str | None] = "application_sid"
+    holds: ClassVar[tuple[type[Verb], ...]] = (ApplicationSid, Parameter)
+    verbs: tuple[ApplicationSid | Parameter, ...]
+    application_sid: str | None = None
+    customer_id: str | None = None
+    copy_parent_to: bool | None = None
+
+    def __init__(
+        self,
+        *parts: ApplicationSid | Parameter | str,
+        url: str | None = None,
+        method: Method | None = None,
+        status_callback_event: str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: Method | None = None,
+        customer_id: str | None = None,
+        copy_parent_to: bool | None = None,
+    ) -> None:
+        nest(self, parts, locals())
+
+    def _rules(self) -> None:
+        if self.application_sid is None and not any(isinstance(verb, ApplicationSid) for verb in self.verbs):
+            raise TwiMLError("needs an application SID: as text or as an ApplicationSid", verb="Application")
+
+
+@dataclass(frozen=True)
+class WhatsApp(_StatusCallback, _Whisper):
+    """A WhatsApp user to call, by phone number."""
+
+    _text_field: ClassVar[str | None] = "phone_number"
+    phone_number: str
+
+
+DialNoun = Number | Client | Conference | Queue | Sip | Sim | Application | WhatsApp
 
 
 @dataclass(frozen=True, init=False)
@@ -276,7 +420,7 @@ class Dial(_Action, _RecordingCallback):
     """Call a number (its one positional ``str``) or the nouns it holds, and bridge the first to answer."""
 
     _text_field: ClassVar[str | None] = "number"
-    holds: ClassVar[tuple[type[Verb], ...]] = (Number, Client, Conference, Queue, Sip, Sim)
+    holds: ClassVar[tuple[type[Verb], ...]] = (Number, Client, Conference, Queue, Sip, Sim, Application, WhatsApp)
     verbs: tuple[DialNoun, ...]
     number: str | None = None
     timeout: int | None = None
@@ -385,14 +529,6 @@ class Redirect(Verb):
 
     def _rules(self) -> None:
         check_url("Redirect", "the url", self.url)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Parameter(Verb):
-    """A name and value passed on (to a stream, or with a hang-up or rejection)."""
-
-    name: str
-    value: str
 
 
 @dataclass(frozen=True, init=False)
@@ -569,6 +705,85 @@ class Refer(_Action):
         nest(self, verbs, locals())
 
 
+@dataclass(frozen=True, init=False)
+class Prompt(Verb):
+    """What :class:`Pay` says or plays when it asks ``for_`` an input (or after an ``error_type``)."""
+
+    holds: ClassVar[tuple[type[Verb], ...]] = (Say, Play, Pause)
+    verbs: tuple[GatherPrompt, ...]
+    for_: str | None = None
+    error_type: str | None = None
+    card_type: str | None = None
+    attempt: str | None = None
+    require_matching_inputs: bool | None = None
+
+    def __init__(
+        self,
+        *verbs: GatherPrompt,
+        for_: str | None = None,
+        error_type: str | None = None,
+        card_type: str | None = None,
+        attempt: str | None = None,
+        require_matching_inputs: bool | None = None,
+    ) -> None:
+        nest(self, verbs, locals())
+
+
+@dataclass(frozen=True, init=False)
+class Pay(Verb):
+    """Collect a payment (Twilio <Pay>); the result goes to ``action``."""
+
+    holds: ClassVar[tuple[type[Verb], ...]] = (Prompt, Parameter)
+    verbs: tuple[Prompt | Parameter, ...]
+    input: str | None = None
+    action: Callback | None = None
+    bank_account_type: str | None = None
+    status_callback: Callback | None = None
+    status_callback_method: Method | None = None
+    timeout: int | None = None
+    max_attempts: int | None = None
+    security_code: bool | None = None
+    postal_code: bool | str | None = None
+    min_postal_code_length: int | None = None
+    payment_connector: str | None = None
+    payment_method: Literal["credit-card", "ach-debit"] | None = None
+    token_type: str | None = None
+    charge_amount: str | None = None
+    currency: str | None = None
+    description: str | None = None
+    valid_card_types: str | None = None
+    language: str | None = None
+
+    def __init__(
+        self,
+        *verbs: Prompt | Parameter,
+        input: str | None = None,
+        action: str | None = None,
+        bank_account_type: str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: Method | None = None,
+        timeout: int | None = None,
+        max_attempts: int | None = None,
+        security_code: bool | None = None,
+        postal_code: bool | str | None = None,
+        min_postal_code_length: int | None = None,
+        payment_connector: str | None = None,
+        payment_method: Literal["credit-card", "ach-debit"] | None = None,
+        token_type: str | None = None,
+        charge_amount: str | None = None,
+        currency: str | None = None,
+        description: str | None = None,
+        valid_card_types: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        nest(self, verbs, locals())
+
+    def _rules(self) -> None:
+        check_range("Pay", "timeout", self.timeout, 1)
+        check_range("Pay", "maxAttempts", self.max_attempts, 1)
+        check_range("Pay", "minPostalCodeLength", self.min_postal_code_length, 0)
+
+
 ResponseVerb = (
     Say
     | Play
@@ -586,6 +801,7 @@ ResponseVerb = (
     | Stop
     | Connect
     | Refer
+    | Pay
 )
 _TOP_LEVEL = typing.cast(tuple[type[Verb], ...], typing.get_args(ResponseVerb))
 
