@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .deadline import answer_by
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
@@ -503,7 +504,9 @@ class CallHooks(Registrar):
         payload = queued_event(event, method=method, received_at=time.time(), handler=handler.name)
         try:
             worker = self._worker or await self.start_background()
-            await worker.store.enqueue(payload)
+            # In the handler's place, so not under the callback's store deadline: under one of its own.
+            deadline = asyncio.get_running_loop().time() + self.delivery.store_deadline
+            await answer_by(worker.store.enqueue(payload), deadline, worker.store.backend)
         except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
             logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
             body = json.dumps({"error": "store-unavailable", "detail": str(exc)})
