@@ -228,6 +228,9 @@ class CallHooks(Registrar):
         if client is not None:
             self.attach_client(client)
         logs.install()
+        # Keys and passwords never reach a log line, however they got into it (an exception's message, say).
+        keys = [secret] if isinstance(secret, str) else list(secret or ())
+        logs.hide_secrets([*keys, *(pair[1] for pair in (basic_auth, metrics_auth, console) if pair is not None)])
         if metrics:  # Prometheus text at <receiver path>/metrics (metrics.py; the `metrics` extra)
             from .metrics import serve_metrics
 
@@ -239,7 +242,6 @@ class CallHooks(Registrar):
         if console is not None:
             from .console import Console
 
-            keys = [secret] if isinstance(secret, str) else list(secret or ())
             self.console = Console.attach(
                 self,
                 console,
@@ -617,7 +619,8 @@ class CallHooks(Registrar):
 
     async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
         client = scope.get("client")
-        peer = f"{client[0]}:{client[1]}" if client else None
+        # The host may come from X-Forwarded-For: spaces and quotes in it would forge the rest of a log line.
+        peer = logs.client_address(f"{client[0]}:{client[1]}") if client else None
         # Once per rejection, with the reason code and where it came from; never the token or credentials.
         logger.warning("callback rejected: %d %s from %s", rejected.status, rejected.reason, peer or "unknown")
         if self._monitors:
