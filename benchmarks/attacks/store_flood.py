@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -86,8 +87,14 @@ def store_of(kind: str, workdir: Path) -> Iterator[tuple[str, Callable[[], int]]
         server.stop()
 
 
-def flooded(port: int, stop: threading.Event) -> list[threading.Thread]:
-    return [threading.Thread(target=_raw, args=(port, FORGED, stop, None)) for _ in range(FLOODERS)]
+def flood(port: int) -> None:
+    """Send forged requests from ``FLOODERS`` connections until this process is terminated."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=_raw, args=(port, FORGED, stop, None)) for _ in range(FLOODERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def measure(source: Path, kind: str) -> list[dict[str, object]]:
@@ -97,17 +104,16 @@ def measure(source: Path, kind: str) -> list[dict[str, object]]:
         server = start_server(source, port, Path(directory), url)
         try:
             for attack in ("none", "forged-get-8kb"):
-                stop = threading.Event()
-                threads = flooded(port, stop) if attack != "none" else []
+                # The flood from a process of its own: threads here would share the valid client's interpreter.
+                flooder = multiprocessing.Process(target=flood, args=(port,), daemon=True) if attack != "none" else None
                 before = size()
-                for thread in threads:
-                    thread.start()
-                if threads:
-                    stop.wait(2.0)  # let the flood reach its steady state
+                if flooder is not None:
+                    flooder.start()
+                    time.sleep(2.0)  # let the flood reach its steady state
                 served = count_valid(port, WINDOW)
-                stop.set()
-                for thread in threads:
-                    thread.join(30)
+                if flooder is not None:
+                    flooder.terminate()
+                    flooder.join(30)
                 time.sleep(1.0)  # the console's journal task writes what it queued (every 0.5 s)
                 results.append(
                     {
