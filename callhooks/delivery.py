@@ -242,36 +242,35 @@ class Delivery:
     ) -> Delivered:
         """Run an event ``Store.admit`` claimed and put at the head of its call's queue, then ``settle`` it: what
         ``call_turn``, ``run_once`` and ``_run`` do step by step, in one trip after the handler."""
-        key, ticket = admission.call_key, admitted.ticket
+        key, ticket, backend = admission.call_key, admitted.ticket, store.backend
         loaded = admitted.session
         if key is not None:
             event.with_session(copy.deepcopy(loaded) if loaded else {})
         renewal = _Renewal(store, admission, ticket)
         alarm = self._watchdog.arm(self.lease / 3, renewal.due, self.lease / 3)
-        until = Deadline(None)  # the handler's time is its own
-        bounded_store = bounded(store, until)
         try:
-            response = await run()
+            response = await run()  # the handler's time is its own: the deadline binds the store calls only
         except BaseException as exc:
             alarm.cancel()
             await renewal.stop()
-            until.at = _after_handler(deadline)
-            await bounded_store.settle(admission, ticket, ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            await answer_by(store.settle(admission, ticket, ok=False, error=error), _after_handler(deadline), backend)
             raise
         alarm.cancel()
         if renewal.task is not None:
             await renewal.stop()
-        until.at = _after_handler(deadline)
+        settle_by = _after_handler(deadline)
         if response is not None and response.status_code >= 500:
             error = f"the handler answered {response.status_code}"
-            await bounded_store.settle(admission, ticket, ok=False, error=error)
+            await answer_by(store.settle(admission, ticket, ok=False, error=error), settle_by, backend)
             return Delivered(True, response)
         session = event.session if key is not None and event.session != loaded else None
         ends = self.session_end if key is not None and _completed(event) else None
         try:
-            await bounded_store.settle(admission, ticket, ok=True, session=session, session_ends=ends)
+            settled = store.settle(admission, ticket, ok=True, session=session, session_ends=ends)
+            await answer_by(settled, settle_by, backend)
         except SessionValueError as exc:
-            await bounded_store.settle(admission, ticket, ok=False, error=str(exc)[:500])
+            await answer_by(store.settle(admission, ticket, ok=False, error=str(exc)[:500]), settle_by, backend)
             return Delivered(True, self._session_not_saved(key, event, exc))
         return Delivered(True, response)
 
