@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .deadline import answer_by
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
@@ -227,6 +228,9 @@ class CallHooks(Registrar):
         if client is not None:
             self.attach_client(client)
         logs.install()
+        # Keys and passwords never reach a log line, however they got into it (an exception's message, say).
+        keys = [secret] if isinstance(secret, str) else list(secret or ())
+        logs.hide_secrets([*keys, *(pair[1] for pair in (basic_auth, metrics_auth, console) if pair is not None)])
         if metrics:  # Prometheus text at <receiver path>/metrics (metrics.py; the `metrics` extra)
             from .metrics import serve_metrics
 
@@ -238,7 +242,6 @@ class CallHooks(Registrar):
         if console is not None:
             from .console import Console
 
-            keys = [secret] if isinstance(secret, str) else list(secret or ())
             self.console = Console.attach(
                 self,
                 console,
@@ -503,7 +506,9 @@ class CallHooks(Registrar):
         payload = queued_event(event, method=method, received_at=time.time(), handler=handler.name)
         try:
             worker = self._worker or await self.start_background()
-            await worker.store.enqueue(payload)
+            # In the handler's place, so not under the callback's store deadline: under one of its own.
+            deadline = asyncio.get_running_loop().time() + self.delivery.store_deadline
+            await answer_by(worker.store.enqueue(payload), deadline, worker.store.backend)
         except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
             logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
             body = json.dumps({"error": "store-unavailable", "detail": str(exc)})
@@ -614,7 +619,8 @@ class CallHooks(Registrar):
 
     async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
         client = scope.get("client")
-        peer = f"{client[0]}:{client[1]}" if client else None
+        # The host may come from X-Forwarded-For: spaces and quotes in it would forge the rest of a log line.
+        peer = logs.client_address(f"{client[0]}:{client[1]}") if client else None
         # Once per rejection, with the reason code and where it came from; never the token or credentials.
         logger.warning("callback rejected: %d %s from %s", rejected.status, rejected.reason, peer or "unknown")
         if self._monitors:

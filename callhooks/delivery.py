@@ -5,7 +5,9 @@ to its call id (403 for another call), waits for the event's turn in its call's 
 runs it at most once by its identity (``run_once``: a duplicate of a handled event is not run again; a
 delivery whose first run failed with a 5xx or whose worker died runs again), with the call's session loaded
 before and saved after. A store that cannot be reached is a 503 with a JSON reason: the platform then
-delivers to the fallback URL. ``app.py`` only calls ``deliver`` and sends what it returns.
+delivers to the fallback URL. A store that does not answer is one too: every store call a callback makes must
+answer within ``STORE_DEADLINE_SHARE`` of ``callback_timeout`` from its arrival (``deadline.py``), so the 503
+goes out before the platform gives up. ``app.py`` only calls ``deliver`` and sends what it returns.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, Final, NamedTuple
 
 from starlette.responses import Response
 
+from .deadline import Deadline, answer_by, bounded
 from .events import CallEvent, ConferenceEvent
 from .identity import call_key, event_identity
 from .rules import ENDED_CALL_STATES
@@ -43,6 +46,7 @@ __all__ = [
     "DEFAULT_SESSION_END",
     "DEFAULT_SHUTDOWN_TIMEOUT",
     "SESSION_FROM",
+    "STORE_DEADLINE_SHARE",
     "Delivered",
     "Delivery",
     "DeliveryRefused",
@@ -56,6 +60,11 @@ DEFAULT_SESSION_END: Final = 3600.0
 DEFAULT_SHUTDOWN_TIMEOUT: Final = 10.0
 #: The callback-context key naming the call whose session a transfer's new leg starts with.
 SESSION_FROM: Final = "session_from"
+#: The share of ``callback_timeout`` (the platform's wait) by which a callback's store calls must have answered,
+#: measured from when it reached the guarantees: 8 s of Catapult's 10 s. A store call after the handler gets at
+#: least ``AFTER_HANDLER_SECONDS`` however long the handler ran, so a slow handler is not answered 503 for it.
+STORE_DEADLINE_SHARE: Final = 0.8
+AFTER_HANDLER_SECONDS: Final = 1.0
 
 # A session ends with its call: the states that never change again, and the error state calls end in.
 _COMPLETED_CALL_STATES: Final = ENDED_CALL_STATES | {"error"}
@@ -85,7 +94,8 @@ class _Failed(Exception):
 
 class Delivery:
     """The guarantees, run on the store ``opener`` opens (the app's: it owns and closes it). ``enabled=False``:
-    no guarantees, every delivery runs its handler (only the refusal at shutdown is kept)."""
+    no guarantees, every delivery runs its handler (only the refusal at shutdown is kept). ``wait``: the
+    platform's callback timeout; store calls answer within ``STORE_DEADLINE_SHARE`` of it, else a 503."""
 
     def __init__(
         self,
@@ -100,6 +110,7 @@ class Delivery:
         self._opener = opener
         self.enabled = enabled
         self.wait = wait
+        self.store_deadline = wait * STORE_DEADLINE_SHARE
         self.session_end = session_end
         self.shutdown_timeout = shutdown_timeout
         self.lease = lease
@@ -174,7 +185,10 @@ class Delivery:
         try:
             if not self.enabled:
                 return Delivered(run is not None, None if run is None else await run())
-            store = self._store or await self.open()
+            deadline = asyncio.get_running_loop().time() + self.store_deadline
+            store = self._store
+            if store is None:
+                store = await answer_by(self.open(), deadline, "store")
             call_id = event.call_id
             identity: str | None = None
             if run is not None and _parent_session(event) is None:
@@ -184,13 +198,16 @@ class Delivery:
                 # Anything unusual (someone queued ahead, a transfer's first event) takes the steps.
                 identity = event_identity(event)
                 admission = Admission(identity, self.owner, self.lease, call_key(event), bound_token, call_id)
-                admitted = await store.admit(admission)
+                admitted = await answer_by(store.admit(admission), deadline, store.backend)
                 if admitted.verdict == "run":
-                    return await self._run_admitted(store, event, admission, admitted, run)
+                    return await self._run_admitted(store, event, admission, admitted, run, deadline)
                 if admitted.verdict == "duplicate":
                     return Delivered(False, None)
                 if admitted.verdict == "forbidden":
                     raise _bound_elsewhere()
+            # The steps one by one, each store call under the deadline (paused while the handler runs).
+            until = Deadline(deadline)
+            store = bounded(store, until)
             if bound_token is not None and call_id is not None and not await store.bind_token(bound_token, call_id):
                 raise _bound_elsewhere()
             if run is None:
@@ -201,9 +218,9 @@ class Delivery:
                 return Delivered(False, None)
             key = call_key(event)
             if key is None:
-                return await self._once(store, event, identity, None, run)
-            async with call_turn(store, key, lease=self.lease, timeout=self.wait):
-                return await self._once(store, event, identity, key, run)
+                return await self._once(store, event, identity, None, run, until)
+            async with call_turn(store, key, lease=self.lease, timeout=_left(deadline)):
+                return await self._once(store, event, identity, key, run, until)
         except StoreUnavailable as exc:
             logger.error("callback refused: %s", exc)
             raise DeliveryRefused(503, "store-unavailable", str(exc), backend=exc.backend) from None
@@ -232,34 +249,39 @@ class Delivery:
         admission: Admission,
         admitted: Admitted,
         run: Callable[[], Awaitable[Response | None]],
+        deadline: float,
     ) -> Delivered:
         """Run an event ``Store.admit`` claimed and put at the head of its call's queue, then ``settle`` it: what
         ``call_turn``, ``run_once`` and ``_run`` do step by step, in one trip after the handler."""
-        key, ticket = admission.call_key, admitted.ticket
+        key, ticket, backend = admission.call_key, admitted.ticket, store.backend
         loaded = admitted.session
         if key is not None:
             event.with_session(copy.deepcopy(loaded) if loaded else {})
         renewal = _Renewal(store, admission, ticket)
         alarm = self._watchdog.arm(self.lease / 3, renewal.due, self.lease / 3)
         try:
-            response = await run()
+            response = await run()  # the handler's time is its own: the deadline binds the store calls only
         except BaseException as exc:
             alarm.cancel()
             await renewal.stop()
-            await store.settle(admission, ticket, ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            await answer_by(store.settle(admission, ticket, ok=False, error=error), _after_handler(deadline), backend)
             raise
         alarm.cancel()
         if renewal.task is not None:
             await renewal.stop()
+        settle_by = _after_handler(deadline)
         if response is not None and response.status_code >= 500:
-            await store.settle(admission, ticket, ok=False, error=f"the handler answered {response.status_code}")
+            error = f"the handler answered {response.status_code}"
+            await answer_by(store.settle(admission, ticket, ok=False, error=error), settle_by, backend)
             return Delivered(True, response)
         session = event.session if key is not None and event.session != loaded else None
         ends = self.session_end if key is not None and _completed(event) else None
         try:
-            await store.settle(admission, ticket, ok=True, session=session, session_ends=ends)
+            settled = store.settle(admission, ticket, ok=True, session=session, session_ends=ends)
+            await answer_by(settled, settle_by, backend)
         except SessionValueError as exc:
-            await store.settle(admission, ticket, ok=False, error=str(exc)[:500])
+            await answer_by(store.settle(admission, ticket, ok=False, error=str(exc)[:500]), settle_by, backend)
             return Delivered(True, self._session_not_saved(key, event, exc))
         return Delivered(True, response)
 
@@ -275,22 +297,28 @@ class Delivery:
         identity: str,
         key: str | None,
         run: Callable[[], Awaitable[Response | None]],
+        until: Deadline,
     ) -> Delivered:
         try:
             once = await run_once(
                 store,
                 identity,
-                lambda: self._run(store, event, key, run),
+                lambda: self._run(store, event, key, run, until),
                 owner=self.owner,
                 lease=self.lease,
-                wait=self.wait,
+                wait=_left(until.at),
             )
         except _Failed as failed:
             return Delivered(True, failed.response)
         return Delivered(once.ran, once.value)
 
     async def _run(
-        self, store: Store, event: CallEvent, key: str | None, run: Callable[[], Awaitable[Response | None]]
+        self,
+        store: Store,
+        event: CallEvent,
+        key: str | None,
+        run: Callable[[], Awaitable[Response | None]],
+        until: Deadline,
     ) -> Response | None:
         loaded: dict[str, Any] = {}
         if key is not None:
@@ -299,7 +327,11 @@ class Delivery:
             if not loaded and parent is not None and await store.copy_session(parent, key):
                 loaded = await store.load_session(key)
             event.with_session(copy.deepcopy(loaded) if loaded else {})
-        response = await run()
+        deadline, until.at = until.at, None  # the handler's time is its own, and its lease renewals' too
+        try:
+            response = await run()
+        finally:
+            until.at = _after_handler(deadline)
         if response is not None and response.status_code >= 500:
             raise _Failed(response)
         if key is not None:
@@ -346,6 +378,18 @@ class _Renewal:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _left(deadline: float | None) -> float:
+    """Seconds from now to ``deadline`` (the event loop's time), at least 0."""
+    return 0.0 if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+def _after_handler(deadline: float | None) -> float:
+    """The deadline of the store calls after a handler ran: the callback's, or ``AFTER_HANDLER_SECONDS`` from
+    now when the handler used it up."""
+    floor = asyncio.get_running_loop().time() + AFTER_HANDLER_SECONDS
+    return floor if deadline is None else max(deadline, floor)
 
 
 def _bound_elsewhere() -> DeliveryRefused:

@@ -2,9 +2,12 @@
 
 A callback token is a bearer credential and sits in the request path, which uvicorn's access log prints.
 Paths, tags, call ids and event types all come from the network, so every value is also escaped (a newline
-in a tag must not forge a log line) and cut to a fixed length. The work per value is bounded by
-``MAX_LOGGED_CHARS`` whatever its size: the filters run on every request, including forged ones, so they
-must never cost more for a longer input (a quadratic regex here once let two clients stall the server).
+in a tag must not forge a log line) and cut to a fixed length; so is an exception's message in a traceback, and
+a client address taken from ``X-Forwarded-For``. Query strings show their names only, and the application's
+secrets (signing keys, passwords: ``hide_secrets``) are replaced by ``***`` wherever they appear. The work per
+value is bounded by ``MAX_LOGGED_CHARS`` whatever its size: the filters run on every request, including forged
+ones, so they must never cost more for a longer input (a quadratic regex here once let two clients stall the
+server).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+import traceback
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 __all__ = [
     "CALLBACK_FIELDS",
@@ -27,7 +31,11 @@ __all__ = [
     "RedactingFilter",
     "TextFormatter",
     "callhooks_formatter",
+    "client_address",
     "escape",
+    "format_exception",
+    "hide_query",
+    "hide_secrets",
     "install",
     "redact_path",
     "redact_url",
@@ -52,6 +60,10 @@ _ESCAPES: Final = {
 }
 
 
+# For a traceback's frames: control characters escaped but its line breaks (and backslashes in paths) kept.
+_LINE_ESCAPES: Final = {code: text for code, text in _ESCAPES.items() if code not in (ord("\n"), ord("\\"))}
+
+
 def _cut(text: str) -> tuple[str, str]:
     if len(text) <= MAX_LOGGED_CHARS:
         return text, ""
@@ -66,7 +78,9 @@ def escape(value: object) -> str:
 
 
 def redact_path(path: str) -> str:
-    """A request path (with its query) with every token-like segment replaced by ``<token>``, escaped.
+    """A request path (with its query) with every token-like segment replaced by ``<token>`` and every query
+    value by ``*`` (a GET callback's query holds the caller's number; a URL's, whatever its maker put there),
+    escaped.
 
     Linear in at most ``MAX_LOGGED_CHARS``: the path is cut first, then split on ``/`` once.
     """
@@ -77,7 +91,21 @@ def redact_path(path: str) -> str:
         # The cut may have gone through the middle of a token: the last segment is hidden whatever its length.
         segments[-1] = TOKEN_PLACEHOLDER if segments[-1] else ""
     hidden = "/".join(TOKEN_PLACEHOLDER if len(s) >= _TOKEN_SEGMENT_MIN else s for s in segments)
-    return (hidden + sep + query).translate(_ESCAPES) + rest
+    return (hidden + sep + hide_query(query)).translate(_ESCAPES) + ("" if sep else rest)
+
+
+def hide_query(query: str) -> str:
+    """``query`` with its names kept and every value replaced by ``*`` (a part without a name: ``*``)."""
+    if not query:
+        return query
+    parts = (part.partition("=") for part in query.split("&"))
+    return "&".join(f"{name}=*" if equals else "*" for name, equals, _ in parts)
+
+
+def client_address(address: str) -> str:
+    """A client's ``host:port`` for a log line: anything an address does not hold (a space or a quote sent in
+    ``X-Forwarded-For`` to forge the rest of an access-log line) percent-encoded, at most ``MAX_LOGGED_CHARS``."""
+    return quote(address[:MAX_LOGGED_CHARS], safe=":[]._-")
 
 
 def redact_url(url: str) -> str:
@@ -91,7 +119,8 @@ def redact_url(url: str) -> str:
     if at:
         user = userinfo.partition(":")[0]
         host = f"{user}:***@{host}"
-    return urlunsplit((parts.scheme, host, redact_path(parts.path or "/"), parts.query, parts.fragment))
+    path = redact_path(parts.path or "/")
+    return urlunsplit((parts.scheme, host, path, hide_query(parts.query).translate(_ESCAPES), parts.fragment))
 
 
 # No nested quantifiers: one linear pass.
@@ -103,15 +132,57 @@ def redact_urls_in(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
 
 
+# Literal secrets of the applications in this process (signing keys, passwords): never written to a log line.
+_secrets: set[str] = set()
+_SHORTEST_SECRET: Final = 4  # shorter ones would mask half the log
+
+
+def hide_secrets(secrets: Iterable[str]) -> None:
+    """Replace each of ``secrets`` by ``***`` in every log line and traceback callhooks' filters see, from now
+    on (``CallHooks`` gives its signing keys and passwords; texts shorter than 4 characters are ignored)."""
+    _secrets.update(secret for secret in secrets if len(secret) >= _SHORTEST_SECRET)
+
+
+def _without_secrets(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _clean(value: object) -> object:
-    if isinstance(value, str):
-        if value.startswith("/"):
-            return redact_path(value)
-        text = escape(value)
-        return redact_urls_in(text) if "://" in text else text
+    if value is None or isinstance(value, (int, float)):
+        return value  # for %d and %f, and nothing in them to hide
     if isinstance(value, bytes):
-        return escape(value.decode("latin-1"))
-    return value
+        return _without_secrets(escape(value.decode("latin-1")))
+    text = value if isinstance(value, str) else str(value)  # an exception, say: its message came from anywhere
+    if text.startswith("/"):
+        return _without_secrets(redact_path(text))
+    text = escape(text)
+    return _without_secrets(redact_urls_in(text) if "://" in text else text)
+
+
+def format_exception(exc: BaseException) -> str:
+    """``exc``'s traceback for a log: each exception's message (``Type: message``, its notes too) on one escaped
+    line, URLs redacted, secrets hidden. The frames are the code's own; a message is whatever raised it."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    written: list[str] = []
+    at = 0
+    for link in reversed(chain):  # printed oldest first
+        message = "".join(traceback.format_exception_only(type(link), link))
+        found = text.find(message, at)
+        if found < 0:  # an exception group's members are printed indented: kept as lines, escaped below
+            continue
+        written += [text[at:found].translate(_LINE_ESCAPES), escape(message.rstrip("\n")), "\n"]
+        at = found + len(message)
+    # What no message matched keeps its line breaks, but never another control character.
+    written.append(text[at:].translate(_LINE_ESCAPES))
+    return _without_secrets(redact_urls_in("".join(written)))
 
 
 class RedactingFilter(logging.Filter):
@@ -126,9 +197,17 @@ class RedactingFilter(logging.Filter):
             return True
         record._callhooks_cleaned = True
         if isinstance(record.args, tuple):
-            record.args = tuple(_clean(arg) for arg in record.args)
+            args = tuple(_clean(arg) for arg in record.args)
+            if record.name == "uvicorn.access" and len(args) == 5 and isinstance(args[0], str):
+                args = (client_address(args[0]), *args[1:])  # (client, method, path, version, status)
+            record.args = args
         elif isinstance(record.args, dict):
             record.args = {key: _clean(arg) for key, arg in record.args.items()}
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # Formatted here and left where every Formatter looks before formatting it again.
+            record.exc_text = format_exception(record.exc_info[1])
+        elif record.exc_text:
+            record.exc_text = _without_secrets(redact_urls_in(record.exc_text))
         return True
 
 
@@ -137,6 +216,7 @@ class RedactingFilter(logging.Filter):
 LOGGERS: Final = (
     "uvicorn.access",
     "callhooks",
+    "callhooks.background",
     "callhooks.callbacks",
     "callhooks.client",
     "callhooks.simulator",
@@ -168,7 +248,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(fmt, datefmt)
 
     def formatException(self, ei: Any) -> str:
-        return redact_urls_in(super().formatException(ei))
+        return format_exception(ei[1]) if ei[1] is not None else redact_urls_in(super().formatException(ei))
 
 
 class JsonFormatter(TextFormatter):

@@ -101,8 +101,11 @@ class MaskingFilter(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {key: _mask_arg(arg) for key, arg in record.args.items()}
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            # Formatted here, masked, and left where every Formatter looks before formatting it again.
-            record.exc_text = mask_numbers_in(logging.Formatter().formatException(record.exc_info))
+            # Formatted here (as logs.RedactingFilter does), masked, and left where every Formatter looks before
+            # formatting it again.
+            record.exc_text = logs.format_exception(record.exc_info[1])
+        if record.exc_text:
+            record.exc_text = mask_numbers_in(record.exc_text)
         return True
 
 

@@ -118,6 +118,13 @@ class CallbackMetrics(Monitor):
             ["handler"],
             registry=into,
         )
+        self.evictions = Counter(
+            "callhooks_store_evictions",
+            "Keys the store dropped before their time to stay within its cap (memory://'s memory_max_keys): "
+            "exactly-once and sessions lapse for them (read when scraped)",
+            registry=into,
+        )
+        self._evictions_seen = 0
         self.failed = Counter(
             "callhooks_background_failed",
             "Background events that failed their last run and were kept as failed events, by handler",
@@ -152,11 +159,15 @@ class CallbackMetrics(Monitor):
     # -- scraping -------------------------------------------------------------------------------------------
 
     async def refresh(self) -> None:
-        """Read the queue depth from the store (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is down or not
-        open yet leaves the gauge as it was: the scrape still answers."""
+        """Read the store's evictions and the queue depth (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is
+        down or not open yet leaves the gauge as it was: the scrape still answers."""
         store = self.store()
         if store is None:
             return
+        evictions = store.stats().evictions
+        if evictions > self._evictions_seen:
+            self.evictions.inc(evictions - self._evictions_seen)
+        self._evictions_seen = max(evictions, self._evictions_seen)
         try:
             size = await asyncio.wait_for(store.queue_size(), QUEUE_SIZE_TIMEOUT)
         except Exception as exc:  # StoreUnavailable, a timeout, a closed connection: not the scrape's failure

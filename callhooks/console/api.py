@@ -6,7 +6,8 @@
                                             status, q; limit)
     GET _console/api/calls/{id}             one call: summary and timeline ({id} percent-encoded, "/" as %2F)
     GET _console/api/calls/{id}/export      the call as a replayable JSON fixture (format callhooks.call/1)
-    GET _console/api/rejections             requests refused before any handler ran
+    GET _console/api/rejections             requests refused before any handler ran (this worker's sample,
+                                            and how many were refused, by reason)
     GET _console/api/stream                 server-sent events: a notice per new entry
 
 Every query parameter is checked: a bad one is a 400 with a JSON body naming it.
@@ -194,7 +195,8 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub, signer: Ca
         params = _params(request, ("limit",))
         limit = _limit(params)
         await feed.refresh()
-        return JSONResponse({"rejections": view.rejected(limit)})
+        counted = {"total": view.refused, "byReason": dict(view.refused_by_reason)}
+        return JSONResponse({"rejections": view.rejected(limit), "refused": counted})
 
     async def stream(request: Request) -> Response:
         _params(request, ())

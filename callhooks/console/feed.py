@@ -1,6 +1,10 @@
 """Where the console's entries go and come from: straight into this process's view, or, when the app has a
 store for its guarantees, through the store's shared journal so every worker's and host's events show.
 
+Refused requests never go through the store: anyone can send them, so a flood of them would slow the store
+for every callback and push real calls out of the journal. Each worker keeps its own sample in memory
+(``put_rejection``).
+
 In shared mode the monitor only queues entries (bounded); a background task appends them in batches and reads
 the journal back from its cursor, so nothing blocks the event loop and a store outage costs callbacks
 nothing: it is logged once, entries wait (the oldest dropped beyond the bound) and the task keeps trying.
@@ -76,6 +80,7 @@ class ConsoleFeed:
         self.pending_chars = 0
         self.cursor = 0
         self._local_seq = 0
+        self._rejection_seq = 0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._failing = False
@@ -97,6 +102,12 @@ class ConsoleFeed:
         self.start()
         if self._wake is not None:
             self._wake.set()
+
+    def put_rejection(self, entry: dict[str, Any]) -> None:
+        """One refused request's entry: into this process's view only, never the store's journal."""
+        self._rejection_seq += 1
+        self.view.add(self._rejection_seq, entry)
+        self.hub.publish({"type": "rejection", "seq": self._rejection_seq, "callId": None})
 
     def _show(self, seq: int, entry: Mapping[str, Any]) -> None:
         key = self.view.add(seq, entry)

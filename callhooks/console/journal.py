@@ -111,6 +111,7 @@ class EntryMaker:
         raw = getattr(response, "body", None)  # a streaming response has none to show
         body = bytes(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else b""
         text, truncated = _cut(body.decode("utf-8", "replace"), MAX_TEXT_CHARS)
+        text = logs.redact_urls_in(text)  # a BXML answer's callback URLs carry tokens (and maybe a password)
         media = response.media_type or response.headers.get("content-type", "")
         return {
             "mediaType": media,

@@ -141,21 +141,25 @@ class CallView:
         self.calls: OrderedDict[str, CallRecord] = OrderedDict()  # least recently active first
         self.rejections: deque[tuple[int, dict[str, Any]]] = deque(maxlen=MAX_REJECTIONS)
         self._rejection_sizes: deque[int] = deque(maxlen=MAX_REJECTIONS)
+        # Every refused request is counted here, by reason (the reasons are the receiver's own codes, a few
+        # dozen); only a sample of them is kept in full (``rejections``; console/monitor.py).
+        self.refused = 0
+        self.refused_by_reason: dict[str, int] = {}
         self.chars = 0
         self.last_seq = 0
 
+    def count_rejection(self, reason: str) -> None:
+        """Count one refused request, kept in full or not."""
+        self.refused += 1
+        self.refused_by_reason[reason] = self.refused_by_reason.get(reason, 0) + 1
+
     def add(self, seq: int, entry: Mapping[str, Any]) -> str | None:
         """Take one entry; returns the key of the call it belongs to (``None`` for a rejection)."""
-        self.last_seq = max(self.last_seq, seq)
         size = len(json.dumps(entry, separators=(",", ":"), default=str))
         if entry.get("kind") == "rejection":
-            if len(self._rejection_sizes) == MAX_REJECTIONS:
-                self.chars -= self._rejection_sizes[0]
-            self.rejections.append((seq, dict(entry)))
-            self._rejection_sizes.append(size)
-            self.chars += size
-            self._trim()
+            self._add_rejection(seq, entry, size)
             return None
+        self.last_seq = max(self.last_seq, seq)
         key = _call_key(entry)
         call = self.calls.get(key)
         if call is None:
@@ -165,6 +169,14 @@ class CallView:
         self.chars += size - call.add(seq, entry, size)
         self._trim()
         return key
+
+    def _add_rejection(self, seq: int, entry: Mapping[str, Any], size: int) -> None:
+        if len(self._rejection_sizes) == MAX_REJECTIONS:
+            self.chars -= self._rejection_sizes[0]
+        self.rejections.append((seq, dict(entry)))
+        self._rejection_sizes.append(size)
+        self.chars += size
+        self._trim()
 
     def extend(self, entries: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
         for seq, entry in entries:

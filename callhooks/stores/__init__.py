@@ -2,7 +2,18 @@
 handlers, failed events, token binding) and the console's journal: ``memory://``, ``sqlite:///...`` and
 ``redis://...`` behind one interface (``Store``), and the guarantees' core logic written once against it."""
 
-from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth
+from .base import (
+    Admission,
+    Admitted,
+    Claim,
+    FailedEvent,
+    Limits,
+    OnceRecord,
+    QueueItem,
+    Store,
+    StoreHealth,
+    StoreStats,
+)
 from .errors import SessionValueError, StoreUnavailable, TurnTimeout
 from .once import Once, run_once
 from .opening import DEFAULT_STORE_URL, check_store_url, open_store
@@ -23,6 +34,7 @@ __all__ = [
     "SessionValueError",
     "Store",
     "StoreHealth",
+    "StoreStats",
     "StoreUnavailable",
     "TurnTimeout",
     "call_turn",

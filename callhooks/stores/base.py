@@ -32,6 +32,7 @@ __all__ = [
     "QueueItem",
     "Store",
     "StoreHealth",
+    "StoreStats",
     "Turn",
 ]
 
@@ -163,6 +164,15 @@ class StoreHealth:
     detail: str  #: "ok", or why not (for ``/healthz``)
 
 
+@dataclass(frozen=True)
+class StoreStats:
+    """What a store counted since it was opened (``Store.stats``)."""
+
+    #: Keys dropped before their time to stay within a cap (``memory://``'s ``Limits.memory_max_keys``): an
+    #: event whose record went is run again when delivered again, a call whose session went starts it empty.
+    evictions: int = 0
+
+
 class Store(ABC):
     """The storage engine behind the delivery guarantees. Open one with ``open_store(url)``."""
 
@@ -177,6 +187,11 @@ class Store(ABC):
     @abstractmethod
     async def health(self) -> StoreHealth:
         """Whether the store can be read and written now; never raises."""
+
+    def stats(self) -> StoreStats:
+        """What this store counted since it was opened (in this process). Stores that never drop a key early
+        (SQLite, Redis: their keys go when they expire) count no evictions."""
+        return StoreStats()
 
     # -- idempotency records -------------------------------------------------------------------------------
 

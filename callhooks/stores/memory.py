@@ -17,7 +17,7 @@ from heapq import heapify, heappop, heappush
 from typing import Any
 
 from . import records
-from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth
+from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth, StoreStats
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .kv import KeyValueStore, Update, admit_keys, settle_keys
@@ -63,12 +63,16 @@ class MemoryStore(KeyValueStore):
         # minus the first one's. The text, not the dict, so a reader's changes never reach the journal.
         self._journal: deque[tuple[int, float, str]] = deque(maxlen=self.limits.journal_max_entries)
         self._journal_tail = 0
+        self._evictions = 0  # keys dropped over the cap before their expiry (stats())
 
     async def close(self) -> None:
         pass
 
     async def health(self) -> StoreHealth:
         return StoreHealth(True, self.backend, "ok")
+
+    def stats(self) -> StoreStats:
+        return StoreStats(evictions=self._evictions)
 
     # -- keys ----------------------------------------------------------------------------------------------
     # Each operation starts with ``_reader``: it deletes a few keys due by now and says how to read live values.
@@ -142,7 +146,7 @@ class MemoryStore(KeyValueStore):
                 break
             self._pop()  # a key gone, or moved: never deletes a key
         while len(self._keys) > self.limits.memory_max_keys:
-            self._pop()
+            self._evictions += self._pop()  # the soonest-expiring key, before its time
         if len(heap) > 4 * len(self._keys) + 1024:  # stale entries of deleted keys piled up: rare
             self._rebuild()
 
@@ -186,17 +190,18 @@ class MemoryStore(KeyValueStore):
         self._by_expiry = [(expires, key) for key, expires in self._expiries.items()]
         heapify(self._by_expiry)
 
-    def _pop(self) -> None:
+    def _pop(self) -> bool:
         """Take the heap's first entry: delete its key when it is due then, push it again at its expiry when
-        that moved later, skip it when its key went (or has an earlier entry of its own)."""
+        that moved later, skip it when its key went (or has an earlier entry of its own). True: a key went."""
         expires, key = heappop(self._by_expiry)
         current = self._expiries.get(key)
         if current is None or current < expires:
-            return
+            return False
         if current > expires:
             heappush(self._by_expiry, (current, key))
-            return
+            return False
         del self._keys[key], self._expiries[key]
+        return True
 
     # -- durable queue (in-process: it lasts as long as the process) ---------------------------------------
 

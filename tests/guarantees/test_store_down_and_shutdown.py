@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,61 @@ async def test_redis_down_gives_503s_with_a_reason_and_the_receiver_recovers(tmp
     assert health.json()["status"] == "unavailable" and health.json()["store"]["backend"] == "redis"
     assert after.status_code == 200
     assert handler.ran == [("c-1", 1), ("c-1", 2)]
+
+
+async def test_a_paused_redis_gets_its_503_out_before_the_platforms_callback_timeout(tmp_path: Path) -> None:
+    # Issue 23, finding 9: a Redis server that stops answering (SIGSTOP: its connections stay open) held each
+    # store call for the client's socket timeout and its retry, 4 s here, and up to 11.5 s in all: past the
+    # platform's 10 s. Each call now answers by the callback's store deadline (0.8 x callback_timeout).
+    redis = new_redis_server(tmp_path)
+    redis.start()
+    assert redis.process is not None
+    handler = Held()
+    timeout = 3.0  # the platform's callbackTimeout: 2.4 s for the store (a Redis call waits 2 s, twice)
+    hooks = receiver(redis.url, handler, callback_timeout=timeout)
+    path = token_path(hooks)
+    try:
+        with serve(hooks) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+                assert (await http.post(path, json=dtmf("c-1", 1))).status_code == 200
+                os.kill(redis.process.pid, signal.SIGSTOP)
+                try:
+                    sent = time.monotonic()
+                    refused = await asyncio.gather(*(http.post(path, json=dtmf(f"c-{n}", n)) for n in range(2, 6)))
+                    answered_in = time.monotonic() - sent
+                finally:
+                    os.kill(redis.process.pid, signal.SIGCONT)
+                after = await http.post(path, json=dtmf("c-6", 6))
+    finally:
+        redis.stop()
+    assert [r.status_code for r in refused] == [503] * 4
+    assert {r.json()["error"] for r in refused} == {"store-unavailable"}
+    assert answered_in < timeout, f"the 503s took {answered_in:.2f} s, the platform waits {timeout} s"
+    assert after.status_code == 200
+    assert handler.ran == [("c-1", 1), ("c-6", 6)]
+
+
+async def test_a_handler_slower_than_the_store_deadline_still_gets_its_outcome_saved(tmp_path: Path) -> None:
+    # The store deadline bounds the store, not the handler: the calls after a long handler get a second.
+    redis = new_redis_server(tmp_path)
+    redis.start()
+    handler = Held()
+    hooks = receiver(redis.url, handler, callback_timeout=0.5)  # the store's deadline: 0.4 s
+    path = token_path(hooks)
+    try:
+        with serve(hooks) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+                handler.hold()
+                slow = asyncio.ensure_future(http.post(path, json=dtmf("c-1", 1)))
+                await eventually(holds(handler.started.is_set))
+                await asyncio.sleep(0.6)  # held past the deadline, measured from before the handler started
+                handler.release()
+                answered = await slow
+                again = await http.post(path, json=dtmf("c-1", 1))
+    finally:
+        redis.stop()
+    assert (answered.status_code, again.status_code) == (200, 200)
+    assert handler.ran == [("c-1", 1)]  # its outcome was saved: the redelivery is a duplicate
 
 
 async def test_a_sqlite_store_that_cannot_be_written_gives_503_then_recovers(tmp_path: Path) -> None:

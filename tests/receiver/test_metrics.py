@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse
 
 from callhooks import CallEvent, CallHooks
 from callhooks.background import BackgroundSettings
-from callhooks.stores import RetryPolicy
+from callhooks.stores import Limits, RetryPolicy
+from callhooks.stores.memory import MemoryStore
 from callhooks.testing import latest
 from callhooks.testing.server import serve
 from tests.helpers.redis_server import new_redis_server
@@ -112,6 +113,33 @@ def test_counters_equal_the_callbacks_sent_per_event_type_and_status() -> None:
     runs = by_label(found, "callhooks_handler_duration_seconds_count", "handler")
     assert {handler.rpartition(".")[2]: count for (handler,), count in runs.items()} == {"answered": 5, "hung_up": 3}
     assert found[("callhooks_handlers_in_flight", ())] == 0
+
+
+def test_memory_evictions_are_counted_and_are_where_exactly_once_lapses() -> None:
+    # Issue 23, finding 8: over memory://'s key cap the soonest-expiring keys go, an event's record among them,
+    # and a redelivery of that event ran its handler again without a trace. Now each is counted.
+    store = MemoryStore(Limits(memory_max_keys=50))
+    hooks = metered_hooks(public_url="http://127.0.0.1", store=store)
+    ran: list[str] = []
+
+    @hooks.on("dtmf")
+    def pressed(event: CallEvent) -> None:
+        ran.append(event.dtmf_digit or "")
+
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        path = path_of(hooks.callback_url())
+        first = event("dtmf", "c-1", dtmfDigit="0", time="2026-11-01T10:00:00.000Z")
+        assert client.post(path, json=first).status_code == 200
+        assert client.post(path, json=first).status_code == 200  # within the cap: a duplicate, not run
+        before = samples(client.get("/metrics").text)[("callhooks_store_evictions_total", ())]
+        for n in range(1, 60):  # one URL, one call, 59 more events: their records take the store over its cap
+            later = event("dtmf", "c-1", dtmfDigit="1", time=f"2026-11-01T10:00:{n:02d}.000Z")
+            assert client.post(path, json=later).status_code == 200
+        assert client.post(path, json=first).status_code == 200  # its record was evicted: run again
+        after = samples(client.get("/metrics").text)[("callhooks_store_evictions_total", ())]
+    assert before == 0
+    assert ran.count("0") == 2  # exactly-once lapsed for the evicted record ...
+    assert after == store.stats().evictions >= 10  # ... and the evictions say so, in /metrics and the stats
 
 
 def test_off_by_default_and_its_own_credentials() -> None:

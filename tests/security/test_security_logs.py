@@ -78,7 +78,7 @@ def test_truncated_altered_and_valid_tokens_are_hidden() -> None:
     sent = tokens(hooks)
     for token in sent.values():
         line = redact_path(f"/hooks/{token}?eventType=answer")
-        assert line == "/hooks/<token>?eventType=answer"
+        assert line == "/hooks/<token>?eventType=*"  # names only: values hold numbers and digits
     assert redact_path("/healthz") == "/healthz"
     assert redact_path("/hooks/") == "/hooks/"
     # A token cut by the length cap is hidden too.
@@ -248,3 +248,132 @@ def test_urls_in_logged_values_lose_their_password_and_token() -> None:
     line = record.getMessage()
     assert line == "to https://bob:***@calls.example.com/hooks/<token>"
     assert_no_secret_material(line, tokens(hooks))
+
+
+# -- issue 23, finding 7: what else reached the logs and pages ------------------------------------------------
+
+
+@contextmanager
+def users_logging() -> Iterator[list[str]]:
+    """The user's own logging configuration: a plain handler and formatter on the root logger, at INFO."""
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Lines()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def wait_for_line(lines: list[str], wanted: str) -> str:
+    deadline = time.monotonic() + 10
+    while True:
+        found = [line for line in lines if wanted in line]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no log line with {wanted!r}: {lines}"
+        time.sleep(0.01)  # polling the log, written right after the answer, with a deadline
+
+
+FORGED_LINE = "INFO callhooks.callbacks call=c-victim event=answer status=200 FORGED"
+
+
+def test_a_handler_exception_forges_no_line_and_shows_no_secret() -> None:
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", basic_auth=("bob", "pw-in-the-url-77"))
+    leaked = hooks.callback_url(context={"n": 1})
+
+    @hooks.on("answer")
+    def answered(event: CallEvent) -> None:
+        # What an attacker's tag or a careless f-string puts into a message: a line break, an ANSI escape, a key.
+        raise RuntimeError(f"bad tag {event.tag}\x1b[2J key={SECRET} url={leaked}")
+
+    with users_logging() as lines, serve(hooks) as server:
+        url = f"{server.url}/{hooks.callback_url().rsplit('/', 1)[1]}"
+        answer = {"eventType": "answer", "callId": "c-1", "tag": "x\n" + FORGED_LINE}
+        auth = ("bob", "pw-in-the-url-77")
+        assert httpx.post(url, json=answer, auth=auth, timeout=10).status_code == 500
+        failed = wait_for_line(lines, "handler ")
+    text = "\n".join(lines)
+    assert not any(line.startswith(FORGED_LINE) for line in text.splitlines()), failed
+    assert "x\\x0aINFO callhooks.callbacks" in failed and "\\x1b[2J" in failed and "\x1b" not in text
+    assert SECRET not in text and "key=***" in failed
+    assert "pw-in-the-url-77" not in text and leaked.rsplit("/", 1)[1] not in text
+
+
+def test_the_background_logger_is_redacted_under_the_users_logging() -> None:
+    from callhooks.background import BackgroundSettings
+    from callhooks.stores import RetryPolicy
+
+    hooks = CallHooks(
+        secret=SECRET,
+        public_url="http://127.0.0.1",
+        background=BackgroundSettings(retry=RetryPolicy(max_attempts=1), poll_interval=0.05),
+    )
+    leaked = hooks.callback_url(context={"n": 2})
+
+    @hooks.on("answer", background=True)
+    def later(event: CallEvent) -> None:
+        raise RuntimeError(f"could not reach {leaked}\nINFO forged")
+
+    with users_logging() as lines, serve(hooks) as server:
+        url = hooks.callback_url().replace("http://127.0.0.1", server.url)
+        assert httpx.post(url, json={"eventType": "answer", "callId": "c-2"}, timeout=10).status_code == 200
+        failed = wait_for_line(lines, "background handler")
+    assert failed.startswith("WARNING callhooks.background")
+    assert leaked.rsplit("/", 1)[1] not in "\n".join(lines) and "/<token>" in failed
+    assert "\n" not in failed
+
+
+def test_forwarded_for_and_query_strings_are_kept_out_of_the_access_log() -> None:
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1")
+    token = hooks.callback_url().rsplit("/", 1)[1]
+    forged_client = '6.6.6.6 - "GET /admin HTTP/1.1" 200'
+    with serve(hooks, log_level="info", access_log=True, forwarded_allow_ips="*") as server, access_log() as log:
+        query = "eventType=answer&callId=c-3&from=%2B19195551212&to=%2B19195550100"
+        headers = {"x-forwarded-for": forged_client}
+        assert httpx.get(f"{server.url}/{token}?{query}", headers=headers, timeout=10).status_code == 200
+        line = wait_for_line(log.lines, "<token>")
+    assert '"GET /admin' not in line and "6.6.6.6%20-%20%22GET" in line
+    assert "19195551212" not in line and "?eventType=*&callId=*&from=*&to=*" in line
+
+
+def test_the_simulators_errors_hide_secrets_in_callback_queries() -> None:
+    from tests.simulator.receiver import USER, running
+
+    with running() as env:
+        env.receiver.answers["/primary"] = (500, 0.0)
+        env.create_call(path="/primary?apikey=sim-query-secret-55", fallbackUrl=env.receiver_url + "/fallback")
+        env.receiver.wait_types("answer", path="/fallback")
+        env.settle()
+        errors = env.client.get(f"/v1/users/{USER}/errors").text
+    assert "sim-query-secret-55" not in errors and "apikey=*" in errors
+
+
+def test_the_console_hides_tokens_in_recorded_bxml_answers() -> None:
+    from callhooks import bxml
+
+    console = ("admin", "console-pw-logs")
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store=None, console=console)
+
+    @hooks.on("answer")
+    def answered(event: CallEvent) -> bxml.Response:
+        return bxml.Response(bxml.Gather(bxml.SpeakSentence("Press 1"), request_url=hooks.callback_url({"m": 1})))
+
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        url = hooks.callback_url().replace("http://127.0.0.1", server.url)
+        answer = client.post(url, json={"eventType": "answer", "callId": "c-4"})
+        assert answer.status_code == 200 and "<Gather" in answer.text
+        given = answer.text.split('requestUrl="', 1)[1].split('"', 1)[0].rsplit("/", 1)[1]
+        shown = client.get("/_console/api/calls/c-4", auth=console).json()
+    body = shown["entries"][0]["response"]["body"]
+    assert "<Gather" in body and "/<token>" in body and given not in body

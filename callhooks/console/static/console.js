@@ -209,7 +209,10 @@ async function loadRejections() {
   const list = $("rejections");
   list.replaceChildren();
   for (const entry of body.rejections) list.append(rejectionEntry(entry, false));
-  $("rejection-count").textContent = `(${body.rejections.length})`;
+  // Every refused request is counted; this worker keeps a sample of them (the latest are listed).
+  const shown = body.rejections.length;
+  const total = body.refused.total;
+  $("rejection-count").textContent = total > shown ? `(${total} refused, latest ${shown} shown)` : `(${shown})`;
 }
 
 function refreshSoon(what) {
