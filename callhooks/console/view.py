@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ..rules import ENDED_CALL_STATES
+
 __all__ = ["DEFAULT_CALLS_KEPT", "CallFilter", "CallView"]
 
 DEFAULT_CALLS_KEPT: Final = 200
@@ -20,6 +22,8 @@ MAX_REJECTIONS: Final = 200
 #: Characters of JSON kept in all, across calls and rejections.
 DEFAULT_MAX_CHARS: Final = 32 * 1024 * 1024
 NO_CALL: Final = "(no call)"
+#: States a call never leaves (the platform's ``error`` too: the phone page shows it as ended).
+FINAL_STATES: Final = ENDED_CALL_STATES | {"error"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ class CallRecord:
         for name in ("from", "to"):
             if summary[name] is None and entry.get(name):
                 summary[name] = entry[name]
-        if entry.get("state"):
+        # An ended call never comes back: transferComplete (callState "active") may follow the A-leg's hangup.
+        if entry.get("state") and summary["state"] not in FINAL_STATES:
             summary["state"] = entry["state"]
         if entry.get("tag"):
             summary["tag"] = entry["tag"]
