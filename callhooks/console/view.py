@@ -196,6 +196,14 @@ class CallView:
     def call(self, key: str) -> CallRecord | None:
         return self.calls.get(key)
 
+    def entry(self, seq: int) -> dict[str, Any] | None:
+        """The kept event entry numbered ``seq`` (``None`` when it is not, or no longer, kept)."""
+        for call in self.calls.values():
+            for number, entry in call.entries:
+                if number == seq:
+                    return entry
+        return None
+
     def rejected(self, limit: int) -> list[dict[str, Any]]:
         return [{"seq": seq, **entry} for seq, entry in reversed(self.rejections)][:limit]
 
