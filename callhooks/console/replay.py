@@ -167,7 +167,7 @@ def _outcome(seq: int, edited: bool, answer: httpx.Response, replaying: _Replayi
         result["handler"] = record.handler
         if record.duplicate:
             result["outcome"] = "duplicate"
-            result["detail"] = "a duplicate: this event was already handled, so no handler ran again (exactly-once)"
+            result["detail"] = "this event was already handled, so no handler ran again (exactly-once)"
         elif record.handler is None:
             result["outcome"] = "no-handler"
             result["detail"] = "accepted; no handler matched it"

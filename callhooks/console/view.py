@@ -83,6 +83,8 @@ class CallRecord:
             "lastStatus": None,
             "error": False,
             "seq": 0,
+            "parentCallId": None,  # the call this one is a transfer leg of (CallView._link_transfer)
+            "legs": [],  # this call's transfer legs
         }
 
     @property
@@ -168,8 +170,32 @@ class CallView:
         else:
             self.calls.move_to_end(key)
         self.chars += size - call.add(seq, entry, size)
+        if entry.get("eventType") == "transferComplete":
+            self._link_transfer(call, entry)
         self._trim()
         return key
+
+    def _link_transfer(self, parent: CallRecord, entry: Mapping[str, Any]) -> None:
+        """Link the leg a ``transferComplete`` tells of to ``parent``. Catapult's event names the leg only by its
+        ``from``/``to``: the leg is the call with those numbers that started during ``parent`` and is linked to
+        no call yet (the latest such, when the same number was called twice)."""
+        leg_from, leg_to = entry.get("from"), entry.get("to")
+        if not leg_to:
+            return
+        began, ended = parent.summary["started"] or 0.0, float(entry.get("at") or 0.0)
+        legs = [
+            call
+            for call in self.calls.values()
+            if call is not parent
+            and call.summary["parentCallId"] is None
+            and call.summary["to"] == leg_to
+            and (not leg_from or call.summary["from"] == leg_from)
+            and began <= (call.summary["started"] or 0.0) <= ended
+        ]
+        if legs:
+            leg = max(legs, key=lambda call: call.summary["started"] or 0.0)
+            leg.summary["parentCallId"] = parent.key
+            parent.summary["legs"] = [*parent.summary["legs"], leg.key]
 
     def extend(self, entries: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
         for seq, entry in entries:

@@ -37,3 +37,24 @@ def test_an_ended_call_stays_ended_when_a_later_event_says_active() -> None:
         assert summary["events"] == 3
         listed = client.get("/_console/api/calls", auth=CONSOLE).json()["calls"]
         assert [call["state"] for call in listed] == ["completed"]
+
+
+def test_a_transfer_leg_links_to_its_parent_call() -> None:
+    hooks = make_hooks()
+    sales = "+19195550199"
+    with connected(hooks, "testclient") as client:
+        # A call to the same number that started before the parent is not its leg.
+        _post(client, hooks, {"eventType": "answer", "callId": "c-other", "from": APP, "to": sales})
+        _post(client, hooks, {"eventType": "answer", "callId": "c-parent", "from": APP, "to": CALLER})
+        _post(client, hooks, {"eventType": "answer", "callId": "c-leg", "from": APP, "to": sales})
+        _post(
+            client,
+            hooks,
+            {"eventType": "hangup", "callId": "c-leg", "from": APP, "to": sales, "callState": "completed"},
+        )
+        assert _summary(client, "c-leg")["parentCallId"] is None  # nothing says so before the transfer ends
+        _post(client, hooks, {"eventType": "transferComplete", "callId": "c-parent", "from": APP, "to": sales})
+        assert _summary(client, "c-leg")["parentCallId"] == "c-parent"
+        assert _summary(client, "c-parent")["legs"] == ["c-leg"]
+        assert _summary(client, "c-other")["parentCallId"] is None
+        assert _summary(client, "c-parent")["parentCallId"] is None
