@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from callhooks import CallEvent, CallHooks, bxml
+from callhooks.testing.server import serve
 
 from .support import APP, CALLER, CONSOLE, SECRET, connected, path_of
 
@@ -206,3 +209,24 @@ def test_info_names_the_store_the_receiver_runs_on(
     assert (store["backend"], store["url"], store["guarantees"]) == (backend, url, guarantees)
     assert "hunter2" not in info.text
     assert info.json()["replay"] == {"available": True, "detail": None}
+
+
+def test_replay_reaches_a_mounted_receiver_and_one_under_its_public_urls_path() -> None:
+    mounted, seen = replay_hooks()
+    host = Starlette(routes=[Mount("/calls", app=mounted)])
+    with serve(host) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        url = path_of(mounted.callback_url({"order": 7}, public_url=f"{server.url}/calls"))
+        assert client.post(url, json=ANSWER).status_code == 200
+        seq = client.get("/calls/_console/api/calls/c-r", auth=CONSOLE).json()["entries"][0]["seq"]
+        edit = {"seq": seq, "payload": json.dumps({**ANSWER, "tag": "mounted"})}
+        answer = client.post("/calls/_console/api/replay", json=edit, auth=CONSOLE)
+        assert answer.status_code == 200 and answer.json()["outcome"] == "handled", answer.text
+    standalone, seen_too = replay_hooks(public_url="http://127.0.0.1/hooks")
+    with connected(standalone, "uvicorn") as client:
+        url = path_of(standalone.callback_url({"order": 7}, public_url=f"{client.base_url}/hooks"))
+        assert client.post(url, json=ANSWER).status_code == 200
+        seq = client.get("/hooks/_console/api/calls/c-r", auth=CONSOLE).json()["entries"][0]["seq"]
+        edit = {"seq": seq, "payload": json.dumps({**ANSWER, "tag": "prefixed"})}
+        answer = client.post("/hooks/_console/api/replay", json=edit, auth=CONSOLE)
+        assert answer.status_code == 200 and answer.json()["outcome"] == "handled", answer.text
+    assert len(seen.events) == len(seen_too.events) == 2
