@@ -209,6 +209,17 @@ class Delivery:
             raise DeliveryRefused(503, "store-unavailable", str(exc), backend=exc.backend) from None
         except TurnTimeout as exc:
             raise DeliveryRefused(503, "busy", str(exc)) from None
+        except DeliveryRefused:
+            raise
+        except Exception as exc:
+            # Handlers' exceptions never get here (they are answered as a 500 by the app), so this is the store
+            # raising something unforeseen: a value it holds that this version cannot read, or a bug. Still a 503
+            # that names it, which the platform retries, never the server's plain-text 500; the traceback goes to
+            # the log, not to whoever sent the request.
+            backend = getattr(self._store, "backend", "unknown")
+            logger.exception("callback refused: the %s store failed", backend)
+            detail = f"the {backend} store failed: {type(exc).__name__} (the receiver's log has the details)"
+            raise DeliveryRefused(503, "store-error", detail, backend=backend) from None
         finally:
             self._in_flight -= 1
             if self._idle is not None and not self._in_flight:

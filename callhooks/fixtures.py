@@ -11,6 +11,12 @@ send it back to a receiver. A fixture holds what arrived, not how to reach the r
 the query string of a GET); ``context`` the verified context the callback URL's token carried (the token itself
 is never stored: a replay signs a fresh one); ``status`` what the receiver answered (informational).
 
+A replay signs each ``context`` with the secret it is given, so a fixture from elsewhere would have the
+receiver trust contexts it never made. The console's export carries ``receiver``: this receiver's seal over the
+call id and the contexts (``receiver_seal``), and ``callhooks replay`` warns when a fixture with contexts has
+no seal of the replaying secret's receiver (``not_recorded_here``). Fixtures without one (exported before the
+seal, built by hand or by a test recorder) still replay, with that warning.
+
 A fixture file is input like any other: it is size-checked before it is parsed, validated strictly (types are
 not coerced, unknown fields are refused so a misspelt ``contex`` is not silently dropped), and every problem
 becomes one :class:`FixtureError` naming the field. Bodies are kept opaque (a recorded call may hold a
@@ -50,7 +56,9 @@ __all__ = [
     "dump_fixture",
     "hide_secrets",
     "load_fixture",
+    "not_recorded_here",
     "plan_replay",
+    "receiver_seal",
 ]
 
 FORMAT: Final = "callhooks.call/1"
@@ -126,6 +134,8 @@ class CallFixture(BaseModel):
     call_id: str = Field(alias="callId", min_length=1, max_length=256)
     exported: AwareDatetime
     events: list[FixtureEvent] = Field(min_length=1, max_length=MAX_EVENTS)
+    #: The seal of the receiver that recorded the call (``receiver_seal``); None: not known.
+    receiver: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}\.[A-Za-z0-9_-]{43}$")
 
     @model_validator(mode="after")
     def _check_order(self) -> CallFixture:
@@ -159,6 +169,8 @@ def dump_fixture(fixture: CallFixture) -> str:
     for event in document["events"]:
         if event["contentType"] is None:
             del event["contentType"]
+    if document["receiver"] is None:
+        del document["receiver"]
     document["exported"] = _iso(fixture.exported)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -198,6 +210,32 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# -------------------------------------------------------------------------------------------------- the seal
+
+
+def receiver_seal(signer: CallbackSigner, call_id: str, contexts: Iterable[Mapping[str, Any] | None]) -> str:
+    """The receiver's seal over a recorded call's id and its events' contexts, in order (the fixture's
+    ``receiver``): what a replay signs again. Bodies are not sealed: a replay sends them as any caller could."""
+    return signer.seal(_sealed(call_id, contexts))
+
+
+def not_recorded_here(fixture: CallFixture, signer: CallbackSigner) -> str | None:
+    """``None`` when ``signer``'s receiver sealed ``fixture`` as it is; else why not, in a few words."""
+    if fixture.receiver is None:
+        return "it carries no receiver seal"
+    if signer.sealed(_sealed(fixture.call_id, (event.context for event in fixture.events)), fixture.receiver):
+        return None
+    key_id = fixture.receiver.partition(".")[0]
+    if not signer.holds_key(key_id):
+        return f"it was sealed by another receiver (key {key_id})"
+    return "its call id or contexts were changed after it was recorded"
+
+
+def _sealed(call_id: str, contexts: Iterable[Mapping[str, Any] | None]) -> bytes:
+    text = json.dumps([call_id, [dict(c) if c is not None else None for c in contexts]], sort_keys=True)
+    return text.encode()
+
+
 # ----------------------------------------------------------------------------------------------------- building
 
 
@@ -220,8 +258,10 @@ def build_fixture(
     callbacks: Iterable[RecordedCallback | tuple[Any, ...]],
     *,
     exported: datetime | None = None,
+    signer: CallbackSigner | None = None,
 ) -> CallFixture:
-    """A fixture of ``call_id`` from its callbacks in arrival order, with anything token-like hidden.
+    """A fixture of ``call_id`` from its callbacks in arrival order, with anything token-like hidden; sealed
+    as recorded by ``signer``'s receiver when given (``receiver_seal``).
 
     Bodies arrive as text or bytes (undecodable bytes become U+FFFD: JSON and query strings are UTF-8); a POST
     without a content type is taken as JSON. See :func:`hide_secrets` for what is hidden.
@@ -246,9 +286,13 @@ def build_fixture(
     moment = exported or datetime.now(timezone.utc)
     document = {"format": FORMAT, "callId": call_id, "exported": moment, "events": events}
     try:
-        return CallFixture.model_validate(document)
+        fixture = CallFixture.model_validate(document)
     except ValidationError as exc:
         raise FixtureError(f"cannot build a call fixture: {_describe(exc)}") from None
+    if signer is None:
+        return fixture
+    seal = receiver_seal(signer, fixture.call_id, (event.context for event in fixture.events))
+    return fixture.model_copy(update={"receiver": seal})
 
 
 def _is_form(content_type: str | None) -> bool:

@@ -2,7 +2,8 @@
 
 Both commands sign with ``--secret`` or ``CALLHOOKS_SECRET`` (comma-separated, oldest first, as
 ``CallHooks.from_env`` reads it: the newest signs) and send ``--basic-auth`` or ``CALLHOOKS_BASIC_AUTH``; both
-print one line per answer. ``send`` is a replay of a one-event fixture.
+print one line per answer. ``send`` is a replay of a one-event fixture. ``replay`` warns when the fixture's
+contexts were not sealed by the receiver of that secret (``fixtures.not_recorded_here``): it signs them as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, plan_replay
+from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
 from .logs import escape, redact_url, redact_urls_in
 from .replaying import read_fixture, send_planned
 from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
@@ -105,6 +106,15 @@ def run_replay(
         requests = plan_replay(fixture, urls, url, timing=timing, speed=speed or 1.0)
     except ValueError as exc:
         raise ReplayCommandError(str(exc)) from None
+    if urls.signer is not None and any(event.context for event in fixture.events):
+        why = not_recorded_here(fixture, urls.signer)
+        if why is not None:  # a warning, not a refusal: fixtures from before the seal, or edited on purpose
+            print(
+                f"callhooks replay: warning: {escape(path)} was not recorded by this receiver ({why}); its contexts "
+                "are signed with your secret as they are: check them before a receiver that trusts them sees them",
+                file=sys.stderr,
+                flush=True,
+            )
     pace = f"x{speed:g} " if speed else ""
     length = fixture.events[-1].at - fixture.events[0].at
     count = f"{len(requests)} event{'s' if len(requests) != 1 else ''} over {length:g} s"

@@ -6,6 +6,9 @@ payload). The token lives in the
 URL *path*, so verification never rebuilds the public URL from the Host header, scheme or a proxy's view of
 them (the classic failure of signature checks behind load balancers).
 
+Only the spelling ``sign`` makes verifies (``_canonical_b64decode``): the per-call binding is keyed on the token's
+text, so no other string may stand for the same token.
+
 Payload: ``{"k": key id, "c": context (optional), "e": expiry epoch seconds (optional)}``. The key id (a
 short hash of the signing key, not the key) lets a failed check say "signed with an unknown key" rather than
 "altered", which is what an operator rotating secrets needs to know.
@@ -56,6 +59,7 @@ DEFAULT_MAX_AGE: float = 24 * 60 * 60
 MAX_TOKEN_LENGTH: Final = 2000
 
 _SALT = "callhooks.callback-url"
+_SEAL_SALT = "callhooks.recorded-call"
 _CACHE_SIZE = 4096
 
 
@@ -117,6 +121,7 @@ class CallbackSigner:
         self._macs = tuple(hmac.new(_derived_key(key), digestmod=hashlib.sha1) for key in reversed(keys))
         self._signing_key_id = _key_id(keys[-1])
         self._key_ids = frozenset(_key_id(k) for k in keys)
+        self._seal_keys = {_key_id(key): hashlib.sha256(f"{_SEAL_SALT}:{key}".encode()).digest() for key in keys}
         self.clock = clock
         # Every event of a call arrives on the same URL, so the same token is checked again and again:
         # remember the outcome of the (HMAC + base64 + JSON) work. Expiry is still checked on every use.
@@ -164,8 +169,29 @@ class CallbackSigner:
             return {}
         return dict(context) if flat else copy.deepcopy(context)
 
+    def seal(self, data: bytes) -> str:
+        """This receiver's seal over ``data`` (a recorded call's contexts, ``fixtures.receiver_seal``):
+        ``<key id>.<HMAC-SHA256>`` under the newest key, with a key of its own derived from the secret, so a seal
+        is never a callback signature nor the other way round. ``sealed`` checks one with any of the keys."""
+        mac = hmac.new(self._seal_keys[self._signing_key_id], data, hashlib.sha256).digest()
+        return f"{self._signing_key_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode('ascii')}"
+
+    def sealed(self, data: bytes, seal: str) -> bool:
+        """Whether ``seal`` is this receiver's seal over ``data`` (made with any of its keys)."""
+        key_id, _, mac = seal.partition(".")
+        key = self._seal_keys.get(key_id)
+        if key is None:
+            return False
+        expected = base64.urlsafe_b64encode(hmac.new(key, data, hashlib.sha256).digest()).rstrip(b"=")
+        return hmac.compare_digest(expected, mac.encode("ascii", "replace"))
+
+    def holds_key(self, key_id: str) -> bool:
+        """Whether ``key_id`` (as a token or a seal names it) is one of this receiver's keys."""
+        return key_id in self._key_ids
+
     def binds(self, token: str) -> bool:
-        """Whether a token that ``verify`` accepted was made for one call (``sign(bind=True)``)."""
+        """Whether a token that ``verify`` accepted was made for one call (``sign(bind=True)``). Only one spelling
+        of a token verifies, so its text is what the receiver binds to the call."""
         return self._verified(token)[3]
 
     def _verify_signature(self, token: str) -> tuple[dict[str, Any], int | None, bool, bool]:
@@ -195,9 +221,8 @@ class CallbackSigner:
         return context, expires, flat, "b" in payload
 
     def _signed_by_us(self, signed: bytes, signature: str) -> bool:
-        try:
-            claimed = _b64decode(signature.encode("ascii"))
-        except ValueError:
+        claimed = _canonical_b64decode(signature.encode("ascii"))
+        if claimed is None:
             return False
         for keyed in self._macs:
             mac = keyed.copy()
@@ -223,12 +248,26 @@ def _derived_key(secret: str) -> bytes:
 
 
 _FROM_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 
 
 def _b64decode(data: bytes) -> bytes:
     """URL-safe base64 without its padding, as itsdangerous writes it (what ``base64.urlsafe_b64decode`` does,
     without its layers of Python: a third of the instructions)."""
     return binascii.a2b_base64(data.translate(_FROM_URLSAFE) + b"=" * (-len(data) % 4))
+
+
+def _canonical_b64decode(data: bytes) -> bytes | None:
+    """The bytes ``data`` spells, only when ``data`` is how itsdangerous writes them; ``None`` for any other
+    spelling. A lenient decoder reads many strings as one signature (padding ``=``, skipped characters such as
+    ``!$&'()*+,;:@~``, the standard alphabet's ``+/``, unused low bits of the last character): each would be
+    another spelling of one token, and anything keyed on the token's text (its binding to a call) would not
+    know it. Re-encoding and comparing rejects all of them at once."""
+    try:
+        decoded = _b64decode(data)
+    except ValueError:
+        return None
+    return decoded if binascii.b2a_base64(decoded, newline=False).translate(_TO_URLSAFE).rstrip(b"=") == data else None
 
 
 def _decode_payload(signed: bytes) -> Any:

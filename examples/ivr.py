@@ -4,7 +4,8 @@
 
     CALLHOOKS_SECRET, CALLHOOKS_PUBLIC_URL            the receiver (see CallHooks.from_env)
     CATAPULT_USER_ID, CATAPULT_API_TOKEN, CATAPULT_API_SECRET, CATAPULT_BASE_URL
-                                                      the platform (or `callhooks simulate`)
+                                                      the platform: a Catapult-compatible API such as
+                                                      `callhooks simulate` (v1's public host is retired)
     IVR_SALES_NUMBER                                  where "press 1" transfers to
 
 Run it:  uvicorn --factory examples.ivr:create_app   (or `callhooks run --factory examples.ivr:create_app`,

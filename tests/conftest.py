@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 def pytest_configure(config: pytest.Config) -> None:
     # Starlette's TestClient warns that it will move from httpx to httpx2; that is not our behaviour under test.
     config.addinivalue_line("filterwarnings", "ignore:Using .httpx. with .starlette.testclient. is deprecated")
+    for name, what in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {what} (not in the fast tier; pytest --all runs it)")
 
 
 # Property tests are reproducible: the same examples on every run and machine (a failure in CI replays here with
@@ -30,6 +34,59 @@ settings.register_profile(
 )  # fmt: skip
 settings.register_profile("explore", deadline=None, print_blob=True, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+# -- test tiers ------------------------------------------------------------------------------------------------
+# Plain `pytest` runs the fast tier, for development (about a minute on a 2-core machine); `pytest --all` runs
+# every tier, and is what the README's test command and CI run. A test's tier follows from what it uses, so a
+# new test lands in the right one without anybody remembering to mark it.
+TIERS = {
+    "processes": "starts other processes (callhooks run, uvicorn workers, the CLI, mypy)",
+    "browser": "drives a real headless Chromium",
+    "redis": "talks to a real redis-server",
+    "benchmark": "runs the benchmarks' tools (wrk, callgrind)",
+    "slow": "takes seconds: whole calls through the simulator, long property searches",
+}
+_ROOT = Path(__file__).resolve().parent
+_USES_PROCESSES = ("subprocess", "tests.helpers.processes", "multiprocessing")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--all", action="store_true", help="run every tier (" + ", ".join(TIERS) + "), as CI does")
+
+
+@functools.cache
+def _module_uses_processes(path: Path) -> bool:
+    text = path.read_text(errors="replace")
+    return any(sign in text for sign in _USES_PROCESSES)
+
+
+def _tiers_of(item: pytest.Item) -> set[str]:
+    tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if "chromium" in fixtures or item.path.parent.name == "browser":
+        tiers.add("browser")
+    callspec = getattr(item, "callspec", None)
+    if "redis_server" in fixtures or (callspec is not None and "redis" in callspec.id.split("-")):
+        tiers.add("redis")
+    if "benchmark" in item.path.name:
+        tiers.add("benchmark")
+    if _module_uses_processes(item.path):
+        tiers.add("processes")
+    return tiers
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    fast, other = [], []
+    for item in items:
+        tiers = _tiers_of(item)
+        for tier in tiers:
+            item.add_marker(tier)
+        (other if tiers else fast).append(item)
+    # An explicit -m chooses for itself (pytest -m redis runs the Redis tests alone).
+    if other and not config.getoption("--all") and not config.option.markexpr:
+        config.hook.pytest_deselected(items=other)
+        items[:] = fast
 
 
 @pytest.fixture

@@ -10,21 +10,21 @@ from __future__ import annotations
 import re
 import typing
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from .. import rules
+from ..xmldoc.document import Document
+from ..xmldoc.model import nest
 from .model import (
-    MAX_DOCUMENT_BYTES,
     MAX_TAG,
     BXMLError,
+    Callback,
+    Url,
     Verb,
-    attributes_of,
-    cannot_hold,
     check_absolute_url,
     check_choice,
     check_range,
 )
-from .writer import render
 
 __all__ = [
     "VERBS",
@@ -99,22 +99,6 @@ def _check_tag(verb: str, tag: str | None) -> None:
         raise BXMLError(f"tag is {len(tag)} characters, over the {MAX_TAG} allowed", verb=verb)
 
 
-def _initialise(container: Verb, verbs: tuple[Verb, ...], arguments: dict[str, Any]) -> None:
-    """Set a container's fields from its ``__init__``'s arguments (``locals()``), then check them.
-
-    Containers take their nested verbs positionally, which a dataclass ``__init__`` cannot do.
-    """
-    for verb in verbs:
-        if not isinstance(verb, container.holds):
-            raise cannot_hold(
-                type(container), type(verb).__name__ if isinstance(verb, Verb) else f"a {type(verb).__name__}"
-            )
-    object.__setattr__(container, "verbs", verbs)
-    for attribute in attributes_of(type(container)):
-        object.__setattr__(container, attribute.field, arguments[attribute.field])
-    container.__post_init__()
-
-
 @dataclass(frozen=True)
 class SpeakSentence(Verb):
     """Speak ``sentence`` (text to speech). Blocks until spoken; no callback.
@@ -146,7 +130,7 @@ class PlayAudio(Verb):
     """Play the ``.wav`` or ``.mp3`` at ``url``. Blocks; no callback. ``delay_before_repeat`` applies in a Gather."""
 
     _text_field: ClassVar[str | None] = "url"
-    url: str
+    url: Url
     _: KW_ONLY
     volume: int | None = None
     repeat_count: int | None = None
@@ -206,7 +190,7 @@ class Hangup(Verb):
 class Redirect(Verb):
     """Send ``redirect`` to ``request_url`` and run the BXML it answers instead of the rest of this document."""
 
-    request_url: str | None = None
+    request_url: Callback | None = None
     request_url_timeout: int
 
     def _validate(self) -> None:
@@ -216,15 +200,12 @@ class Redirect(Verb):
     def _missing(self) -> tuple[str, str] | None:
         return ("request_url", "requestUrl is required") if self.request_url is None else None
 
-    def _fillable_urls(self) -> tuple[str, ...]:
-        return ("request_url",)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Record(Verb):
     """Record the far end (or, inside a :class:`Transfer`, both sides); ``recording`` goes to ``request_url``."""
 
-    request_url: str | None = None
+    request_url: Callback | None = None
     request_url_timeout: int | None = None
     file_format: FileFormat | None = None
     max_duration: int | None = None
@@ -232,7 +213,7 @@ class Record(Verb):
     silence_threshold: int | None = None
     terminating_digits: str | None = None
     transcribe: bool | None = None
-    transcribe_callback_url: str | None = None
+    transcribe_callback_url: Callback | None = None
     multi_channel: bool | None = None
 
     def _validate(self) -> None:
@@ -269,7 +250,7 @@ class Gather(Verb):
 
     holds: ClassVar[tuple[type[Verb], ...]] = (SpeakSentence, PlayAudio)
     verbs: tuple[GatherPrompt, ...]
-    request_url: str | None = None
+    request_url: Callback | None = None
     request_url_timeout: int | None = None
     terminating_digits: str | None = None
     max_digits: int | None = None
@@ -280,7 +261,7 @@ class Gather(Verb):
     def __init__(
         self,
         *verbs: GatherPrompt,
-        request_url: str | None = None,
+        request_url: Callback | None = None,
         request_url_timeout: int | None = None,
         terminating_digits: str | None = None,
         max_digits: int | None = None,
@@ -288,7 +269,7 @@ class Gather(Verb):
         bargeable: bool | None = None,
         tag: str | None = None,
     ) -> None:
-        _initialise(self, verbs, locals())
+        nest(self, verbs, locals())
 
     def _validate(self) -> None:
         audio = sum(isinstance(verb, PlayAudio) for verb in self.verbs)
@@ -310,9 +291,6 @@ class Gather(Verb):
     def _missing(self) -> tuple[str, str] | None:
         return ("request_url", "requestUrl is required") if self.request_url is None else None
 
-    def _fillable_urls(self) -> tuple[str, ...]:
-        return ("request_url",)
-
 
 TransferVerb = PhoneNumber | SpeakSentence | PlayAudio | Record
 
@@ -330,7 +308,7 @@ class Transfer(Verb):
     transfer_to: str | None = None
     transfer_caller_id: str | None = None
     call_timeout: int | None = None
-    request_url: str | None = None
+    request_url: Callback | None = None
     request_url_timeout: int | None = None
     tag: str | None = None
     diversion_treatment: DiversionTreatment | None = None
@@ -342,13 +320,13 @@ class Transfer(Verb):
         transfer_to: str | None = None,
         transfer_caller_id: str | None = None,
         call_timeout: int | None = None,
-        request_url: str | None = None,
+        request_url: Callback | None = None,
         request_url_timeout: int | None = None,
         tag: str | None = None,
         diversion_treatment: DiversionTreatment | None = None,
         diversion_reason: DiversionReason | None = None,
     ) -> None:
-        _initialise(self, verbs, locals())
+        nest(self, verbs, locals())
 
     def _validate(self) -> None:
         if sum(isinstance(verb, Record) for verb in self.verbs) > 1:
@@ -378,16 +356,17 @@ class Transfer(Verb):
         check_choice("Transfer", "diversionTreatment", self.diversion_treatment, typing.get_args(DiversionTreatment))
         check_choice("Transfer", "diversionReason", self.diversion_reason, typing.get_args(DiversionReason))
 
-    def _fillable_urls(self) -> tuple[str, ...]:
-        return ("request_url",)
-
 
 ResponseVerb = SpeakSentence | PlayAudio | Gather | Transfer | Record | Redirect | Hangup | Pause | SendDtmf
 
 
 @dataclass(frozen=True, init=False)
-class Response(Verb):
-    """A BXML document: ``str(response)`` is its text (declaration, UTF-8), checked against the 16 KB limit."""
+class Response(Document, Verb):
+    """A BXML document: ``str(response)`` is its text (declaration, UTF-8), checked against the 16 KB limit.
+
+    ``with_default_urls(url)`` fills every callback URL left out: the ``request_url`` of Gather, Redirect, Record
+    and Transfer, and ``transcribe_callback_url`` of a Record that transcribes. URLs given are kept.
+    """
 
     holds: ClassVar[tuple[type[Verb], ...]] = (
         *(SpeakSentence, PlayAudio, Gather, Transfer, Record),
@@ -396,41 +375,7 @@ class Response(Verb):
     verbs: tuple[ResponseVerb, ...]
 
     def __init__(self, *verbs: ResponseVerb) -> None:
-        _initialise(self, verbs, locals())
-
-    def __str__(self) -> str:
-        for verb in _walk(self):
-            missing = verb._missing()
-            if missing:
-                field, reason = missing
-                raise BXMLError(
-                    f"{reason}: pass {field}=..., or return the Response from a callhooks handler, which fills it "
-                    "with its signed callback URL (Response.with_default_urls)",
-                    verb=type(verb).__name__,
-                )
-        document = render(self)
-        size = len(document.encode("utf-8"))
-        if size > MAX_DOCUMENT_BYTES:
-            raise BXMLError(
-                f"the document is {size} bytes, over the platform's limit of {MAX_DOCUMENT_BYTES} (16 KB)",
-                verb="Response",
-            )
-        return document
-
-    def with_default_urls(self, url: str) -> Response:
-        """A copy where every callback URL left out is ``url``: the ``request_url`` of Gather, Redirect, Record and
-        Transfer, and ``transcribe_callback_url`` of a Record that transcribes. URLs given are kept."""
-        check_absolute_url("Response", "the default URL", url)
-        result = self._with_default_url(url)
-        assert isinstance(result, Response)
-        return result
-
-
-def _walk(verb: Verb) -> list[Verb]:
-    found = [verb]
-    for child in getattr(verb, "verbs", ()):
-        found.extend(_walk(child))
-    return found
+        nest(self, verbs, locals())
 
 
 VERBS: tuple[type[Verb], ...] = (

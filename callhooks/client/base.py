@@ -1,31 +1,27 @@
-"""What ``Client`` and ``AsyncClient`` share: settings, credentials, pairing, and the httpx adapter."""
+"""What ``Client`` and ``AsyncClient`` share: settings, credentials and pairing (the transport is in ``transport``)."""
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Generic, TypeVar
 
 import httpx
 
 from .operations import ApplicationOperations, CallOperations, PairedHooks
-from .retry import Failure, RetryPolicy, Sleep
-from .wire import Request, Response
+from .retry import RetryPolicy
+from .transport import http_options, user_agent
 
-__all__ = ["DEFAULT_BASE_URL", "ClientBase", "Credentials", "user_agent"]
+__all__ = ["DEFAULT_BASE_URL", "RETIRED", "ClientBase", "Credentials", "user_agent"]
 
+#: Catapult v1's public host. Retired: it has not resolved since 2024, so it is no longer a default; kept for
+#: code that imports the name.
 DEFAULT_BASE_URL = "https://api.catapult.inetwork.com"
-logger = logging.getLogger("callhooks.client")
-
-
-def user_agent() -> str:
-    """``callhooks/<version>``, sent with every request."""
-    try:
-        return f"callhooks/{version('callhooks')}"
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "callhooks/unknown"
+RETIRED = (
+    "Catapult v1 is retired (api.catapult.inetwork.com no longer exists): give base_url=... (or CATAPULT_BASE_URL) "
+    "for a Catapult-compatible API such as the local simulator (`callhooks simulate`, callhooks.testing), or use "
+    "callhooks.bandwidth.client for Bandwidth's Voice API v2"
+)
 
 
 @dataclass(frozen=True)
@@ -52,15 +48,19 @@ class Credentials:
             user_id=str(found["user_id"]),
             api_token=str(found["api_token"]),
             api_secret=str(found["api_secret"]),
-            base_url=base_url or os.environ.get("CATAPULT_BASE_URL") or DEFAULT_BASE_URL,
+            base_url=_base_url(base_url),
         )
 
     def __repr__(self) -> str:  # the token and secret stay out of reprs, tracebacks and logs
         return f"Credentials(user_id={self.user_id!r}, base_url={self.base_url!r})"
 
 
-# httpx raises these before a single byte of the request was written.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+def _base_url(given: str | None) -> str:
+    """The argument, else ``CATAPULT_BASE_URL``; there is no default since the public host was retired."""
+    found = given or os.environ.get("CATAPULT_BASE_URL")
+    if not found:
+        raise ValueError(RETIRED)
+    return found
 
 
 TransportT = TypeVar("TransportT")
@@ -70,7 +70,8 @@ class ClientBase(Generic[TransportT]):
     """Construction, settings and pairing shared by ``Client`` and ``AsyncClient``.
 
     Credentials come from the arguments or ``CATAPULT_USER_ID``, ``CATAPULT_API_TOKEN``,
-    ``CATAPULT_API_SECRET`` and ``CATAPULT_BASE_URL`` (default ``https://api.catapult.inetwork.com``).
+    ``CATAPULT_API_SECRET`` and ``CATAPULT_BASE_URL``. The base URL has no default: Catapult v1's public
+    host is retired, so it is a Catapult-compatible API such as the local simulator.
     With ``hooks=`` (a ``callhooks.CallHooks``), created calls and transfer legs call back to that receiver;
     ``hooks.attach_client(client)`` is the other direction (handlers get this client's call handles).
     ``timeout`` is httpx's (seconds or ``httpx.Timeout``);
@@ -101,26 +102,7 @@ class ClientBase(Generic[TransportT]):
         raise NotImplementedError
 
     def _http_options(self, timeout: float | httpx.Timeout) -> dict[str, Any]:
-        return {
-            "auth": httpx.BasicAuth(self.credentials.api_token, self.credentials.api_secret),
-            "headers": {"User-Agent": user_agent(), "Accept": "application/json"},
-            "timeout": timeout,
-        }
-
-    @staticmethod
-    def _response(request: Request, response: httpx.Response) -> Response:
-        logger.debug("%s %s -> %s", request.method, request.path, response.status_code)
-        return Response.from_pairs(response.status_code, response.headers.multi_items(), response.content)
-
-    @staticmethod
-    def _failure(request: Request, error: httpx.TransportError) -> Failure:
-        logger.debug("%s %s failed: %s", request.method, request.path, type(error).__name__)
-        return Failure(error, sent=not isinstance(error, _NOT_SENT))
-
-    @staticmethod
-    def _sleeping(step: Sleep) -> float:
-        logger.info("retrying %s %s in %.2fs", step.request.method, step.request.path, step.seconds)
-        return step.seconds
+        return http_options(httpx.BasicAuth(self.credentials.api_token, self.credentials.api_secret), timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(user_id={self.credentials.user_id!r}, base_url={self.credentials.base_url!r})"

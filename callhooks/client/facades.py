@@ -1,10 +1,11 @@
 """``client.calls``, the call handles and ``client.applications``, derived from the operations declared once in
-``CallOperations`` and ``ApplicationOperations``.
+``CallOperations`` and ``ApplicationOperations``; the descriptors (``Run``, ``Iterate``, ``OnCall``,
+``IterateOnCall``) derive the other platforms' namespaces and handles the same way.
 
 Each facade method is one line naming its operation: ``speak = Run(CallOperations.speak)``. The descriptor
 keeps the operation's signature (``ParamSpec``, ``Unpack`` keyword arguments included) and docstring, and
-its result type follows the client: ``T`` from a blocking ``Client``, an awaitable ``T`` from an
-``AsyncClient``. On a handle (``OnCall``/``IterateOnCall``) the leading ``call_id`` is the handle's id.
+its result type follows the client: ``T`` from a blocking client (``BlockingShell``), an awaitable ``T`` from
+an async one (``AsyncShell``). On a handle (``OnCall``/``IterateOnCall``) the leading ``call_id`` is the handle's id.
 ``tests/client/test_client_parity.py`` checks that every operation is offered and nothing else.
 """
 
@@ -17,18 +18,31 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 from typing_extensions import Self
 
 from .operations import ApplicationOperations, CallOperations
+from .transport import AsyncShell, BlockingShell, Shell
 from .wire import Operation, Page
 
 if TYPE_CHECKING:
     from .aio import AsyncClient
     from .sync import Client
 
-__all__ = ["ApplicationsApi", "CallHandleApi", "CallsApi", "Iterate", "IterateOnCall", "Namespace", "OnCall", "Run"]
+__all__ = [
+    "ApplicationsApi",
+    "CallHandleApi",
+    "CallsApi",
+    "Handle",
+    "Iterate",
+    "IterateOnCall",
+    "Namespace",
+    "OnCall",
+    "Run",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-ClientT = TypeVar("ClientT", "Client", "AsyncClient")
+# Covariant: a namespace of a Client is a namespace of a BlockingShell, which picks the descriptors' overload.
+ClientT = TypeVar("ClientT", bound=Shell, covariant=True)
 OperationsT = TypeVar("OperationsT")
+CatapultT = TypeVar("CatapultT", "Client", "AsyncClient")
 
 _PAGES = '\n\nHere: an iterator over the items of every page, following ``Link rel="next"``.'
 
@@ -85,6 +99,21 @@ class Namespace(Generic[ClientT]):
     client: ClientT
     operations: Any
 
+    def __init__(self, client: ClientT, operations: Any) -> None:
+        self.client = client
+        self.operations = operations
+
+
+class Handle(Generic[ClientT]):
+    """One resource (a call) of a namespace: ``OnCall`` methods run with ``id`` as their first argument."""
+
+    def __init__(self, calls: Namespace[ClientT], call_id: str) -> None:
+        self.calls = calls
+        self.id = call_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id!r})"
+
 
 class Run(_Derived, Generic[P, T]):
     """``calls.name(*args)`` runs ``operations.<operation>(*args)`` on the namespace's client."""
@@ -96,11 +125,11 @@ class Run(_Derived, Generic[P, T]):
     def __get__(self, calls: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, calls: Namespace[Client], owner: type[Any] | None = None) -> Callable[P, T]: ...
+    def __get__(self, calls: Namespace[BlockingShell], owner: type[Any] | None = None) -> Callable[P, T]: ...
 
     @overload
     def __get__(
-        self, calls: Namespace[AsyncClient], owner: type[Any] | None = None
+        self, calls: Namespace[AsyncShell], owner: type[Any] | None = None
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
 
     def __get__(self, calls: Namespace[Any] | None, owner: type[Any] | None = None) -> Any:
@@ -119,11 +148,11 @@ class Iterate(_Derived, Generic[P, T]):
     def __get__(self, calls: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, calls: Namespace[Client], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
+    def __get__(self, calls: Namespace[BlockingShell], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
 
     @overload
     def __get__(
-        self, calls: Namespace[AsyncClient], owner: type[Any] | None = None
+        self, calls: Namespace[AsyncShell], owner: type[Any] | None = None
     ) -> Callable[P, AsyncIterator[T]]: ...
 
     def __get__(self, calls: Namespace[Any] | None, owner: type[Any] | None = None) -> Any:
@@ -135,21 +164,21 @@ class Iterate(_Derived, Generic[P, T]):
 class OnCall(_Derived, Generic[P, T]):
     """``handle.name(*args)`` runs ``operations.<operation>(handle.id, *args)``."""
 
-    def __init__(self, build: Callable[Concatenate[CallOperations, str, P], Operation[T]]) -> None:
+    def __init__(self, build: Callable[Concatenate[OperationsT, str, P], Operation[T]]) -> None:
         super().__init__(build, build.__doc__, on_call=True)
 
     @overload
     def __get__(self, handle: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, handle: CallHandleApi[Client], owner: type[Any] | None = None) -> Callable[P, T]: ...
+    def __get__(self, handle: Handle[BlockingShell], owner: type[Any] | None = None) -> Callable[P, T]: ...
 
     @overload
     def __get__(
-        self, handle: CallHandleApi[AsyncClient], owner: type[Any] | None = None
+        self, handle: Handle[AsyncShell], owner: type[Any] | None = None
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
 
-    def __get__(self, handle: CallHandleApi[Any] | None, owner: type[Any] | None = None) -> Any:
+    def __get__(self, handle: Handle[Any] | None, owner: type[Any] | None = None) -> Any:
         if handle is None:
             return self
         return _method(self, handle.calls, (handle.id,))
@@ -158,30 +187,28 @@ class OnCall(_Derived, Generic[P, T]):
 class IterateOnCall(_Derived, Generic[P, T]):
     """``handle.name(*args)`` iterates over every page of ``operations.<page operation>(handle.id, *args)``."""
 
-    def __init__(self, build: Callable[Concatenate[CallOperations, str, P], Operation[Page[T]]]) -> None:
+    def __init__(self, build: Callable[Concatenate[OperationsT, str, P], Operation[Page[T]]]) -> None:
         super().__init__(build, f"{build.__doc__}{_PAGES}", on_call=True)
 
     @overload
     def __get__(self, handle: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, handle: CallHandleApi[Client], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
+    def __get__(self, handle: Handle[BlockingShell], owner: type[Any] | None = None) -> Callable[P, Iterator[T]]: ...
 
     @overload
-    def __get__(
-        self, handle: CallHandleApi[AsyncClient], owner: type[Any] | None = None
-    ) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, handle: Handle[AsyncShell], owner: type[Any] | None = None) -> Callable[P, AsyncIterator[T]]: ...
 
-    def __get__(self, handle: CallHandleApi[Any] | None, owner: type[Any] | None = None) -> Any:
+    def __get__(self, handle: Handle[Any] | None, owner: type[Any] | None = None) -> Any:
         if handle is None:
             return self
         return _iterator(self, handle.calls, (handle.id,))
 
 
-class CallsApi(Namespace[ClientT]):
+class CallsApi(Namespace[CatapultT]):
     """``client.calls``: the calls API. Control methods take the call id first; ``bind`` makes a handle."""
 
-    def __init__(self, client: ClientT) -> None:
+    def __init__(self, client: CatapultT) -> None:
         self.client = client
         self.operations: CallOperations = client.operations
 
@@ -210,15 +237,12 @@ class CallsApi(Namespace[ClientT]):
     transcriptions = Iterate(CallOperations.transcriptions_page)
 
 
-class CallHandleApi(Generic[ClientT]):
+class CallHandleApi(Handle[CatapultT]):
     """One call: ``handle.speak("Hi")`` is ``client.calls.speak(handle.id, "Hi")``."""
 
-    def __init__(self, calls: CallsApi[ClientT], call_id: str) -> None:
-        self.calls: CallsApi[ClientT] = calls
+    def __init__(self, calls: CallsApi[CatapultT], call_id: str) -> None:
+        self.calls: CallsApi[CatapultT] = calls
         self.id = call_id
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.id!r})"
 
     get = OnCall(CallOperations.get)
     answer = OnCall(CallOperations.answer)
@@ -242,11 +266,11 @@ class CallHandleApi(Generic[ClientT]):
     transcriptions = IterateOnCall(CallOperations.transcriptions_page)
 
 
-class ApplicationsApi(Namespace[ClientT]):
+class ApplicationsApi(Namespace[CatapultT]):
     """``client.applications``: the applications API (where inbound calls to the numbers an application owns
     are delivered, and how). Methods take the application id first."""
 
-    def __init__(self, client: ClientT) -> None:
+    def __init__(self, client: CatapultT) -> None:
         self.client = client
         self.operations: ApplicationOperations = client.application_operations
 

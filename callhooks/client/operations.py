@@ -8,13 +8,14 @@ anything is sent, even for lazily iterated lists.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from typing_extensions import Unpack
 
 from . import params
 from .models import Application, Call, CallLogEvent, Gather, Recording, Transcription
+from .paired import PairedHooks, paired_url
 from .params import (
     ApplicationFields,
     ApplicationOptions,
@@ -44,20 +45,6 @@ from .wire import (
 __all__ = ["ApplicationOperations", "CallOperations", "PairedHooks"]
 
 
-class PairedHooks(Protocol):
-    """What the client needs from a receiver (``callhooks.CallHooks``) to point callbacks at it."""
-
-    @property
-    def callback_http_method(self) -> str:
-        """``GET`` or ``POST``: how the receiver expects callbacks."""
-
-    def callback_url(
-        self, context: Mapping[str, Any] | None = None, *, max_age: float | None = ..., bind: bool = False
-    ) -> str:
-        """A signed callback URL that carries ``context`` back to the handlers; ``max_age=None``: it never
-        expires; ``bind=True``: for one call only (the receiver binds it to the first call id it arrives with)."""
-
-
 def _segment(name: str, value: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string")
@@ -82,14 +69,7 @@ class CallOperations:
         self, context: Mapping[str, Any] | None, options: Mapping[str, Any], context_name: str
     ) -> str | None:
         """The paired receiver's signed URL carrying ``context``; ``None`` when ``options`` has its own."""
-        if context is not None and "callback_url" in options:
-            raise ValueError(f"give either {context_name} or callback_url, not both")
-        if self.hooks is None:
-            if context is not None:
-                raise ValueError(f"{context_name} needs a client built with hooks=")
-            return None
-        # Every URL made here is for one call (a new call, a transfer leg, or one call's later callbacks): bound.
-        return None if "callback_url" in options else self.hooks.callback_url(context=context, bind=True)
+        return paired_url(self.hooks, context, explicit="callback_url" in options, context_name=context_name)
 
     def _callback(
         self, context: Mapping[str, Any] | None, options: Mapping[str, Any], context_name: str

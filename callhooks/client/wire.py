@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Generator, Iterable, Mapping
+import time
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,12 +31,19 @@ __all__ = [
     "Page",
     "Request",
     "Response",
+    "error_fields",
     "error_from_response",
     "exchange",
+    "form",
     "id_from_location",
+    "link_next_url",
     "next_link",
+    "page",
+    "read_bytes",
     "read_model",
     "read_models",
+    "read_nothing",
+    "retry_after_ms",
 ]
 
 T = TypeVar("T")
@@ -46,7 +55,8 @@ class Request:
     """One HTTP request to make: absolute ``url``, query ``params``, JSON body ``json``.
 
     ``idempotent`` says whether sending it twice does no more than sending it once; only such requests
-    are retried once they may have reached the platform.
+    are retried once they may have reached the platform. A body that is not JSON (a form, an XML document)
+    is ``content`` with its ``Content-Type`` in ``headers``.
     """
 
     method: str
@@ -55,6 +65,8 @@ class Request:
     params: Mapping[str, str] | None = field(default=None, repr=False)
     json: Mapping[str, Any] | None = field(default=None, repr=False)
     idempotent: bool = False
+    content: bytes | None = field(default=None, repr=False)
+    headers: Mapping[str, str] | None = None
 
     @property
     def path(self) -> str:
@@ -91,6 +103,13 @@ class Response:
 
 Operation = Generator[Request, Response, T]
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def form(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """``Request`` keyword arguments for a form body; a name may repeat (one pair per value)."""
+    return {"content": urlencode(pairs).encode(), "headers": {"Content-Type": FORM}}
+
 
 def exchange(request: Request, read: Callable[[Request, Response], T]) -> Operation[T]:
     """The operation that sends one request and reads its answer with ``read``."""
@@ -100,6 +119,18 @@ def exchange(request: Request, read: Callable[[Request, Response], T]) -> Operat
 
 def _text(body: bytes) -> str:
     return body.decode("utf-8", errors="replace")
+
+
+def error_fields(request: Request, response: Response) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What every platform's error starts from: ``ApiError``'s keyword arguments (the body's text as the
+    message) and the body as a JSON object, or ``None`` when it is not one."""
+    text = _text(response.body)
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        body = None
+    fields: dict[str, Any] = {"text": text, "message": text.strip(), "method": request.method, "path": request.path}
+    return fields, body if isinstance(body, dict) else None
 
 
 def _json(request: Request, response: Response) -> Any:
@@ -139,13 +170,16 @@ def read_model(model: type[M]) -> Callable[[Request, Response], M]:
     return read
 
 
-def read_models(model: type[M]) -> Callable[[Request, Response], list[M]]:
-    """A reader for a JSON array body of ``model`` objects."""
+def read_models(model: type[M], key: str | None = None) -> Callable[[Request, Response], list[M]]:
+    """A reader for a JSON array body of ``model`` objects; with ``key``, the array under that key of an
+    object body (a list envelope)."""
 
     def read(request: Request, response: Response) -> list[M]:
         items = _json(request, response)
+        if key is not None:
+            items = items.get(key) if isinstance(items, dict) else None
         if not isinstance(items, list):
-            raise _unreadable(request, response, "expected a JSON array")
+            raise _unreadable(request, response, "expected a JSON array" if key is None else f"no {key!r} list")
         try:
             return [model.model_validate(item) for item in items]
         except ValidationError as exc:
@@ -156,6 +190,11 @@ def read_models(model: type[M]) -> Callable[[Request, Response], list[M]]:
 
 def read_nothing(request: Request, response: Response) -> None:
     """A reader for answers whose body carries nothing we need."""
+
+
+def read_bytes(request: Request, response: Response) -> bytes:
+    """A reader for a binary body (a recording's media), as it came."""
+    return response.body
 
 
 def id_from_location(request: Request, response: Response) -> str:
@@ -187,6 +226,15 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
     return parts.scheme, parts.hostname, parts.port or default
 
 
+def link_next_url(request: Request, response: Response) -> str | None:
+    """The next page's URL from the ``Link`` header (``rel="next"``), relative ones resolved."""
+    found = next_link(response.header("link"))
+    return None if found is None else urljoin(request.url, found)
+
+
+NextUrl = Callable[[Request, Response], "str | None"]
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list: its ``items`` and the URL of the next page (``None`` on the last)."""
@@ -195,6 +243,7 @@ class Page(Generic[T]):
     next_url: str | None
     _request: Request = field(repr=False)
     _read: Callable[[Request, Response], list[T]] = field(repr=False)
+    _next: NextUrl | None = field(default=None, repr=False)
 
     def next_operation(self) -> Operation[Page[T]] | None:
         """The operation fetching the next page, or ``None`` on the last page."""
@@ -210,14 +259,18 @@ class Page(Generic[T]):
                 method=self._request.method,
                 path=self._request.path,
             )
-        return page(Request("GET", self.next_url, idempotent=True), self._read)
+        return page(Request("GET", self.next_url, idempotent=True), self._read, self._next)
 
 
-def page(request: Request, read: Callable[[Request, Response], list[T]]) -> Operation[Page[T]]:
-    """The operation fetching one page of a list with ``request``."""
+def page(
+    request: Request, read: Callable[[Request, Response], list[T]], next_url: NextUrl | None = None
+) -> Operation[Page[T]]:
+    """The operation fetching one page of a list with ``request``; ``next_url`` finds the next page's URL
+    (default: the ``Link`` header's ``rel="next"`` as it is)."""
 
     def read_page(request: Request, response: Response) -> Page[T]:
-        return Page(read(request, response), next_link(response.header("link")), request, read)
+        following = next_link(response.header("link")) if next_url is None else next_url(request, response)
+        return Page(read(request, response), following, request, read, next_url)
 
     return exchange(request, read_page)
 
@@ -247,6 +300,24 @@ def _reset_ms(response: Response, error: PlatformError) -> int | None:
         if math.isfinite(number) and 0 <= number <= _LATEST_RESET_MS:
             return int(number)
     return None
+
+
+def retry_after_ms(response: Response, now: float | None = None) -> int | None:
+    """``Retry-After`` (seconds or an HTTP date) as epoch milliseconds, or ``None`` when absent or unusable."""
+    value = (response.header("retry-after") or "").strip()[:64]
+    if not value:
+        return None
+    now = time.time() if now is None else now
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            return int(parsedate_to_datetime(value).timestamp() * 1000)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if not math.isfinite(seconds) or not 0 <= seconds <= _LATEST_RESET_MS / 1000 - now:
+        return None
+    return int((now + seconds) * 1000)
 
 
 _BY_STATUS: dict[int, type[PlatformError]] = {

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .. import masking
 from ..gate import BasicAuthGate
-from ..signing import validate_basic_auth
+from ..signing import CallbackSigner, validate_basic_auth
 from .api import EXPORT_FORMAT, console_routes, export_call
 from .facts import store_facts
 from .feed import ConsoleFeed, JournalStore
@@ -37,7 +37,8 @@ ENDPOINT = "_console"
 class Console:
     """The console's parts, wired together. ``open_store``: the app's store opener when its guarantees are on
     (entries then go through the store's shared journal), else ``None`` (this process's entries only);
-    ``receiver``: the receiver it serves (its events can then be replayed, and its store is shown)."""
+    ``signer``: the receiver's, to seal exported calls as recorded here; ``receiver``: the receiver it serves
+    (its events can then be replayed, and its store is shown)."""
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class Console:
         calls_kept: int = DEFAULT_CALLS_KEPT,
         open_store: Callable[[], Awaitable[object]] | None = None,
         secrets: Sequence[str] = (),
+        signer: CallbackSigner | None = None,
         receiver: CallHooks | None = None,
     ) -> None:
         user, password = validate_basic_auth(credentials)
@@ -61,7 +63,7 @@ class Console:
         self.replayer = Replayer(receiver, receiver.urls if receiver is not None else None, masked=mask_numbers)
         store = (lambda: store_facts(receiver)) if receiver is not None else None
         self.app = BasicAuthGate(
-            console_routes(self.view, self.feed, self.hub, replayer=self.replayer, store=store),
+            console_routes(self.view, self.feed, self.hub, signer, replayer=self.replayer, store=store),
             self.credentials,
             realm="callhooks console",
             detail="the console needs its own user and password (HTTP Basic)",
@@ -86,6 +88,7 @@ class Console:
             calls_kept=calls_kept,
             open_store=open_store,
             secrets=secrets,
+            signer=hooks.signer,  # its exports carry the receiver's seal (fixtures.receiver_seal)
             receiver=hooks,
         )
         hooks.add_monitor(console.monitor)

@@ -4,7 +4,7 @@
     GET _console/static/<file>              its CSS and JavaScript
     GET _console/api/calls                  recent calls, newest first (filters: call, number, tag, event,
                                             status, q; limit)
-    GET _console/api/calls/{id}             one call: summary and timeline
+    GET _console/api/calls/{id}             one call: summary and timeline ({id} percent-encoded, "/" as %2F)
     GET _console/api/calls/{id}/export      the call as a replayable JSON fixture (format callhooks.call/1)
     GET _console/api/rejections             requests refused before any handler ran
     GET _console/api/stream                 server-sent events: a notice per new entry
@@ -23,13 +23,15 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..fixtures import MAX_BODY_CHARS
+from ..fixtures import MAX_BODY_CHARS, receiver_seal
+from ..signing import CallbackSigner
 from .feed import ConsoleFeed
 from .guard import cross_site_problem
 from .page import page_response, static_response
@@ -46,6 +48,7 @@ MAX_LIMIT: Final = 1000
 FILTER_PARAMS: Final = ("call", "number", "tag", "event", "status", "q")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_CALLS_PATH = b"/_console/api/calls/"
 #: Bytes of a replay request's JSON: an edited payload as long as a fixture's, every character escaped.
 MAX_REPLAY_REQUEST_BYTES: Final = 6 * MAX_BODY_CHARS + 1024
 _REPLAY_PATH: Final = "/_console/api/replay"
@@ -90,15 +93,36 @@ def call_filter(params: dict[str, str]) -> CallFilter:
     return CallFilter(**{name: params.get(name, "") for name in FILTER_PARAMS})
 
 
-def _call_key(request: Request) -> str:
-    key: str = request.path_params["call_id"]
+def _call_path(request: Request) -> tuple[str, bool] | None:
+    """The call ``api/calls/<id>`` or ``api/calls/<id>/export`` names, and whether it is the export; ``None`` for
+    another path. ``<id>`` is percent-encoded (the page encodes it with ``encodeURIComponent``), so a call id
+    holding ``/`` arrives as ``%2F``: it is read from the raw path, where ``a%2Fb`` and ``a/b`` still differ."""
+    raw: bytes | None = request.scope.get("raw_path")
+    at = -1 if raw is None else raw.find(_CALLS_PATH)
+    if raw is None or at < 0:  # no raw path (or a spelling of ours encoded): the decoded one, ids without "/"
+        parts = [part.encode() for part in request.path_params["rest"].split("/")]
+    else:
+        parts = raw.split(b"?", 1)[0][at + len(_CALLS_PATH) :].split(b"/")
+    if len(parts) == 2 and parts[1] == b"export":
+        return _call_key(parts[0]), True
+    return (_call_key(parts[0]), False) if len(parts) == 1 else None
+
+
+def _call_key(encoded: bytes) -> str:
+    try:
+        key = unquote_to_bytes(encoded).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadQuery("a call id is UTF-8, percent-encoded in the path") from None
     if not key or len(key) > MAX_PARAM_CHARS or _CONTROL.search(key):
         raise BadQuery(f"a call id is 1 to {MAX_PARAM_CHARS} printable characters")
     return key
 
 
-def export_call(view: CallView, key: str, now: datetime | None = None) -> dict[str, Any] | None:
-    """The call's events as a fixture ``callhooks replay`` sends again: wire payloads, methods, timing."""
+def export_call(
+    view: CallView, key: str, now: datetime | None = None, signer: CallbackSigner | None = None
+) -> dict[str, Any] | None:
+    """The call's events as a fixture ``callhooks replay`` sends again: wire payloads, methods, timing; with
+    ``signer`` (the receiver's), sealed as recorded by this receiver (``fixtures.receiver_seal``)."""
     call = view.call(key)
     if call is None:
         return None
@@ -114,24 +138,28 @@ def export_call(view: CallView, key: str, now: datetime | None = None) -> dict[s
         item["status"] = entry.get("status")
         exported.append(item)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return {
+    fixture = {
         "format": EXPORT_FORMAT,
         "callId": key,
         "exported": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
         "events": exported,
     }
+    if signer is not None:
+        fixture["receiver"] = receiver_seal(signer, key, (item["context"] for item in exported))
+    return fixture
 
 
 def console_routes(
     view: CallView,
     feed: ConsoleFeed,
     hub: StreamHub,
+    signer: CallbackSigner | None = None,
     *,
     replayer: Replayer | None = None,
     store: Callable[[], dict[str, Any]] | None = None,
 ) -> ASGIApp:
-    """The console's router (to put behind ``gate.BasicAuthGate``); ``replayer`` sends events again, ``store``
-    describes the receiver's store (``facts.store_facts``)."""
+    """The console's router (to put behind ``gate.BasicAuthGate``); ``signer`` seals its exports, ``replayer``
+    sends events again, ``store`` describes the receiver's store (``facts.store_facts``)."""
     replays = replayer or Replayer(None, None)
 
     async def to_page(request: Request) -> Response:
@@ -149,9 +177,14 @@ def console_routes(
         await feed.refresh()
         return JSONResponse({"calls": view.summaries(where, limit), "seq": view.last_seq})
 
-    async def one_call(request: Request) -> Response:
+    async def one_call_or_export(request: Request) -> Response:
         _params(request, ())
-        key = _call_key(request)
+        found = _call_path(request)
+        if found is None:
+            return _problem(404, "not-found", "no such console page or API (encode a '/' in a call id as %2F)")
+        key, exported = found
+        if exported:
+            return await export(key)
         await feed.refresh()
         call = view.call(key)
         if call is None:
@@ -165,11 +198,9 @@ def console_routes(
             }
         )
 
-    async def export(request: Request) -> Response:
-        _params(request, ())
-        key = _call_key(request)
+    async def export(key: str) -> Response:
         await feed.refresh()
-        fixture = export_call(view, key)
+        fixture = export_call(view, key, signer=signer)
         if fixture is None:
             return _problem(404, "unknown-call", "no such call in the console's journal (it keeps recent calls)")
         filename = _FILENAME_UNSAFE.sub("_", key)[:80] or "call"
@@ -233,8 +264,7 @@ def console_routes(
         Route("/_console/", page),
         Route("/_console/static/{name}", static),
         Route("/_console/api/calls", calls),
-        Route("/_console/api/calls/{call_id}", one_call),
-        Route("/_console/api/calls/{call_id}/export", export),
+        Route("/_console/api/calls/{rest:path}", one_call_or_export),  # see _call_path
         Route("/_console/api/rejections", rejections),
         Route("/_console/api/stream", stream),
         Route("/_console/api/info", info),

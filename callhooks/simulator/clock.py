@@ -8,6 +8,9 @@ callback or a request handler, and both see one consistent ``now()``:
   timers that are already due fire before the request acts (the timeline never runs backwards).
 * **Manual mode** (``speed=None``): time stands still until :meth:`SimClock.advance` moves it; what is
   due at the current instant still happens when a request is handled.
+* **Holds** (speed mode): while anything holds the clock (:meth:`SimClock.hold`), simulated time stands still
+  and resumes where it stopped when the last hold is released. The test kit holds it while a callback waits
+  for the receiver's answer, so a slow (or busy) receiver machine never changes a call's simulated timeline.
 
 Timers fire in order of due time, ties in the order they were scheduled, and while a timer fires ``now()``
 is exactly its due time. That makes the events of a call a pure function of the script and the requests.
@@ -64,6 +67,8 @@ class SimClock:
         self._now = 0.0
         self._sim_anchor = 0.0
         self._real_anchor = time.monotonic()
+        self._holds = 0
+        self._held_at = 0.0  # the real instant the first of the current holds began
         self._heap: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
         self._firing = False
@@ -148,9 +153,36 @@ class SimClock:
             await settle()
         return self._now
 
+    def hold(self) -> None:
+        """Stop simulated time until :meth:`release` (holds nest: time resumes when the last one ends). A manual
+        clock stands still anyway: there this does nothing."""
+        if self.speed is None:
+            return
+        if self._holds == 0:
+            self._held_at = time.monotonic()
+        self._holds += 1
+
+    def release(self) -> None:
+        """End one :meth:`hold`; after the last, time goes on from where it stopped (the held span is skipped)."""
+        if self.speed is None:
+            return
+        if self._holds <= 0:
+            raise RuntimeError("release() without a hold")
+        self._holds -= 1
+        if self._holds == 0:
+            self._real_anchor += time.monotonic() - self._held_at
+            if self._wake is not None:
+                self._wake.set()  # the driver slept without a deadline while time stood still
+
+    @property
+    def held(self) -> bool:
+        """True while simulated time stands still for a hold."""
+        return self._holds > 0
+
     def _real_target(self) -> float:
         assert self.speed is not None
-        return self._sim_anchor + (time.monotonic() - self._real_anchor) * self.speed
+        real = self._held_at if self._holds else time.monotonic()
+        return self._sim_anchor + (real - self._real_anchor) * self.speed
 
     def _run_until(self, target: float) -> None:
         if self._firing:  # a callback that (indirectly) asks to catch up: the outer loop continues
@@ -183,7 +215,8 @@ class SimClock:
             self._wake.clear()
             self.catch_up()
             due = self.next_due()
-            delay = None if due is None else max(0.0, (due - self._now) / self.speed)
+            # While held, nothing falls due: sleep until a release (or a new timer) wakes the driver.
+            delay = None if due is None or self._holds else max(0.0, (due - self._now) / self.speed)
             # asyncio.TimeoutError: the builtin TimeoutError is only its alias from 3.11 on
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)

@@ -121,8 +121,11 @@ _Queued = tuple["SentEvent", Delivery, "OnDelivered | None"]
 class Deliverer:
     """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan)."""
 
-    def __init__(self, clock: SimClock, ids: IdFactory, injector: FaultInjector | None = None) -> None:
+    def __init__(
+        self, clock: SimClock, ids: IdFactory, injector: FaultInjector | None = None, *, hold_clock: bool = False
+    ) -> None:
         self.clock = clock
+        self.hold_clock = hold_clock  # simulated time stands still while a callback waits for its answer
         self.ids = ids
         self.injector = injector or FaultInjector()
         self.client: httpx.AsyncClient | None = None
@@ -297,6 +300,18 @@ class Deliverer:
         self, url: str, event: EventBody, target: Delivery, trace: Callable[[str, Any], Awaitable[None]] | None
     ) -> Attempt:
         assert self.client is not None, "the simulator is not running (no lifespan startup yet)"
+        if not self.hold_clock:
+            return await self._send(url, event, target, trace)
+        self.clock.hold()
+        try:
+            return await self._send(url, event, target, trace)
+        finally:
+            self.clock.release()
+
+    async def _send(
+        self, url: str, event: EventBody, target: Delivery, trace: Callable[[str, Any], Awaitable[None]] | None
+    ) -> Attempt:
+        assert self.client is not None
         timeout = target.timeout_ms / 1000
         extensions = {"trace": trace} if trace is not None else None
         try:

@@ -66,6 +66,10 @@ class Simulator:
       ``timeout`` (default true). ``speech_chars_per_second``, ``playback_seconds``,
       ``transcription_delay``: how long the platform's own work takes, in simulated seconds.
       ``bxml_idle_hangup``: seconds a BXML call stays up once its document has ended (0: hang up at once).
+    * ``hold_clock``: simulated time stands still while a callback waits for the receiver's answer (speed
+      mode), so how fast the receiver's machine is never changes a call's simulated timeline: a handler that
+      takes a real second still acts at the instant of its event. The test kit turns it on; for a person on
+      the phone page, time runs on (default).
 
     ``simulator.phone`` (:class:`~.phone.Phone`) is the far end by hand: numbers that ring on the page at
     ``/_sim/phone`` and wait to be answered, and what a person does on a call (dial, press keys, hang up).
@@ -100,6 +104,7 @@ class Simulator:
         transcription_delay: float = 2.0,
         faults: Faults | None = None,
         bxml_idle_hangup: float = 30.0,
+        hold_clock: bool = False,
     ) -> None:
         self.user_id = user_id
         self.api_token = api_token
@@ -110,7 +115,8 @@ class Simulator:
         self.urls = Urls(user_id)
         self.behaviours = Behaviours(far_end or FarEnd(), dict(numbers or {}))
         fault_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
-        self.deliverer = Deliverer(self.clock, self.ids, FaultInjector(faults or Faults(), fault_seed))
+        injector = FaultInjector(faults or Faults(), fault_seed)
+        self.deliverer = Deliverer(self.clock, self.ids, injector, hold_clock=hold_clock)
         self.limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
         self.application_id = application_id or self.ids.new("a")
         inbound = Delivery(

@@ -6,26 +6,32 @@ together on the same keys) instead of seven. The durable queue is a stream with 
 entry's lease end is kept in a sorted set, and entries whose holder's lease ran out (it died) are taken over with
 ``XCLAIM``; retries wait in another sorted set until due. The journal is another stream (see ``_APPEND_JOURNAL``).
 Keys start with ``callhooks:`` and carry ``PEXPIRE`` or are trimmed, so nothing outlives its age (but the
-journal's counter, one integer kept so that its numbers never repeat).
+journal's counter, one integer kept so that its numbers never repeat); their names are in ``keys.py``. Any error
+the server answers, but the two the queue's callers handle, is a ``StoreUnavailable`` naming it.
+
+Earlier versions kept a call's live tickets at ``fifo:<key>:live`` (the queue key of call ``<key>:live``); they
+are at ``live:<key>`` now. Records, sessions and token bindings keep their keys, so an upgrade keeps exactly-once
+handling and sessions; while workers of both versions serve one Redis, each version orders a call's events among
+its own workers only (old live sets expire with their last lease, seconds after the old workers stop).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError, ResponseError
 
 from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
-from .sessions import decode_session, encode_session, token_digest
+from .keys import FIFO, LIVE, ONCE, SESSION, token_key
+from .sessions import decode_session, encode_session
 
 __all__ = ["RedisStore"]
 
@@ -40,8 +46,9 @@ _DEATHS = _PREFIX + "queue:deaths"
 _FAILED_SEQ = _PREFIX + "failed:seq"
 _FAILED_INDEX = _PREFIX + "failed:index"
 _JOURNAL_KEYS = [_PREFIX + "journal", _PREFIX + "journal:ages", _PREFIX + "journal:seq"]
-# Server errors that mean "cannot write now" rather than a bug: answered with 503 like a lost connection.
-_UNAVAILABLE_REPLIES = ("OOM", "READONLY", "MISCONF", "LOADING", "MASTERDOWN", "NOREPLICAS")
+# The replies callers handle themselves (``_ensure_group``, ``claim_items``, ``_settle``); every other error is a
+# ``StoreUnavailable``.
+_HANDLED_REPLY = re.compile(r"\b(NOGROUP|BUSYGROUP)\b")
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
@@ -86,8 +93,8 @@ return 1
 """
 )
 _FINISH = _RECORD_FNS + "return finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n"
-# A call's queue: ``fifo`` a hash {next, head}, ``live`` a sorted set ticket -> lease end (ms). Both expire with
-# the last live lease and go when nobody waits, as in records.py.
+# A call's queue: ``fifo:<key>`` a hash {next, head}, ``live:<key>`` a sorted set ticket -> lease end (ms). Both
+# expire with the last live lease and go when nobody waits, as in records.py.
 _QUEUE_FNS = """
 local function expire_queue(fifo, live)
   local top = redis.call('ZRANGE', live, -1, -1, 'WITHSCORES')
@@ -393,12 +400,14 @@ class RedisStore(Store):
     async def _do(self, step: Awaitable[T]) -> T:
         try:
             return await step
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
         except ResponseError as exc:
-            if str(exc).startswith(_UNAVAILABLE_REPLIES):
-                raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
-            raise
+            if _HANDLED_REPLY.search(str(exc)):
+                raise  # the caller recreates the queue's consumer group, or finds it there
+            # Any other reply (WRONGTYPE on a key of an unexpected type, a script error) is a 503 naming it
+            # too, rather than an exception that would reach the server as a plain-text 500.
+            raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
 
     def _where(self) -> str:
         kwargs = self._redis.connection_pool.connection_kwargs
@@ -418,9 +427,9 @@ class RedisStore(Store):
 
     def _callback_keys(self, admission: Admission) -> list[str]:
         """The keys ``_ADMIT`` and ``_SETTLE_CALLBACK`` take: the event's record, then its call's queue and session."""
-        keys = [f"{_PREFIX}once:{admission.identity}"]
+        keys = [_PREFIX + ONCE + admission.identity]
         if admission.call_key is not None:
-            keys += [*self._fifo_keys(admission.call_key), f"{_PREFIX}session:{admission.call_key}"]
+            keys += [*self._fifo_keys(admission.call_key), _PREFIX + SESSION + admission.call_key]
         return keys
 
     async def admit(self, admission: Admission) -> Admitted:
@@ -428,7 +437,7 @@ class RedisStore(Store):
         keys = self._callback_keys(admission)
         token = admission.token if admission.call_id is not None else None  # events of no call are not bound
         if token is not None:
-            keys.append(f"{_PREFIX}token:{token_digest(token)}")
+            keys.append(_PREFIX + token_key(token))
         args = [
             admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
             int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
@@ -459,19 +468,19 @@ class RedisStore(Store):
 
     async def claim(self, identity: str, owner: str, lease: float) -> Claim:
         keep = _ms(self.limits.record_ttl)
-        status, attempt = await self._script("claim", [f"{_PREFIX}once:{identity}"], [owner, _ms(lease), keep])
+        status, attempt = await self._script("claim", [_PREFIX + ONCE + identity], [owner, _ms(lease), keep])
         return Claim(_text(status), int(attempt))  # type: ignore[arg-type]
 
     async def renew(self, identity: str, owner: str, lease: float) -> bool:
         keep = _ms(self.limits.record_ttl)
-        return bool(await self._script("renew", [f"{_PREFIX}once:{identity}"], [owner, _ms(lease), keep]))
+        return bool(await self._script("renew", [_PREFIX + ONCE + identity], [owner, _ms(lease), keep]))
 
     async def finish(self, identity: str, owner: str, *, ok: bool, error: str | None = None) -> bool:
         args = [owner, "done" if ok else "failed", error or "", _ms(self.limits.record_ttl)]
-        return bool(await self._script("finish", [f"{_PREFIX}once:{identity}"], args))
+        return bool(await self._script("finish", [_PREFIX + ONCE + identity], args))
 
     async def record(self, identity: str) -> OnceRecord | None:
-        found = await self._do(self._redis.hgetall(f"{_PREFIX}once:{identity}"))
+        found = await self._do(self._redis.hgetall(_PREFIX + ONCE + identity))
         if not found:
             return None
         fields = {_text(k): _text(v) for k, v in found.items()}
@@ -486,7 +495,7 @@ class RedisStore(Store):
     # -- per-call fair FIFO --------------------------------------------------------------------------------
 
     def _fifo_keys(self, key: str) -> list[str]:
-        return [f"{_PREFIX}fifo:{key}", f"{_PREFIX}fifo:{key}:live"]
+        return [_PREFIX + FIFO + key, _PREFIX + LIVE + key]
 
     async def enter(self, key: str, lease: float) -> int:
         return int(await self._script("enter", self._fifo_keys(key), [_ms(lease)]))
@@ -501,26 +510,26 @@ class RedisStore(Store):
     # -- call sessions -------------------------------------------------------------------------------------
 
     async def load_session(self, key: str) -> dict[str, Any]:
-        return decode_session(await self._do(self._redis.get(f"{_PREFIX}session:{key}")))
+        return decode_session(await self._do(self._redis.get(_PREFIX + SESSION + key)))
 
     async def save_session(self, key: str, data: Mapping[str, Any]) -> None:
         text = encode_session(data, self.limits.session_max_bytes)
-        await self._do(self._redis.set(f"{_PREFIX}session:{key}", text, px=_ms(self.limits.session_idle_ttl)))
+        await self._do(self._redis.set(_PREFIX + SESSION + key, text, px=_ms(self.limits.session_idle_ttl)))
 
     async def end_session(self, key: str, after: float) -> None:
         if after <= 0:  # now, not in a millisecond: the call's next event must not read it
-            await self._do(self._redis.delete(f"{_PREFIX}session:{key}"))
+            await self._do(self._redis.delete(_PREFIX + SESSION + key))
         else:
-            await self._do(self._redis.pexpire(f"{_PREFIX}session:{key}", _ms(after)))
+            await self._do(self._redis.pexpire(_PREFIX + SESSION + key, _ms(after)))
 
     async def copy_session(self, parent: str, child: str) -> bool:
-        keys = [f"{_PREFIX}session:{parent}", f"{_PREFIX}session:{child}"]
+        keys = [_PREFIX + SESSION + parent, _PREFIX + SESSION + child]
         return bool(await self._script("copy_session", keys, [_ms(self.limits.session_idle_ttl)]))
 
     # -- token binding -------------------------------------------------------------------------------------
 
     async def bind_token(self, token: str, call_id: str) -> bool:
-        key = f"{_PREFIX}token:{token_digest(token)}"
+        key = _PREFIX + token_key(token)
         return bool(await self._script("bind_token", [key], [call_id, _ms(self.limits.token_ttl)]))
 
     # -- durable queue: a stream with a consumer group -----------------------------------------------------
@@ -582,7 +591,7 @@ class RedisStore(Store):
     # -- failed events -------------------------------------------------------------------------------------
 
     def _failed_key(self, failed_id: str) -> str:
-        return f"{_PREFIX}failed:{failed_id}"
+        return f"{_PREFIX}failed:{failed_id}"  # ids are digits: never "seq" or "index", the family's other keys
 
     async def add_failed(self, payload: Mapping[str, Any], error: str, attempts: int) -> str:
         limits = self.limits

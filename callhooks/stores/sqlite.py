@@ -153,10 +153,10 @@ class SqliteStore(KeyValueStore):
             with self._loop_db_free:  # another thread's loop may be in a transaction on it
                 loop_db.connection.close()
 
-    def _failure(self, exc: sqlite3.Error) -> Exception:
-        """What a SQLite error raises: ``StoreUnavailable``, or itself when it is a bug of ours."""
-        if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)):
-            return exc  # our bugs, not the store's state
+    def _failure(self, exc: sqlite3.Error) -> StoreUnavailable:
+        """What a SQLite error raises: ``StoreUnavailable`` naming it, whatever it is. An error that would be a bug
+        of ours (``IntegrityError``, ``ProgrammingError``) too: a callback must get a 503 with a JSON reason, never
+        the server's plain-text 500, and the platform retries a 503."""
         return StoreUnavailable(self.backend, f"{self.path}: {exc}")
 
     async def _run(self, work: Callable[[], T]) -> T:

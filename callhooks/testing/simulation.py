@@ -252,7 +252,12 @@ class SimulatorSession:
 @contextmanager
 def running_simulator(*, speed: float | None = 100.0, **options: Any) -> Iterator[SimulatorSession]:
     """Run a ``Simulator`` (any of its keyword options; ``speed`` 100 by default, so a two-minute call takes
-    1.2 s) on a free loopback port, with a ``Client`` pointed at it."""
+    1.2 s) on a free loopback port, with a ``Client`` pointed at it.
+
+    ``hold_clock`` is on unless given: simulated time stands still while a callback waits for the receiver's
+    answer, so a handler slowed by a busy machine still acts at its event's simulated instant, and a test's
+    timeline is the same on any machine."""
+    options.setdefault("hold_clock", True)
     options.setdefault("user_id", "u-" + secrets.token_hex(8))
     options.setdefault("api_token", "t-" + secrets.token_hex(8))
     options.setdefault("api_secret", secrets.token_urlsafe(16))

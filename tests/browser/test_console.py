@@ -143,6 +143,21 @@ def test_timeline_shows_payloads_the_bxml_answer_and_a_traceback(browser: webdri
         assert not_reloaded(browser)
 
 
+def test_a_call_whose_id_holds_a_slash_opens_in_the_page(browser: webdriver.Chrome) -> None:
+    """Issue 23, finding 11: the page asks for ``api/calls/a%2Fb``; that call's timeline opens (it was a 404)."""
+    hooks = make_hooks()
+    with served(hooks, browser) as (url, client):
+        open_console(browser, f"{url}/_console/")
+        send_call(client, hooks, "branch/7")
+        wait_for(browser, lambda b: rows(b) == ["branch/7"])
+        wait_for(browser, lambda b: press(b, "#call-rows tr a"))
+        wait_for(browser, lambda b: len(timeline(b)) == 3)
+        assert browser.find_element(By.ID, "timeline-call").text == "branch/7"
+        export = browser.find_element(By.ID, "export").get_attribute("href") or ""
+        assert export.endswith("/_console/api/calls/branch%2F7/export")
+        assert client.get(export.removeprefix(url), auth=CONSOLE).json()["callId"] == "branch/7"
+
+
 def test_filter_narrows_the_list_and_the_url_carries_it(browser: webdriver.Chrome) -> None:
     hooks = make_hooks()
     with served(hooks, browser) as (url, client):

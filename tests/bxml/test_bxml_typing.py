@@ -31,6 +31,7 @@ bxml.Response(bxml.PhoneNumber("+19195550100"))
 """
 
 
+@pytest.mark.slow  # runs mypy over a file: 20 s
 @pytest.mark.timeout(300)
 def test_mypy_strict_rejects_what_the_platform_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "user.py").write_text(USER_CODE)

@@ -71,7 +71,7 @@ class Platform:
         self.replies: deque[Reply | Callable[[Seen], Reply]] = deque()
         self.default = Reply(200, json={})
         self._lock = threading.Lock()
-        self.app = Starlette(routes=[Route("/{rest:path}", self._endpoint, methods=["GET", "POST"])])
+        self.app = Starlette(routes=[Route("/{rest:path}", self._endpoint, methods=["GET", "POST", "PUT", "DELETE"])])
 
     @property
     def base(self) -> str:

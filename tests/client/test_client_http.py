@@ -608,10 +608,15 @@ def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch)
     assert TOKEN not in str(caught.value)
 
 
-def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_base_url_the_retired_host_is_not_assumed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # api.catapult.inetwork.com has not resolved since 2024: one line naming the ways out, not a DNS error later.
     monkeypatch.delenv("CATAPULT_BASE_URL", raising=False)
-    with Client("u-1", TOKEN, SECRET) as client:
-        assert client.operations.calls_url == "https://api.catapult.inetwork.com/v1/users/u-1/calls"
+    with pytest.raises(ValueError) as refused:
+        Client("u-1", TOKEN, SECRET)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "Catapult v1 is retired" in message
+    assert all(option in message for option in ("base_url=", "simulator", "callhooks.bandwidth"))
 
 
 def test_one_connection_is_reused_across_requests(platform: Platform, client: Client) -> None:

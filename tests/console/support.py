@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -44,7 +45,7 @@ def send_call(client: httpx.Client, hooks: CallHooks, call_id: str, tag: str | N
         answer["tag"] = tag
     body = json.dumps(answer).encode()
     assert client.post(url, content=body, headers={"content-type": "application/json"}).status_code == 200
-    query = f"eventType=gather&callId={call_id}&digits=1&state=completed&reason=max-digits"
+    query = f"eventType=gather&callId={quote(call_id, safe='')}&digits=1&state=completed&reason=max-digits"
     assert client.get(f"{url}?{query}").status_code == 200
     hangup = {"eventType": "hangup", "callId": call_id, "from": CALLER, "to": APP, "cause": "NORMAL_CLEARING"}
     assert client.post(url, json=hangup).status_code == 500

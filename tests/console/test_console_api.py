@@ -7,15 +7,17 @@ import base64
 import json
 import threading
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from callhooks import CallHooks
+from callhooks import CallbackSigner, CallHooks
 from callhooks.console import EXPORT_FORMAT
 from callhooks.console.view import MAX_ENTRIES_PER_CALL, CallView
+from callhooks.fixtures import load_fixture, not_recorded_here
 from callhooks.testing import wait_until
 from callhooks.testing.polling import DEFAULT_TIMEOUT
 from callhooks.testing.server import serve
@@ -146,7 +148,13 @@ def test_export_is_a_replayable_fixture_without_the_token(transport: str) -> Non
     assert response.headers["content-disposition"] == 'attachment; filename="call-c-export.json"'
     assert token not in response.text and SECRET not in response.text and CONSOLE[1] not in response.text
     fixture = response.json()
-    assert set(fixture) == {"format", "callId", "exported", "events"}
+    assert set(fixture) == {"format", "callId", "exported", "events", "receiver"}
+    # Sealed as recorded by this receiver (issue 23, finding 12): `callhooks replay` with its secret does not warn.
+    assert hooks.signer is not None and not_recorded_here(load_fixture(response.text), hooks.signer) is None
+    other = CallbackSigner("another-receiver")
+    assert not_recorded_here(load_fixture(response.text), other) == (
+        f"it was sealed by another receiver (key {fixture['receiver'][:8]})"
+    )
     assert (fixture["format"], fixture["callId"]) == (EXPORT_FORMAT, "c-export")
     assert fixture["exported"].endswith("Z") and fixture["exported"][10] == "T"
     answer, gather, hangup = fixture["events"]
@@ -163,6 +171,36 @@ def test_export_is_a_replayable_fixture_without_the_token(transport: str) -> Non
     assert set(gather) == {"at", "method", "body", "context", "status"}  # GET: no content type
     assert gather["method"] == "GET" and gather["body"].startswith("eventType=gather&")
     assert hangup["status"] == 500 and answer["context"] == {"order": 7}
+
+
+# Call ids the platform may send that a path segment cannot hold as they are (issue 23, finding 11).
+AWKWARD_IDS = ["a/b", "a/export", "export", "x/y/z", "/lead", "trail/", "ü/☎ 1", "%2F", "it's (x)*!~"]
+
+
+def encode_uri_component(text: str) -> str:
+    """What the page's ``encodeURIComponent`` makes of a call id."""
+    return quote(text, safe="!~*'()")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_call_whose_id_holds_a_slash_opens_and_exports(transport: str) -> None:
+    hooks = make_hooks()
+    with connected(hooks, transport) as client:
+        for call_id in AWKWARD_IDS:
+            send_call(client, hooks, call_id)
+        for call_id in AWKWARD_IDS:
+            path = "/_console/api/calls/" + encode_uri_component(call_id)
+            timeline = client.get(path, auth=CONSOLE)
+            exported = client.get(path + "/export", auth=CONSOLE)
+            assert (timeline.status_code, exported.status_code) == (200, 200), call_id  # before: 404 with a "/"
+            assert timeline.json()["call"]["callId"] == call_id
+            assert [entry["callId"] for entry in timeline.json()["entries"]] == [call_id] * 3
+            assert exported.json()["callId"] == call_id
+        # An unencoded "/" is not read as part of the id; bad encodings are 400s naming the problem.
+        unencoded = client.get("/_console/api/calls/a/b", auth=CONSOLE)
+        bad = [client.get(f"/_console/api/calls/{raw}", auth=CONSOLE) for raw in ("%FF", "%00x", "")]
+    assert (unencoded.status_code, unencoded.json()["error"]) == (404, "not-found")
+    assert [(answer.status_code, answer.json()["error"]) for answer in bad] == [(400, "bad-query")] * 3
 
 
 HOSTILE = [

@@ -23,6 +23,8 @@ DEPLOY_ENV = {
     "CATAPULT_USER_ID": "u-deploy",
     "CATAPULT_API_TOKEN": "t-deploy",
     "CATAPULT_API_SECRET": "s-deploy",
+    # Catapult v1's public host is retired, so there is no default; nothing is called while serving /healthz.
+    "CATAPULT_BASE_URL": "http://127.0.0.1:9",
 }
 
 

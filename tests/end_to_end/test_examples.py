@@ -55,6 +55,7 @@ def test_ivr_example_is_a_factory_configured_by_the_mapping_it_is_given(monkeypa
         "CATAPULT_USER_ID": "u-factory",
         "CATAPULT_API_TOKEN": "t-factory",
         "CATAPULT_API_SECRET": "s-factory",
+        "CATAPULT_BASE_URL": "http://127.0.0.1:9",  # Catapult v1's own host is retired: a compatible API's
     }
     first, second = module.create_app(settings), module.create_app(settings)
     assert first is not second and first.public_url == "https://ivr.example.com/hooks"

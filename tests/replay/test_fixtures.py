@@ -23,9 +23,10 @@ from callhooks.fixtures import (
     dump_fixture,
     hide_secrets,
     load_fixture,
+    not_recorded_here,
     plan_replay,
 )
-from callhooks.signing import CallbackSigner, CallbackUrls, check_basic_auth
+from callhooks.signing import CallbackSigner, CallbackUrls, _key_id, check_basic_auth
 from callhooks.testing import answer_event, gather_event, hangup_event, incoming_call_event
 
 SECRET = "fixture-secret"
@@ -79,6 +80,22 @@ def test_a_fixture_survives_dump_and_load_unchanged() -> None:
     assert loaded["events"][3]["contentType"] == "application/json; charset=utf-8"
     assert [event["context"] for event in loaded["events"]][:2] == [None, {"menu": "main"}]
     assert [event.event_type for event in fixture.events] == ["incomingcall", "answer", "gather", "hangup"]
+
+
+def test_a_sealed_fixture_survives_dump_and_load_and_its_seal_still_checks() -> None:
+    signer = CallbackSigner("fixtures-secret")
+    context = {"n": 1.5, "é": ["x", None]}
+    callbacks = [(0.0, "POST", '{"eventType":"answer"}', context, 200), (1, "GET", "a=1", None, 200)]
+    fixture = build_fixture("c-☎", callbacks, signer=signer)
+    assert fixture.receiver is not None and fixture.receiver.startswith(_key_id("fixtures-secret") + ".")
+    loaded = load_fixture(dump_fixture(fixture))
+    assert loaded == fixture and json.loads(dump_fixture(fixture))["receiver"] == fixture.receiver
+    assert not_recorded_here(loaded, signer) is None
+    assert not_recorded_here(loaded, CallbackSigner(["fixtures-secret", "newer"])) is None  # after a rotation
+    assert not_recorded_here(loaded, CallbackSigner("other")) == (
+        f"it was sealed by another receiver (key {_key_id('fixtures-secret')})"
+    )
+    assert "receiver" not in json.loads(dump_fixture(build_fixture("c-1", callbacks)))  # no seal: no field
 
 
 def test_the_format_in_the_brief_loads() -> None:
@@ -142,6 +159,8 @@ def test_the_format_in_the_brief_loads() -> None:
         (json.dumps(event_document(2, body="eventType=answer\r\nX-Injected: 1")), ["events[2]", "query string"]),
         (json.dumps(event_document(1, contentType="application/json\nX-Injected: 1")), ["events[1]", "control"]),
         (json.dumps(event_document(1, headers={"x": "y"})), ["events[1].headers", "unknown field"]),
+        (json.dumps(document(receiver="deadbeef")), ["receiver", "pattern"]),
+        (json.dumps(document(receiver=7)), ["receiver", "string"]),
         ('{"format": "callhooks.call/1", "callId": "c", "events": [], "exported": 1' + "9" * 5000 + "}", ["JSON"]),
         ('{"events": [{"context": ' + "[" * 5000 + "]" * 5000 + "}]}", ["not valid JSON", "recursion"]),
     ],

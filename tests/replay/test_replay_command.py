@@ -6,13 +6,14 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from callhooks import CallHooks, events
+from callhooks import CallbackSigner, CallHooks, events
 from callhooks.app import Dispatched
 from callhooks.cli import main
-from callhooks.fixtures import MAX_FIXTURE_BYTES, CallFixture, build_fixture, dump_fixture
+from callhooks.fixtures import MAX_FIXTURE_BYTES, CallFixture, build_fixture, dump_fixture, receiver_seal
 from callhooks.testing import free_port, latest, serve
 from tests.replay.test_fixtures import a_call
 
@@ -68,6 +69,12 @@ def save(tmp_path: Path, fixture: CallFixture) -> str:
     return str(path)
 
 
+def sealed(fixture: CallFixture, secrets: str | list[str] = ["retired", SECRET]) -> CallFixture:  # noqa: B006
+    """``fixture`` as the receiver with ``secrets`` exports it: sealed as recorded there."""
+    seal = receiver_seal(CallbackSigner(secrets), fixture.call_id, [event.context for event in fixture.events])
+    return fixture.model_copy(update={"receiver": seal})
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -77,9 +84,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_replay_delivers_the_same_events_in_order_with_their_contexts(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, receiver: Receiver, environment: None
 ) -> None:
-    fixture = a_call()
+    fixture = sealed(a_call())
     code, out, err = run(capsys, "replay", save(tmp_path, fixture), "--url", receiver.url, "--timing", "compressed")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "")  # recorded by this receiver: no warning
     assert len(receiver.types(4)) == 4
     assert receiver.seen == [
         ("incomingcall", "c-abc", {}, 200),
@@ -129,7 +136,7 @@ def test_an_answer_that_is_not_2xx_fails_the_replay_and_is_named(
 ) -> None:
     call = a_call()
     hangup = call.events[3].model_copy(update={"context": {"fail": True}})
-    fixture = call.model_copy(update={"events": [*call.events[:3], hangup]})
+    fixture = sealed(call.model_copy(update={"events": [*call.events[:3], hangup]}))
     code, out, err = run(capsys, "replay", save(tmp_path, fixture), "--url", receiver.url, "--timing", "compressed")
     assert code == 1
     assert "[4/4] POST hangup -> 500" in out and "handler-failed" in out
@@ -212,3 +219,59 @@ def test_contexts_without_a_secret_are_refused(
     monkeypatch.delenv("CALLHOOKS_SECRET", raising=False)
     code, _, err = run(capsys, "replay", save(tmp_path, a_call()), "--url", "http://127.0.0.1:9/hooks")
     assert code == 2 and "CALLHOOKS_SECRET" in err
+
+
+# -- issue 23, finding 12: a fixture this receiver did not record is replayed with a warning --------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (a_call, "it carries no receiver seal"),  # exported before the seal, or written by hand
+        (lambda: sealed(a_call(), "another-receivers-secret"), "it was sealed by another receiver (key "),
+        (
+            lambda: sealed(a_call()).model_copy(
+                update={"events": [e.model_copy(update={"context": {"admin": True}}) for e in a_call().events]}
+            ),
+            "its call id or contexts were changed after it was recorded",
+        ),
+        (lambda: sealed(a_call()).model_copy(update={"call_id": "c-other"}), "call id or contexts were changed"),
+    ],
+    ids=["unsealed", "another-receiver", "contexts-changed", "call-changed"],
+)
+def test_a_fixture_not_recorded_here_is_replayed_with_a_warning(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    receiver: Receiver,
+    environment: None,
+    make: Any,
+    why: str,
+) -> None:
+    path = save(tmp_path, make())
+    code, out, err = run(capsys, "replay", path, "--url", receiver.url, "--timing", "compressed")
+    assert code == 0 and out.count("-> 200") == 4  # still replayed: old fixtures keep working
+    assert len(receiver.types(4)) == 4
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"callhooks replay: warning: {path} was not recorded by this receiver (")
+    assert why in err and "signed with your secret as they are" in err
+
+
+@pytest.mark.parametrize("secrets", [SECRET, "retired", ["retired", SECRET]], ids=["newest", "retired", "both"])
+def test_a_fixture_sealed_by_any_key_of_this_receiver_is_replayed_without_a_warning(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    receiver: Receiver,
+    environment: None,
+    secrets: str | list[str],
+) -> None:
+    path = save(tmp_path, sealed(a_call(), secrets))
+    code, _, err = run(capsys, "replay", path, "--url", receiver.url, "--timing", "compressed")
+    assert (code, err) == (0, "")
+
+
+def test_a_fixture_without_contexts_signs_nothing_of_its_own_and_gets_no_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, receiver: Receiver, environment: None
+) -> None:
+    plain = a_call().model_copy(update={"events": [e.model_copy(update={"context": None}) for e in a_call().events]})
+    code, _, err = run(capsys, "replay", save(tmp_path, plain), "--url", receiver.url, "--timing", "compressed")
+    assert (code, err) == (0, "")

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from callhooks.testing import free_port
 from tests.helpers.processes import server_process
 from tests.security.security_apps import hooks as signer_app
+from tests.security.token_variants import token_variants
 
 TESTS = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -112,9 +113,12 @@ nested = st.integers(min_value=1, max_value=3000).map(lambda depth: "[" * depth)
 
 
 def mutate(token: str, data: st.DataObject) -> str:
-    how = data.draw(st.sampled_from(["valid", "cut", "altered", "long", "bomb-ish"]))
+    how = data.draw(st.sampled_from(["valid", "cut", "altered", "long", "bomb-ish", "respelt"]))
     if how == "valid":
         return token
+    if how == "respelt":
+        respelt = sorted(token_variants(token))  # padding, skipped characters, +/ for -_, swapped case, ...
+        return quote(data.draw(st.sampled_from(respelt)), safe="=!$&'()*+,;:@~.")
     if how == "cut":
         return token[: data.draw(st.integers(min_value=0, max_value=len(token) - 1))]
     if how == "altered":

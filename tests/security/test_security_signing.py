@@ -1,4 +1,5 @@
-"""Issue 7, findings 2, 3 and 10: token failures cost bounded work, no insecure default, Basic-auth config."""
+"""Issue 7, findings 2, 3 and 10: token failures cost bounded work, no insecure default, Basic-auth config.
+Issue 23, finding 1: one spelling of a token verifies, so a bound per-call URL cannot be respelt for another call."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import json
 import logging
 import zlib
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from callhooks import CallbackSigner, CallHooks, TokenError, TokenProblem
+from callhooks import CallbackSigner, CallEvent, CallHooks, TokenError, TokenProblem
 from callhooks.signing import _SALT, MAX_TOKEN_LENGTH, _key_id
+from callhooks.testing import serve
+from tests.guarantees.support import dtmf
+from tests.security.token_variants import IGNORED, percent_spellings, token_variants
 
 SECRET = "security-secret"
 
@@ -150,3 +156,79 @@ def test_a_basic_auth_user_containing_a_colon_is_refused_at_configuration(user: 
 
 def test_a_password_containing_a_colon_is_fine() -> None:
     assert CallHooks(secret=SECRET, basic_auth=("user", "p:w")).basic_auth == ("user", "p:w")
+
+
+# -- issue 23, finding 1: one spelling per token -----------------------------------------------------------------
+
+OLD_SECRET = "security-secret-retired"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda signer: signer.sign(bind=True),
+        lambda signer: signer.sign({"order": 4411}, bind=True),
+        lambda signer: signer.sign({"note": "A" * 300}),  # compressed (a ``.eJ…`` payload)
+        lambda signer: signer.sign(max_age=None),
+        lambda signer: CallbackSigner(OLD_SECRET).sign({"order": 1}, bind=True),  # signed by a retired key
+    ],
+    ids=["bound", "bound-context", "compressed", "no-expiry", "old-key"],
+)
+def test_no_other_spelling_of_a_token_verifies(make: Any) -> None:
+    signer = CallbackSigner([OLD_SECRET, SECRET])
+    token = make(signer)
+    context = signer.verify(token)
+    variants = token_variants(token)
+    assert len(variants) > 20 * len(token)  # padding, skipped characters, +/ for -_, swapped case, last-character bits
+    accepted = []
+    for variant in sorted(variants):
+        try:
+            signer.verify(variant)
+        except TokenError as exc:
+            assert exc.problem in (TokenProblem.ALTERED, TokenProblem.UNKNOWN_KEY)
+        else:
+            accepted.append(variant)
+    assert accepted == []  # before the fix: 309 of them, for every token
+    assert signer.verify(token) == context  # the token itself still verifies after all those misses
+
+
+def test_tokens_itsdangerous_makes_still_verify() -> None:
+    signer = CallbackSigner(SECRET)
+    made = URLSafeSerializer(SECRET, salt=_SALT)
+    for payload in ({"k": _key_id(SECRET)}, {"k": _key_id(SECRET), "c": {"n": "B" * 400}, "b": "nonce1"}):
+        token = made.dumps(payload)
+        assert signer.verify(token) == payload.get("c", {})
+        assert signer.binds(token) is ("b" in payload)
+
+
+def test_a_respelt_bound_url_gets_no_other_call_through_over_http() -> None:
+    """The finding's attack over loopback HTTP: the URL of call A, respelt, posted with the events of other
+    calls. Every respelling is refused (403) and no handler runs for another call."""
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1")
+    ran: list[str | None] = []
+
+    @hooks.on("dtmf")
+    def record(event: CallEvent) -> None:
+        ran.append(event.call_id)
+
+    token = hooks.callback_url(bind=True).rsplit("/", 1)[1]
+    appended = [token + a + b for a in IGNORED for b in ("", *IGNORED)]
+    last_bits = [variant for variant in token_variants(token) if variant[:-1] == token[:-1]]
+    # Unescaped in the path where HTTP allows it; whitespace and the rest percent-encoded as a client would.
+    paths = ["/" + quote(variant, safe="=!$&'()*+,;:@~.") for variant in appended + last_bits]
+    paths += ["/" + spelling for spelling in percent_spellings(token)]
+    answers: dict[int, int] = {}
+    reasons: dict[str, int] = {}
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=20) as http:
+        assert http.post("/" + token, json=dtmf("c-A", 1)).status_code == 200  # binds the token to c-A
+        for number, path in enumerate(paths):
+            answer = http.post(path, json=dtmf(f"c-{number}", 1))
+            answers[answer.status_code] = answers.get(answer.status_code, 0) + 1
+            if answer.status_code == 403:
+                reason = answer.json()["reason"]
+                reasons[reason] = reasons.get(reason, 0) + 1
+        assert http.post("/" + token, json=dtmf("c-A", 2)).status_code == 200  # still good for its own call
+    assert answers == {403: len(paths)}, answers  # before the fix: 200 for the appended "=", "==", ...
+    assert ran == ["c-A", "c-A"]
+    # The percent-encoded spellings of the token itself arrive as the token: refused as bound elsewhere.
+    assert reasons["token-bound-to-another-call"] == sum(1 for s in percent_spellings(token) if "3D" not in s.upper())

@@ -397,6 +397,7 @@ async def test_memory_store_takes_short_lived_keys_off_its_heap_as_it_goes() -> 
     assert len(store._by_expiry) <= len(store._keys) + 2
 
 
+@pytest.mark.slow  # a million objects through the collector: 20 s on a busy 2-core machine
 async def test_memory_store_records_add_nothing_for_the_garbage_collector_to_walk() -> None:
     # Each full collection walks every tracked object: at the key cap, a tracked tuple per key was a 40-80 ms
     # pause of the served receiver. Claimed and finished records of plain values must stay untracked.

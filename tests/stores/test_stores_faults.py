@@ -1,4 +1,5 @@
-"""A store that goes away: Redis stopped mid-run, a SQLite file locked or not writable, a bad URL."""
+"""A store that goes away: Redis stopped mid-run, a SQLite file locked or not writable, a bad URL; a store
+holding what this version cannot read."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import asyncio
 import os
 import sqlite3
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
 
+import httpx
 import pytest
 
-from callhooks.stores import StoreUnavailable, open_store, run_once
+from callhooks import CallHooks
+from callhooks.stores import Store, StoreUnavailable, open_store, run_once
+from callhooks.testing import serve
+from tests.guarantees.support import SECRET, dtmf, token_path
 from tests.helpers.redis_server import new_redis_server
 from tests.stores.support import opened
 
@@ -135,3 +141,31 @@ async def test_operations_on_a_closed_sqlite_store_are_unavailable(tmp_path: Pat
     await store.close()
     with pytest.raises((StoreUnavailable, RuntimeError)):
         await asyncio.wait_for(store.claim("e", "w", lease=1), 5)
+
+
+def test_a_stored_value_this_version_cannot_read_is_a_json_503_not_a_500(tmp_path: Path) -> None:
+    """Issue 23, finding 3: whatever a store raises, the callback gets a 503 naming the problem (the platform
+    retries it), never the server's plain-text 500; other calls go on."""
+    path = tmp_path / "callhooks.db"
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store=f"sqlite:///{path}")
+    ran: list[str | None] = []
+    hooks.on("dtmf")(lambda event: ran.append(event.call_id))
+    asyncio.run(_close(opened(f"sqlite:///{path}")))  # the file and its tables
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("INSERT INTO kv VALUES ('session:call:c-1', '{not json', 1e12)")  # not what any version writes
+    db.close()
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=20) as http:
+        refused = http.post(token_path(hooks), json=dtmf("c-1", 1))
+        assert http.post(token_path(hooks), json=dtmf("c-2", 1)).status_code == 200
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.json() == {
+        "error": "store-error",
+        "detail": "the sqlite store failed: JSONDecodeError (the receiver's log has the details)",
+        "backend": "sqlite",
+    }
+    assert ran == ["c-2"]
+
+
+async def _close(opening: Awaitable[Store]) -> None:
+    await (await opening).close()

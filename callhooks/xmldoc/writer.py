@@ -1,8 +1,8 @@
-"""BXML text from verbs: the declaration, one element per line, two-space indents, escaped text and attributes.
+"""Document text from verbs: the declaration, one element per line, two-space indents, escaped text and attributes.
 
-Escaping follows node-bandwidth's xmlbuilder (fact sheet §6), so a value reads back exactly: in text ``&``,
-``<``, ``>`` and carriage returns are escaped; in attributes ``&``, ``<``, ``"``, tabs, line feeds and carriage
-returns (which a parser would otherwise fold into spaces).
+Escaping follows node-bandwidth's xmlbuilder, so a value reads back exactly: in text ``&``, ``<``, ``>`` and
+carriage returns are escaped; in attributes ``&``, ``<``, ``"``, tabs, line feeds and carriage returns (which a
+parser would otherwise fold into spaces). Booleans are written ``true``/``false``, as every dialect spells them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ _ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\t": "&#x
 
 
 def escape_text(value: str) -> str:
+    """Text content, escaped to read back exactly."""
     return value.translate(_TEXT)
 
 
 def escape_attribute(value: str) -> str:
+    """An attribute value (to go between double quotes), escaped to read back exactly."""
     return value.translate(_ATTRIBUTE)
 
 
@@ -41,8 +43,9 @@ def _render(verb: Verb, depth: int, lines: list[str]) -> None:
         if (value := getattr(verb, attribute.field)) is not None
     )
     nested: tuple[Verb, ...] = getattr(verb, "verbs", ())
-    if verb._text_field is not None:
-        lines.append(f"{indent}<{name}{attributes}>{escape_text(getattr(verb, verb._text_field))}</{name}>")
+    text = getattr(verb, verb._text_field) if verb._text_field is not None else None
+    if text is not None:
+        lines.append(f"{indent}<{name}{attributes}>{escape_text(text)}</{name}>")
     elif nested:
         lines.append(f"{indent}<{name}{attributes}>")
         for child in nested:
