@@ -79,6 +79,12 @@ def _positive(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port (1-65535), not {text[:20]!r}")
+    return int(text)
+
+
 def _rate(text: str) -> float:
     value = _number(text)
     if not 0 <= value <= 1:
@@ -201,6 +207,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--phone", action="store_true", help="serve the IVR and a phone page to call it from a browser, until Ctrl-C"
     )
     demo.add_argument("--duration", type=_positive, default=None, help="with --phone: stop after this many seconds")
+    demo.add_argument("--port", type=_port, default=None, help="the example IVR receiver's port (default: a free one)")
+    demo.add_argument("--simulator-port", type=_port, default=None, help="the simulator's port (default: a free one)")
 
     send = command("send", "fire one sample event at a running receiver", "CALLHOOKS_SECRET", "CALLHOOKS_BASIC_AUTH")
     send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup")

@@ -11,12 +11,15 @@ demo prints each event as the receiver handles it, then a summary, and exits 0 w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import queue
 import secrets
+import socket
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -77,6 +80,42 @@ class DemoResult:
         if any(record.status >= 400 for record in self.events):
             found.append("the receiver answered an event with an error status")
         return found
+
+
+class PortInUse(Exception):
+    """A port asked for with ``--port``/``--simulator-port`` that cannot be listened on."""
+
+
+def _ports(args: argparse.Namespace) -> tuple[int, int]:
+    """The receiver's and the simulator's ports: those asked for (checked free now), else free ones."""
+    chosen: list[int] = []
+    asked = (getattr(args, "port", None), getattr(args, "simulator_port", None))
+    for option, port in zip(("--port", "--simulator-port"), asked, strict=True):
+        if port is None:
+            chosen.append(free_port())
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise PortInUse(f"{option} {port}: {exc.strerror or exc}") from None
+        chosen.append(port)
+    if chosen[0] == chosen[1]:
+        raise PortInUse(f"--port and --simulator-port are both {chosen[0]}")
+    return chosen[0], chosen[1]
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """The demo's output is its table: callhooks' INFO lines (each callback, each delivery) stay off while it
+    runs; warnings and errors still show."""
+    root = logging.getLogger("callhooks")
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def create_ivr(settings: Mapping[str, str], bxml: bool = False) -> CallHooks:
@@ -141,11 +180,21 @@ class _Printer:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Run the demo (``--inbound``, ``--bxml``, ``--speed``, ``--timeout``); 0 when the flow completed as expected.
+    """Run the demo (``--inbound``, ``--bxml``, ``--speed``, ``--timeout``, ``--port``, ``--simulator-port``); 0
+    when the flow completed as expected, 2 when a port asked for is taken. With ``--phone``, :func:`run_phone_demo`
+    instead. callhooks' INFO log lines stay off: the output is the table."""
+    try:
+        ports = _ports(args)
+    except PortInUse as exc:
+        print(f"callhooks demo: {exc}", file=sys.stderr)
+        return 2
+    with _quiet_logs():
+        if getattr(args, "phone", False):
+            return run_phone_demo(args, ports)
+        return _scripted_demo(args, ports)
 
-    With ``--phone``, :func:`run_phone_demo` instead."""
-    if getattr(args, "phone", False):
-        return run_phone_demo(args)
+
+def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     bxml: bool = getattr(args, "bxml", False)
     # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
     console = Console(highlight=False, soft_wrap=True)
@@ -154,7 +203,7 @@ def run_demo(args: argparse.Namespace) -> int:
     result = DemoResult()
     handled: queue.Queue[Dispatched] = queue.Queue()
     user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
-    receiver_port = free_port()
+    receiver_port, simulator_port = ports
     receiver_url = f"http://127.0.0.1:{receiver_port}"
     simulator = Simulator(
         user_id=user_id,
@@ -168,7 +217,7 @@ def run_demo(args: argparse.Namespace) -> int:
         },
     )
     with ExitStack() as stack:
-        sim = stack.enter_context(serve(simulator))
+        sim = stack.enter_context(serve(simulator, port=simulator_port))
         settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
         hooks = create_ivr(settings, bxml)  # the example's own factory, given what a deployment has in its environment
         hooks.add_observer(handled.put)
@@ -241,7 +290,7 @@ def _all_over(client: Client, result: DemoResult, bxml: bool = False) -> bool:
     )
 
 
-def run_phone_demo(args: argparse.Namespace) -> int:
+def run_phone_demo(args: argparse.Namespace, ports: tuple[int, int] | None = None) -> int:
     """``callhooks demo --phone``: the example IVR on the simulator, called from the phone page by a person.
 
     The IVR owns ``APP_NUMBER`` (an application whose ``incomingCallUrl`` is the receiver); the page dials from
@@ -254,7 +303,7 @@ def run_phone_demo(args: argparse.Namespace) -> int:
         console.width = 120
     handled: queue.Queue[Dispatched] = queue.Queue()
     user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
-    receiver_port = free_port()
+    receiver_port, simulator_port = ports or (free_port(), free_port())
     receiver_url = f"http://127.0.0.1:{receiver_port}"
     simulator = Simulator(user_id=user_id, api_token=api_token, api_secret=api_secret, speed=1.0)
     simulator.phone.claim(CUSTOMER_NUMBER)
@@ -262,7 +311,7 @@ def run_phone_demo(args: argparse.Namespace) -> int:
     deadline = None if args.duration is None else time.monotonic() + args.duration
     with ExitStack() as stack:
         # An open phone page holds a stream: shutting down waits at most a second for it.
-        sim = stack.enter_context(serve(simulator, timeout_graceful_shutdown=1))
+        sim = stack.enter_context(serve(simulator, port=simulator_port, timeout_graceful_shutdown=1))
         settings = _ivr_environment(receiver_url, sim.url, (user_id, api_token, api_secret))
         console_password = secrets.token_urlsafe(12)
         settings["CALLHOOKS_CONSOLE"] = f"{CONSOLE_USER}:{console_password}"  # the receiver's live console

@@ -4,7 +4,8 @@ recent calls, each call's timeline (payloads, handlers, answers, tracebacks) and
 Turned on with ``CallHooks(console=("user", "password"))`` (or ``CALLHOOKS_CONSOLE=user:pass``); see the
 README's "Console" section. Its parts: ``journal`` (monitor records → entries), ``feed`` (entries → this
 process's view, or through the store's shared journal), ``view`` (calls, timelines, filters), ``stream``
-(server-sent events), ``api`` and ``page`` (HTTP), ``auth`` (its own Basic credentials).
+(server-sent events), ``api`` and ``page`` (HTTP), ``replay`` (an event sent to the receiver again),
+``guard`` (the replay POST from this origin only), ``facts`` (the receiver's store).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from .. import masking
 from ..gate import BasicAuthGate
 from ..signing import CallbackSigner, validate_basic_auth
 from .api import EXPORT_FORMAT, console_routes, export_call
+from .facts import store_facts
 from .feed import ConsoleFeed, JournalStore
 from .journal import EntryMaker
 from .monitor import ConsoleMonitor
+from .replay import Replayer
 from .stream import StreamHub
 from .view import DEFAULT_CALLS_KEPT, CallView
 
@@ -34,7 +37,8 @@ ENDPOINT = "_console"
 class Console:
     """The console's parts, wired together. ``open_store``: the app's store opener when its guarantees are on
     (entries then go through the store's shared journal), else ``None`` (this process's entries only);
-    ``signer``: the receiver's, to seal exported calls as recorded here."""
+    ``signer``: the receiver's, to seal exported calls as recorded here; ``receiver``: the receiver it serves
+    (its events can then be replayed, and its store is shown)."""
 
     def __init__(
         self,
@@ -45,6 +49,7 @@ class Console:
         open_store: Callable[[], Awaitable[object]] | None = None,
         secrets: Sequence[str] = (),
         signer: CallbackSigner | None = None,
+        receiver: CallHooks | None = None,
     ) -> None:
         user, password = validate_basic_auth(credentials)
         if not user or not password:
@@ -55,8 +60,10 @@ class Console:
         self.hub = StreamHub()
         self.feed = ConsoleFeed(self.view, self.hub, open_store)
         self.monitor = ConsoleMonitor(EntryMaker(mask=mask_numbers, secrets=[*secrets, password]), self.feed)
+        self.replayer = Replayer(receiver, receiver.urls if receiver is not None else None, masked=mask_numbers)
+        store = (lambda: store_facts(receiver)) if receiver is not None else None
         self.app = BasicAuthGate(
-            console_routes(self.view, self.feed, self.hub, signer),
+            console_routes(self.view, self.feed, self.hub, signer, replayer=self.replayer, store=store),
             self.credentials,
             realm="callhooks console",
             detail="the console needs its own user and password (HTTP Basic)",
@@ -82,6 +89,7 @@ class Console:
             open_store=open_store,
             secrets=secrets,
             signer=hooks.signer,  # its exports carry the receiver's seal (fixtures.receiver_seal)
+            receiver=hooks,
         )
         hooks.add_monitor(console.monitor)
         hooks.add_endpoint(ENDPOINT, console.app)

@@ -9,14 +9,19 @@
     GET _console/api/rejections             requests refused before any handler ran (this worker's sample,
                                             and how many were refused, by reason)
     GET _console/api/stream                 server-sent events: a notice per new entry
+    GET _console/api/info                   the receiver's store, whether replay is available
+    POST _console/api/replay                {"seq": N} sends event entry N to the receiver again, re-signed;
+                                            {"seq": N, "payload": "..."} sends an edited payload (replay.py)
 
-Every query parameter is checked: a bad one is a 400 with a JSON body naming it.
+Every query parameter is checked: a bad one is a 400 with a JSON body naming it. The one POST is JSON from this
+origin only (guard.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
@@ -26,10 +31,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..fixtures import receiver_seal
+from ..fixtures import MAX_BODY_CHARS, receiver_seal
 from ..signing import CallbackSigner
 from .feed import ConsoleFeed
+from .guard import cross_site_problem
 from .page import page_response, static_response
+from .replay import Replayer, ReplayRefused
 from .stream import StreamHub
 from .view import CallFilter, CallView
 
@@ -43,6 +50,9 @@ FILTER_PARAMS: Final = ("call", "number", "tag", "event", "status", "q")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _CALLS_PATH = b"/_console/api/calls/"
+#: Bytes of a replay request's JSON: an edited payload as long as a fixture's, every character escaped.
+MAX_REPLAY_REQUEST_BYTES: Final = 6 * MAX_BODY_CHARS + 1024
+_REPLAY_PATH: Final = "/_console/api/replay"
 
 
 class BadQuery(ValueError):
@@ -140,8 +150,18 @@ def export_call(
     return fixture
 
 
-def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub, signer: CallbackSigner | None = None) -> ASGIApp:
-    """The console's router (to put behind ``gate.BasicAuthGate``); ``signer`` seals its exports."""
+def console_routes(
+    view: CallView,
+    feed: ConsoleFeed,
+    hub: StreamHub,
+    signer: CallbackSigner | None = None,
+    *,
+    replayer: Replayer | None = None,
+    store: Callable[[], dict[str, Any]] | None = None,
+) -> ASGIApp:
+    """The console's router (to put behind ``gate.BasicAuthGate``); ``signer`` seals its exports, ``replayer``
+    sends events again, ``store`` describes the receiver's store (``facts.store_facts``)."""
+    replays = replayer or Replayer(None, None)
 
     async def to_page(request: Request) -> Response:
         return RedirectResponse("_console/", status_code=308)  # relative: right under any mount path
@@ -210,6 +230,34 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub, signer: Ca
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
+    async def info(request: Request) -> Response:
+        _params(request, ())
+        await feed.refresh()  # which journal the console reads is known once it read
+        shared = {True: "shared", False: "this process"}.get(feed.shared) if feed.shared is not None else None
+        why = replays.unavailable
+        return JSONResponse(
+            {
+                "store": None if store is None else {**store(), "journal": shared or "not read yet"},
+                "replay": {"available": why is None, "detail": why},
+            }
+        )
+
+    async def replay(request: Request) -> Response:
+        _params(request, ())
+        problem = cross_site_problem(request.headers)
+        if problem is not None:
+            return _problem(*problem)
+        asked = await _replay_request(request)
+        await feed.refresh()
+        entry = view.entry(asked[0])
+        if entry is None:
+            return _problem(404, "unknown-entry", "no such event in the console's journal (it keeps recent calls)")
+        try:
+            result = await replays.replay(asked[0], entry, asked[1])
+        except ReplayRefused as refused:
+            return _problem(refused.status, refused.error, refused.detail)
+        return JSONResponse(result)
+
     async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
         await _problem(404, "not-found", "no such console page or API")(scope, receive, send)
 
@@ -221,8 +269,31 @@ def console_routes(view: CallView, feed: ConsoleFeed, hub: StreamHub, signer: Ca
         Route("/_console/api/calls/{rest:path}", one_call_or_export),  # see _call_path
         Route("/_console/api/rejections", rejections),
         Route("/_console/api/stream", stream),
+        Route("/_console/api/info", info),
+        Route(_REPLAY_PATH, replay, methods=["POST"]),
     ]
     return _ReadOnly(_Answering(Router(routes, default=not_found)))
+
+
+async def _replay_request(request: Request) -> tuple[int, str | None]:
+    """``seq`` and the edited ``payload`` (``None``: replay as recorded) of a replay request; ``BadQuery``."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_REPLAY_REQUEST_BYTES:
+            raise BadQuery(f"a replay request is at most {MAX_REPLAY_REQUEST_BYTES} bytes of JSON")
+    try:
+        asked = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadQuery('a replay request is JSON: {"seq": <entry number>, "payload": <optional text>}') from None
+    if not isinstance(asked, dict) or set(asked) - {"seq", "payload"}:
+        raise BadQuery('a replay request is {"seq": <entry number>} and, to edit it, "payload": <text>')
+    seq, payload = asked.get("seq"), asked.get("payload")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise BadQuery("seq is the entry's number (a positive whole number)")
+    if payload is not None and not isinstance(payload, str):
+        raise BadQuery("payload is the wire payload as text (a JSON body, or a GET's query string)")
+    return seq, payload
 
 
 class _Answering:
@@ -239,12 +310,24 @@ class _Answering:
 
 
 class _ReadOnly:
-    """The console only reads: anything but GET/HEAD (a callback posted here, say) is a 405."""
+    """The console only reads, but for its replay POST: anything else but GET/HEAD (a callback posted here, say)
+    is a 405."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")
+        below = path[len(root) :] if root and path.startswith(root) else path
+        if below == _REPLAY_PATH:
+            if scope["method"] == "POST":
+                await self.app(scope, receive, send)
+                return
+            response = _problem(405, "method-not-allowed", "a replay is a POST")
+            response.headers["allow"] = "POST"
+            await response(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
             response = _problem(405, "method-not-allowed", "the console only answers GET; callbacks go elsewhere")
             response.headers["allow"] = "GET, HEAD"

@@ -70,6 +70,7 @@ class EntryMaker:
             "from": number(event.from_),
             "to": number(event.to),
             "method": record.method,
+            "mediaType": record.media_type or None,
             "payload": self._text(payload),
             "fields": fields,
             "context": context,

@@ -1,15 +1,17 @@
-"""The console's monitor: every request the receiver answers becomes a journal entry for the feed; refused
-requests are counted, and a sample of them kept in full."""
+"""The console's monitor: every request the receiver answers becomes a journal entry for the feed (marked
+``replay`` when the console itself sent it again: replay.py); refused requests are counted, and a sample of them
+kept in full."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from ..monitoring import Dispatched, Monitor, Rejection
 from .feed import ConsoleFeed
 from .journal import EntryMaker
+from .replay import caught
 
 __all__ = ["REJECTIONS_PER_SECOND", "REJECTION_BURST", "ConsoleMonitor", "RejectionSampler"]
 
@@ -53,9 +55,15 @@ class ConsoleMonitor(Monitor):
         self.sampler = sampler if sampler is not None else RejectionSampler()
 
     def callback_dispatched(self, record: Dispatched) -> None:
-        self.feed.put(self.maker.event(record))
+        self.feed.put(_marked(self.maker.event(record), caught(record)))
 
     def callback_rejected(self, record: Rejection) -> None:
         self.feed.view.count_rejection(record.reason)
         if self.sampler.take():
-            self.feed.put_rejection(self.maker.rejection(record))
+            self.feed.put_rejection(_marked(self.maker.rejection(record), caught(record)))
+
+
+def _marked(entry: dict[str, Any], replay: dict[str, Any] | None) -> dict[str, Any]:
+    if replay is not None:
+        entry["replay"] = replay
+    return entry

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ..rules import ENDED_CALL_STATES
+
 __all__ = ["DEFAULT_CALLS_KEPT", "CallFilter", "CallView"]
 
 DEFAULT_CALLS_KEPT: Final = 200
@@ -20,6 +22,8 @@ MAX_REJECTIONS: Final = 200
 #: Characters of JSON kept in all, across calls and rejections.
 DEFAULT_MAX_CHARS: Final = 32 * 1024 * 1024
 NO_CALL: Final = "(no call)"
+#: States a call never leaves (the platform's ``error`` too: the phone page shows it as ended).
+FINAL_STATES: Final = ENDED_CALL_STATES | {"error"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class CallRecord:
             "lastStatus": None,
             "error": False,
             "seq": 0,
+            "parentCallId": None,  # the call this one is a transfer leg of (CallView._link_transfer)
+            "legs": [],  # this call's transfer legs
         }
 
     @property
@@ -106,7 +112,8 @@ class CallRecord:
         for name in ("from", "to"):
             if summary[name] is None and entry.get(name):
                 summary[name] = entry[name]
-        if entry.get("state"):
+        # An ended call never comes back: transferComplete (callState "active") may follow the A-leg's hangup.
+        if entry.get("state") and summary["state"] not in FINAL_STATES:
             summary["state"] = entry["state"]
         if entry.get("tag"):
             summary["tag"] = entry["tag"]
@@ -167,6 +174,8 @@ class CallView:
         else:
             self.calls.move_to_end(key)
         self.chars += size - call.add(seq, entry, size)
+        if entry.get("eventType") == "transferComplete":
+            self._link_transfer(call, entry)
         self._trim()
         return key
 
@@ -177,6 +186,28 @@ class CallView:
         self._rejection_sizes.append(size)
         self.chars += size
         self._trim()
+
+    def _link_transfer(self, parent: CallRecord, entry: Mapping[str, Any]) -> None:
+        """Link the leg a ``transferComplete`` tells of to ``parent``. Catapult's event names the leg only by its
+        ``from``/``to``: the leg is the call with those numbers that started during ``parent`` and is linked to
+        no call yet (the latest such, when the same number was called twice)."""
+        leg_from, leg_to = entry.get("from"), entry.get("to")
+        if not leg_to:
+            return
+        began, ended = parent.summary["started"] or 0.0, float(entry.get("at") or 0.0)
+        legs = [
+            call
+            for call in self.calls.values()
+            if call is not parent
+            and call.summary["parentCallId"] is None
+            and call.summary["to"] == leg_to
+            and (not leg_from or call.summary["from"] == leg_from)
+            and began <= (call.summary["started"] or 0.0) <= ended
+        ]
+        if legs:
+            leg = max(legs, key=lambda call: call.summary["started"] or 0.0)
+            leg.summary["parentCallId"] = parent.key
+            parent.summary["legs"] = [*parent.summary["legs"], leg.key]
 
     def extend(self, entries: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
         for seq, entry in entries:
@@ -202,6 +233,14 @@ class CallView:
 
     def call(self, key: str) -> CallRecord | None:
         return self.calls.get(key)
+
+    def entry(self, seq: int) -> dict[str, Any] | None:
+        """The kept event entry numbered ``seq`` (``None`` when it is not, or no longer, kept)."""
+        for call in self.calls.values():
+            for number, entry in call.entries:
+                if number == seq:
+                    return entry
+        return None
 
     def rejected(self, limit: int) -> list[dict[str, Any]]:
         return [{"seq": seq, **entry} for seq, entry in reversed(self.rejections)][:limit]

@@ -47,6 +47,7 @@ def assert_usage_error(code: int, err: str, *words: str) -> None:
         (["run", "no_such_module_xyz:hooks"], ["cannot import"]),
         (["run", "callhooks.events:nothing_here"], ["no ASGI app"]),
         (["demo", "--speed", "-1"], ["positive"]),
+        (["demo", "--port", "99999"], ["TCP port"]),
         (["send", "answer"], ["--url"]),
         (["send", "no-such-event", "--url", "http://127.0.0.1:9"], ["unknown event type"]),
         (["send", "dtmf", "--url", "http://127.0.0.1:9", "dtmfDuration=long"], ["dtmfDuration"]),
@@ -187,6 +188,27 @@ def test_demo_runs_the_ivr_against_the_simulator_and_exits_0(flag: list[str]) ->
         assert expected in out
     if "--inbound" in flag:
         assert "incomingcall" in out
+
+
+def test_demo_prints_its_table_without_log_lines_on_the_ports_asked_for() -> None:
+    # Issue 24, bug 9: 25 INFO log lines (every callback, twice, and every delivery) buried the demo's table,
+    # and the ports were random with no way to choose them.
+    receiver_port, simulator_port = free_port(), free_port()
+    ports = ["--port", str(receiver_port), "--simulator-port", str(simulator_port)]
+    result = subprocess.run(
+        [str(BIN / "callhooks"), "demo", "--timeout", "60", *ports],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not [line for line in lines if line.startswith(("INFO", "DEBUG"))], lines
+    assert result.stderr == ""
+    assert f"receiver on http://127.0.0.1:{receiver_port}" in result.stdout
+    assert f"simulator on http://127.0.0.1:{simulator_port}" in result.stdout
+    rows = [line for line in lines if " leg " in f" {line} "]
+    assert len(rows) >= 9 and len(lines) <= len(rows) + 12  # the table, its header and summary, little else
 
 
 def test_demo_reports_a_flow_that_did_not_finish(capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,13 +56,16 @@ class Seen:
 
 
 def phone_app(seen: Seen) -> CallHooks:
-    """Inbound: a prompt and a two-digit gather, then "You pressed NN". Outbound (context ``placed``): a hello."""
+    """Inbound: a prompt and a two-digit gather, then "You pressed NN". Outbound (context ``placed``): a hello;
+    with context ``play``, that audio URL instead."""
     hooks = CallHooks(secret=secrets.token_urlsafe(24))
 
     @hooks.on("answer")
     async def answered(event: events.AnswerEvent, call: AsyncCallHandle) -> None:
         seen.add("answered", event.call_id)
-        if event.context.get("placed"):
+        if event.context.get("play"):
+            await call.play(str(event.context["play"]))
+        elif event.context.get("placed"):
             await call.speak(HELLO)
         else:
             await call.gather(max_digits=2, inter_digit_timeout=30, prompt=PROMPT, tag="menu")
@@ -86,9 +89,9 @@ class PhoneEnv:
     hooks: CallHooks
     seen: Seen
 
-    def place_call(self, to: str) -> str:
-        """The app calls ``to``; returns the call's id."""
-        url = self.hooks.callback_url(context={"placed": True})
+    def place_call(self, to: str, play: str | None = None) -> str:
+        """The app calls ``to`` (and plays ``play`` when answered); returns the call's id."""
+        url = self.hooks.callback_url(context={"placed": True, "play": play})
         return str(self.session.client.calls.create(APP_NUMBER, to, callback_url=url, call_timeout=120).id)
 
 

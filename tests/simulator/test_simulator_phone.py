@@ -175,7 +175,8 @@ def test_calls_lists_every_call_with_what_its_far_end_heard(env: PhoneEnv) -> No
 
 def test_the_page_and_every_phone_endpoint_need_the_simulator_credentials(env: PhoneEnv) -> None:
     url = env.session.url
-    paths = ["/_sim/phone", "/_sim/phone/phone.js", "/_sim/phone/phone.css", "/_sim/phone/state"]
+    paths = ["/_sim/phone", "/_sim/phone/phone.js", "/_sim/phone/sound.js", "/_sim/phone/phone.css"]
+    paths += ["/_sim/phone/state"]
     paths += ["/_sim/phone/stream", "/_sim/calls", "/_sim/phone/lines"]
     for path in paths:
         for auth in (None, (env.session.api_token, "wrong")):
@@ -190,9 +191,10 @@ def test_the_page_is_served_from_the_package_with_a_strict_policy(env: PhoneEnv)
     auth = (env.session.api_token, env.session.api_secret)
     html = httpx.get(env.session.url + "/_sim/phone", auth=auth, timeout=10)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-    assert "default-src 'none'" in html.headers["content-security-policy"]
+    policy = html.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "media-src http: https:;" in policy  # audio files, from anywhere
     assert 'src="phone/phone.js"' in html.text and "http" not in html.text.replace("http-equiv", "")
-    for name, kind in (("phone.js", "text/javascript"), ("phone.css", "text/css")):
+    for name, kind in (("phone.js", "text/javascript"), ("sound.js", "text/javascript"), ("phone.css", "text/css")):
         asset = httpx.get(f"{env.session.url}/_sim/phone/{name}", auth=auth, timeout=10)
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
         assert asset.headers["x-content-type-options"] == "nosniff"

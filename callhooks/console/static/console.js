@@ -7,6 +7,8 @@ const FILTERS = ["call", "number", "tag", "event", "status", "q"];
 const $ = (id) => document.getElementById(id);
 let openCall = null;
 let refreshTimer = null;
+let shownCall = null; // the call whose entries the timeline's list holds (kept across refreshes)
+let replayInfo = { available: false, detail: "not known yet" };
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -96,6 +98,11 @@ function callRow(call) {
   });
   const first = el("td");
   first.append(link);
+  if (call.parentCallId) {
+    const leg = el("span", " ↳ transfer leg", "leg-mark");
+    leg.title = "a transfer leg of call " + call.parentCallId;
+    first.append(leg);
+  }
   row.append(first);
   const cells = [
     call.direction || "", call.from || "", call.to || "", call.state || "", call.tag || "", time(call.started),
@@ -120,13 +127,17 @@ function eventEntry(entry) {
   const item = el("li", null, "entry" + (entry.error || entry.status >= 500 ? " failed" : ""));
   item.dataset.kind = "event";
   item.dataset.eventType = entry.eventType;
+  item.dataset.seq = entry.seq;
   const head = el("h3");
-  head.append(el("span", time(entry.at)), el("strong", entry.eventType));
+  head.append(el("span", "#" + entry.seq, "seq"), el("span", time(entry.at)), el("strong", entry.eventType));
   if (entry.state) head.append(el("span", "state " + entry.state));
   if (entry.tag) head.append(el("span", "tag " + entry.tag));
   head.append(el("span", entry.method));
   head.append(el("span", "→ " + entry.status, entry.status >= 400 ? "status-bad" : ""));
   if (entry.duplicate) head.append(el("span", "duplicate (already handled)"));
+  if (entry.replay) {
+    head.append(el("span", `replayed from the console: #${entry.replay.of}${entry.replay.edited ? ", edited" : ""}`, "replay-mark"));
+  }
   item.append(head);
   const handler = entry.handler
     ? `handler ${entry.handler}` + (entry.handlerSeconds !== null ? ` ran ${seconds(entry.handlerSeconds)}` : "")
@@ -144,7 +155,90 @@ function eventEntry(entry) {
   if (entry.error) {
     item.append(block(`Exception: ${entry.error.type}: ${entry.error.message}`, entry.error.traceback, "traceback", true));
   }
+  if (replayInfo.available && !entry.truncated) item.append(replayControls(entry));
   return item;
+}
+
+function button(text, className) {
+  const node = el("button", text, className);
+  node.type = "button";
+  return node;
+}
+
+// "Replay" sends the recorded event to the receiver again; "Edit & replay" an edited copy. Both are re-signed by
+// the receiver and go through its normal path, so a plain replay of a handled event is answered as a duplicate.
+function replayControls(entry) {
+  const box = el("div", null, "replay");
+  const again = button("Replay", "replay-plain");
+  again.title = "send this event to the receiver again, re-signed (a handled event is answered as a duplicate)";
+  const edit = button("Edit & replay", "replay-edit");
+  edit.title = "change the payload and send it as a new event";
+  const bar = el("p", null, "actions");
+  bar.append(again, edit);
+  const editor = el("div", null, "editor");
+  editor.hidden = true;
+  const label = el("label", entry.method === "GET" ? "Query string to send" : "JSON body to send");
+  const area = document.createElement("textarea");
+  area.className = "payload-editor";
+  area.value = entry.payload;
+  area.rows = Math.min(16, Math.max(3, entry.payload.split("\n").length + 1));
+  area.spellcheck = false;
+  label.append(area);
+  const send = button("Send edited", "replay-send");
+  const cancel = button("Cancel", "replay-cancel");
+  const editBar = el("p", null, "actions");
+  editBar.append(send, cancel);
+  editor.append(label, editBar);
+  const result = el("div", null, "replay-result");
+  result.setAttribute("role", "status");
+  result.setAttribute("aria-live", "polite");
+  const buttons = [again, edit, send];
+  again.addEventListener("click", () => replay(entry.seq, null, result, buttons));
+  edit.addEventListener("click", () => { editor.hidden = false; area.focus(); });
+  cancel.addEventListener("click", () => { editor.hidden = true; area.value = entry.payload; });
+  send.addEventListener("click", () => replay(entry.seq, area.value, result, buttons));
+  box.append(bar, editor, result);
+  return box;
+}
+
+const OUTCOMES = {
+  handled: "Handled", duplicate: "Duplicate", "no-handler": "No handler", failed: "Failed", rejected: "Refused",
+  answered: "Answered",
+};
+
+async function replay(seq, payload, result, buttons) {
+  for (const node of buttons) node.disabled = true;
+  result.className = "replay-result";
+  result.replaceChildren(el("p", "sending…", "note"));
+  const request = payload === null ? { seq } : { seq, payload };
+  try {
+    const response = await fetch(here("api/replay"), {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+    let body = null;
+    try { body = await response.json(); } catch (ignored) { /* not JSON: the status says it */ }
+    if (!response.ok) {
+      result.className = "replay-result outcome-error";
+      const why = body && body.detail ? body.detail : response.statusText;
+      result.replaceChildren(el("p", `Not sent (${response.status}): ${why}`));
+      return;
+    }
+    result.className = "replay-result outcome-" + body.outcome;
+    const head = el("p");
+    head.append(el("strong", OUTCOMES[body.outcome] || body.outcome), el("span", `: ${body.detail}`));
+    const answer = el("p", `The receiver answered ${body.status}` + (body.mediaType ? ` (${body.mediaType})` : ""), "note");
+    result.replaceChildren(head, answer);
+    if (body.body) result.append(el("pre", body.body + (body.truncated ? "\n…" : ""), "replay-answer"));
+  } catch (error) {
+    result.className = "replay-result outcome-error";
+    result.replaceChildren(el("p", "Could not send: " + error.message));
+  } finally {
+    for (const node of buttons) node.disabled = false;
+  }
 }
 
 function rejectionEntry(entry, unverified) {
@@ -171,6 +265,7 @@ async function openTimeline(callId, focus) {
     $("timeline").hidden = false;
     $("timeline-call").textContent = callId + " (" + error.message + ")";
     $("timeline-entries").replaceChildren();
+    shownCall = null;
     return;
   }
   if (openCall !== callId) return;
@@ -181,15 +276,53 @@ async function openTimeline(callId, focus) {
   summary.replaceChildren();
   const call = body.call;
   const facts = [["Direction", call.direction], ["From", call.from], ["To", call.to], ["State", call.state],
-    ["Tag", call.tag], ["Started", time(call.started)], ["Duration", seconds(call.duration)],
+    ["Tag", call.tag], ["Started", time(call.started)],
+    ["Event span (first to last event)", seconds(call.duration)],
     ["Events", call.events], ["Last status", call.lastStatus]];
   for (const [name, value] of facts) summary.append(el("dt", name), el("dd", value === null ? "" : value));
-  const list = $("timeline-entries");
-  list.replaceChildren();
-  for (const entry of body.entries) list.append(eventEntry(entry));
-  for (const entry of body.unverifiedRejections) list.append(rejectionEntry(entry, true));
+  if (call.parentCallId) summary.append(el("dt", "Transfer leg of"), callLinks([call.parentCallId]));
+  if (call.legs && call.legs.length) summary.append(el("dt", "Transfer legs"), callLinks(call.legs));
+  showEntries(callId, body);
   for (const row of $("call-rows").children) row.className = row.dataset.callId === callId ? "open" : "";
   if (focus) $("timeline-title").focus();
+}
+
+function callLinks(ids) {
+  const dd = el("dd");
+  ids.forEach((id, index) => {
+    if (index) dd.append(", ");
+    const link = el("a", id, "call-link");
+    link.href = "#";
+    link.addEventListener("click", (event) => { event.preventDefault(); openTimeline(id, true); });
+    dd.append(link);
+  });
+  return dd;
+}
+
+// Entries never change once recorded: the ones shown stay (with an open editor or a replay's answer), new ones
+// are added in order.
+function showEntries(callId, body) {
+  const list = $("timeline-entries");
+  const kept = new Map();
+  if (shownCall === callId) for (const node of list.children) kept.set(node.dataset.key, node);
+  shownCall = callId;
+  const nodes = [];
+  for (const entry of body.entries) {
+    const key = "e" + entry.seq;
+    const node = kept.get(key) || eventEntry(entry);
+    node.dataset.key = key;
+    nodes.push(node);
+  }
+  for (const entry of body.unverifiedRejections) {
+    const key = "r" + entry.seq;
+    const node = kept.get(key) || rejectionEntry(entry, true);
+    node.dataset.key = key;
+    nodes.push(node);
+  }
+  nodes.forEach((node, index) => {
+    if (list.children[index] !== node) list.insertBefore(node, list.children[index] || null);
+  });
+  while (list.children.length > nodes.length) list.lastElementChild.remove();
 }
 
 function closeTimeline() {
@@ -261,10 +394,31 @@ function start() {
       $("f-q").focus();
     }
   });
-  loadCalls();
-  loadRejections();
-  if (state.open) openTimeline(state.open, false);
-  listen();
+  loadInfo().then(() => {
+    loadCalls();
+    loadRejections();
+    if (state.open) openTimeline(state.open, false);
+    listen();
+  });
+}
+
+async function loadInfo() {
+  let body;
+  try {
+    body = await getJson("api/info");
+  } catch (error) {
+    $("store").textContent = "store: unknown (" + error.message + ")";
+    return;
+  }
+  replayInfo = body.replay;
+  const store = body.store;
+  if (store) {
+    const parts = [store.url || store.backend, store.guarantees ? "exactly-once on" : "exactly-once off (no store)"];
+    if (store.guarantees) parts.push(store.journal === "shared" ? "journal shared by its workers" : "journal: " + store.journal);
+    $("store").textContent = "store: " + parts.join(" · ");
+    $("store").title = store.backend === "memory" ? "memory:// is this process's alone and forgotten at restart" : "";
+  }
+  $("replay-note").textContent = replayInfo.available ? "" : "Replay is off: " + replayInfo.detail;
 }
 
 start();

@@ -35,13 +35,15 @@ _FILES = {
     "": ("phone.html", "text/html; charset=utf-8"),
     "/phone.css": ("phone.css", "text/css; charset=utf-8"),
     "/phone.js": ("phone.js", "text/javascript; charset=utf-8"),
+    "/sound.js": ("sound.js", "text/javascript; charset=utf-8"),
 }
-# The page loads only its own files and talks only to its own origin.
+# The page loads only its own files and talks only to its own origin; it plays the audio files calls are given
+# (wherever an application keeps them: <PlayAudio> and fileUrl name any http(s) URL).
 _HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "img-src 'self'; media-src http: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 

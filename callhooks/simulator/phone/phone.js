@@ -8,6 +8,8 @@
   const $ = (id) => document.getElementById(id);
   const panels = new Map();
   let suggested = false;
+  // The first state after the page loads shows what calls said before: it is shown, not spoken again.
+  let primed = false;
 
   function say(text) {
     $("message").textContent = text;
@@ -82,6 +84,7 @@
       if (!shown.has(id)) { panel.remove(); panels.delete(id); }
     }
     $("no-calls").hidden = state.calls.length > 0;
+    primed = true;
   }
 
   function newPanel(call) {
@@ -99,6 +102,7 @@
     const ringing = call.state === "started" && call.direction === "out";
     const talking = call.state === "active" || call.state === "transferring";
     const ended = call.state === "completed" || call.state === "rejected" || call.state === "error";
+    if (ended && panel.dataset.state && !panel.classList.contains("ended")) window.phoneSound.ended(panel);
     panel.dataset.state = call.state;
     panel.classList.toggle("ringing", ringing);
     panel.classList.toggle("active", talking);
@@ -124,6 +128,8 @@
       text.textContent = entry.text;
       item.append(kind, text);
       list.append(item);
+      // A sentence is spoken even when the call ended in the same update (the IVR's goodbye); audio only live.
+      if (primed && (entry.kind === "speak" || !ended)) window.phoneSound.heard(panel, entry);
     }
     if (fresh > 0) list.scrollTop = list.scrollHeight;
     panel.dataset.rendered = String(call.heardTotal);
@@ -147,6 +153,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    $("sound").addEventListener("change", () => window.phoneSound.setEnabled($("sound").checked));
     $("dial-form").addEventListener("submit", (event) => {
       event.preventDefault();
       send("POST", "/phone/dial", { from: $("from").value.trim(), to: $("to").value.trim() });
