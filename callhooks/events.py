@@ -1,9 +1,9 @@
 """Typed callback events: one pydantic model per Catapult v1 ``eventType``, and the parsers that pick them.
 
-The wire format (``../shared/docs/catapult-voice.md`` §2 and §3) is kept here and nowhere else. Attribute names
-are the snake_case of the wire names (``from`` becomes ``from_``); ``model_dump(by_alias=True)`` gives the
-wire names back. Every field the platform may omit is optional and unknown fields are kept, because the
-platform adds fields without notice.
+The wire format (docs/platforms/catapult-voice.md#common-fields and #events) is kept here and nowhere else. Attribute
+names are the snake_case of the wire names (``from`` becomes ``from_``); ``model_dump(by_alias=True)`` gives the wire
+names back. Every field the platform may omit is optional and unknown fields are kept, because the platform adds fields
+without notice.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 MAX_DOCUMENT_BYTES = 16 * 1024  # "max 16 KB" [AP bxml/bxml.md], counted in UTF-8 bytes
-MAX_TAG = 4096  # undocumented for BXML; the same cap as the newer API's tag (fact sheet §8 Q14)
+# Undocumented for BXML; the same cap as the newer API's tag (docs/platforms/catapult-bxml.md#tag-length).
+MAX_TAG = 4096
 
 # XML 1.0 "Char": anything else cannot be written in a document at all, escaped or not.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -125,7 +126,8 @@ class Verb:
             text = getattr(self, self._text_field)
             if not isinstance(text, str):
                 raise TypeError(f"{name}: the {self._text_field} must be a str, got {type(text).__name__}")
-            # Documents wrap text across lines; the platform's own examples do (fact sheet §8 Q15).
+            # Documents wrap text across lines; the platform's own examples do
+            # (docs/platforms/catapult-bxml.md#whitespace).
             object.__setattr__(self, self._text_field, check_text(name, self._text_field, text.strip(" \t\r\n")))
             if not getattr(self, self._text_field):
                 raise BXMLError(f"the {self._text_field} is empty", verb=name)
@@ -206,7 +208,8 @@ def check_choice(verb: str, name: str, value: str | None, choices: typing.Iterab
 
 
 def check_absolute_url(verb: str, name: str, value: str | None) -> None:
-    """GA BXML wants absolute URLs (fact sheet §8 Q12); the platform fetches them over http(s)."""
+    """GA BXML wants absolute URLs (docs/platforms/catapult-bxml.md#relative-urls); the platform fetches them
+    over http(s)."""
     if value is None:
         return
     try:

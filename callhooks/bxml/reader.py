@@ -33,7 +33,8 @@ from .verbs import VERBS, Pause, PlayAudio, Response
 __all__ = ["parse"]
 
 _CLASSES = {cls.__name__: cls for cls in VERBS}
-_PRE_GA = frozenset({"Call", "Conference", "SendMessage", "Reject", "Media"})  # removed before GA (fact sheet §2)
+# Removed before GA (docs/platforms/catapult-bxml.md#pre-ga-verbs).
+_PRE_GA = frozenset({"Call", "Conference", "SendMessage", "Reject", "Media"})
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
 _BOOLEANS = {"true": True, "false": False}
 

@@ -1,8 +1,8 @@
 """BXML text from verbs: the declaration, one element per line, two-space indents, escaped text and attributes.
 
-Escaping follows node-bandwidth's xmlbuilder (fact sheet §6), so a value reads back exactly: in text ``&``,
-``<``, ``>`` and carriage returns are escaped; in attributes ``&``, ``<``, ``"``, tabs, line feeds and carriage
-returns (which a parser would otherwise fold into spaces).
+Escaping follows node-bandwidth's xmlbuilder (docs/platforms/catapult-bxml.md#the-node-sdks-builder), so a value reads
+back exactly: in text ``&``, ``<``, ``>`` and carriage returns are escaped; in attributes ``&``, ``<``, ``"``, tabs,
+line feeds and carriage returns (which a parser would otherwise fold into spaces).
 """
 
 from __future__ import annotations
