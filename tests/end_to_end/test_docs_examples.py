@@ -9,6 +9,7 @@ block defines are called, with the ``callhooks_simulator`` fixture when they ask
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import os
@@ -157,3 +158,12 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     assert (tmp_path / "site" / "reference" / "callhooks" / "index.html").exists()
+
+
+def test_the_sites_hook_drops_the_role_prefix_of_docstring_references() -> None:
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    html = "<p>:class:<code>Faults</code> and :meth:<code>Simulator.script</code>, 1:2:<b>3</b></p>"
+    assert hooks.on_page_content(html) == "<p><code>Faults</code> and <code>Simulator.script</code>, 1:2:<b>3</b></p>"
