@@ -9,6 +9,7 @@ block defines are called, with the ``callhooks_simulator`` fixture when they ask
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import inspect
 import json
@@ -167,3 +168,27 @@ def test_the_sites_hook_drops_the_role_prefix_of_docstring_references() -> None:
     spec.loader.exec_module(hooks)
     html = "<p>:class:<code>Faults</code> and :meth:<code>Simulator.script</code>, 1:2:<b>3</b></p>"
     assert hooks.on_page_content(html) == "<p><code>Faults</code> and <code>Simulator.script</code>, 1:2:<b>3</b></p>"
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, set[str]]:
+    """Each command's option strings (a command with commands of its own: theirs together)."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found: dict[str, set[str]] = {}
+    for name, sub in commands.choices.items():
+        options = {option for action in sub._actions for option in action.option_strings}
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for nested in action.choices.values():
+                    options |= {option for each in nested._actions for option in each.option_strings}
+        found[name] = options
+    return found
+
+
+def test_the_command_line_pages_table_names_real_commands_and_options() -> None:
+    options = _options(_build_parser())
+    rows = re.findall(r"^\| `callhooks ([\w-]+)(.*)$", (ROOT / "docs" / "guides" / "cli.md").read_text(), re.MULTILINE)
+    assert {command for command, _ in rows} == set(options)
+    unknown = {(command, flag) for command, row in rows for flag in re.findall(r"--[\w-]+", row)} - {
+        (command, flag) for command, flags in options.items() for flag in flags
+    }
+    assert not unknown, sorted(unknown)
