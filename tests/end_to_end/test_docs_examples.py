@@ -58,6 +58,18 @@ def test_blocks_left_out_say_why_and_stay_rare() -> None:
     assert len(left_out) <= 6, _ids(left_out)
 
 
+def test_a_marked_block_is_left_out_with_its_reason_and_indented_blocks_are_read(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text.\n\n<!-- not run: it calls the real platform -->\n```python\nimport x\n```\n\n"
+        "- a list item:\n\n  ```bash\n  callhooks demo --inbound\n  ```\n"
+    )
+    marked, indented = blocks(page)
+    assert (marked.language, marked.source, marked.not_run) == ("python", "import x\n", "it calls the real platform")
+    assert (indented.language, indented.source, indented.not_run) == ("bash", "callhooks demo --inbound\n", None)
+    assert command_lines(indented.source) == [["demo", "--inbound"]]
+
+
 @pytest.fixture
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     for name in list(os.environ):
