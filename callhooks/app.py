@@ -127,7 +127,7 @@ class CallHooks(Registrar):
     ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
     body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
     seconds an async handler may hold the event loop before a warning names it (``None``: never).
-    ``store``: where the delivery guarantees (see "Guarantees" in the README) and background handlers' queue
+    ``store``: where the delivery guarantees (see docs/guides/stores.md, Guarantees) and background handlers' queue
     and failed events live: a URL (``memory://``, the default; ``sqlite:///path.db``; ``redis://host:port/0``)
     opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
     background handlers then queue in ``memory://``). ``background``: how background handlers are retried and

@@ -1,9 +1,9 @@
 """Typed callback events: one pydantic model per Catapult v1 ``eventType``, and the parsers that pick them.
 
-The wire format (``../shared/docs/catapult-voice.md`` §2 and §3) is kept here and nowhere else. Attribute names
-are the snake_case of the wire names (``from`` becomes ``from_``); ``model_dump(by_alias=True)`` gives the
-wire names back. Every field the platform may omit is optional and unknown fields are kept, because the
-platform adds fields without notice.
+The wire format (docs/platforms/catapult-voice.md#common-fields and #events) is kept here and nowhere else. Attribute
+names are the snake_case of the wire names (``from`` becomes ``from_``); ``model_dump(by_alias=True)`` gives the wire
+names back. Every field the platform may omit is optional and unknown fields are kept, because the platform adds fields
+without notice.
 """
 
 from __future__ import annotations
@@ -173,6 +173,10 @@ class CallEvent(WireModel):
 
 
 class IncomingCallEvent(CallEvent):
+    """An inbound call arrived, sent to the incomingCallUrl of the application owning the number
+    (docs/platforms/catapult-voice.md#incomingcall).
+    """
+
     route_type = "incomingcall"
     call_state: str | None = _implied("incomingcall")
     application_id: str | None = None
@@ -180,6 +184,8 @@ class IncomingCallEvent(CallEvent):
 
 
 class AnswerEvent(CallEvent):
+    """The call was answered; a tag only on outbound calls (docs/platforms/catapult-voice.md#answer)."""
+
     route_type = "answer"
     call_state: str | None = _implied("answer")
     application_id: str | None = None
@@ -187,6 +193,10 @@ class AnswerEvent(CallEvent):
 
 
 class HangupEvent(CallEvent):
+    """The call ended, with its ``cause`` (rejects come as a hangup with cause ``CALL_REJECTED``)
+    (docs/platforms/catapult-voice.md#hangup-and-the-reject-event).
+    """
+
     route_type = "hangup"
     call_state: str | None = _implied("hangup")
     cause: str | None = None
@@ -203,17 +213,27 @@ class RejectEvent(HangupEvent):
 
 
 class TimeoutEvent(CallEvent):
+    """An outbound call was not answered within its ``callTimeout`` (docs/platforms/catapult-voice.md#timeout)."""
+
     route_type = "timeout"
     call_state: str | None = _implied("timeout")
 
 
 class PlaybackEvent(CallEvent):
+    """An audio file's playback ``started`` or is ``done``, with the tag of its request
+    (docs/platforms/catapult-voice.md#playback).
+    """
+
     route_type = "playback"
     call_state: str | None = _implied("playback")
     status: str | None = None
 
 
 class SpeakEvent(CallEvent):
+    """Text-to-speech ``started`` or is ``done``, with the tag of its request
+    (docs/platforms/catapult-voice.md#speak).
+    """
+
     route_type = "speak"
     call_state: str | None = _implied("speak")
     status: str | None = None
@@ -221,6 +241,8 @@ class SpeakEvent(CallEvent):
 
 
 class DtmfEvent(CallEvent):
+    """One keypad digit was detected (``dtmf_digit``) (docs/platforms/catapult-voice.md#dtmf)."""
+
     route_type = "dtmf"
     call_state: str | None = _implied("dtmf")
     dtmf_digit: str | None = None
@@ -228,6 +250,8 @@ class DtmfEvent(CallEvent):
 
 
 class GatherEvent(CallEvent):
+    """A gather completed: its ``digits``, ``reason`` and the gather's tag (docs/platforms/catapult-voice.md#gather)."""
+
     route_type = "gather"
     call_state: str | None = _implied("gather")
     gather_id: str | None = None
@@ -238,6 +262,10 @@ class GatherEvent(CallEvent):
 
 
 class RecordingEvent(CallEvent):
+    """A recording was saved (``complete``) or failed (``error``); no ``time``
+    (docs/platforms/catapult-voice.md#recording).
+    """
+
     route_type = "recording"
     recording_id: str | None = None
     recording_uri: str | None = None
@@ -248,6 +276,10 @@ class RecordingEvent(CallEvent):
 
 
 class TranscriptionEvent(CallEvent):
+    """A recording's transcription finished or failed; no call id and no ``time``
+    (docs/platforms/catapult-voice.md#transcription-beta).
+    """
+
     route_type = "transcription"
     transcription_id: str | None = None
     transcription_uri: str | None = None
@@ -260,6 +292,8 @@ class TranscriptionEvent(CallEvent):
 
 
 class ConferenceEvent(CallEvent):
+    """A conference was ``created`` or ``completed`` (docs/platforms/catapult-voice.md#conference)."""
+
     route_type = "conference"
     conference_id: str | None = None
     conference_uri: str | None = None
@@ -269,6 +303,8 @@ class ConferenceEvent(CallEvent):
 
 
 class ConferenceMemberEvent(CallEvent):
+    """A conference member joined, left, or was muted or held (docs/platforms/catapult-voice.md#conference-member)."""
+
     route_type = "conference-member"
     conference_id: str | None = None
     member_id: str | None = None
@@ -280,6 +316,10 @@ class ConferenceMemberEvent(CallEvent):
 
 
 class ConferencePlaybackEvent(CallEvent):
+    """Audio played into a conference ``started`` or is ``done``
+    (docs/platforms/catapult-voice.md#conference-playback).
+    """
+
     route_type = "conference-playback"
     conference_id: str | None = None
     conference_uri: str | None = None
@@ -287,20 +327,34 @@ class ConferencePlaybackEvent(CallEvent):
 
 
 class ConferenceSpeakEvent(ConferencePlaybackEvent):
+    """Text-to-speech in a conference ``started`` or is ``done`` (docs/platforms/catapult-voice.md#conference-speak)."""
+
     route_type = "conference-speak"
 
 
 class RedirectEvent(CallEvent):
+    """BXML's ``<Redirect>`` ran; the reply is the call's next document
+    (docs/platforms/catapult-voice.md#redirect-bxml).
+    """
+
     route_type = "redirect"
     call_state: str | None = _implied("redirect")
 
 
 class TransferCompleteEvent(CallEvent):
+    """The B leg of a BXML ``<Transfer>`` hung up (``from``/``to`` are the B leg's)
+    (docs/platforms/catapult-voice.md#transfercomplete-bxml).
+    """
+
     route_type = "transferComplete"
     call_state: str | None = _implied("transferComplete")
 
 
 class ErrorEvent(CallEvent):
+    """The call failed (known from the SDKs only; its trigger is undocumented)
+    (docs/platforms/catapult-voice.md#error-sdks-only).
+    """
+
     route_type = "error"
     call_state: str | None = _implied("error")
 

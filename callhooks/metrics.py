@@ -5,7 +5,7 @@ handler runs, background retries and failures) into prometheus-client metrics he
 so several apps in one process (tests) keep their own figures. The background queue's depth is read from the
 store when scraped. Under ``PROMETHEUS_MULTIPROC_DIR`` (several uvicorn workers) prometheus-client writes
 every process's values to files there, and a scrape, whichever worker answers it, adds them up
-(``MultiProcessCollector``): see "Metrics and logs" in the README.
+(``MultiProcessCollector``): see docs/guides/metrics-logs.md, "Several workers".
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """BXML replies: turn a ``bxml.Response`` a handler returned into the HTTP answer the platform runs.
 
-Pairing, as for the client: a verb URL the handler left out is filled with this receiver's signed callback URL
-carrying the current call's context, so the ``gather`` (``redirect``, ``recording``...) that follows comes back
-verified, to the same app, with the same context. The platform runs BXML only from the reply to ``answer``,
-``gather`` and ``redirect`` of a call whose callbacks come by GET (fact sheet §1, §3.6); any other reply is
-ignored by it, which is worth a warning (once per handler) since the handler's author surely meant otherwise.
+Pairing, as for the client: a verb URL the handler left out is filled with this receiver's signed callback URL carrying
+the current call's context, so the ``gather`` (``redirect``, ``recording``...) that follows comes back verified, to the
+same app, with the same context. The platform runs BXML only from the reply to ``answer``, ``gather`` and ``redirect``
+of a call whose callbacks come by GET (docs/platforms/catapult-bxml.md#requests-and-replies and #execution); any other
+reply is ignored by it, which is worth a warning (once per handler) since the handler's author surely meant otherwise.
 """
 
 from __future__ import annotations

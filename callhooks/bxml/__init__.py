@@ -1,4 +1,4 @@
-"""BXML: the call-control documents a Catapult v1 application answers with (``../shared/docs/catapult-bxml.md``).
+"""BXML: the call-control documents a Catapult v1 application answers with (docs/platforms/catapult-bxml.md).
 
 Build a document from one class per GA verb, validated as it is built; ``str(response)`` is its text and
 :func:`parse` reads text back into the same classes, safely::
@@ -30,7 +30,8 @@ from .verbs import (
     TransferVerb,
 )
 
-# The platform names no Content-Type for replies; the v1-era C# SDK sent this one (fact sheet §8 Q1).
+# The platform names no Content-Type for replies; the v1-era C# SDK sent this one
+# (docs/platforms/catapult-bxml.md#reply-content-type).
 CONTENT_TYPE = "text/xml; charset=utf-8"
 
 __all__ = [

@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 MAX_DOCUMENT_BYTES = 16 * 1024  # "max 16 KB" [AP bxml/bxml.md], counted in UTF-8 bytes
-MAX_TAG = 4096  # undocumented for BXML; the same cap as the newer API's tag (fact sheet §8 Q14)
+# Undocumented for BXML; the same cap as the newer API's tag (docs/platforms/catapult-bxml.md#tag-length).
+MAX_TAG = 4096
 
 
 class BXMLError(DocumentError):

@@ -12,7 +12,8 @@ from .verbs import Response
 
 __all__ = ["parse"]
 
-_PRE_GA = frozenset({"Call", "Conference", "SendMessage", "Reject", "Media"})  # removed before GA (fact sheet §2)
+# Removed before GA (docs/platforms/catapult-bxml.md#pre-ga-verbs).
+_PRE_GA = frozenset({"Call", "Conference", "SendMessage", "Reject", "Media"})
 
 
 def parse(text: str | bytes, *, base_url: str | None = None, on_warning: Warn | None = None) -> Response:

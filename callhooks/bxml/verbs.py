@@ -1,4 +1,4 @@
-"""The GA Catapult BXML verbs, one class each, validated when built (``../shared/docs/catapult-bxml.md`` §2).
+"""The GA Catapult BXML verbs, one class each, validated when built (docs/platforms/catapult-bxml.md#verbs).
 
 The text of a verb is its first positional argument, nested verbs are the positional arguments of ``Response``,
 ``Gather`` and ``Transfer``, and attributes are keyword arguments named in snake_case. ``None`` leaves an
@@ -61,7 +61,8 @@ DiversionReason = Literal[
     "away",
 ]
 
-# The voices by gender and language, the first of each being the default (fact sheet §2, §8 Q13).
+# The voices by gender and language, the first of each being the default
+# (docs/platforms/catapult-bxml.md#speaksentence and #speaksentence-defaults).
 _VOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("female", "en_us"): ("susan", "julie", "kate"),
     ("female", "en_uk"): ("bridget",),

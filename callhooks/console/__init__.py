@@ -1,8 +1,8 @@
 """The console: a live web page and JSON API, served by the receiver at ``<receiver path>/_console/``, showing
 recent calls, each call's timeline (payloads, handlers, answers, tracebacks) and the rejected requests.
 
-Turned on with ``CallHooks(console=("user", "password"))`` (or ``CALLHOOKS_CONSOLE=user:pass``); see the
-README's "Console" section. Its parts: ``journal`` (monitor records → entries), ``feed`` (entries → this
+Turned on with ``CallHooks(console=("user", "password"))`` (or ``CALLHOOKS_CONSOLE=user:pass``); see
+docs/guides/console.md. Its parts: ``journal`` (monitor records → entries), ``feed`` (entries → this
 process's view, or through the store's shared journal), ``view`` (calls, timelines, filters), ``stream``
 (server-sent events), ``api`` and ``page`` (HTTP), ``replay`` (an event sent to the receiver again),
 ``guard`` (the replay POST from this origin only), ``facts`` (the receiver's store).

@@ -1,4 +1,5 @@
-"""The REST API under ``/v1/users/{userId}``: the paths, bodies and statuses of catapult-voice.md §5."""
+"""The REST API under ``/v1/users/{userId}``: the paths, bodies and statuses of
+docs/platforms/catapult-voice.md#rest-api."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Applications and the numbers they own: where inbound calls go (``catapult-bxml.md`` §1, ``postApplications``).
+"""Applications and the numbers they own: where inbound calls go (docs/platforms/catapult-voice.md#applications).
 
     POST   /v1/users/{userId}/applications              201, Location: …/applications/{applicationId}
     GET    /v1/users/{userId}/applications              the list

@@ -1,4 +1,4 @@
-"""Running the BXML that GET-mode calls answer with (``../shared/docs/catapult-bxml.md`` §1-§3, choices of §8).
+"""Running the BXML that GET-mode calls answer with (docs/platforms/catapult-bxml.md: its verbs, execution and choices).
 
 The reply to a call's ``answer`` is its first document; verbs run one at a time in simulated time, each
 written to the call's event log as ``bxml-<Verb>``. A document is replaced by the reply to a ``Redirect``, or
@@ -35,8 +35,9 @@ OnDocument = Callable[["_Session", "bxml.Response | None", str], None]
 
 logger = logging.getLogger("callhooks.simulator")
 
-# Choices where the platform's documents are silent (fact sheet §8): verb URLs without requestUrlTimeout wait
-# 30 s (Q11); Gather's defaults are the documented ones; a DTMF tone takes a tenth of a second.
+# Choices where the platform's documents are silent (docs/platforms/catapult-bxml.md#choices): verb URLs without
+# requestUrlTimeout wait 30 s (docs/platforms/catapult-bxml.md#missing-requesturltimeout); Gather's defaults are the
+# documented ones; a DTMF tone takes a tenth of a second.
 DEFAULT_REQUEST_TIMEOUT_MS = 30000
 GATHER_MAX_DIGITS = 128
 GATHER_TERMINATING_DIGITS = "#"
@@ -339,13 +340,15 @@ class BxmlRunner:
         if session.generation != generation:
             return
         if gather.reason == "inter-digit-timeout" and not gather.digits:
-            self.engine.log(call, "bxml-gather-empty", gather.id)  # no digit: no event, the next verb runs (Q5)
+            # No digit: no event, the next verb runs (docs/platforms/catapult-bxml.md#gather-with-no-digits).
+            self.engine.log(call, "bxml-gather-empty", gather.id)
             self._next(session, generation)
             return
         if session.position >= len(session.verbs):  # the last verb: its reply is the next document
             self._request(session, body, target, self._next_document)
             return
-        # Not last: the event goes and the document goes on at once; the reply is discarded (Q6).
+        # Not last: the event goes and the document goes on at once; the reply is discarded
+        # (docs/platforms/catapult-bxml.md#reply-to-a-gather-that-is-not-last).
         self.engine.log_event(call, body)
         self.deliverer.enqueue(call.id, body, target)
         self._next(session, generation)
@@ -395,7 +398,8 @@ class BxmlRunner:
         if a_leg.ended:
             return
         if transfer.winner is leg:
-            # The callee hung up: transferComplete (its reply is ignored, GA), then leg A is hung up (Q8).
+            # The callee hung up: transferComplete (its reply is ignored, GA), then leg A is hung up
+            # (docs/platforms/catapult-bxml.md#after-a-transfer).
             body = self.engine.events.transfer_complete(a_leg, leg, self.engine.clock.iso())
             body.pop("tag", None)
             if transfer.verb.tag is not None:

@@ -1,4 +1,4 @@
-"""The simulator's default account, shared by ``Simulator()``, ``callhooks simulate`` and the README."""
+"""The simulator's default account, shared by ``Simulator()``, ``callhooks simulate`` and docs/guides/simulator.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sending callback events the way the platform does (catapult-voice.md §1).
+"""Sending callback events the way the platform does (docs/platforms/catapult-voice.md#delivery).
 
 * ``POST`` with a JSON body, or ``GET`` with the fields in the query string, per ``callbackHttpMethod``.
 * Each request waits at most ``callbackTimeout`` *real* milliseconds (it is a network timeout, so the

@@ -4,9 +4,9 @@ All methods are synchronous and run on the simulator's event loop, either from a
 the clock caught up) or from a clock timer, so the engine needs no locks. Events are handed to ``send``
 (the delivery queues) in the order they happen.
 
-States (§4): ``started`` → ``active`` → ``completed``; ``started`` → ``rejected`` (rejected inbound, or a
-far end that declines); ``active`` → ``transferring`` → ``active`` (bridged, or back when the B-leg did
-not answer).
+States (docs/platforms/catapult-voice.md#states-and-transitions): ``started`` → ``active`` → ``completed``; ``started``
+→ ``rejected`` (rejected inbound, or a far end that declines); ``active`` → ``transferring`` → ``active`` (bridged, or
+back when the B-leg did not answer).
 
 Endings and their ``hangup`` cause:
 
@@ -74,7 +74,8 @@ class EngineOptions:
     hangup_after_timeout: bool = True
     auto_answer: bool = True
     inbound: Delivery = field(default_factory=lambda: Delivery(None))
-    #: Seconds a BXML call stays up after its document ends (fact sheet §3.3, §8 Q3); 0 hangs up at once.
+    #: Seconds a BXML call stays up after its document ends (docs/platforms/catapult-bxml.md#execution and
+    #: #empty-response); 0 hangs up at once.
     bxml_idle_hangup: float = 30.0
 
 
@@ -554,7 +555,8 @@ class Engine:
     def stop_gather(self, call: Call, gather: Gather) -> None:
         """``POST …/gather/{id}`` with ``state=completed``: end it with reason ``cancelled``.
 
-        The ``cancelled`` reason is unconfirmed: only the C# SDK's enum knows it (catapult-voice.md §3.8).
+        The ``cancelled`` reason is unconfirmed: only the C# SDK's enum knows it
+        (docs/platforms/catapult-voice.md#gather).
         """
         if call.gather is gather:
             self._finish_gather(call, "cancelled")

@@ -1,6 +1,7 @@
 """The platform's error bodies, as an exception the API layer turns into a response.
 
-Shape (catapult-voice.md §5): ``{"category", "code", "message", "details": [{"name", "value"}]}``.
+Shape (docs/platforms/catapult-voice.md#errors-and-status-codes):
+``{"category", "code", "message", "details": [{"name", "value"}]}``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Delivery faults the simulator injects on purpose, and the seeded decisions about which events get them.
 
-Users test their handlers against what the platform may do (catapult-voice.md §1: no ordering or duplicate
-promise, one delivery to ``fallbackUrl`` when the first one fails). Five faults, each with a rate (0..1) and
+Users test their handlers against what the platform may do (docs/platforms/catapult-voice.md#delivery: no ordering or
+duplicate promise, one delivery to ``fallbackUrl`` when the first one fails). Five faults, each with a rate (0..1) and
 per-event rules (:class:`FaultRule`):
 
 * ``duplicate``: the event is delivered again after its first delivery finished.

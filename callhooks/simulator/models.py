@@ -16,7 +16,7 @@ from .clock import Timer
 
 __all__ = ["Audio", "Call", "Delivery", "Gather", "Heard", "LogEntry", "Recording", "Transcription"]
 
-# A call in one of these states can no longer change (catapult-voice.md §4).
+# A call in one of these states can no longer change (docs/platforms/catapult-voice.md#states-and-transitions).
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""Callback event bodies, field for field as in catapult-voice.md §3.
+"""Callback event bodies, field for field as in docs/platforms/catapult-voice.md#events.
 
-Tag rule (§1): the *call's* tag rides on answer (outbound only), hangup, timeout, dtmf and
-transferComplete; playback, speak and gather carry the tag of their own request. Optional fields are left
-out when unset rather than sent empty, so a GET callback only has ``tag`` when one was set.
+Tag rule (docs/platforms/catapult-voice.md#delivery): the *call's* tag rides on answer (outbound only), hangup, timeout,
+dtmf and transferComplete; playback, speak and gather carry the tag of their own request. Optional fields are left out
+when unset rather than sent empty, so a GET callback only has ``tag`` when one was set.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class EventFactory:
         return self._tail(body, None, time)
 
     def answer(self, call: Call, time: str) -> EventBody:
-        """The call was answered (no tag on inbound calls, §3.2)."""
+        """The call was answered (no tag on inbound calls, docs/platforms/catapult-voice.md#answer)."""
         body = self._head(call, "answer", parties=True)
         body["callState"] = "active"
         if call.diversion is not None:
@@ -63,7 +63,7 @@ class EventFactory:
         return self._tail(body, call.tag, time)
 
     def timeout(self, call: Call, time: str) -> EventBody:
-        """Nobody answered within ``callTimeout`` (no ``callState``, as in §3.4)."""
+        """Nobody answered within ``callTimeout`` (no ``callState``, as in docs/platforms/catapult-voice.md#timeout)."""
         return self._tail(self._head(call, "timeout", parties=True), call.tag, time)
 
     def audio(self, call: Call, kind: str, started: bool, tag: str | None, time: str) -> EventBody:
@@ -105,7 +105,7 @@ class EventFactory:
         return self._tail(body, a_leg.tag, time)
 
     def recording(self, call: Call, recording: Recording, start: str, end: str) -> EventBody:
-        """A recording was saved; no ``time`` and no ``callUri`` (§3.9)."""
+        """A recording was saved; no ``time`` and no ``callUri`` (docs/platforms/catapult-voice.md#recording)."""
         return {
             "eventType": "recording",
             "callId": call.id,
@@ -118,7 +118,8 @@ class EventFactory:
         }
 
     def transcription(self, call: Call, transcription: Transcription) -> EventBody:
-        """A transcription finished; no ``callId`` and no ``time`` (§3.10)."""
+        """A transcription finished; no ``callId`` and no ``time``
+        (docs/platforms/catapult-voice.md#transcription-beta)."""
         base = call.base_url
         return {
             "eventType": "transcription",

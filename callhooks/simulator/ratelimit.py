@@ -1,7 +1,8 @@
 """Optional rate limiting, so clients can exercise their handling of the platform's limits.
 
 The platform throttles call creation with **403** ``call-rate-limit`` (category ``limit``) and every other
-request with **429** ``rate-limit-reached`` plus ``X-RateLimit-Reset`` in epoch milliseconds (§5). Rates
+request with **429** ``rate-limit-reached`` plus ``X-RateLimit-Reset`` in epoch milliseconds
+(docs/platforms/catapult-voice.md#rate-limits). Rates
 are averaged over a window on the simulated clock, like the documented "1 call/s averaged over 10 s".
 """
 

@@ -1,4 +1,5 @@
-"""JSON views of calls and their sub-resources, as the REST API returns them (§4, §5)."""
+"""JSON views of calls and their sub-resources, as the REST API returns them
+(docs/platforms/catapult-voice.md#call-resource and #rest-api)."""
 
 from __future__ import annotations
 

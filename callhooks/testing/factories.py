@@ -110,15 +110,18 @@ def _call_fields(call_id: str | None, fields: dict[str, Any], *, numbers: bool =
 
 
 def incoming_call_event(call_id: str | None = None, **fields: Any) -> IncomingCallEvent:
+    """A ``incomingcall`` event with realistic values; ``fields`` (snake_case) override them."""
     defaults = {"from_": CUSTOMER_NUMBER, "to": APP_NUMBER, "call_state": "active", "application_id": new_id("a")}
     return _typed(IncomingCallEvent, make_event("incomingcall", **_call_fields(call_id, {**defaults, **fields})))
 
 
 def answer_event(call_id: str | None = None, **fields: Any) -> AnswerEvent:
+    """A ``answer`` event with realistic values; ``fields`` (snake_case) override them."""
     return _typed(AnswerEvent, make_event("answer", **_call_fields(call_id, {"call_state": "active", **fields})))
 
 
 def hangup_event(call_id: str | None = None, **fields: Any) -> HangupEvent:
+    """A ``hangup`` event with realistic values; ``fields`` (snake_case) override them."""
     defaults = {"call_state": "completed", "cause": "NORMAL_CLEARING"}
     return _typed(HangupEvent, make_event("hangup", **_call_fields(call_id, {**defaults, **fields})))
 
@@ -129,26 +132,31 @@ def reject_event(call_id: str | None = None, **fields: Any) -> HangupEvent:
 
 
 def timeout_event(call_id: str | None = None, **fields: Any) -> TimeoutEvent:
+    """A ``timeout`` event with realistic values; ``fields`` (snake_case) override them."""
     return _typed(TimeoutEvent, make_event("timeout", **_call_fields(call_id, fields)))
 
 
 def playback_event(call_id: str | None = None, **fields: Any) -> PlaybackEvent:
+    """A ``playback`` event with realistic values; ``fields`` (snake_case) override them."""
     fields = {"status": "done", **fields}
     return _typed(PlaybackEvent, make_event("playback", **_call_fields(call_id, fields, numbers=False)))
 
 
 def speak_event(call_id: str | None = None, **fields: Any) -> SpeakEvent:
+    """A ``speak`` event with realistic values; ``fields`` (snake_case) override them."""
     status = fields.pop("status", "done")
     fields = {"status": status, "state": "PLAYBACK_STOP" if status == "done" else "PLAYBACK_START", **fields}
     return _typed(SpeakEvent, make_event("speak", **_call_fields(call_id, fields, numbers=False)))
 
 
 def dtmf_event(call_id: str | None = None, **fields: Any) -> DtmfEvent:
+    """A ``dtmf`` event with realistic values; ``fields`` (snake_case) override them."""
     fields = {"dtmf_digit": "1", "dtmf_duration": "160", **fields}
     return _typed(DtmfEvent, make_event("dtmf", **_call_fields(call_id, fields, numbers=False)))
 
 
 def gather_event(call_id: str | None = None, **fields: Any) -> GatherEvent:
+    """A ``gather`` event with realistic values; ``fields`` (snake_case) override them."""
     defaults = {
         "gather_id": new_id("g"),
         "state": "completed",
@@ -159,6 +167,7 @@ def gather_event(call_id: str | None = None, **fields: Any) -> GatherEvent:
 
 
 def recording_event(call_id: str | None = None, **fields: Any) -> RecordingEvent:
+    """A ``recording`` event with realistic values; ``fields`` (snake_case) override them."""
     recording_id = fields.pop("recording_id", None) or new_id("rec")
     defaults = {
         "call_id": call_id or new_id("c"),
@@ -173,6 +182,7 @@ def recording_event(call_id: str | None = None, **fields: Any) -> RecordingEvent
 
 
 def transcription_event(**fields: Any) -> TranscriptionEvent:
+    """A ``transcription`` event with realistic values; ``fields`` (snake_case) override them."""
     recording_id = fields.pop("recording_id", None) or new_id("rec")
     transcription_id = fields.pop("transcription_id", None) or new_id("tr")
     text = fields.pop("text", "Hi, please call me back about my order.")
@@ -199,11 +209,13 @@ def _conference_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def conference_event(**fields: Any) -> ConferenceEvent:
+    """A ``conference`` event with realistic values; ``fields`` (snake_case) override them."""
     defaults = {"status": "created", "created_time": _now()}
     return _typed(ConferenceEvent, make_event("conference", **_conference_fields({**defaults, **fields})))
 
 
 def conference_member_event(call_id: str | None = None, **fields: Any) -> ConferenceMemberEvent:
+    """A ``conference-member`` event with realistic values; ``fields`` (snake_case) override them."""
     conference_id = fields.pop("conference_id", None) or new_id("conf")
     member_id = fields.pop("member_id", None) or new_id("member")
     defaults = {
@@ -221,6 +233,7 @@ def conference_member_event(call_id: str | None = None, **fields: Any) -> Confer
 
 
 def conference_playback_event(**fields: Any) -> ConferencePlaybackEvent:
+    """A ``conference-playback`` event with realistic values; ``fields`` (snake_case) override them."""
     defaults = {"status": "done", "time": _now()}
     return _typed(
         ConferencePlaybackEvent, make_event("conference-playback", **_conference_fields({**defaults, **fields}))
@@ -228,17 +241,20 @@ def conference_playback_event(**fields: Any) -> ConferencePlaybackEvent:
 
 
 def conference_speak_event(**fields: Any) -> ConferenceSpeakEvent:
+    """A ``conference-speak`` event with realistic values; ``fields`` (snake_case) override them."""
     defaults = {"status": "done", "time": _now()}
     return _typed(ConferenceSpeakEvent, make_event("conference-speak", **_conference_fields({**defaults, **fields})))
 
 
 def redirect_event(call_id: str | None = None, **fields: Any) -> RedirectEvent:
+    """A ``redirect`` event with realistic values; ``fields`` (snake_case) override them."""
     call_id = call_id or new_id("c")
     defaults = {"call_id": call_id, "call_state": "active", "from_": CUSTOMER_NUMBER, "to": APP_NUMBER}
     return _typed(RedirectEvent, make_event("redirect", **{**defaults, **fields}))
 
 
 def transfer_complete_event(call_id: str | None = None, **fields: Any) -> TransferCompleteEvent:
+    """A ``transferComplete`` event with realistic values; ``fields`` (snake_case) override them."""
     return _typed(
         TransferCompleteEvent,
         make_event("transferComplete", **_call_fields(call_id, {"call_state": "active", **fields})),
@@ -246,6 +262,7 @@ def transfer_complete_event(call_id: str | None = None, **fields: Any) -> Transf
 
 
 def error_event(call_id: str | None = None, **fields: Any) -> ErrorEvent:
+    """A ``error`` event with realistic values; ``fields`` (snake_case) override them."""
     return _typed(ErrorEvent, make_event("error", **_call_fields(call_id, {"call_state": "error", **fields})))
 
 

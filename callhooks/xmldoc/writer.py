@@ -1,8 +1,9 @@
 """Document text from verbs: the declaration, one element per line, two-space indents, escaped text and attributes.
 
-Escaping follows node-bandwidth's xmlbuilder, so a value reads back exactly: in text ``&``, ``<``, ``>`` and
-carriage returns are escaped; in attributes ``&``, ``<``, ``"``, tabs, line feeds and carriage returns (which a
-parser would otherwise fold into spaces). Booleans are written ``true``/``false``, as every dialect spells them.
+Escaping follows node-bandwidth's xmlbuilder (docs/platforms/catapult-bxml.md#the-node-sdks-builder), so a value
+reads back exactly: in text ``&``, ``<``, ``>`` and carriage returns are escaped; in attributes ``&``, ``<``,
+``"``, tabs, line feeds and carriage returns (which a parser would otherwise fold into spaces). Booleans are
+written ``true``/``false``, as every dialect spells them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots in docs/ from the real pages: ``python -m tests.browser.screenshots``
+"""Regenerate the guides' screenshots in docs/ from the real pages: ``python -m tests.browser.screenshots``
 (the phone, docs/phone.png; the console at a laptop's and a phone's width, docs/console.png and
 docs/console-phone.png, from tests/browser/console_screenshots.py).
 

@@ -1,11 +1,12 @@
-"""Equivalence with the Catapult Node SDK's builder (node-bandwidth 4.0.0) and with the fact sheet's documents.
+"""Equivalence with the Catapult Node SDK's builder (node-bandwidth 4.0.0) and with the worked documents of
+docs/platforms/catapult-bxml.md.
 
-The fixtures are node-bandwidth's ``test/bxml-responses/*.xml`` as the fact sheet (§6) quotes them. Documents
-are compared parsed (elements, attributes, values, text), by an independent parser (ElementTree) and by ours.
-Where the layout differs: node indents by five spaces and we by two; node writes SpeakSentence's attributes as
-``locale gender voice`` and we as ``gender locale voice``; node's default voice is ``julie`` and ours ``susan``
-(the REST API's and the docs' examples'; fact sheet §8 Q13), so the node calls that left the voice out are
-matched by passing ``voice="julie"``.
+The fixtures are node-bandwidth's ``test/bxml-responses/*.xml`` as docs/platforms/catapult-bxml.md#the-node-sdks-builder
+quotes them. Documents are compared parsed (elements, attributes, values, text), by an independent parser (ElementTree)
+and by ours. Where the layout differs: node indents by five spaces and we by two; node writes SpeakSentence's attributes
+as ``locale gender voice`` and we as ``gender locale voice``; node's default voice is ``julie`` and ours ``susan`` (the
+REST API's and the docs' examples'; docs/platforms/catapult-bxml.md#speaksentence-defaults), so the node calls that left
+the voice out are matched by passing ``voice="julie"``.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ FIXTURES: dict[str, tuple[str, bxml.Response, bool]] = {
     "sendDtmf": (_single("<SendDtmf>5</SendDtmf>"), bxml.Response(bxml.SendDtmf("5")), True),
 }
 
-# node's pre-GA verbs, which GA Catapult BXML does not have (fact sheet §2, §8 Q16).
+# node's pre-GA verbs, which GA Catapult BXML does not have (docs/platforms/catapult-bxml.md#pre-ga-verbs and
+# #legacy-names).
 PRE_GA_FIXTURES = {
     "call": _single('<Call from="+19195551212" to="+19195551213"/>'),
     "sendMessage": _single('<SendMessage from="+19195551212" to="+19195551213">Where are you?</SendMessage>'),
@@ -133,7 +135,7 @@ def test_node_bandwidth_pre_ga_verbs_are_refused(fixture: str) -> None:
         bxml.parse(fixture)
 
 
-# The fact sheet's worked documents (§5): our layout writes them byte for byte.
+# The worked documents of docs/platforms/catapult-bxml.md#worked-documents: our layout writes them byte for byte.
 E1 = f"""{HEAD}<Response>
   <Gather requestUrl="https://app.example/menu" requestUrlTimeout="10000" maxDigits="1" tag="menu-1">
     <SpeakSentence gender="female" locale="en_US" voice="susan">Press 1 for sales or 2 for support.</SpeakSentence>
@@ -250,7 +252,7 @@ WORKED = {
 
 
 @pytest.mark.parametrize(("document", "built"), WORKED.values(), ids=WORKED.keys())
-def test_the_fact_sheet_documents_are_written_byte_for_byte(document: str, built: bxml.Response) -> None:
+def test_the_worked_documents_are_written_byte_for_byte(document: str, built: bxml.Response) -> None:
     assert str(built) == document
     assert bxml.parse(document) == built
 

@@ -14,7 +14,7 @@ AUDIO = "https://media.example/beep.wav"
 HOOK = "https://app.example/hook"
 TARGET = "+19195550122"
 
-# Every attribute of every GA verb, spelled as the fact sheet (§2) spells it.
+# Every attribute of every GA verb, spelled as docs/platforms/catapult-bxml.md#verbs spells it.
 PLATFORM_ATTRIBUTES = {
     "Response": set(),
     "SpeakSentence": {"gender", "locale", "voice", "volume"},

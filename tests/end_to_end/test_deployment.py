@@ -70,8 +70,8 @@ def test_procfile_with_a_missing_required_variable_is_one_line_not_a_traceback()
     assert "missing credentials: api_token (or CATAPULT_API_TOKEN)" in message
 
 
-def test_readme_deploying_section_lists_every_variable_the_procfile_reads() -> None:
-    deploying = (ROOT / "README.md").read_text().split("## Deploying", 1)[1].split("\n## ", 1)[0]
+def test_the_deploying_guide_lists_every_variable_the_procfile_reads() -> None:
+    deploying = (ROOT / "docs" / "guides" / "deploying.md").read_text().split("## Deploying", 1)[1].split("\n## ", 1)[0]
     for name in [*DEPLOY_ENV, "PORT", "CATAPULT_BASE_URL", "IVR_SALES_NUMBER", "CALLHOOKS_BASIC_AUTH"]:
         assert f"`{name}`" in deploying, name
 

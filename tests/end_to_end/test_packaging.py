@@ -45,7 +45,8 @@ def test_core_dependencies_are_only_the_small_core() -> None:
     assert _extra("cli") == {"rich", "uvicorn", "httptools"}
     assert _extra("simulator") == {"pyyaml"}
     assert _extra("metrics") == {"prometheus-client"}
-    assert any(r.startswith("callhooks[cli,metrics,simulator]") and "test" in r for r in REQUIRES)
+    assert _extra("docs") == {"mkdocs-material", "mkdocstrings"}
+    assert any(r.startswith("callhooks[cli,docs,metrics,simulator]") and "test" in r for r in REQUIRES)
 
 
 def test_every_imported_package_is_declared() -> None:

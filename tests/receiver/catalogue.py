@@ -1,7 +1,7 @@
 # ruff: noqa: E501
-"""The event catalogue of ``/work/shared/docs/catapult-voice.md`` §3, copied verbatim, with what each should parse to.
+"""The event examples of docs/platforms/catapult-voice.md#events, copied verbatim, with what each should parse to.
 
-Each sample holds the fact sheet's JSON example and/or its GET-form request line exactly as printed there (do not
+Each sample holds the page's JSON example and/or its GET-form request line exactly as printed there (do not
 reformat them: the point is that the documented bytes parse), the class the receiver must pick, and a few
 attribute values it must produce. ``query`` is the part of the GET line after ``?``.
 """

@@ -1,5 +1,6 @@
 """BXML applications run by the simulator: each verb's timing and callbacks, document replacement, endings and
-invalid replies (fact sheet §3, §8), over real sockets with a manual clock moved by ``POST /_sim/clock/advance``."""
+invalid replies (docs/platforms/catapult-bxml.md#execution and #choices), over real sockets with a manual clock moved
+by ``POST /_sim/clock/advance``."""
 
 from __future__ import annotations
 

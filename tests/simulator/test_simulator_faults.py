@@ -327,9 +327,9 @@ def test_a_scenario_files_faults_section_configures_them(tmp_path: Path) -> None
     assert Faults.from_mapping(sim.faults.as_json()) == sim.faults  # what GET /_sim/faults shows reads back
 
 
-def test_the_readmes_faults_section_is_a_valid_scenario(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("### Faults on purpose", 1)[1].split("\n## ", 1)[0]
+def test_the_simulator_guides_faults_section_is_a_valid_scenario(tmp_path: Path) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guides" / "simulator.md").read_text()
+    section = guide.split("## Faults on purpose", 1)[1].split("\n## ", 1)[0]
     (yaml,) = re.findall(r"^```yaml\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
     (tmp_path / "s.yaml").write_text(yaml)
     faults = Simulator.from_scenario(tmp_path / "s.yaml").faults
