@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import bxml, logs
+from . import logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
 from .deadline import answer_by
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
-from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .monitoring import Dispatched, HandlerRun, Monitor, Rejection
 from .pairing import CallBinder, check_binder, check_pairing
-from .replies import BxmlReplies
+from .platform import Event, Platform, event_call_id
+from .receiving import Receiving, receiving_class
 from .routing import Handler, HandlerKey, Registrar, Router
 from .running import (
     DEFAULT_HANDLER_THREADS,
@@ -86,7 +86,7 @@ _SLOW_HANDLER_SHARE: Final = 0.8
 
 
 #: ``on_error(event, exc)`` may return a Response to send instead of the default 500 (sync or async).
-ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response | None] | None"]
+ErrorHook = Callable[[Any, BaseException], "Response | Awaitable[Response | None] | None"]
 
 
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
@@ -111,7 +111,11 @@ def _show_callback_lines() -> None:
 
 
 class CallHooks(Registrar):
-    """Receives Catapult call callbacks and runs the matching handler. It is itself an ASGI application.
+    """Receives call callbacks and runs the matching handler. It is itself an ASGI application.
+
+    ``platform``: whose callbacks (``"catapult"``, Bandwidth's Voice API v1, the default; ``"bandwidth"``, its
+    Voice API v2; ``"twilio"``, with ``auth_token``: the account's auth token, or the old and the new one while it
+    is rotated, which sign its requests; Twilio needs ``public_url``, the URL its signature covers).
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
     off, and is refused unless ``insecure=True`` says that is meant (a warning is logged). ``public_url``:
@@ -169,7 +173,14 @@ class CallHooks(Registrar):
         console: tuple[str, str] | None = None,
         console_mask_numbers: bool = False,
         console_size: int = 200,
+        platform: str = "catapult",
+        auth_token: str | Sequence[str] | None = None,
     ) -> None:
+        receiving_cls = receiving_class(platform)
+        if receiving_cls.wants_request and not public_url:
+            raise ValueError(
+                f"platform={platform!r} needs public_url: its requests are signed over the URL they were sent to"
+            )
         if secret is None and not insecure:
             raise ValueError(
                 "callhooks: no secret, so forged callbacks would be accepted: set CALLHOOKS_SECRET "
@@ -187,9 +198,17 @@ class CallHooks(Registrar):
         method = callback_http_method.upper()
         if method not in ("GET", "POST"):
             raise ValueError(f"callback_http_method must be GET or POST, not {callback_http_method!r}")
-        self.urls = CallbackUrls(signer, public_url, basic_auth=basic_auth, max_age=max_age)
-        self.reader = CallbackReader(signer, basic_auth, body_limit)
-        self.router = Router()
+        self.urls = CallbackUrls(
+            signer,
+            public_url,
+            basic_auth=basic_auth,
+            max_age=max_age,
+            credentials_in_url=receiving_cls.credentials_in_url,
+        )
+        #: What differs per platform (receiving.py): its parser, its own checks, the documents handlers return.
+        self.receiving: Receiving = receiving_cls(self.callback_url, auth_token=auth_token, basic_auth=basic_auth)
+        self.reader = CallbackReader(signer, basic_auth, body_limit, self.receiving)
+        self.router = Router(self.receiving.platform)
         self.body_timeout = body_timeout
         self.runner = HandlerRunner(handler_threads, slow_handler_warning)
         self._watchdog = Watchdog()  # warns of handlers still running near callback_timeout
@@ -202,7 +221,6 @@ class CallHooks(Registrar):
         # Pages and APIs served beside the callbacks (the console, the metrics): first path segment → ASGI app.
         self._endpoints: dict[str, ASGIApp] = {}
         self.shutdown_callbacks: list[Callable[[], object]] = []
-        self.bxml_replies = BxmlReplies(self.callback_url)
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
         guarded = store is not None
         if store is None:
@@ -219,6 +237,7 @@ class CallHooks(Registrar):
             wait=callback_timeout,
             session_end=session_end,
             shutdown_timeout=shutdown_timeout,
+            platform=self.receiving.platform,
         )
         if signer is None:
             logger.warning(
@@ -230,6 +249,7 @@ class CallHooks(Registrar):
         logs.install()
         # Keys and passwords never reach a log line, however they got into it (an exception's message, say).
         keys = [secret] if isinstance(secret, str) else list(secret or ())
+        keys += [auth_token] if isinstance(auth_token, str) else list(auth_token or ())
         logs.hide_secrets([*keys, *(pair[1] for pair in (basic_auth, metrics_auth, console) if pair is not None)])
         if metrics:  # Prometheus text at <receiver path>/metrics (metrics.py; the `metrics` extra)
             from .metrics import serve_metrics
@@ -254,10 +274,11 @@ class CallHooks(Registrar):
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> CallHooks:
         """Configure from ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``,
         ``CALLHOOKS_BASIC_AUTH`` (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE``
-        (``1`` to run without a secret), ``CALLHOOKS_STORE`` (the store's URL), ``CALLHOOKS_METRICS`` (``1``
-        serves /metrics), ``CALLHOOKS_METRICS_AUTH`` (``user:pass``), ``CALLHOOKS_CONSOLE`` (``user:pass``: serve
-        the console), ``CALLHOOKS_CONSOLE_MASK_NUMBERS`` (``1``) and ``CALLHOOKS_CONSOLE_SIZE`` (calls kept);
-        keyword overrides win."""
+        (``1`` to run without a secret), ``CALLHOOKS_PLATFORM`` (``catapult``, ``bandwidth``, ``twilio``),
+        ``TWILIO_AUTH_TOKEN`` (comma-separated, two while it is rotated), ``CALLHOOKS_STORE`` (the store's URL),
+        ``CALLHOOKS_METRICS`` (``1`` serves /metrics), ``CALLHOOKS_METRICS_AUTH`` (``user:pass``),
+        ``CALLHOOKS_CONSOLE`` (``user:pass``: serve the console), ``CALLHOOKS_CONSOLE_MASK_NUMBERS`` (``1``) and
+        ``CALLHOOKS_CONSOLE_SIZE`` (calls kept); keyword overrides win."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
         secrets = [s.strip() for s in env.get("CALLHOOKS_SECRET", "").split(",") if s.strip()]
@@ -270,6 +291,11 @@ class CallHooks(Registrar):
             settings["insecure"] = True
         if env.get("CALLHOOKS_CALLBACK_METHOD"):
             settings["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
+        if env.get("CALLHOOKS_PLATFORM"):
+            settings["platform"] = env["CALLHOOKS_PLATFORM"].strip()
+        tokens = [t.strip() for t in env.get("TWILIO_AUTH_TOKEN", "").split(",") if t.strip()]
+        if tokens and settings.get("platform", overrides.get("platform")) == "twilio":
+            settings["auth_token"] = tokens[0] if len(tokens) == 1 else tokens
         if env.get("CALLHOOKS_STORE"):
             settings["store"] = env["CALLHOOKS_STORE"].strip()
         if env.get("CALLHOOKS_METRICS", "").strip().lower() in ("1", "true", "yes"):
@@ -291,6 +317,11 @@ class CallHooks(Registrar):
     # -- configuration read by the paired client and the tests ---------------------------------------------
 
     @property
+    def platform(self) -> Platform[Any]:
+        """The platform served (``callhooks.platform.Platform``): its parser, identity rule and known names."""
+        return self.receiving.platform
+
+    @property
     def signer(self) -> CallbackSigner | None:
         return self.urls.signer
 
@@ -305,6 +336,12 @@ class CallHooks(Registrar):
     @property
     def basic_auth(self) -> tuple[str, str] | None:
         return self.urls.basic_auth
+
+    @property
+    def callback_credentials(self) -> tuple[str, str] | None:
+        """The Basic credentials a paired client must send beside the callback URLs it fills (Bandwidth v2's
+        ``username``/``password``); None when they travel inside the URLs or there are none."""
+        return None if self.receiving.credentials_in_url else self.urls.basic_auth
 
     @property
     def max_age(self) -> float | None:
@@ -353,6 +390,7 @@ class CallHooks(Registrar):
         With ``background=True`` the event is queued in the store before the 200 and run afterwards
         (background.py)."""
         check_pairing(handler, self._client, final=False)
+        self.receiving.check_handler(handler)
         self.router.add(handler)
 
     def include(self, router: Router | CallHooks) -> None:
@@ -360,9 +398,10 @@ class CallHooks(Registrar):
         other = router.router if isinstance(router, CallHooks) else router
         for handler in other:
             check_pairing(handler, self._client, final=False)
+            self.receiving.check_handler(handler)
         self.router.include(other)
 
-    def match(self, event: CallEvent) -> Handler | None:
+    def match(self, event: Event) -> Handler | None:
         """The handler that would run for ``event``, or ``None``."""
         return self.router.match(event)
 
@@ -385,6 +424,8 @@ class CallHooks(Registrar):
         max_age: float | _DefaultType | None = DEFAULT,
         public_url: str | None = None,
         bind: bool = False,
+        kind: str | None = None,
+        tag: str | None = None,
     ) -> str:
         """A URL to give the platform as ``callbackUrl``: signed, carrying ``context`` tamper-proof.
 
@@ -392,9 +433,11 @@ class CallHooks(Registrar):
         revoke it by rotating the secret. Basic-auth credentials, when configured, are put in the URL. The
         context is tamper-proof but readable (base64 JSON): keep secrets out of it. ``bind=True`` (what the
         paired client uses for a call or transfer leg it creates): the URL is for one call, bound to the first
-        call id it arrives with; the same URL with another call id gets 403.
+        call id it arrives with; the same URL with another call id gets 403. ``kind`` and ``tag`` are signed in
+        too, for platforms whose requests name neither (Twilio: ``kind="gather", tag="main-menu"`` routes to
+        ``@hooks.on("gather", tag="main-menu")``); elsewhere the body's type and tag win.
         """
-        return self.urls.make(context, max_age=max_age, public_url=public_url, bind=bind)
+        return self.urls.make(context, max_age=max_age, public_url=public_url, bind=bind, kind=kind, tag=tag)
 
     def verify_callback_url(self, url: str) -> dict[str, Any]:
         """The context signed into a URL made by ``callback_url``; ``TokenError`` if it does not verify."""
@@ -409,14 +452,25 @@ class CallHooks(Registrar):
         content_type: str | None = None,
         body: bytes = b"",
         authorization: str | None = None,
-    ) -> CallEvent:
+        headers: Sequence[tuple[str, str]] | None = None,
+    ) -> Event:
         """Verify and parse one callback from its parts, without a server (``inbound.read_callback``).
 
-        ``token`` is the last path segment of the callback URL. Raises ``CallbackRejected`` carrying the
-        status, JSON body and headers this app would have answered (401, 403, 405, 400, 413, 415 or 422).
+        ``token`` is the last path segment of the callback URL; ``headers`` every request header (Twilio's
+        signature and idempotency token are read there). Raises ``CallbackRejected`` carrying the status, JSON
+        body and headers this app would have answered (401, 403, 405, 400, 413, 415 or 422).
         """
+        url = self.urls.request_url(token, query) if self.receiving.wants_request else None
         return read_callback(
-            self.reader, method, token, query=query, content_type=content_type, body=body, authorization=authorization
+            self.reader,
+            method,
+            token,
+            query=query,
+            content_type=content_type,
+            body=body,
+            authorization=authorization,
+            headers=headers,
+            url=url,
         )
 
     # -- ASGI ----------------------------------------------------------------------------------------------
@@ -500,17 +554,19 @@ class CallHooks(Registrar):
             raise RuntimeError("the store is not open yet: it opens at start-up (or `await hooks.open_store()`)")
         return FailedEvents(self.store, on_queued=self._worker.wake if self._worker is not None else None)
 
-    async def _queue_background(self, handler: Handler, event: CallEvent, method: str) -> Response | None:
+    async def _queue_background(self, handler: Handler, event: Event, method: str) -> Response | None:
         """Write the event to the durable queue; the answer: ``None`` (an empty 200) once it is stored, a 503
         when it cannot be. Runs under the guarantees like a handler, so a duplicate is not queued twice."""
-        payload = queued_event(event, method=method, received_at=time.time(), handler=handler.name)
+        payload = queued_event(
+            event, method=method, received_at=time.time(), handler=handler.name, platform=self.platform.name
+        )
         try:
             worker = self._worker or await self.start_background()
             # In the handler's place, so not under the callback's store deadline: under one of its own.
             deadline = asyncio.get_running_loop().time() + self.delivery.store_deadline
             await answer_by(worker.store.enqueue(payload), deadline, worker.store.backend)
         except (StoreUnavailable, ValueError) as exc:  # ValueError: a bad store URL, found when first opened
-            logger.error("could not queue event %s of call %s: %s", event.event_type, event.call_id, exc)
+            logger.error("could not queue event %s of call %s: %s", event.event_type, event_call_id(event), exc)
             body = json.dumps({"error": "store-unavailable", "detail": str(exc)})
             return Response(body, status_code=503, media_type="application/json")
         worker.wake()
@@ -528,7 +584,8 @@ class CallHooks(Registrar):
             began = time.perf_counter()
         try:
             returned = await self._run(handler, event)
-            result = returned if isinstance(returned, bxml.Response) else checked_result(handler, returned)
+            documents = self.receiving.documents
+            result = returned if isinstance(returned, documents) else checked_result(handler, returned)
         except BaseException as exc:
             if watched:
                 self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, exc)
@@ -611,7 +668,13 @@ class CallHooks(Registrar):
                 *_head_headers(scope["headers"]),
             )
             body = await self._read_body_in_time(receive) if method == "POST" else b""
-            event = reader.read_event(head, scope.get("query_string", b""), body)
+            query: bytes = scope.get("query_string", b"")
+            if self.receiving.wants_request:  # every header and the public URL: a signature covers them
+                headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+                url = self.urls.request_url(segment, query)
+                event = reader.read_event(head, query, body, headers=headers, url=url)
+            else:
+                event = reader.read_event(head, query, body)
         except CallbackRejected as rejected:
             await self._reject(scope, send, rejected, body)
             return
@@ -684,7 +747,7 @@ class CallHooks(Registrar):
 
     async def _dispatch(
         self,
-        event: CallEvent,
+        event: Event,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -728,7 +791,7 @@ class CallHooks(Registrar):
         )
 
     async def _answer(
-        self, handler: Handler, event: CallEvent, method: str, watched: HandlerRun | None = None
+        self, handler: Handler, event: Event, method: str, watched: HandlerRun | None = None
     ) -> Response | None:
         """Run ``handler`` and return its response (None: an empty 200; a 500 when it failed). With monitors,
         ``watched`` gets how long the handler ran and what it raised, and the monitors hear it start and finish."""
@@ -740,8 +803,8 @@ class CallHooks(Registrar):
             began = time.perf_counter()
         try:
             returned = await self._run(handler, event)
-            if isinstance(returned, bxml.Response):  # a call-control document (replies.BxmlReplies)
-                result: Response | None = self.bxml_replies.reply(handler, event, method, returned)
+            if isinstance(returned, self.receiving.documents):  # a call-control document (receiving.py)
+                result: Response | None = self.receiving.reply(handler, event, method, returned)
             else:
                 result = checked_result(handler, returned)
         except BaseException as exc:
@@ -765,26 +828,27 @@ class CallHooks(Registrar):
             self._tell_monitors("handler_finished", event, handler.name, watched.seconds, None)
         return result if isinstance(result, Response) else None
 
-    async def _run(self, handler: Handler, event: CallEvent) -> Any:
+    async def _run(self, handler: Handler, event: Event) -> Any:
         args: tuple[Any, ...] = (event, self._bind_call(handler, event)) if handler.wants_call else (event,)
         return await self.runner.run(handler, args)
 
-    def _bind_call(self, handler: Handler, event: CallEvent) -> Any:
+    def _bind_call(self, handler: Handler, event: Event) -> Any:
         if self._client is None:
             # Found at start-up (check_handlers) when this app is served with lifespan; mounted apps get
             # their host's lifespan, so the check can only happen here.
             check_pairing(handler, None, final=True)
-        if event.call_id is None:
+        call_id = event_call_id(event)
+        if call_id is None:
             return None  # conference and transcription events belong to no single call
         assert self._client is not None
-        return self._client.calls.bind(event.call_id)
+        return self._client.calls.bind(call_id)
 
-    async def _handle_error(self, handler: Handler, event: CallEvent, exc: BaseException) -> Response | None:
+    async def _handle_error(self, handler: Handler, event: Event, exc: BaseException) -> Response | None:
         """Log the failure and ask ``on_error``; the response it chose, or ``None`` for the default 500."""
         logger.error(
             "handler %s failed for call %s event %s",
             handler.name,
-            event.call_id,
+            event_call_id(event),
             event.event_type,
             exc_info=exc,
         )
@@ -794,7 +858,7 @@ class CallHooks(Registrar):
                 if inspect.isawaitable(custom):
                     custom = await custom
             except Exception as hook_exc:
-                logger.error("on_error hook failed for call %s", event.call_id, exc_info=hook_exc)
+                logger.error("on_error hook failed for call %s", event_call_id(event), exc_info=hook_exc)
                 custom = None
             if isinstance(custom, Response):
                 return custom
@@ -834,7 +898,7 @@ class CallHooks(Registrar):
 
     def _report(
         self,
-        event: CallEvent,
+        event: Event,
         handler: Handler | None,
         status: int,
         started: float,
@@ -878,7 +942,7 @@ class CallHooks(Registrar):
         duration_ms = round(duration * 1000, 2)
         callback_logger.info(
             "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
-            event.call_id,
+            event_call_id(event),
             event.event_type,
             event.call_state,
             event.tag,
@@ -886,7 +950,7 @@ class CallHooks(Registrar):
             status,
             duration_ms,
             extra={  # logs.CALLBACK_FIELDS, as keys of their own in CALLHOOKS_LOG_FORMAT=json
-                "call_id": event.call_id,
+                "call_id": event_call_id(event),
                 "event": event.event_type,
                 "state": event.call_state,
                 "tag": event.tag,
@@ -896,18 +960,18 @@ class CallHooks(Registrar):
             },
         )
         if handler is None:
-            logger.info("no handler matched event %s of call %s", event.event_type, event.call_id)
+            logger.info("no handler matched event %s of call %s", event.event_type, event_call_id(event))
 
 
 C = TypeVar("C", bound=CallBinder)
 
 
-def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:  # a watchdog alarm, rung once
+def _warn_slow(handler: Handler, event: Event, timeout: float) -> None:  # a watchdog alarm, rung once
     logger.warning(
         "handler %s is still running for call %s event %s after %.1f s: the platform gives up at its "
         "callbackTimeout (%.1f s here) and delivers the event again to the fallback URL",
         handler.name,
-        event.call_id,
+        event_call_id(event),
         event.event_type,
         timeout * _SLOW_HANDLER_SHARE,
         timeout,

@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .events import CallEvent, parse_event, wire_fields
+from .catapult import CATAPULT
+from .platform import Delivery, Event, event_call_id
 from .stores import FailedEvent, RetryPolicy, Store, process_due_items
 
 __all__ = [
@@ -70,22 +71,36 @@ class BackgroundSettings:
 class QueuedEvent:
     """One background item as the queue holds it: the event and what the request told about it."""
 
-    event: CallEvent  #: with the verified callback-URL context attached
+    event: Event  #: with the verified callback-URL context attached
     method: str  #: "GET" or "POST", as it was delivered
     received_at: float  #: seconds since the epoch when the request arrived
     handler: str  #: qualified name of the handler it was queued for
 
 
-def queued_event(event: CallEvent, *, method: str, received_at: float, handler: str) -> dict[str, Any]:
-    """The JSON payload written to the durable queue for ``event`` (read back by ``read_queued``)."""
-    return {
+def queued_event(
+    event: Event, *, method: str, received_at: float, handler: str, platform: str = CATAPULT.name
+) -> dict[str, Any]:
+    """The JSON payload written to the durable queue for ``event`` of ``platform`` (read back by ``read_queued``).
+    The kind and tag its URL named (Twilio's: not among its fields) are kept beside its fields."""
+    payload = {
         "kind": BACKGROUND_PAYLOAD_KIND,
-        "fields": wire_fields(event),
+        "fields": _wire_fields(event),
         "method": method,
         "context": dict(event.context),
         "received_at": received_at,
         "handler": handler,
     }
+    if platform != CATAPULT.name:
+        payload["platform"] = platform
+        payload["route"] = {"kind": event.event_route_type, "tag": event.tag}
+    return payload
+
+
+def _wire_fields(event: Event) -> dict[str, Any]:
+    # Wire names, JSON types, only the fields it had: what the platform sent (``events.wire_fields``).
+    dump: Any = getattr(event, "model_dump")  # every platform's event is a pydantic model  # noqa: B009
+    fields: dict[str, Any] = dump(mode="json", by_alias=True, exclude_unset=True)
+    return fields
 
 
 def read_queued(payload: Mapping[str, Any]) -> QueuedEvent:
@@ -93,7 +108,13 @@ def read_queued(payload: Mapping[str, Any]) -> QueuedEvent:
     if payload.get("kind") != BACKGROUND_PAYLOAD_KIND or not isinstance(payload.get("fields"), dict):
         raise ValueError(f"not a queued callhooks event (kind {payload.get('kind')!r})")
     context = payload.get("context") or {}
-    event = parse_event(payload["fields"])
+    platform = CATAPULT
+    if "platform" in payload:
+        from .receiving import receiving_class  # receiving imports the app's pieces, this among them
+
+        platform = receiving_class(str(payload["platform"])).platform
+    route: dict[str, Any] = payload["route"] if isinstance(payload.get("route"), dict) else {}
+    event: Event = platform.parse(Delivery(payload["fields"], kind=route.get("kind"), tag=route.get("tag")))
     return QueuedEvent(
         event.with_context(context) if context else event,
         str(payload.get("method", "POST")),
@@ -225,7 +246,7 @@ class BackgroundWorker:
             logger.warning(
                 "background handler %s failed for call %s event %s: %s: %s",
                 queued.handler,
-                queued.event.call_id,
+                event_call_id(queued.event),
                 queued.event.event_type,
                 type(exc).__name__,
                 exc,

@@ -4,9 +4,21 @@ platform-neutral core is handed for it."""
 
 from __future__ import annotations
 
-from .events import KNOWN_CALL_STATES, KNOWN_EVENT_TYPES, CallEvent, canonical_event_type, parse_event, query_to_fields
+from .events import (
+    KNOWN_CALL_STATES,
+    KNOWN_EVENT_TYPES,
+    CallEvent,
+    ConferenceEvent,
+    canonical_event_type,
+    parse_event,
+    query_to_fields,
+)
 from .identity import call_key, event_identity
 from .platform import Delivery, Platform
+from .rules import ENDED_CALL_STATES
+
+# A session ends with its call: the states that never change again, and the error state calls end in.
+_COMPLETED_CALL_STATES = ENDED_CALL_STATES | {"error"}
 
 __all__ = ["CATAPULT"]
 
@@ -20,6 +32,13 @@ def _call_state(event: CallEvent) -> str | None:
     return event.call_state
 
 
+def _ends_session(event: CallEvent) -> bool:
+    """Whether the event ends its call (or its conference, for conference events)."""
+    if isinstance(event, ConferenceEvent):
+        return event.status == "completed"
+    return event.call_state in _COMPLETED_CALL_STATES and call_key(event) == f"call:{event.call_id}"
+
+
 #: Catapult v1 plugged into the core.
 CATAPULT: Platform[CallEvent] = Platform(
     name="catapult",
@@ -31,4 +50,5 @@ CATAPULT: Platform[CallEvent] = Platform(
     event_types=KNOWN_EVENT_TYPES,
     call_states=KNOWN_CALL_STATES,
     canonical_event_type=canonical_event_type,
+    ends_session=_ends_session,
 )

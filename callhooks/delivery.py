@@ -25,10 +25,9 @@ from typing import Any, Final, NamedTuple
 
 from starlette.responses import Response
 
+from .catapult import CATAPULT
 from .deadline import Deadline, answer_by, bounded
-from .events import CallEvent, ConferenceEvent
-from .identity import call_key, event_identity
-from .rules import ENDED_CALL_STATES
+from .platform import Event, Platform, event_call_id
 from .stores import (
     Admission,
     Admitted,
@@ -66,8 +65,6 @@ SESSION_FROM: Final = "session_from"
 STORE_DEADLINE_SHARE: Final = 0.8
 AFTER_HANDLER_SECONDS: Final = 1.0
 
-# A session ends with its call: the states that never change again, and the error state calls end in.
-_COMPLETED_CALL_STATES: Final = ENDED_CALL_STATES | {"error"}
 _MAX_ID_LENGTH: Final = 256
 
 
@@ -95,7 +92,8 @@ class _Failed(Exception):
 class Delivery:
     """The guarantees, run on the store ``opener`` opens (the app's: it owns and closes it). ``enabled=False``:
     no guarantees, every delivery runs its handler (only the refusal at shutdown is kept). ``wait``: the
-    platform's callback timeout; store calls answer within ``STORE_DEADLINE_SHARE`` of it, else a 503."""
+    platform's callback timeout; store calls answer within ``STORE_DEADLINE_SHARE`` of it, else a 503.
+    ``platform`` says what an event's identity and call key are, and which events end a session."""
 
     def __init__(
         self,
@@ -106,8 +104,10 @@ class Delivery:
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         lease: float = 30.0,
+        platform: Platform[Any] = CATAPULT,
     ) -> None:
         self._opener = opener
+        self.platform = platform
         self.enabled = enabled
         self.wait = wait
         self.store_deadline = wait * STORE_DEADLINE_SHARE
@@ -173,7 +173,7 @@ class Delivery:
 
     async def deliver(
         self,
-        event: CallEvent,
+        event: Event,
         bound_token: str | None,
         run: Callable[[], Awaitable[Response | None]] | None,
     ) -> Delivered:
@@ -189,15 +189,17 @@ class Delivery:
             store = self._store
             if store is None:
                 store = await answer_by(self.open(), deadline, "store")
-            call_id = event.call_id
+            call_id = event_call_id(event)
             identity: str | None = None
             if run is not None and _parent_session(event) is None:
                 # The usual case in two trips to the store (``Store.admit`` before the handler, ``settle`` after)
                 # instead of the seven below: on memory:// 125 -> 50 us, on SQLite 7 -> 2 transactions and
                 # 1.7 -> 0.9 ms, on Redis 7 -> 2 round trips (benchmarks/stores_micro.py, "callback" rows).
                 # Anything unusual (someone queued ahead, a transfer's first event) takes the steps.
-                identity = event_identity(event)
-                admission = Admission(identity, self.owner, self.lease, call_key(event), bound_token, call_id)
+                identity = self.platform.identity(event)
+                admission = Admission(
+                    identity, self.owner, self.lease, self.platform.call_key(event), bound_token, call_id
+                )
                 admitted = await answer_by(store.admit(admission), deadline, store.backend)
                 if admitted.verdict == "run":
                     return await self._run_admitted(store, event, admission, admitted, run, deadline)
@@ -212,11 +214,11 @@ class Delivery:
                 raise _bound_elsewhere()
             if run is None:
                 return Delivered(False, None)
-            identity = identity or event_identity(event)  # computed once, also when admit sent us here
+            identity = identity or self.platform.identity(event)  # computed once, also when admit sent us here
             known = await store.record(identity)  # a read: a late duplicate is answered without queueing
             if known is not None and known.state == "done":
                 return Delivered(False, None)
-            key = call_key(event)
+            key = self.platform.call_key(event)
             if key is None:
                 return await self._once(store, event, identity, None, run, until)
             async with call_turn(store, key, lease=self.lease, timeout=_left(deadline)):
@@ -245,7 +247,7 @@ class Delivery:
     async def _run_admitted(
         self,
         store: Store,
-        event: CallEvent,
+        event: Event,
         admission: Admission,
         admitted: Admitted,
         run: Callable[[], Awaitable[Response | None]],
@@ -276,7 +278,7 @@ class Delivery:
             await answer_by(store.settle(admission, ticket, ok=False, error=error), settle_by, backend)
             return Delivered(True, response)
         session = event.session if key is not None and event.session != loaded else None
-        ends = self.session_end if key is not None and _completed(event) else None
+        ends = self.session_end if key is not None and self.platform.ends_session(event) else None
         try:
             settled = store.settle(admission, ticket, ok=True, session=session, session_ends=ends)
             await answer_by(settled, settle_by, backend)
@@ -285,7 +287,7 @@ class Delivery:
             return Delivered(True, self._session_not_saved(key, event, exc))
         return Delivered(True, response)
 
-    def _session_not_saved(self, key: str | None, event: CallEvent, exc: SessionValueError) -> Response:
+    def _session_not_saved(self, key: str | None, event: Event, exc: SessionValueError) -> Response:
         logger.error("session of %s not saved after event %s: %s", key, event.event_type, exc)
         body = json.dumps({"error": "session-not-json", "detail": str(exc), "key": exc.key})
         return Response(body, status_code=500, media_type="application/json")
@@ -293,7 +295,7 @@ class Delivery:
     async def _once(
         self,
         store: Store,
-        event: CallEvent,
+        event: Event,
         identity: str,
         key: str | None,
         run: Callable[[], Awaitable[Response | None]],
@@ -315,7 +317,7 @@ class Delivery:
     async def _run(
         self,
         store: Store,
-        event: CallEvent,
+        event: Event,
         key: str | None,
         run: Callable[[], Awaitable[Response | None]],
         until: Deadline,
@@ -340,7 +342,7 @@ class Delivery:
                     await store.save_session(key, event.session)
             except SessionValueError as exc:
                 raise _Failed(self._session_not_saved(key, event, exc)) from None
-            if _completed(event):
+            if self.platform.ends_session(event):
                 await store.end_session(key, self.session_end)
         return response
 
@@ -398,16 +400,9 @@ def _bound_elsewhere() -> DeliveryRefused:
     )
 
 
-def _parent_session(event: CallEvent) -> str | None:
+def _parent_session(event: Event) -> str | None:
     """The session key a transfer's new leg starts from: the call named by ``session_from`` in its context."""
     parent = event.context.get(SESSION_FROM)
-    if isinstance(parent, str) and 0 < len(parent) <= _MAX_ID_LENGTH and parent != event.call_id:
+    if isinstance(parent, str) and 0 < len(parent) <= _MAX_ID_LENGTH and parent != event_call_id(event):
         return f"call:{parent}"
     return None
-
-
-def _completed(event: CallEvent) -> bool:
-    """Whether the event ends its call (or its conference, for conference events)."""
-    if isinstance(event, ConferenceEvent):
-        return event.status == "completed"
-    return event.call_state in _COMPLETED_CALL_STATES and call_key(event) == f"call:{event.call_id}"

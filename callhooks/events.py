@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
+from .platform import ReceivedEvent
 from .wire import MAX_JSON_FIELD_DEPTH as MAX_JSON_FIELD_DEPTH  # public here before wire.py existed
 from .wire import Timestamp, WireModel, format_time, parse_json_string, query_to_fields
 
@@ -94,16 +95,12 @@ IMPLIED_CALL_STATE: dict[str, str] = {
 }
 
 
-_CONTEXT = "_context"
-_SESSION = "_session"
-
-
 def _implied(event_type: str) -> Any:
     # A class-level default: free at parse time, and left out of ``model_dump(exclude_unset=True)``.
     return Field(default=IMPLIED_CALL_STATE[event_type], alias="callState")
 
 
-class CallEvent(WireModel):
+class CallEvent(WireModel, ReceivedEvent):
     """Base of every callback event. ``event_type`` is the wire ``eventType``, kept verbatim."""
 
     #: The name handlers are registered under (``hooks.on("answer")``); ``UnknownEvent`` uses the wire value.
@@ -118,11 +115,6 @@ class CallEvent(WireModel):
     tag: str | None = None
     time: Timestamp | None = None
 
-    # No ``PrivateAttr`` for the context: declaring one makes pydantic run a Python post-init hook on every
-    # parsed event, about 1.5-2 µs of a 5-7 µs parse (benchmarks/micro.py). The context lives in pydantic's own
-    # slot for private state instead (so copies and pickling carry it), created when first attached or read.
-    # The call's session (delivery.py) lives there too.
-
     @field_validator("call_state", mode="before")
     @classmethod
     def _null_state_is_absent(cls, value: Any) -> Any:
@@ -133,43 +125,6 @@ class CallEvent(WireModel):
     def event_route_type(self) -> str:
         """The event type used for routing: the class's canonical name, or the wire value if unknown."""
         return self.route_type or self.event_type
-
-    @property
-    def context(self) -> dict[str, Any]:
-        """The context signed into the callback URL this event arrived on (empty when none)."""
-        private = self.__pydantic_private__
-        if private is None:
-            private = {_CONTEXT: {}}
-            object.__setattr__(self, "__pydantic_private__", private)
-        context: dict[str, Any] = private[_CONTEXT]
-        return context
-
-    def with_context(self, context: Mapping[str, Any]) -> CallEvent:
-        """Attach the verified callback-URL context (done by the receiver after verification)."""
-        object.__setattr__(self, "__pydantic_private__", {_CONTEXT: dict(context)})
-        return self
-
-    @property
-    def session(self) -> dict[str, Any]:
-        """This call's session (this conference's, for conference events): a mutable mapping loaded from the
-        receiver's store before the handler runs and saved after it when changed. Values must be JSON."""
-        private = self.__pydantic_private__
-        if private is None:
-            private = {_CONTEXT: {}}
-            object.__setattr__(self, "__pydantic_private__", private)
-        session: dict[str, Any] | None = private.get(_SESSION)
-        if session is None:
-            session = private[_SESSION] = {}
-        return session
-
-    def with_session(self, session: dict[str, Any]) -> CallEvent:
-        """Attach the session loaded from the store (done by the receiver before the handler runs)."""
-        private = self.__pydantic_private__
-        if private is None:
-            object.__setattr__(self, "__pydantic_private__", {_CONTEXT: {}, _SESSION: session})
-        else:
-            private[_SESSION] = session
-        return self
 
 
 class IncomingCallEvent(CallEvent):

@@ -8,15 +8,19 @@ the same order, through ``read_callback`` (gidgethub's ``Event.from_http`` is th
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from .events import CallEvent, parse_event, parse_event_json, query_to_fields
-from .signing import CallbackSigner, TokenError, TokenProblem, check_basic_auth
+from .events import parse_event, parse_event_json, query_to_fields
+from .platform import Delivery, Event, lower_headers
+from .signing import CallbackSigner, TokenError, TokenProblem, check_basic_auth, split_route
+
+if TYPE_CHECKING:
+    from .receiving import Receiving
 
 __all__ = ["FORM", "JSON", "CallbackHead", "CallbackReader", "CallbackRejected", "parse_form", "read_callback"]
 
@@ -52,6 +56,8 @@ class CallbackHead:
     media_type: str
     context: Mapping[str, Any]
     bound_token: str | None = None  #: the token, when it was made for one call (bound to its first call id)
+    kind: str | None = None  #: the kind of request the URL was made for (``callback_url(kind=...)``)
+    tag: str | None = None  #: the tag the URL was made with (``callback_url(tag=...)``)
 
 
 class CallbackReader:
@@ -60,15 +66,23 @@ class CallbackReader:
     ``judge_head`` looks only at the request head (method, token, ``Authorization``, content type and length)
     and answers 405, 401, 403, 415 or 413 before a byte of body is read. ``read_event`` turns the query and
     the body into the verified, typed event (400, 413 or 422). The ASGI app and ``read_callback`` both use it,
-    so the order of the checks is written once, here.
+    so the order of the checks is written once, here. ``receiving`` serves a platform other than Catapult
+    (``callhooks.receiving``): its own check, then its parser, read the body.
     """
 
-    __slots__ = ("basic_auth", "body_limit", "signer")
+    __slots__ = ("basic_auth", "body_limit", "receiving", "signer")
 
-    def __init__(self, signer: CallbackSigner | None, basic_auth: tuple[str, str] | None, body_limit: int) -> None:
+    def __init__(
+        self,
+        signer: CallbackSigner | None,
+        basic_auth: tuple[str, str] | None,
+        body_limit: int,
+        receiving: Receiving | None = None,
+    ) -> None:
         self.signer = signer
         self.basic_auth = basic_auth
         self.body_limit = body_limit
+        self.receiving = receiving if receiving is not None and receiving.platform.name != "catapult" else None
 
     def judge_head(
         self,
@@ -90,22 +104,36 @@ class CallbackReader:
                 headers=_BASIC_CHALLENGE,
             )
         context: Mapping[str, Any] = {}
-        bound_token = None
+        bound_token = kind = tag = None
         if self.signer is not None:
             try:
                 context = self.signer.verify(token)
             except TokenError as exc:
                 raise forbidden(exc.problem) from None
             bound_token = token if self.signer.binds(token) else None
+            context, kind, tag = split_route(context)
         media_type = _accepted_media_type(method, content_type)
         if content_length is not None and content_length.isdigit() and int(content_length) > self.body_limit:
             raise too_large(self.body_limit)
-        return CallbackHead(method, media_type, context, bound_token)
+        return CallbackHead(method, media_type, context, bound_token, kind, tag)
 
-    def read_event(self, head: CallbackHead, query: bytes = b"", body: bytes = b"") -> CallEvent:
+    def read_event(
+        self,
+        head: CallbackHead,
+        query: bytes = b"",
+        body: bytes = b"",
+        *,
+        headers: Iterable[tuple[str, str]] | None = None,
+        url: str | None = None,
+    ) -> Event:
+        """The verified, typed event. ``headers`` (every request header) and ``url`` (the public URL the request
+        was sent to) are read only by platforms that sign requests or name things in headers (Twilio)."""
         if len(body) > self.body_limit:
             raise too_large(self.body_limit)
-        event = _decode(head.method, head.media_type, query, body)
+        if self.receiving is None:
+            event: Event = _decode(head.method, head.media_type, query, body)
+        else:
+            event = _read_platform(self.receiving, head, query, body, lower_headers(headers), url)
         return event.with_context(head.context) if head.context else event
 
 
@@ -118,12 +146,41 @@ def read_callback(
     content_type: str | None = None,
     body: bytes = b"",
     authorization: str | None = None,
-) -> CallEvent:
+    headers: Iterable[tuple[str, str]] | None = None,
+    url: str | None = None,
+) -> Event:
     """Verify and parse one callback from its parts in one call, for hosts other than ASGI (a WSGI view, a
-    serverless function). ``token`` is the last path segment of the callback URL. Raises ``CallbackRejected``
-    with the status, JSON body and headers the ASGI app would have answered."""
+    serverless function). ``token`` is the last path segment of the callback URL; ``headers`` and ``url`` (the
+    public URL requested) are what Twilio's signature needs. Raises ``CallbackRejected`` with the status, JSON
+    body and headers the ASGI app would have answered."""
     head = reader.judge_head(method.upper(), token, authorization, content_type)
-    return reader.read_event(head, query, body)
+    return reader.read_event(head, query, body, headers=headers, url=url)
+
+
+_json_object: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+
+
+def _read_platform(
+    receiving: Receiving, head: CallbackHead, query: bytes, body: bytes, headers: dict[str, str], url: str | None
+) -> Event:
+    """A platform's event (``receiving.platform``): its own check (a signature) first, then its parser."""
+    from .receiving import Inbound  # receiving imports replies, which imports routing; none imports this
+
+    platform = receiving.platform
+    form = parse_form(body.decode("utf-8", "replace")) if head.method == "POST" and head.media_type == FORM else None
+    receiving.verify(Inbound(head.method, url, headers, head.media_type, body, form))
+    try:
+        if head.method == "GET":
+            fields: Mapping[str, Any] = platform.form_fields(parse_form(query.decode("utf-8", "replace")))
+        elif form is None:
+            fields = _json_object.validate_json(body)
+        else:
+            fields = platform.form_fields(form)
+        kind = head.kind or receiving.default_kind
+        event: Event = platform.parse(Delivery(fields, kind=kind, tag=head.tag, headers=headers))
+    except ValidationError as exc:
+        raise _diagnose(exc, union=False) from None
+    return event
 
 
 def _accepted_media_type(method: str, content_type: str | None) -> str:
@@ -135,7 +192,7 @@ def _accepted_media_type(method: str, content_type: str | None) -> str:
     raise CallbackRejected(415, "unsupported-media-type", f"POST callbacks must be {JSON} or {FORM}, not {got!r}")
 
 
-def _decode(method: str, media_type: str, query: bytes, body: bytes) -> CallEvent:
+def _decode(method: str, media_type: str, query: bytes, body: bytes) -> Event:
     """The typed event in a GET query, a JSON body or a form body; 400 when it is no event, 422 for bad fields."""
     try:
         if method == "GET":
@@ -198,18 +255,21 @@ def too_large(limit: int) -> CallbackRejected:
     return CallbackRejected(413, "body-too-large", f"callback bodies are limited to {limit} bytes")
 
 
-def _wire_name(loc: tuple[int | str, ...]) -> str:
+def _wire_name(loc: tuple[int | str, ...], union: bool = True) -> str:
     # The first element of a union error's location is the event tag ("dtmf"); the rest is the wire path.
-    return ".".join(str(part) for part in loc[1:]) or "(body)"
+    return ".".join(str(part) for part in (loc[1:] if union else loc)) or "(body)"
 
 
-def _diagnose(exc: ValidationError) -> CallbackRejected:
+def _diagnose(exc: ValidationError, *, union: bool = True) -> CallbackRejected:
+    """The 400 or 422 for a body the event model refused (``union``: Catapult's tagged union of events)."""
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
     kinds = {error["type"] for error in errors}
     if "json_invalid" in kinds:
         return CallbackRejected(400, "invalid-json", "the request body is not valid JSON")
-    if "missing_event_type" in kinds:
+    if "missing_event_type" in kinds or any(e["type"] == "missing" and e["loc"] == ("eventType",) for e in errors):
         return CallbackRejected(400, "invalid-event", "the callback must be a JSON object with an eventType string")
-    fields: list[Mapping[str, str]] = [{"name": _wire_name(e["loc"]), "problem": e["msg"]} for e in errors]
+    if not union and any(e["type"] == "dict_type" and not e["loc"] for e in errors):
+        return CallbackRejected(400, "invalid-event", "the callback's JSON body must be an object")
+    fields: list[Mapping[str, str]] = [{"name": _wire_name(e["loc"], union), "problem": e["msg"]} for e in errors]
     names = ", ".join(field["name"] for field in fields)
     return CallbackRejected(422, "invalid-field", f"fields with the wrong type: {names}", fields=fields)

@@ -14,13 +14,14 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .events import KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
+from .catapult import CATAPULT
 from .gate import BasicAuthGate
 from .monitoring import Dispatched, Monitor, Rejection
+from .platform import Platform
 from .signing import validate_basic_auth
 from .stores import Store
 
@@ -64,15 +65,21 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 
-def _event_label(event: CallEvent) -> str:
-    kind = canonical_event_type(event.event_type)
-    return kind if kind in KNOWN_EVENT_TYPES else _OTHER_EVENT
+def _event_label(event: Any, platform: Platform[Any]) -> str:
+    kind = platform.canonical_event_type(event.event_type)
+    return kind if kind in platform.event_types else _OTHER_EVENT
 
 
 class CallbackMetrics(Monitor):
     """The receiver's figures (names below), counted as its monitor tells them."""
 
-    def __init__(self, store: Callable[[], Store | None], registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        store: Callable[[], Store | None],
+        registry: CollectorRegistry | None = None,
+        platform: Platform[Any] = CATAPULT,
+    ) -> None:
+        self.platform = platform  #: whose event types are labels of their own (others count as "other")
         self.store = store  #: the app's store once open (``None`` before): the queue depth is read from it
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         into = self.registry
@@ -134,15 +141,15 @@ class CallbackMetrics(Monitor):
 
     # -- Monitor --------------------------------------------------------------------------------------------
 
-    def handler_started(self, event: CallEvent, handler: str) -> None:
+    def handler_started(self, event: Any, handler: str) -> None:
         self.in_flight.inc()
 
-    def handler_finished(self, event: CallEvent, handler: str, seconds: float, error: BaseException | None) -> None:
+    def handler_finished(self, event: Any, handler: str, seconds: float, error: BaseException | None) -> None:
         self.in_flight.dec()
         self.handler_seconds.labels(handler).observe(seconds)
 
     def callback_dispatched(self, record: Dispatched) -> None:
-        event = _event_label(record.event)
+        event = _event_label(record.event, self.platform)
         self.callbacks.labels(event, str(record.status)).inc()
         if record.duplicate:
             self.duplicates.labels(event).inc()
@@ -150,10 +157,10 @@ class CallbackMetrics(Monitor):
     def callback_rejected(self, record: Rejection) -> None:
         self.rejections.labels(record.reason, str(record.status)).inc()
 
-    def background_retried(self, event: CallEvent, handler: str, error: str) -> None:
+    def background_retried(self, event: Any, handler: str, error: str) -> None:
         self.retries.labels(handler).inc()
 
-    def background_failed(self, event: CallEvent, handler: str, error: str) -> None:
+    def background_failed(self, event: Any, handler: str, error: str) -> None:
         self.failed.labels(handler).inc()
 
     # -- scraping -------------------------------------------------------------------------------------------
@@ -232,7 +239,7 @@ def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> Call
 
     Under multiprocess mode a worker that shuts down marks itself dead, so its live gauges stop counting.
     """
-    metrics = CallbackMetrics(lambda: hooks.store)
+    metrics = CallbackMetrics(lambda: hooks.store, platform=hooks.platform)
     hooks.add_monitor(metrics)
     endpoint: ASGIApp = MetricsEndpoint(metrics)
     if auth is not None:

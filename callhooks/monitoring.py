@@ -8,10 +8,12 @@ monitor registered none of the records below is built: watching costs nothing wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.responses import Response
 
-from .events import CallEvent
+# The platform's typed event (a ``CallEvent`` on Catapult): monitors read what that platform's events carry.
+Event = Any
 
 __all__ = ["Dispatched", "HandlerRun", "Monitor", "Rejection"]
 
@@ -20,7 +22,7 @@ __all__ = ["Dispatched", "HandlerRun", "Monitor", "Rejection"]
 class Dispatched:
     """What happened to one accepted event: given to observers (``CallHooks.add_observer``) and monitors."""
 
-    event: CallEvent
+    event: Event
     handler: str | None  #: qualified name of the handler that ran, ``None`` when none ran (or a duplicate)
     status: int  #: HTTP status sent back to the platform
     duration: float  #: seconds from the request's arrival to the response
@@ -65,10 +67,10 @@ class Monitor:
     """Sees every request the receiver answers. Subclass it and override what you need; each default does
     nothing. Register with ``CallHooks.add_monitor``."""
 
-    def handler_started(self, event: CallEvent, handler: str) -> None:
+    def handler_started(self, event: Event, handler: str) -> None:
         """``handler`` (its qualified name) starts on ``event``."""
 
-    def handler_finished(self, event: CallEvent, handler: str, seconds: float, error: BaseException | None) -> None:
+    def handler_finished(self, event: Event, handler: str, seconds: float, error: BaseException | None) -> None:
         """``handler`` finished ``event`` after ``seconds``; ``error`` is what it raised, if it failed."""
 
     def callback_dispatched(self, record: Dispatched) -> None:
@@ -77,8 +79,8 @@ class Monitor:
     def callback_rejected(self, record: Rejection) -> None:
         """A request was refused before a handler ran."""
 
-    def background_retried(self, event: CallEvent, handler: str, error: str) -> None:
+    def background_retried(self, event: Event, handler: str, error: str) -> None:
         """A background run of ``handler`` on ``event`` failed with ``error``; it runs again after a backoff."""
 
-    def background_failed(self, event: CallEvent, handler: str, error: str) -> None:
+    def background_failed(self, event: Event, handler: str, error: str) -> None:
         """A background event failed its last run: it is kept as a failed event (``hooks.failed_events``)."""

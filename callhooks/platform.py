@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Delivery", "Platform", "RoutedEvent", "lower_headers"]
+from typing_extensions import Self
+
+__all__ = ["Delivery", "Event", "Platform", "ReceivedEvent", "RoutedEvent", "event_call_id", "lower_headers"]
 
 
 class RoutedEvent(Protocol):
@@ -35,7 +37,94 @@ class RoutedEvent(Protocol):
         """The application's tag the event carries (in its body, or in the URL it was sent to)."""
 
 
+class Event(RoutedEvent, Protocol):
+    """What the receiver core reads from any platform's event: routing's questions, the wire type for logs, and
+    what ``ReceivedEvent`` attaches (the URL's context, the call's session)."""
+
+    @property
+    def event_type(self) -> str:
+        """The event's type as the platform names it (the kind, for Twilio)."""
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context signed into the callback URL the event arrived on."""
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """The session of the event's call (or conference)."""
+
+    def with_context(self, context: Mapping[str, Any]) -> Any:
+        """Attach the verified context; returns the event."""
+
+    def with_session(self, session: dict[str, Any]) -> Any:
+        """Attach the loaded session; returns the event."""
+
+
 EventT = TypeVar("EventT", bound=RoutedEvent)
+
+_CONTEXT = "_context"
+_SESSION = "_session"
+
+
+class ReceivedEvent:
+    """What the receiver attaches to any platform's pydantic event: the verified context of the callback URL and
+    the call's session. A mixin of every platform's base event model.
+
+    No ``PrivateAttr``: declaring one makes pydantic run a Python post-init hook on every parsed event, about
+    1.5-2 µs of a 5-7 µs parse (benchmarks/micro.py). Both live in pydantic's own slot for private state instead
+    (so copies and pickling carry them), created when first attached or read.
+    """
+
+    __slots__ = ()
+    __pydantic_private__: dict[str, Any] | None
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context signed into the callback URL this event arrived on (empty when none)."""
+        private = self.__pydantic_private__
+        if private is None:
+            private = {_CONTEXT: {}}
+            object.__setattr__(self, "__pydantic_private__", private)
+        context: dict[str, Any] = private[_CONTEXT]
+        return context
+
+    def with_context(self, context: Mapping[str, Any]) -> Self:
+        """Attach the verified callback-URL context (done by the receiver after verification)."""
+        object.__setattr__(self, "__pydantic_private__", {_CONTEXT: dict(context)})
+        return self
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """This call's session (this conference's, for conference events): a mutable mapping loaded from the
+        receiver's store before the handler runs and saved after it when changed. Values must be JSON."""
+        private = self.__pydantic_private__
+        if private is None:
+            private = {_CONTEXT: {}}
+            object.__setattr__(self, "__pydantic_private__", private)
+        session: dict[str, Any] | None = private.get(_SESSION)
+        if session is None:
+            session = private[_SESSION] = {}
+        return session
+
+    def with_session(self, session: dict[str, Any]) -> Self:
+        """Attach the session loaded from the store (done by the receiver before the handler runs)."""
+        private = self.__pydantic_private__
+        if private is None:
+            object.__setattr__(self, "__pydantic_private__", {_CONTEXT: {}, _SESSION: session})
+        else:
+            private[_SESSION] = session
+        return self
+
+
+def event_call_id(event: object) -> str | None:
+    """The id of the call an event is about (``call_id``), None for events about no single call (a v2
+    conference's own events have no such field at all)."""
+    call_id = getattr(event, "call_id", None)
+    return call_id if isinstance(call_id, str) else None
+
+
+def _never(event: object) -> bool:
+    return False
 
 
 def lower_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> dict[str, str]:
@@ -84,3 +173,6 @@ class Platform(Generic[EventT]):
     call_states: frozenset[str]
     #: The routing name of another spelling of an event type (``recordingComplete`` → ``recordComplete``).
     canonical_event_type: Callable[[str], str] = str
+    #: Whether the event ends the session of its ``call_key`` (the call ended, or the conference): it is then kept
+    #: for the receiver's ``session_end`` seconds more (recordings and transcriptions come later).
+    ends_session: Callable[[EventT], bool] = _never

@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from starlette.responses import Response
 
 from . import bxml
-from .events import CallEvent
+from .platform import Event, event_call_id
 from .routing import Handler
+from .xmldoc import Document
+from .xmldoc.model import Filler
 
-__all__ = ["BXML_EVENTS", "BxmlReplies"]
+__all__ = ["BXML_EVENTS", "BxmlReplies", "handler_failed", "render_reply"]
 
 logger = logging.getLogger("callhooks")
 
@@ -31,35 +33,21 @@ BXML_EVENTS: Final = frozenset({"answer", "gather", "redirect"})
 class BxmlReplies:
     """Writes handlers' BXML replies; ``callback_url(context)`` makes the URL that fills left-out verb URLs."""
 
-    def __init__(self, callback_url: Callable[[dict[str, object]], str]) -> None:
+    def __init__(self, callback_url: Callable[[dict[str, Any]], str]) -> None:
         self._callback_url = callback_url
         self._warned: set[str] = set()
 
-    def reply(self, handler: Handler, event: CallEvent, method: str, document: bxml.Response) -> Response:
+    def reply(self, handler: Handler, event: Event, method: str, document: bxml.Response) -> Response:
         """200 with the document, or a 500 (logged, naming the handler) when it cannot be written."""
         if method != "GET" or event.event_route_type not in BXML_EVENTS:
             self._warn_ignored(handler, event, method)
         try:
-            try:
-                default = self._callback_url(event.context)
-            except ValueError:
-                default = None  # no public_url: the document must name its URLs itself (str() says which)
-            if default is not None:
-                document = document.with_default_urls(default)
-            text = str(document)
-        except bxml.BXMLError as exc:
-            logger.error(
-                "handler %s returned BXML that cannot be sent for call %s event %s: %s",
-                handler.name,
-                event.call_id,
-                event.event_type,
-                exc,
-            )
-            body = {"error": "handler-failed", "detail": "the handler for this event returned invalid BXML"}
-            return Response(json.dumps(body), status_code=500, media_type="application/json")
-        return Response(text.encode("utf-8"), status_code=200, headers={"content-type": bxml.CONTENT_TYPE})
+            default = self._callback_url(event.context)
+        except ValueError:
+            default = None  # no public_url: the document must name its URLs itself (str() says which)
+        return render_reply(handler, event, document, default, bxml.BXMLError, bxml.CONTENT_TYPE)
 
-    def _warn_ignored(self, handler: Handler, event: CallEvent, method: str) -> None:
+    def _warn_ignored(self, handler: Handler, event: Event, method: str) -> None:
         if handler.name in self._warned:
             return
         self._warned.add(handler.name)
@@ -70,3 +58,35 @@ class BxmlReplies:
             handler.name,
             why,
         )
+
+
+def render_reply(
+    handler: Handler,
+    event: Event,
+    document: Document,
+    fill: str | Filler | None,
+    invalid: type[Exception],
+    content_type: str,
+) -> Response:
+    """200 with ``document``, its left-out URLs filled by ``fill`` (``Document.with_default_urls``; None: as it
+    is); a 500 (logged, naming the handler) when it cannot be written (``invalid``: the dialect's error)."""
+    try:
+        if fill is not None:
+            document = document.with_default_urls(fill)
+        text = str(document)
+    except invalid as exc:
+        logger.error(
+            "handler %s returned a document that cannot be sent for call %s event %s: %s",
+            handler.name,
+            event_call_id(event),
+            event.event_type,
+            exc,
+        )
+        return handler_failed("the handler for this event returned an invalid document")
+    return Response(text.encode("utf-8"), status_code=200, headers={"content-type": content_type})
+
+
+def handler_failed(detail: str) -> Response:
+    """The 500 of a handler whose answer cannot be sent (the platform retries, or delivers to its fallback)."""
+    body = {"error": "handler-failed", "detail": detail}
+    return Response(json.dumps(body), status_code=500, media_type="application/json")

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from .events import KNOWN_CALL_STATES, KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
+from .catapult import CATAPULT
+from .platform import Platform, RoutedEvent
 
 __all__ = ["Handler", "HandlerKey", "Registrar", "Router", "build_handler"]
 
@@ -109,17 +110,19 @@ def build_handler(
     tag: str | None = None,
     allow_unknown: bool = False,
     background: bool = False,
+    platform: Platform[Any] = CATAPULT,
 ) -> Handler:
-    """Check ``func`` and its key and work out once what dispatch needs to know about it."""
+    """Check ``func`` and its key and work out once what dispatch needs to know about it; the event types and
+    states known are ``platform``'s."""
     if not callable(func):
         raise TypeError(f"handler must be callable, not {func!r}")
     _check_key_part("event_type", event_type)
     _check_key_part("state", state)
     _check_key_part("tag", tag)
-    canonical = canonical_event_type(event_type) if event_type else None
+    canonical = platform.canonical_event_type(event_type) if event_type else None
     if not allow_unknown:
-        _check_known("event type", canonical, KNOWN_EVENT_TYPES)
-        _check_known("call state", state, KNOWN_CALL_STATES)
+        _check_known(f"{platform.name} event type", canonical, platform.event_types)
+        _check_known(f"{platform.name} call state", state, platform.call_states)
     name = _qualified_name(func)
     key = HandlerKey(canonical, state, tag)
     return Handler(func, key, _is_async(func), _wants_call(func, name), name, background=bool(background))
@@ -127,7 +130,12 @@ def build_handler(
 
 class Registrar(ABC):
     """Registration by decorator or call, written once for ``Router`` and ``CallHooks``: each says in ``add`` what
-    registering a built ``Handler`` means for it."""
+    registering a built ``Handler`` means for it, and in ``platform`` whose event types and states are known."""
+
+    @property
+    @abstractmethod
+    def platform(self) -> Platform[Any]:
+        """The platform whose event types and states handlers are registered for."""
 
     def add_handler(
         self,
@@ -143,7 +151,13 @@ class Registrar(ABC):
         event type or state is not one the platform sends (``allow_unknown=True`` accepts any string).
         ``background=True``: run it after the 200, from the durable queue (see ``CallHooks``)."""
         handler = build_handler(
-            func, event_type, state=state, tag=tag, allow_unknown=allow_unknown, background=background
+            func,
+            event_type,
+            state=state,
+            tag=tag,
+            allow_unknown=allow_unknown,
+            background=background,
+            platform=self.platform,
         )
         self.add(handler)
         return handler
@@ -177,9 +191,15 @@ _MATCHED_MAX = 1024
 
 
 class Router(Registrar):
-    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` holds one; include others into it."""
+    """A set of handlers keyed by event type, call state and tag. ``CallHooks`` holds one; include others into it.
+    ``platform``: whose event types and states are known (Catapult's unless told; ``CallHooks`` passes its own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, platform: Platform[Any] | str = CATAPULT) -> None:
+        if isinstance(platform, str):
+            from .receiving import receiving_class  # receiving imports this module
+
+            platform = receiving_class(platform).platform
+        self._platform = platform
         self._registered: dict[HandlerKey, Handler] = {}
         # What matching reads: the registered handlers plus the slots one type covers for another.
         self._index: dict[tuple[str | None, str | None, str | None], Handler] = {}
@@ -188,18 +208,26 @@ class Router(Registrar):
         # small and emptied when full; any change to the handlers empties it.
         self._matched: dict[tuple[str, str | None, str | None], Handler | None] = {}
 
+    @property
+    def platform(self) -> Platform[Any]:
+        return self._platform
+
     def add(self, handler: Handler) -> None:
         """Register an already built ``Handler`` (``build_handler``)."""
         self._add([handler])
 
     def include(self, router: Router) -> None:
         """Add every handler of ``router``, all or none: a key registered in both is a ``ValueError`` and then
-        nothing of ``router`` is added."""
+        nothing of ``router`` is added; so is a router for another platform."""
         if router is self:
             raise ValueError("a router cannot include itself")
+        if router.platform.name != self.platform.name:
+            raise ValueError(
+                f"a router of {router.platform.name} handlers cannot be included in one of {self.platform.name}"
+            )
         self._add(list(router._registered.values()))
 
-    def match(self, event: CallEvent) -> Handler | None:
+    def match(self, event: RoutedEvent) -> Handler | None:
         """The handler that would run for ``event``, or ``None``."""
         seen = (event.event_route_type, event.call_state, event.tag)
         matched = self._matched

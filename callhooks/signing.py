@@ -45,6 +45,7 @@ __all__ = [
     "check_basic_auth",
     "check_public_url",
     "parse_basic_auth",
+    "split_route",
     "validate_basic_auth",
 ]
 
@@ -351,6 +352,33 @@ def check_public_url(url: str) -> str:
     return url.rstrip("/")
 
 
+# The kind and tag a URL was made for travel in its token's context under names no context of an application's
+# uses ('@' is in no identifier), and are taken out of it before the handlers see the context.
+_ROUTE_KIND: Final = "@kind"
+_ROUTE_TAG: Final = "@tag"
+
+
+def _with_route(context: Mapping[str, Any] | None, kind: str | None, tag: str | None) -> Mapping[str, Any] | None:
+    """``context`` with the kind and tag a callback URL is made for (a platform whose requests name no event type
+    learns it so: Twilio)."""
+    if kind is None and tag is None:
+        return context
+    for label, value in (("kind", kind), ("tag", tag)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise TypeError(f"a callback URL's {label} must be a non-empty string or None, not {value!r}")
+    route = {name: value for name, value in ((_ROUTE_KIND, kind), (_ROUTE_TAG, tag)) if value is not None}
+    return {**(context or {}), **route}
+
+
+def split_route(context: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None, str | None]:
+    """A verified token's context without the kind and tag it carries, and those two (None when absent)."""
+    if _ROUTE_KIND not in context and _ROUTE_TAG not in context:
+        return context, None, None
+    rest = {name: value for name, value in context.items() if name not in (_ROUTE_KIND, _ROUTE_TAG)}
+    kind, tag = context.get(_ROUTE_KIND), context.get(_ROUTE_TAG)
+    return rest, kind if isinstance(kind, str) else None, tag if isinstance(tag, str) else None
+
+
 class _Default:
     """The type of ``DEFAULT``: "use the configured value", distinct from ``None`` ("never expires")."""
 
@@ -362,12 +390,13 @@ DEFAULT: Final = _Default()
 
 
 class CallbackUrls:
-    """Signed callback URLs of one receiver: ``public_url/<token>``, with the Basic-auth pair in the URL.
+    """Signed callback URLs of one receiver: ``public_url/<token>``, with the Basic-auth pair in the URL (unless
+    ``credentials_in_url`` is False: Bandwidth v2 takes them in attributes of their own).
 
     ``CallHooks.callback_url`` and ``verify_callback_url`` delegate here.
     """
 
-    __slots__ = ("basic_auth", "max_age", "public_url", "signer")
+    __slots__ = ("basic_auth", "credentials_in_url", "max_age", "public_url", "signer")
 
     def __init__(
         self,
@@ -376,11 +405,13 @@ class CallbackUrls:
         *,
         basic_auth: tuple[str, str] | None = None,
         max_age: float | None = DEFAULT_MAX_AGE,
+        credentials_in_url: bool = True,
     ) -> None:
         self.signer = signer
         self.public_url = check_public_url(public_url) if public_url else None
         self.basic_auth = basic_auth
         self.max_age = max_age
+        self.credentials_in_url = credentials_in_url
 
     @property
     def path_prefix(self) -> str:
@@ -394,7 +425,12 @@ class CallbackUrls:
         max_age: float | _Default | None = DEFAULT,
         public_url: str | None = None,
         bind: bool = False,
+        kind: str | None = None,
+        tag: str | None = None,
     ) -> str:
+        if (kind is not None or tag is not None) and self.signer is None:
+            raise ValueError("a callback URL's kind and tag travel in its signed token: they need a secret")
+        context = _with_route(context, kind, tag)
         base = check_public_url(public_url) if public_url else self.public_url
         if not base:
             raise ValueError("callback_url needs public_url (CallHooks(public_url=...) or CALLHOOKS_PUBLIC_URL)")
@@ -406,13 +442,22 @@ class CallbackUrls:
         elif context:
             raise ValueError("context needs a secret: without one it could not be trusted on the way back")
         netloc = parts.netloc.rpartition("@")[2]
-        if self.basic_auth is not None:
+        if self.basic_auth is not None and self.credentials_in_url:
             user, password = (quote(p, safe="") for p in self.basic_auth)
             netloc = f"{user}:{password}@{netloc}"
         return urlunsplit((parts.scheme, netloc, path or "/", parts.query, ""))
+
+    def request_url(self, segment: str, query: bytes = b"") -> str | None:
+        """The public URL a request was sent to: ``public_url``, the path segment below it (the token) and the raw
+        query as received; what a platform signing its requests signed (Twilio). None without ``public_url``."""
+        base = self.public_url
+        if base is None:
+            return None
+        url = f"{base}/{segment}" if segment else (base if self.path_prefix else f"{base}/")
+        return f"{url}?{query.decode('latin-1')}" if query else url
 
     def verify(self, url: str) -> dict[str, Any]:
         if self.signer is None:
             return {}
         token = urlsplit(url).path.rstrip("/").rpartition("/")[2]
-        return self.signer.verify(token)
+        return dict(split_route(self.signer.verify(token))[0])

@@ -49,7 +49,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from pydantic import AliasChoices, BeforeValidator, Field, TypeAdapter
 
 from ..identity import ContentIdentity
-from ..platform import Delivery, Platform
+from ..platform import Delivery, Platform, ReceivedEvent
 from ..wire import WireModel, parse_json_string, parse_time, query_to_fields
 
 __all__ = [
@@ -100,6 +100,7 @@ __all__ = [
     "UnknownEvent",
     "call_key",
     "canonical_event_type",
+    "ends_session",
     "event_identity",
     "parse_event",
     "parse_event_json",
@@ -251,7 +252,7 @@ KNOWN_CALL_STATES: frozenset[str] = frozenset(
 )
 
 
-class BandwidthEvent(WireModel):
+class BandwidthEvent(WireModel, ReceivedEvent):
     """Base of every v2 callback. ``event_type`` is the wire ``eventType``, kept verbatim."""
 
     #: The name handlers are registered under; ``UnknownEvent`` routes by the wire value.
@@ -630,6 +631,12 @@ def _call_state(event: BandwidthEvent) -> str | None:
     return event.call_state
 
 
+def ends_session(event: BandwidthEvent) -> bool:
+    """Whether the event ends its call's session (``disconnect``, and a B-leg's ``transferDisconnect``) or its
+    conference's (``conferenceCompleted``)."""
+    return isinstance(event, (_Ended, ConferenceCompletedEvent))
+
+
 #: Bandwidth Voice API v2 plugged into the core.
 BANDWIDTH_V2: Platform[BandwidthEvent] = Platform(
     name="bandwidth-v2",
@@ -641,4 +648,5 @@ BANDWIDTH_V2: Platform[BandwidthEvent] = Platform(
     event_types=KNOWN_EVENT_TYPES,
     call_states=KNOWN_CALL_STATES,
     canonical_event_type=canonical_event_type,
+    ends_session=ends_session,
 )

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from .. import logs, masking
-from ..events import CallEvent
 from ..monitoring import Dispatched, Rejection
+from ..platform import event_call_id
 
 __all__ = ["MAX_PAYLOAD_CHARS", "MAX_TEXT_CHARS", "EntryMaker", "fit_entry"]
 
@@ -67,8 +67,8 @@ class EntryMaker:
             "eventType": event.event_type,
             "state": event.call_state,
             "tag": event.tag,
-            "from": number(event.from_),
-            "to": number(event.to),
+            "from": number(getattr(event, "from_", None)),  # a v2 conference's own events name no party
+            "to": number(getattr(event, "to", None)),
             "method": record.method,
             "mediaType": record.media_type or None,
             "payload": self._text(payload),
@@ -168,8 +168,8 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), default=str).encode())
 
 
-def _call_id(event: CallEvent) -> str | None:
-    call_id = event.call_id
+def _call_id(event: Any) -> str | None:
+    call_id = event_call_id(event)
     return call_id[:_MAX_CALL_ID] if call_id is not None else None
 
 

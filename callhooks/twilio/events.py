@@ -60,10 +60,11 @@ from pydantic import AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_pascal
 
 from ..identity import ContentIdentity
-from ..platform import Delivery, Platform, lower_headers
+from ..platform import Delivery, Platform, ReceivedEvent, lower_headers
 from ..wire import parse_time, query_to_fields
 
 __all__ = [
+    "ENDED_CALL_STATES",
     "IDEMPOTENCY_HEADER",
     "IMPLIED_CALL_STATE",
     "KINDS",
@@ -85,6 +86,7 @@ __all__ = [
     "TranscriptionEvent",
     "TwilioEvent",
     "call_key",
+    "ends_session",
     "event_identity",
     "parse_event",
 ]
@@ -116,7 +118,7 @@ _TAG = "@tag"
 _TOKEN = "@idempotencyToken"
 
 
-class TwilioEvent(BaseModel):
+class TwilioEvent(BaseModel, ReceivedEvent):
     """The parameters on every voice request (the Voice URL's, and most callbacks'); base of every kind's model.
 
     Also the model of a kind this version does not know, with all its parameters kept.
@@ -168,6 +170,16 @@ class TwilioEvent(BaseModel):
     def event_route_type(self) -> str:
         """The kind: the name handlers are registered under (``hooks.on("gather")``)."""
         return self.kind
+
+    @property
+    def event_type(self) -> str:
+        """The kind, under the name every platform's events share (logs, metrics)."""
+        return self.kind
+
+    @property
+    def call_id(self) -> str | None:
+        """``CallSid``, under the name every platform's events share (sessions, token binding, ``(event, call)``)."""
+        return self.call_sid
 
     @property
     def call_state(self) -> str | None:
@@ -348,6 +360,7 @@ class StreamEvent(TwilioEvent):
 #: Each kind a callback URL can name, and its model.
 KINDS: dict[str, type[TwilioEvent]] = {
     "call": CallRequestEvent,
+    "answer": CallRequestEvent,
     "redirect": CallRequestEvent,
     "whisper": CallRequestEvent,
     "fallback": CallRequestEvent,
@@ -364,6 +377,11 @@ KINDS: dict[str, type[TwilioEvent]] = {
     "queue-wait": QueueWaitEvent,
     "dequeue": DequeueEvent,
     "stream": StreamEvent,
+    "connect": TwilioEvent,
+    "refer": TwilioEvent,
+    "pay": TwilioEvent,
+    "pay-status": TwilioEvent,
+    "start": TwilioEvent,
 }
 #: The state each kind implies without ``CallStatus`` (kinds not listed: none).
 IMPLIED_CALL_STATE: dict[str, str] = {
@@ -429,6 +447,17 @@ def _call_state(event: TwilioEvent) -> str | None:
     return event.call_state
 
 
+#: ``CallStatus`` values a call never leaves.
+ENDED_CALL_STATES: frozenset[str] = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
+
+
+def ends_session(event: TwilioEvent) -> bool:
+    """Whether the request ends its call's session (a final ``CallStatus``) or its conference's (``conference-end``)."""
+    if isinstance(event, ConferenceEvent):
+        return event.status_callback_event == "conference-end"
+    return event.call_status in ENDED_CALL_STATES
+
+
 #: Twilio plugged into the core: the kind and tag come from the URL (``Delivery.kind``, ``Delivery.tag``).
 TWILIO: Platform[TwilioEvent] = Platform(
     name="twilio",
@@ -439,4 +468,5 @@ TWILIO: Platform[TwilioEvent] = Platform(
     call_state=_call_state,
     event_types=frozenset(KINDS),
     call_states=KNOWN_CALL_STATES,
+    ends_session=ends_session,
 )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from typing_extensions import Self
 
-from .model import DocumentError, Verb, check_absolute_url
+from .model import DocumentError, Filler, Verb, check_absolute_url
 from .writer import render
 
 __all__ = ["Document", "walk"]
@@ -39,13 +39,15 @@ class Document(Verb):
             )
         return document
 
-    def with_default_urls(self, url: str) -> Self:
+    def with_default_urls(self, url: str | Filler) -> Self:
         """A copy where every callback URL left out is ``url`` (each verb's ``_fillable_urls``). URLs given are
-        kept."""
-        try:
-            check_absolute_url(type(self).__name__, "the default URL", url)
-        except DocumentError as error:
-            raise self.dialect.adopt(error) from None
+        kept. A ``Filler`` instead decides, verb by verb, every attribute left out (a receiver filling each
+        callback URL with one of its own, made for that verb and field, and the credentials that go with it)."""
+        if isinstance(url, str):
+            try:
+                check_absolute_url(type(self).__name__, "the default URL", url)
+            except DocumentError as error:
+                raise self.dialect.adopt(error) from None
         result = self._with_default_url(url)
         assert isinstance(result, type(self))
         return result

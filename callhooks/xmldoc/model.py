@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ __all__ = [
     "Dialect",
     "DocumentError",
     "DocumentWarning",
+    "Filler",
     "Method",
     "RelativeUrlsVerb",
     "Url",
@@ -111,6 +112,9 @@ class _UrlMark:
 Method = Literal["GET", "POST"]  # how a platform may call a URL (each dialect's *Method attributes)
 Url = Annotated[str, _UrlMark(callback=False)]
 Callback = Annotated[str, _UrlMark(callback=True)]
+#: What fills a document's left-out attributes (``Document.with_default_urls``): given a verb and the name of a
+#: field it left out, the value to give it, or None to leave it out.
+Filler = Callable[["Verb", str], Any]
 
 
 def xml_name(field_name: str) -> str:
@@ -263,12 +267,18 @@ class Verb:
         """The fields naming URLs the receiver fills with its own when they are left out: the callback URLs."""
         return tuple(attribute.field for attribute in attributes_of(type(self)) if attribute.callback)
 
-    def _with_default_url(self, url: str) -> Verb:
-        """This verb with its left-out callback URLs (and those of its nested verbs) set to ``url``."""
+    def _with_default_url(self, url: str | Filler) -> Verb:
+        """This verb with its left-out callback URLs (and those of its nested verbs) set to ``url``; or, with a
+        ``Filler``, each attribute left out set to what it answers for this verb and field (None: left out)."""
         attributes = {attribute.field: getattr(self, attribute.field) for attribute in attributes_of(type(self))}
-        for field in self._fillable_urls():
-            if attributes[field] is None:
-                attributes[field] = url
+        if isinstance(url, str):
+            for field in self._fillable_urls():
+                if attributes[field] is None:
+                    attributes[field] = url
+        else:
+            for field, value in list(attributes.items()):
+                if value is None:
+                    attributes[field] = url(self, field)
         verbs = tuple(verb._with_default_url(url) for verb in getattr(self, "verbs", ()))
         text = getattr(self, self._text_field) if self._text_field else None
         return build(type(self), text, verbs, attributes)

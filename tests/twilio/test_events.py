@@ -36,7 +36,13 @@ COMMON = {
 #: A realistic request per kind (the reference sheet's parameters), as strings, as Twilio sends them.
 REQUESTS: dict[str, dict[str, str]] = {
     "call": {**COMMON, "CallStatus": "ringing", "CallToken": "eyJ0b2tlbiJ9", "StirVerstat": "TN-Validation-Passed-A"},
+    "answer": {**COMMON, "CallStatus": "in-progress", "Direction": "outbound-api", "AnsweredBy": "human"},
     "redirect": {**COMMON, "CallStatus": "in-progress"},
+    "connect": {**COMMON, "CallStatus": "in-progress"},
+    "refer": {**COMMON, "CallStatus": "in-progress"},
+    "pay": {**COMMON, "CallStatus": "in-progress"},
+    "pay-status": {**COMMON, "CallStatus": "in-progress"},
+    "start": {**COMMON, "CallStatus": "in-progress"},
     "whisper": {**COMMON, "CallStatus": "in-progress", "Direction": "outbound-dial", "ParentCallSid": PARENT},
     "fallback": {**COMMON, "CallStatus": "ringing", "ErrorCode": "11200", "ErrorUrl": "https://voice.example.com/x"},
     "status": {

@@ -211,15 +211,17 @@ def test_create_paired_runs_and_reports_to_the_receiver_signed(platform: Platfor
     with Client(ACCOUNT, TOKEN, hooks=hooks, **local(platform)) as client:
         client.calls.create("+14155551212", "+15017122661", context={"order": 7})
     sent = form_of(platform.seen[0])
-    url = dict(sent)["Url"]
+    url, status = dict(sent)["Url"], dict(sent)["StatusCallback"]
     assert url.startswith("https://calls.example.com/hooks/")
-    assert hooks.verify_callback_url(url) == {"order": 7}
+    # Each URL names the kind of request it receives (signed, as the context is): the TwiML, the progress.
+    assert hooks.verify_callback_url(url) == hooks.verify_callback_url(status) == {"order": 7}
+    assert url != status
     assert sent == [
         ("To", "+14155551212"),
         ("From", "+15017122661"),
         ("Url", url),
         ("Method", "POST"),
-        ("StatusCallback", url),
+        ("StatusCallback", status),
         ("StatusCallbackMethod", "POST"),
         ("StatusCallbackEvent", "initiated"),
         ("StatusCallbackEvent", "ringing"),

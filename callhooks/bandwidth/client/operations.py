@@ -102,10 +102,22 @@ class Account:
         return "/".join((self.url, *segments))
 
     def fill(
-        self, values: Mapping[str, Any], context: Mapping[str, Any] | None, fields: tuple[tuple[str, str], ...]
+        self,
+        values: Mapping[str, Any],
+        context: Mapping[str, Any] | None,
+        fields: tuple[tuple[str, str], ...],
+        *,
+        credentials: bool = False,
     ) -> tuple[dict[str, Any], str | None]:
-        """``fill_callbacks`` with this account's receiver."""
-        return fill_callbacks(self.hooks, values, context, fields)
+        """``fill_callbacks`` with this account's receiver. ``credentials``: the operation's ``username`` and
+        ``password`` cover those URLs; when the receiver filled them all, they are its Basic credentials
+        (``CallHooks.callback_credentials``), which v2 takes there rather than in the URL."""
+        filled, url = fill_callbacks(self.hooks, values, context, fields)
+        pair = getattr(self.hooks, "callback_credentials", None)
+        if credentials and url is not None and pair and not any(name in values for name, _ in fields):
+            filled.setdefault("username", pair[0])
+            filled.setdefault("password", pair[1])
+        return filled, url
 
 
 class CallOperations:
@@ -134,7 +146,7 @@ class CallOperations:
         """
         values: dict[str, Any] = {"from_": from_, "to": to, "application_id": application_id, **options}
         fields = (("answer_url", "answer_method"), ("disconnect_url", "disconnect_method"))
-        values, url = self.account.fill(values, context, fields)
+        values, url = self.account.fill(values, context, fields, credentials=True)
         if "answer_url" not in values:
             raise ValueError("answer_url is required (or build the client with hooks= to call back to the receiver)")
         detection = options.get("machine_detection")
@@ -174,7 +186,7 @@ class CallOperations:
             values["redirect_url"] = redirect_url
         if tag is not None:
             values["tag"] = tag
-        values, _ = self.account.fill(values, context, (("redirect_url", "redirect_method"),))
+        values, _ = self.account.fill(values, context, (("redirect_url", "redirect_method"),), credentials=True)
         body = params.body(params.UpdateCall, values)
         return exchange(Request("POST", self._url(call_id), json=body), read_nothing)
 
@@ -323,7 +335,7 @@ class ConferenceOperations:
         values: dict[str, Any] = {"status": "active", **options}
         if redirect_url is not None:
             values["redirect_url"] = redirect_url
-        values, _ = self.account.fill(values, context, (("redirect_url", "redirect_method"),))
+        values, _ = self.account.fill(values, context, (("redirect_url", "redirect_method"),), credentials=True)
         body = params.body(params.UpdateConference, values)
         return exchange(Request("POST", self._url(conference_id), json=body), read_nothing)
 

@@ -13,7 +13,7 @@ and the receiver's method.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote, urljoin
 
 from pydantic import BaseModel, ConfigDict
@@ -62,6 +62,11 @@ def _next_page(request: Request, response: Response) -> str | None:
     return urljoin(request.url, uri) if uri else None
 
 
+# The kind of request each URL a paired client fills receives (callhooks.twilio.receiving): a new call asks its URL
+# for the TwiML it answers with, and reports its progress to its status callback.
+_KINDS: Final = {"url": "answer", "status_callback": "status"}
+
+
 class TwilioAccount:
     """The URLs of one account's resources, and the paired receiver (if any) that fills callback URLs."""
 
@@ -100,8 +105,9 @@ class CallOperations:
         fields = [("status_callback", "status_callback_method")]
         if not sources:
             fields.insert(0, ("url", "method"))
-        values, url = fill_callbacks(self.account.hooks, values, context, tuple(fields))
-        if url is not None and values.get("status_callback") == url:
+        given_status = "status_callback" in values
+        values, url = fill_callbacks(self.account.hooks, values, context, tuple(fields), _KINDS)
+        if url is not None and not given_status:
             values.setdefault("status_callback_event", ALL_STATUS_EVENTS)
         if not any(name in values for name in ("url", "twiml", "application_sid")):
             raise ValueError("give url, twiml or application_sid (or build the client with hooks=)")
@@ -149,7 +155,7 @@ class CallOperations:
         if paired:
             if "twiml" in values:
                 raise ValueError("context travels in a URL: give it without twiml")
-            values, _ = fill_callbacks(self.account.hooks, values, context, (("url", "method"),))
+            values, _ = fill_callbacks(self.account.hooks, values, context, (("url", "method"),), {"url": "redirect"})
             if "url" not in values:
                 raise ValueError("give url or twiml (or build the client with hooks=)")
         redirects = "url" in values or "twiml" in values
