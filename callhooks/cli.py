@@ -295,13 +295,16 @@ def _run(args: argparse.Namespace) -> int:
     if not callable(getattr(module, attribute, None)):
         what = "app factory" if args.factory else "ASGI app"
         raise UsageError(f"{module_name!r} has no {what} named {attribute!r}")
+    app = getattr(module, attribute)
     if args.factory:
         # Build it once here so a configuration problem (a missing CATAPULT_* variable, a bad public URL) is one
         # line at start-up: uvicorn would print a traceback from each worker instead.
         try:
-            getattr(module, attribute)()
+            app = app()
         except Exception as exc:
             raise UsageError(f"{args.app} could not build the app: {type(exc).__name__}: {exc}") from None
+    if (args.workers or 1) > 1:
+        _check_start_up(app)
     limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
     uvicorn.run(
         args.app,
@@ -316,6 +319,34 @@ def _run(args: argparse.Namespace) -> int:
         **limits.uvicorn(),
     )
     return 0
+
+
+class StartUpFailed(Exception):
+    """The app cannot start (its store cannot be opened, a handler is registered wrongly): exit code 3, as
+    uvicorn's own for one worker."""
+
+
+def _check_start_up(app: object) -> None:
+    """What each worker checks at start-up, done once before they are forked: uvicorn's supervisor stops when a
+    worker fails to start but returns as if all went well, so `--workers 2` would exit 0."""
+    import asyncio
+
+    from .app import CallHooks
+    from .stores import StoreUnavailable, open_store
+
+    if not isinstance(app, CallHooks):
+        return
+
+    async def check() -> None:
+        app.check_handlers()
+        if app.store_url is not None:
+            store = await open_store(app.store_url)
+            await store.close()
+
+    try:
+        asyncio.run(check())
+    except (StoreUnavailable, TypeError, ValueError) as exc:
+        raise StartUpFailed(f"the app cannot start: {exc}") from None
 
 
 def _fresh_metrics_dir() -> None:
@@ -551,6 +582,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"callhooks: error: {exc}", file=sys.stderr)
         return 2
+    except StartUpFailed as exc:
+        print(f"callhooks: error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

@@ -124,6 +124,20 @@ def test_run_reports_any_import_error_in_one_line(tmp_path: Path) -> None:
     assert "cannot import 'broken_app'" in result.stderr and "CATAPULT_NOT_SET_ANYWHERE" in result.stderr
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_run_exits_3_in_one_line_when_the_store_cannot_be_opened(tmp_path: Path, workers: str) -> None:
+    # Port 1 on loopback refuses at once. With --workers 2, uvicorn's supervisor used to stop and exit 0.
+    (tmp_path / "no_store.py").write_text(
+        "from callhooks import CallHooks\nhooks = CallHooks(secret='s', store='redis://127.0.0.1:1/0')\n"
+    )
+    command = [str(BIN / "callhooks"), "run", "no_store:hooks", "--port", str(free_port()), "--workers", workers]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr
+    if workers == "2":  # checked once in the parent, before any worker starts: one line
+        assert result.stderr.count("\n") == 1 and "the app cannot start" in result.stderr
+
+
 def test_run_checks_options_before_importing(tmp_path: Path) -> None:
     (tmp_path / "loud_app.py").write_text("raise SystemExit('imported')\n")
     result = subprocess.run(
