@@ -163,6 +163,31 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--speed", type=_positive, help="simulated seconds per real second (default: 1)")
     simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
+    simulate.add_argument(
+        "--incoming-call-method",
+        type=str.upper,
+        choices=("POST", "GET"),
+        help="how inbound calls' events are sent; GET runs the BXML the app answers with (default: POST)",
+    )
+    access = simulate.add_argument_group(
+        "who may use the simulator (SECURITY.md)",
+        "by default callbacks go to loopback only, and only pages the simulator serves may call it from a browser",
+    )
+    access.add_argument(
+        "--allow-callback-host",
+        action="append",
+        metavar="HOST",
+        help="also send callbacks to HOST: a name, an address, a network (10.0.0.0/8) or *; repeatable",
+    )
+    access.add_argument(
+        "--allow-host", action="append", metavar="NAME", help="also answer when reached as NAME (Host); repeatable"
+    )
+    access.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="also let pages at ORIGIN (scheme://host[:port]) call it from a browser; repeatable",
+    )
     simulate.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
     faults = simulate.add_argument_group(
         "delivery faults on purpose",
@@ -454,13 +479,19 @@ def _simulate(args: argparse.Namespace) -> int:
         "api_secret": args.api_secret,
         "speed": args.speed,
         "incoming_call_url": args.incoming_call_url,
+        "incoming_call_method": args.incoming_call_method,
         "seed": args.seed,
+        "allow_callback_hosts": args.allow_callback_host,
+        "allow_hosts": args.allow_host,
+        "allow_origins": args.allow_origin,
     }
     options.update({option: value for option, value in given.items() if value is not None})
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load scenario: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the scenario: {exc}") from None
+    except ValueError as exc:  # one line naming the file and the key (or the flag's option)
+        raise UsageError(str(exc)) from None
     fault_flags = {
         "duplicate": args.duplicate,
         "concurrent_duplicate": args.concurrent_duplicate,

@@ -33,6 +33,8 @@ from .origins import Origins
 from .phone import Phone, PhonePage
 from .ratelimit import RateLimit, RateLimiter
 from .resources import Resources
+from .scenario_file import ScenarioError
+from .scenario_options import check_options
 from .urls import Urls
 from .web import Handler, check_basic_auth, error_response, guard, http_exception, request_base
 
@@ -186,24 +188,19 @@ class Simulator:
     @classmethod
     def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
         """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`; its ``faults:``
-        section is read by :meth:`Faults.from_mapping`); ``overrides`` win over the file's options."""
+        section is read by :meth:`Faults.from_mapping`); ``overrides`` win over the file's options.
+
+        A bad file is one ``ValueError`` line naming the file, the key and, for a misspelt key, the close
+        match (:mod:`.scenario_file`, :mod:`.scenario_options`); ``OSError`` when it cannot be read.
+        """
         scenario = load_scenario(path)
-        options = {**scenario.options, **overrides}
-        if isinstance(options.get("rate_limit"), Mapping):
-            options["rate_limit"] = RateLimit(**options["rate_limit"])
-        if isinstance(options.get("faults"), Mapping):
-            try:
-                options["faults"] = Faults.from_mapping(options["faults"])
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{path}: faults: {exc}") from None
-        if isinstance(options.get("epoch"), str):
-            options["epoch"] = datetime.fromisoformat(options["epoch"].replace("Z", "+00:00"))
-        numbers = {**scenario.behaviours.numbers, **options.pop("numbers", {})}
-        options.setdefault("far_end", scenario.behaviours.default)
         try:
+            options = {**check_options(scenario.options), **overrides}
+            numbers = {**scenario.behaviours.numbers, **options.pop("numbers", {})}
+            options.setdefault("far_end", scenario.behaviours.default)
             return cls(numbers=numbers, **options)
-        except TypeError as exc:  # an unknown option in the file
-            raise ValueError(f"{path}: {exc}") from None
+        except ValueError as exc:
+            raise ScenarioError(path, str(exc)) from None
 
     # ------------------------------------------------------------------------------------ ASGI & life
 
