@@ -234,6 +234,9 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument("--secret", help="sign the URL with this (default: $CALLHOOKS_SECRET)")
     send.add_argument("--context", type=_json_object, default=None, help="JSON object to sign into the URL")
     send.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
+    send.add_argument(
+        "--unsigned", action="store_true", help="send without a token, to a receiver run with CALLHOOKS_INSECURE=1"
+    )
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
     replay = command(
@@ -434,6 +437,13 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.context is not None and urls.signer is None:
         raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
+    if urls.signer is None and not args.unsigned:
+        raise UsageError(
+            "set --secret or CALLHOOKS_SECRET: a receiver refuses an unsigned event "
+            "(--unsigned sends one anyway, for a receiver run with CALLHOOKS_INSECURE=1)"
+        )
+    if urls.signer is not None and args.unsigned:
+        raise UsageError("--unsigned and a secret contradict each other")
     factory = FACTORIES.get(args.event_type)
     if factory is None:
         raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
