@@ -477,6 +477,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from .logs import redact_url
     from .simulator import Simulator
 
     # A scenario file's settings hold unless the environment or a flag that was actually given says otherwise.
@@ -524,6 +525,10 @@ def _simulate(args: argparse.Namespace) -> int:
         f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
         flush=True,
     )
+    inbound = simulator.engine.options.inbound
+    if inbound.url:
+        runs = "the BXML it answers with runs" if inbound.method == "GET" else "--incoming-call-method GET for BXML"
+        print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
     credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
     print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:
