@@ -21,7 +21,8 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+
+import httpx
 
 from .errors import ApiError, redact_url
 
@@ -63,10 +64,7 @@ class CallbackHosts:
 
     def refusal(self, url: str) -> str | None:
         """Why a callback may not go to ``url`` (``None``: it may), without resolving any name."""
-        try:
-            host = (urlsplit(url).hostname or "").rstrip(".")
-        except ValueError:
-            host = ""
+        host = _host(url)
         if not host:
             return "it has no host"
         address = _address(host)
@@ -93,7 +91,7 @@ class CallbackHosts:
         """:meth:`refusal`, and for an allowed host name other than ``localhost``: its addresses, resolved now,
         must not be link-local or metadata (a name that does not resolve is left to fail on its own)."""
         reason = self.refusal(url)
-        host = (urlsplit(url).hostname or "").rstrip(".")
+        host = _host(url)
         if reason is not None or _address(host) is not None or host == "localhost" or host.endswith(".localhost"):
             return reason
         try:
@@ -108,6 +106,15 @@ class CallbackHosts:
 
 
 _HOW = "allow it with --allow-callback-host (Simulator(allow_callback_hosts=...)), see SECURITY.md"
+
+
+def _host(url: str) -> str:
+    """The host the callback client would connect to: parsed by httpx itself, so no parser disagreement
+    (``http://127.0.0.1\\@169.254.169.254/``) can send it elsewhere than what was checked."""
+    try:
+        return httpx.URL(url).host.lower().rstrip(".")
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return ""
 
 
 def _address(host: str) -> IpAddress | None:

@@ -325,7 +325,8 @@ class Simulator:
         ``method``, ``fallback_url`` default to the ``incoming_call_*`` options, ``auto_answer`` to the
         simulator's. ``diversion`` is echoed on ``incomingcall``/``answer``. Absolute URLs in its events use
         ``base_url``, else the simulator's ``base_url``, else the host of the latest request the simulator
-        served. Raises :class:`ApiError` (400) when there is no URL to send its events to.
+        served. Raises :class:`ApiError` (400) when there is no URL to send its events to, or when
+        ``callback_url``/``fallback_url`` is on a host callbacks may not go to (``allow_callback_hosts``).
         """
         return await self._on_loop(
             lambda: self.place_inbound_now(

@@ -169,6 +169,9 @@ def test_allowed_hosts_are_accepted_but_metadata_addresses_never() -> None:
     assert anything.refusal("https://any.example/x") is None
     for url in ("http://169.254.169.254/", "http://[fe80::1]/", "http://[fd00:ec2::254]/", "http://100.100.100.200/"):
         assert "metadata" in str(anything.refusal(url)), url
+    loopback_only = CallbackHosts()
+    for tricky in ("http://127.0.0.1\\@169.254.169.254/", "http://169.254.169.254#@127.0.0.1/", "http://[::1/"):
+        assert loopback_only.refusal(tricky) is not None, tricky
 
 
 def test_an_allowed_name_that_resolves_to_a_metadata_address_is_refused_before_sending() -> None:
