@@ -120,7 +120,10 @@ class Simulator:
         allow_origins: Iterable[str] = (),
     ) -> None:
         #: Where callbacks may go (loopback unless allowed); ``origins``: who may call the simulator.
-        self.callback_hosts = CallbackHosts(allow_callback_hosts)
+        try:
+            self.callback_hosts = CallbackHosts(allow_callback_hosts)
+        except ValueError as exc:
+            raise ValueError(f"allow_callback_hosts: {exc} (--allow-callback-host)") from None
         self.origins = Origins(allow_hosts, allow_origins, base_url)
         for name, url in (
             ("incoming_call_url", incoming_call_url),

@@ -70,6 +70,15 @@ def test_a_bad_scenario_is_one_line_naming_the_file_and_the_key(
         assert word in line
 
 
+def test_a_bad_allow_flag_is_one_line_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:  # a flag wrongly accepted ends in a failure to listen, not in a server
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code = main(["simulate", "--allow-callback-host", "http://x/", "--port", str(taken.getsockname()[1]), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--allow-callback-host" in err and "'http://x/'" in err
+
+
 def test_an_alias_bomb_costs_nothing_and_says_why(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_text(ALIAS_BOMB + "default: *a9\n")
