@@ -119,6 +119,7 @@ OPTIONS: dict[str, Check] = {
     "transcription_delay": _number(0),
     "faults": _faults,
     "bxml_idle_hangup": _number(0),
+    "hold_clock": _flag,
     "allow_callback_hosts": _names,
     "allow_hosts": _names,
     "allow_origins": _names,
