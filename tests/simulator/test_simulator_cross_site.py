@@ -78,8 +78,12 @@ def test_a_form_with_no_fields_is_refused_too() -> None:
         {"content": "from=%2B19195550100&to=%2B19195551212", "ctype": "application/x-www-form-urlencoded"},
         {"content": '{"from": "+19195550100", "to": "+19195551212"}', "ctype": "text/plain"},
         {"content": '{"from": "+19195550100", "to": "+19195551212"}', "ctype": "application/json"},
+        {
+            "content": '--b\r\nContent-Disposition: form-data; name="from"\r\n\r\n+19195550100\r\n--b--\r\n',
+            "ctype": "multipart/form-data; boundary=b",
+        },
     ],
-    ids=["urlencoded", "text-plain", "json"],
+    ids=["urlencoded", "text-plain", "json", "multipart"],
 )
 def test_a_cross_origin_post_is_403_whatever_its_body(send: dict[str, str]) -> None:
     """What a form on evil.example sends, with the credentials the browser cached for the phone page."""
