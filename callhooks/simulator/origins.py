@@ -33,7 +33,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 class Origins:
     """The simulator's ``Host``/``Origin`` policy; ``base_url`` is its configured public URL, if any."""
 
-    def __init__(self, allow_hosts: Iterable[str] = (), allow_origins: Iterable[str] = (), base_url: str | None = None):
+    def __init__(
+        self, allow_hosts: Iterable[str] = (), allow_origins: Iterable[str] = (), base_url: str | None = None
+    ) -> None:
         self.hosts = {_bare_host(entry) for entry in allow_hosts}
         self.origins = {entry.strip().lower().rstrip("/") for entry in allow_origins}
         if base_url:
