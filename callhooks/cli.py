@@ -169,6 +169,31 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--speed", type=_positive, help="simulated seconds per real second (default: 1)")
     simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
+    simulate.add_argument(
+        "--incoming-call-method",
+        type=str.upper,
+        choices=("POST", "GET"),
+        help="how inbound calls' events are sent; GET runs the BXML the app answers with (default: POST)",
+    )
+    access = simulate.add_argument_group(
+        "who may use the simulator (SECURITY.md)",
+        "by default callbacks go to loopback only, and only pages the simulator serves may call it from a browser",
+    )
+    access.add_argument(
+        "--allow-callback-host",
+        action="append",
+        metavar="HOST",
+        help="also send callbacks to HOST: a name, an address, a network (10.0.0.0/8) or *; repeatable",
+    )
+    access.add_argument(
+        "--allow-host", action="append", metavar="NAME", help="also answer when reached as NAME (Host); repeatable"
+    )
+    access.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="also let pages at ORIGIN (scheme://host[:port]) call it from a browser; repeatable",
+    )
     simulate.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
     faults = simulate.add_argument_group(
         "delivery faults on purpose",
@@ -217,6 +242,9 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument("--secret", help="sign the URL with this (default: $CALLHOOKS_SECRET)")
     send.add_argument("--context", type=_json_object, default=None, help="JSON object to sign into the URL")
     send.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
+    send.add_argument(
+        "--unsigned", action="store_true", help="send without a token, to a receiver run with CALLHOOKS_INSECURE=1"
+    )
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
     replay = command(
@@ -448,6 +476,13 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.context is not None and urls.signer is None:
         raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
+    if urls.signer is None and not args.unsigned:
+        raise UsageError(
+            "set --secret or CALLHOOKS_SECRET: a receiver refuses an unsigned event "
+            "(--unsigned sends one anyway, for a receiver run with CALLHOOKS_INSECURE=1)"
+        )
+    if urls.signer is not None and args.unsigned:
+        raise UsageError("--unsigned and a secret contradict each other")
     factory = FACTORIES.get(args.event_type)
     if factory is None:
         raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
@@ -481,6 +516,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from .logs import redact_url
     from .simulator import Simulator
 
     # A scenario file's settings hold unless the environment or a flag that was actually given says otherwise.
@@ -493,13 +529,19 @@ def _simulate(args: argparse.Namespace) -> int:
         "api_secret": args.api_secret,
         "speed": args.speed,
         "incoming_call_url": args.incoming_call_url,
+        "incoming_call_method": args.incoming_call_method,
         "seed": args.seed,
+        "allow_callback_hosts": args.allow_callback_host,
+        "allow_hosts": args.allow_host,
+        "allow_origins": args.allow_origin,
     }
     options.update({option: value for option, value in given.items() if value is not None})
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load scenario: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the scenario: {exc}") from None
+    except ValueError as exc:  # one line naming the file and the key (or the flag's option)
+        raise UsageError(str(exc)) from None
     fault_flags = {
         "duplicate": args.duplicate,
         "concurrent_duplicate": args.concurrent_duplicate,
@@ -522,6 +564,10 @@ def _simulate(args: argparse.Namespace) -> int:
         f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
         flush=True,
     )
+    inbound = simulator.engine.options.inbound
+    if inbound.url:
+        runs = "the BXML it answers with runs" if inbound.method == "GET" else "--incoming-call-method GET for BXML"
+        print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
     credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
     print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:

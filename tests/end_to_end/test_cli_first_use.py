@@ -55,12 +55,12 @@ def started(command: list[str], port: int, cwd: Path | None = None) -> Iterator[
 
 
 @contextmanager
-def simulate(*argv: str) -> Iterator[tuple[str, list[str]]]:
-    """Run `callhooks simulate ARGV` on a free port; yield its URL and the banner lines it printed first."""
+def simulate(*argv: str, lines: int = 4) -> Iterator[tuple[str, list[str]]]:
+    """Run `callhooks simulate ARGV` on a free port; yield its URL and the ``lines`` banner lines it printed first."""
     port = free_port()
     with started([str(BIN / "callhooks"), "simulate", "--port", str(port), *argv], port) as process:
         assert process.stdout is not None
-        yield f"http://127.0.0.1:{port}", [process.stdout.readline() for _ in range(4)]
+        yield f"http://127.0.0.1:{port}", [process.stdout.readline() for _ in range(lines)]
 
 
 def flow_lines(process: subprocess.Popen[str]) -> list[str]:
