@@ -706,7 +706,8 @@ class CallHooks(Registrar):
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)
-            self._report(event, None, refused.status, started, scope, body, media_type)
+            reason = refused.body.get("reason") or refused.body["error"]
+            self._report(event, None, refused.status, started, scope, body, media_type, refused=reason)
             return
         response = delivered.response
         if response is None:
@@ -845,6 +846,7 @@ class CallHooks(Registrar):
         run: HandlerRun | None = None,
         *,
         duplicate: bool = False,
+        refused: str | None = None,
     ) -> None:
         """Tell the observers and monitors what happened to ``event`` (one record for all of them, built only
         when there are some) and write its line to the callback log."""
@@ -895,7 +897,11 @@ class CallHooks(Registrar):
                 "duration_ms": duration_ms,
             },
         )
-        if handler is None:
+        if refused is not None:  # the guarantees answered it: say why, as the console does
+            logger.info("event %s of call %s refused: %s", event.event_type, event.call_id, refused)
+        elif duplicate:
+            logger.info("event %s of call %s already handled: answered as a duplicate", event.event_type, event.call_id)
+        elif handler is None:
             logger.info("no handler matched event %s of call %s", event.event_type, event.call_id)
 
 
