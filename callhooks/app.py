@@ -201,6 +201,8 @@ class CallHooks(Registrar):
         self._monitors: list[Monitor] = []
         # Pages and APIs served beside the callbacks (the console, the metrics): first path segment → ASGI app.
         self._endpoints: dict[str, ASGIApp] = {}
+        self._logs_installed = False  # logs.install() runs when this app is first served, not when it is built
+        self.startup_callbacks: list[Callable[[], object]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
         self.bxml_replies = BxmlReplies(self.callback_url)
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
@@ -227,7 +229,6 @@ class CallHooks(Registrar):
             )
         if client is not None:
             self.attach_client(client)
-        logs.install()
         # Keys and passwords never reach a log line, however they got into it (an exception's message, say).
         keys = [secret] if isinstance(secret, str) else list(secret or ())
         logs.hide_secrets([*keys, *(pair[1] for pair in (basic_auth, metrics_auth, console) if pair is not None)])
@@ -424,6 +425,9 @@ class CallHooks(Registrar):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            if not self._logs_installed:  # served, even mounted (no lifespan): keep tokens out of access logs
+                self._logs_installed = True
+                logs.install()
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
@@ -435,6 +439,8 @@ class CallHooks(Registrar):
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    self._logs_installed = True
+                    logs.install()  # served now: uvicorn's access log shows <token>, not the token
                     _show_callback_lines()
                     self.check_handlers()
                 except (TypeError, ValueError) as exc:
@@ -447,6 +453,10 @@ class CallHooks(Registrar):
                 except (StoreUnavailable, ValueError) as exc:
                     await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
                     return
+                for callback in self.startup_callbacks:
+                    result = callback()
+                    if inspect.isawaitable(result):
+                        await result
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
@@ -539,6 +549,12 @@ class CallHooks(Registrar):
             self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
         if result is not None:
             logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
+
+    def on_startup(self, callback: Callable[[], object]) -> Callable[[], object]:
+        """Run ``callback`` (sync or async) when the server running this app starts it, after the store opened.
+        Usable as a decorator; as :meth:`on_shutdown`, only for the server's top-level app."""
+        self.startup_callbacks.append(callback)
+        return callback
 
     def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
         """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
