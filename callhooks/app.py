@@ -57,6 +57,7 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
+from .unread import CLOSE, closing_unread, has_body
 from .watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -566,21 +567,23 @@ class CallHooks(Registrar):
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path = self._relative_path(scope)
+        # Outside the callbacks no request body is ever read: a response to one that has a body closes the
+        # connection (unread.py), or the server would read and drop whatever the client goes on sending.
         if path is None:
             detail = f"callbacks are served under {self.urls.path_prefix}/ (the path of public_url)"
-            await _send_json(send, 404, {"error": "not-found", "detail": detail})
+            await _send_json(send, 404, {"error": "not-found", "detail": detail}, _closing(scope))
             return
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
                 health = await self.delivery.health()
                 if health.ok:
-                    await _send_json(send, 200, {"status": "ok"})
+                    await _send_json(send, 200, {"status": "ok"}, _closing(scope))
                 else:
                     down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
-                    await _send_json(send, 503, down)
+                    await _send_json(send, 503, down, _closing(scope))
             else:
-                await self._reject(scope, send, method_not_allowed(method, "GET"))
+                await self._reject(scope, send, method_not_allowed(method, "GET"), unread=has_body(scope["headers"]))
             return
         if self._endpoints:
             endpoint = self._endpoints.get(segment.partition("/")[0])
@@ -588,31 +591,38 @@ class CallHooks(Registrar):
                 # Starlette's convention: the endpoint's routes see the path below root_path, so they match
                 # "/<name>/..." wherever the receiver is served, and absolute URLs still come out right.
                 full: str = scope["path"]
-                await endpoint({**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
+                await closing_unread(endpoint, {**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
                 return
         if "/" in segment:
-            await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
+            await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"}, _closing(scope))
             return
         if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
-            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF})
+            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF}, _closing(scope))
             return
         started = time.perf_counter()
         reader = self.reader
         body = b""
+        read = False
         try:
             head = reader.judge_head(
                 method,
                 segment,
                 *_head_headers(scope["headers"]),
             )
-            body = await self._read_body_in_time(receive) if method == "POST" else b""
+            if method == "POST":
+                body = await self._read_body_in_time(receive)
+                read = True
             event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            await self._reject(scope, send, rejected, body)
+            # Refused before the body was read to its end (by the head, or 413/408 on the way): close.
+            await self._reject(scope, send, rejected, body, unread=not read and has_body(scope["headers"]))
             return
         await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
 
-    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
+    async def _reject(
+        self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"", *, unread: bool = False
+    ) -> None:
+        """Answer ``rejected``; ``unread``: the request's body was not read to its end, so the connection closes."""
         client = scope.get("client")
         peer = f"{client[0]}:{client[1]}" if client else None
         # Once per rejection, with the reason code and where it came from; never the token or credentials.
@@ -624,8 +634,8 @@ class CallHooks(Registrar):
             record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
             self._tell_monitors("callback_rejected", record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
-        if rejected.status == 408:
-            headers.append((b"connection", b"close"))
+        if unread:
+            headers.append(CLOSE)
         await _send_json(send, rejected.status, rejected.body, headers)
 
     async def _read_body_in_time(self, receive: Receive) -> bytes:
@@ -906,6 +916,11 @@ def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:  # a
         timeout * _SLOW_HANDLER_SHARE,
         timeout,
     )
+
+
+def _closing(scope: Scope) -> Sequence[tuple[bytes, bytes]]:
+    """``Connection: close`` for a response to a request whose body will not be read, else nothing."""
+    return (CLOSE,) if has_body(scope["headers"]) else ()
 
 
 def _head_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:
