@@ -86,6 +86,9 @@ class _HeadTimeout:
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
+        # Read once per connection, not on every request: the settings come from the environment (see below).
+        self._head_deadline = _head_timeout()
+        self._max_waiting = int(_setting(MAX_WAITING_ENV, DEFAULT_MAX_WAITING))
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -113,14 +116,13 @@ class _HeadTimeout:
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = asyncio.get_running_loop().call_later(_head_timeout(), self._expire)
+        self._head_timer = asyncio.get_running_loop().call_later(self._head_deadline, self._expire)
         self._wait()
 
     def _wait(self) -> None:
         """Count this connection among those waiting for a head (newest), closing the oldest past the cap."""
         _waiting[self] = None
-        cap = int(_setting(MAX_WAITING_ENV, DEFAULT_MAX_WAITING))
-        while len(_waiting) > cap:
+        while len(_waiting) > self._max_waiting:
             oldest, _ = _waiting.popitem(last=False)
             oldest._expire()
 

@@ -3,8 +3,9 @@ issue 23, findings 4 and 5).
 
 Runs ``callhooks run`` from the source tree given by ``--source`` (a checkout of ``main`` for "before", this
 branch for "after") on loopback, starts the attack, and counts the valid signed callbacks a well-behaved
-client gets answered with 200 in 10 seconds. The client and the attackers use this interpreter; the server
-imports ``callhooks`` from ``--source``.
+client gets answered with 200 in 10 seconds; the same server also counts them for 10 seconds without the
+attack just before and just after it (``baseline_before_after``, ``share_of_baseline``). The client and the
+attackers use this interpreter; the server imports ``callhooks`` from ``--source``.
 
     python benchmarks/attacks/valid_under_attack.py --source /path/to/main-checkout --attack all
     python benchmarks/attacks/valid_under_attack.py --source . --attack all
@@ -23,7 +24,9 @@ Attacks:
   (both open at most 300 new connections a second, replacing the ones the server closed, and get 6 s to
   build up before the count: the same attacker before and after a fix, not a connection flood)
 
-Each line also gives the other statuses the valid client got (503: over --limit-concurrency).
+Each line also gives the other statuses the valid client got (503: over --limit-concurrency), and the CPU
+seconds the server process used in the window (on this shared machine the attacker's own CPU, kernel copies
+included, competes with the server and the valid client: the server's share tells the two apart).
 """
 
 from __future__ import annotations
@@ -242,25 +245,46 @@ def _hold(
 
 
 def measure(source: Path, kind: str) -> dict[str, object]:
+    """Valid callbacks in a window under attack ``kind``, on a server that also serves a window without it just
+    before and just after (the machine's load drifts: the baseline is taken beside the attack, not in
+    another run)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         server = start_server(source, port, Path(workdir), 1024 if kind == "slow-conn" else None)
         stop = threading.Event()
         threads = attack_threads(kind, port, stop)
+        baseline: list[int] = []
         try:
+            if threads:
+                baseline.append(count_valid(port, WINDOW)["200"])
             for thread in threads:
                 thread.start()
             if threads:
                 stop.wait(WARMUP.get(kind, 2.0))  # let the attack reach its steady state
+            used = _cpu_seconds(server.pid)
             outcomes = count_valid(port, WINDOW)
-        finally:
+            used = _cpu_seconds(server.pid) - used
             stop.set()
             for thread in threads:
                 thread.join(30)
+            if threads:
+                baseline.append(count_valid(port, WINDOW)["200"])
+        finally:
+            stop.set()
             server.terminate()
             server.wait(15)
     served = outcomes.pop("200", 0)
-    return {"source": str(source), "attack": kind, "valid_callbacks_per_10s": served, "other": dict(outcomes)}
+    result: dict[str, object] = {"source": str(source), "attack": kind, "valid_callbacks_per_10s": served}
+    if baseline:
+        result["baseline_before_after"] = baseline
+        result["share_of_baseline"] = round(served / max(1.0, sum(baseline) / len(baseline)), 3)
+    return {**result, "other": dict(outcomes), "server_cpu_seconds": round(used, 2)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 WARMUP = {"drip-after-403": 6.0, "idle-keep-alive": 6.0}
