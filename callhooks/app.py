@@ -57,7 +57,7 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
-from .unread import CLOSE, closing_unread, has_body
+from .unread import CLOSE, body_pending, closing_unread
 from .watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -567,23 +567,23 @@ class CallHooks(Registrar):
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path = self._relative_path(scope)
-        # Outside the callbacks no request body is ever read: a response to one that has a body closes the
-        # connection (unread.py), or the server would read and drop whatever the client goes on sending.
+        # Outside the callbacks no request body is ever read: a response to one whose body is still coming closes
+        # the connection (unread.py), or the server would read and drop whatever the client goes on sending.
         if path is None:
             detail = f"callbacks are served under {self.urls.path_prefix}/ (the path of public_url)"
-            await _send_json(send, 404, {"error": "not-found", "detail": detail}, _closing(scope))
+            await _send_json(send, 404, {"error": "not-found", "detail": detail}, _closing(scope, receive))
             return
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
                 health = await self.delivery.health()
                 if health.ok:
-                    await _send_json(send, 200, {"status": "ok"}, _closing(scope))
+                    await _send_json(send, 200, {"status": "ok"}, _closing(scope, receive))
                 else:
                     down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
-                    await _send_json(send, 503, down, _closing(scope))
+                    await _send_json(send, 503, down, _closing(scope, receive))
             else:
-                await self._reject(scope, send, method_not_allowed(method, "GET"), unread=has_body(scope["headers"]))
+                await self._reject(scope, send, method_not_allowed(method, "GET"), unread=body_pending(scope, receive))
             return
         if self._endpoints:
             endpoint = self._endpoints.get(segment.partition("/")[0])
@@ -594,15 +594,16 @@ class CallHooks(Registrar):
                 await closing_unread(endpoint, {**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
                 return
         if "/" in segment:
-            await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"}, _closing(scope))
+            not_found = {"error": "not-found", "detail": "no such callhooks endpoint"}
+            await _send_json(send, 404, not_found, _closing(scope, receive))
             return
         if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
-            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF}, _closing(scope))
+            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF}, _closing(scope, receive))
             return
         started = time.perf_counter()
         reader = self.reader
         body = b""
-        read = False
+        read: bool | None = None  # the body: None before reading it, False on the way, True read to its end
         try:
             head = reader.judge_head(
                 method,
@@ -610,12 +611,16 @@ class CallHooks(Registrar):
                 *_head_headers(scope["headers"]),
             )
             if method == "POST":
+                read = False
                 body = await self._read_body_in_time(receive)
                 read = True
             event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            # Refused before the body was read to its end (by the head, or 413/408 on the way): close.
-            await self._reject(scope, send, rejected, body, unread=not read and has_body(scope["headers"]))
+            # Refused before the body was read to its end: the connection closes, unless the head was refused
+            # and the whole body had already arrived with it. A body refused for its size (413), or whose
+            # reading failed (408), is not looked at again.
+            unread = body_pending(scope, receive) if read is None and rejected.status != 413 else not read
+            await self._reject(scope, send, rejected, body, unread=unread)
             return
         await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
 
@@ -918,9 +923,9 @@ def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:  # a
     )
 
 
-def _closing(scope: Scope) -> Sequence[tuple[bytes, bytes]]:
-    """``Connection: close`` for a response to a request whose body will not be read, else nothing."""
-    return (CLOSE,) if has_body(scope["headers"]) else ()
+def _closing(scope: Scope, receive: Receive) -> Sequence[tuple[bytes, bytes]]:
+    """``Connection: close`` for a response to a request whose body is still on its way, else nothing."""
+    return (CLOSE,) if body_pending(scope, receive) else ()
 
 
 def _head_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:

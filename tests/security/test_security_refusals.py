@@ -182,6 +182,72 @@ def test_a_read_body_keeps_the_connection(protocol: type, token: str) -> None:
     assert len(seen) == 4
 
 
+def answer(sock: socket.socket) -> bytes:
+    """One whole response (head and a Content-Length body) from ``sock``."""
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        got = sock.recv(65536)
+        assert got, f"closed: {reply!r}"
+        reply += got
+    head, _, body = reply.partition(b"\r\n\r\n")
+    length = int(next(line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))[15:])
+    while len(body) < length:
+        got = sock.recv(65536)
+        assert got, f"closed: {reply!r}"
+        body += got
+    return head
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+@pytest.mark.parametrize("protocol", [H11Protocol, HttpToolsHeadTimeout], ids=["uvicorn-h11", "callhooks-run"])
+def test_a_refused_body_that_arrived_whole_keeps_the_connection(protocol: type, chunked: bool, token: str) -> None:
+    # A small body comes with its head: nothing more can follow it, so the refusal need not close.
+    body = b'{"eventType":"answer","callId":"c-1"}'
+    if chunked:
+        framing, ending = f"Transfer-Encoding: chunked\r\n\r\n{len(body):x}\r\n", b"\r\n0\r\n\r\n"
+    else:
+        framing, ending = f"Content-Length: {len(body)}\r\n\r\n", b""
+    auth = f"Authorization: {basic(*AUTH)}\r\n"
+
+    def request(method: str, path: str, extra: str = auth) -> bytes:
+        head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}{framing}"
+        return head.encode() + body + ending
+
+    server_protocol = counting(protocol)
+    with serve(receiver(), http=server_protocol) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            heads = []
+            for method, path, extra in [
+                ("POST", "/hooks/" + token[:-3] + "xyz", auth),
+                ("POST", f"/hooks/{token}", ""),
+                ("PUT", f"/hooks/{token}", auth),
+                ("POST", "/hooks/a/b", auth),
+                ("POST", f"/hooks/{token}", auth),
+            ]:
+                sock.sendall(request(method, path, extra))  # one write: the body arrives with its head
+                heads.append(answer(sock))
+        assert [head[9:12] for head in heads] == [b"403", b"401", b"405", b"404", b"200"]
+        assert not any(b"connection: close" in head.lower() for head in heads)
+        assert len(server_protocol.made) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("protocol", [H11Protocol, HttpToolsHeadTimeout], ids=["uvicorn-h11", "callhooks-run"])
+def test_a_refusal_never_invites_the_body(protocol: type, token: str) -> None:
+    # A client that waits for 100 Continue gets the refusal instead, and the connection closes.
+    head = f"POST /hooks/{token[:-3]}xyz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += f"Authorization: {basic(*AUTH)}\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n"
+    with (
+        serve(receiver(), http=protocol) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock,
+    ):
+        sock.sendall(head.encode())
+        reply = b""
+        while got := sock.recv(65536):
+            reply += got
+    assert reply.startswith(b"HTTP/1.1 403 "), reply
+    assert b"connection: close" in reply.lower()
+
+
 # -- finding 5: connection slots ---------------------------------------------------------------------------------
 
 HELD = 300  # connections one client holds: well past --limit-concurrency below, well within the descriptors
