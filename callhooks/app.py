@@ -58,6 +58,7 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
+from .unread import CLOSE, body_pending, closing_unread
 from .watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -587,21 +588,23 @@ class CallHooks(Registrar):
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path = self._relative_path(scope)
+        # Outside the callbacks no request body is ever read: a response to one whose body is still coming closes
+        # the connection (unread.py), or the server would read and drop whatever the client goes on sending.
         if path is None:
             detail = f"callbacks are served under {self.urls.path_prefix}/ (the path of public_url)"
-            await _send_json(send, 404, {"error": "not-found", "detail": detail})
+            await _send_json(send, 404, {"error": "not-found", "detail": detail}, _closing(scope, receive))
             return
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
                 health = await self.delivery.health()
                 if health.ok:
-                    await _send_json(send, 200, {"status": "ok"})
+                    await _send_json(send, 200, {"status": "ok"}, _closing(scope, receive))
                 else:
                     down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
-                    await _send_json(send, 503, down)
+                    await _send_json(send, 503, down, _closing(scope, receive))
             else:
-                await self._reject(scope, send, method_not_allowed(method, "GET"))
+                await self._reject(scope, send, method_not_allowed(method, "GET"), unread=body_pending(scope, receive))
             return
         if self._endpoints:
             endpoint = self._endpoints.get(segment.partition("/")[0])
@@ -609,31 +612,43 @@ class CallHooks(Registrar):
                 # Starlette's convention: the endpoint's routes see the path below root_path, so they match
                 # "/<name>/..." wherever the receiver is served, and absolute URLs still come out right.
                 full: str = scope["path"]
-                await endpoint({**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
+                await closing_unread(endpoint, {**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
                 return
         if "/" in segment:
-            await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
+            not_found = {"error": "not-found", "detail": "no such callhooks endpoint"}
+            await _send_json(send, 404, not_found, _closing(scope, receive))
             return
         if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
-            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF})
+            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF}, _closing(scope, receive))
             return
         started = time.perf_counter()
         reader = self.reader
         body = b""
+        read: bool | None = None  # the body: None before reading it, False on the way, True read to its end
         try:
             head = reader.judge_head(
                 method,
                 segment,
                 *_head_headers(scope["headers"]),
             )
-            body = await self._read_body_in_time(receive) if method == "POST" else b""
+            if method == "POST":
+                read = False
+                body = await self._read_body_in_time(receive)
+                read = True
             event = reader.read_event(head, scope.get("query_string", b""), body)
         except CallbackRejected as rejected:
-            await self._reject(scope, send, rejected, body)
+            # Refused before the body was read to its end: the connection closes, unless the head was refused
+            # and the whole body had already arrived with it. A body refused for its size (413), or whose
+            # reading failed (408), is not looked at again.
+            unread = body_pending(scope, receive) if read is None and rejected.status != 413 else not read
+            await self._reject(scope, send, rejected, body, unread=unread)
             return
         await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
 
-    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
+    async def _reject(
+        self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"", *, unread: bool = False
+    ) -> None:
+        """Answer ``rejected``; ``unread``: the request's body was not read to its end, so the connection closes."""
         client = scope.get("client")
         # The host may come from X-Forwarded-For: spaces and quotes in it would forge the rest of a log line.
         peer = logs.client_address(f"{client[0]}:{client[1]}") if client else None
@@ -646,8 +661,8 @@ class CallHooks(Registrar):
             record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
             self._tell_monitors("callback_rejected", record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
-        if rejected.status == 408:
-            headers.append((b"connection", b"close"))
+        if unread:
+            headers.append(CLOSE)
         await _send_json(send, rejected.status, rejected.body, headers)
 
     async def _read_body_in_time(self, receive: Receive) -> bytes:
@@ -934,6 +949,11 @@ def _warn_slow(handler: Handler, event: CallEvent, timeout: float) -> None:  # a
         timeout * _SLOW_HANDLER_SHARE,
         timeout,
     )
+
+
+def _closing(scope: Scope, receive: Receive) -> Sequence[tuple[bytes, bytes]]:
+    """``Connection: close`` for a response to a request whose body is still on its way, else nothing."""
+    return (CLOSE,) if body_pending(scope, receive) else ()
 
 
 def _head_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:

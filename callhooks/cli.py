@@ -146,7 +146,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--max-waiting",
         type=int,
         default=int(os.environ.get("CALLHOOKS_MAX_WAITING", DEFAULT_MAX_WAITING)),
-        help="connections waiting for a request head kept per worker; past it the oldest is closed",
+        help="connections waiting for a request head (new or idle keep-alive) kept per worker; past it the oldest "
+        "is closed",
     )
     run.add_argument(
         "--timeout-keep-alive",
