@@ -93,6 +93,16 @@ ErrorHook = Callable[[CallEvent, BaseException], "Response | Awaitable[Response 
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
 _METRICS_OFF: Final = "the metrics are off: CallHooks(metrics=True) or CALLHOOKS_METRICS=1 serves them here"
+_METRICS_SET_BUT_OFF: Final = (
+    "the metrics are off: CALLHOOKS_METRICS is set, but this app was not built by CallHooks.from_env(), which "
+    "reads it: build it with CallHooks(metrics=True) or CallHooks.from_env()"
+)
+#: The variables ``CallHooks.from_env`` reads; an app built otherwise ignores them (``callhooks run`` says so).
+APP_VARIABLES: Final = (
+    "CALLHOOKS_SECRET", "CALLHOOKS_PUBLIC_URL", "CALLHOOKS_BASIC_AUTH", "CALLHOOKS_INSECURE",
+    "CALLHOOKS_CALLBACK_METHOD", "CALLHOOKS_STORE", "CALLHOOKS_METRICS", "CALLHOOKS_METRICS_AUTH",
+    "CALLHOOKS_CONSOLE", "CALLHOOKS_CONSOLE_MASK_NUMBERS", "CALLHOOKS_CONSOLE_SIZE",
+)  # fmt: skip
 _HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 
 
@@ -202,6 +212,7 @@ class CallHooks(Registrar):
         self._monitors: list[Monitor] = []
         # Pages and APIs served beside the callbacks (the console, the metrics): first path segment → ASGI app.
         self._endpoints: dict[str, ASGIApp] = {}
+        self.from_environment = False  # built by from_env(), which read APP_VARIABLES
         self._logs_installed = False  # logs.install() runs when this app is first served, not when it is built
         self.startup_callbacks: list[Callable[[], object]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
@@ -288,7 +299,9 @@ class CallHooks(Registrar):
                 raise ValueError(f"CALLHOOKS_CONSOLE_SIZE must be a whole number of calls, not {size[:20]!r}")
             settings["console_size"] = int(size)
         settings.update(overrides)
-        return cls(**settings)
+        hooks = cls(**settings)
+        hooks.from_environment = True
+        return hooks
 
     # -- configuration read by the paired client and the tests ---------------------------------------------
 
@@ -619,7 +632,12 @@ class CallHooks(Registrar):
             await _send_json(send, 404, not_found, _closing(scope, receive))
             return
         if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
-            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF}, _closing(scope, receive))
+            off = (
+                _METRICS_SET_BUT_OFF
+                if "CALLHOOKS_METRICS" in os.environ and not self.from_environment
+                else _METRICS_OFF
+            )
+            await _send_json(send, 404, {"error": "not-found", "detail": off}, _closing(scope, receive))
             return
         started = time.perf_counter()
         reader = self.reader

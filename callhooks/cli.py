@@ -123,6 +123,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reload", action="store_true", help="restart when code changes (development)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (production; default: 1)")
     run.add_argument("--factory", action="store_true", help="APP names a function that builds the app")
+    run.add_argument(
+        "--store",
+        help="the store's URL for an app built by CallHooks.from_env() (sets $CALLHOOKS_STORE for it and its workers)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
     run.add_argument(
         "--forwarded-allow-ips",
@@ -311,6 +315,13 @@ def _run(args: argparse.Namespace) -> int:
     module_name, sep, attribute = args.app.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageError(f"app must look like module:attribute, not {args.app!r}")
+    if args.store is not None:
+        from .stores import check_store_url
+
+        try:  # in the environment before the app is built, so its workers read the same
+            os.environ["CALLHOOKS_STORE"] = check_store_url(args.store)
+        except ValueError as exc:
+            raise UsageError(f"--store: {exc}") from None
     import uvicorn
 
     _fresh_metrics_dir()
@@ -332,6 +343,9 @@ def _run(args: argparse.Namespace) -> int:
             app = app()
         except Exception as exc:
             raise UsageError(f"{args.app} could not build the app: {type(exc).__name__}: {exc}") from None
+    if args.store is not None and not getattr(app, "from_environment", True):
+        raise UsageError(f"--store needs an app built by CallHooks.from_env(); {args.app} chooses its own store")
+    _say_ignored_variables(app, args.app)
     if (args.workers or 1) > 1:
         _check_start_up(app)
     limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
@@ -348,6 +362,22 @@ def _run(args: argparse.Namespace) -> int:
         **limits.uvicorn(),
     )
     return 0
+
+
+def _say_ignored_variables(app: object, name: str) -> None:
+    """``CALLHOOKS_*`` variables configure an app only through ``CallHooks.from_env()``: one line naming those that
+    are set but do not apply, rather than silence."""
+    from .app import APP_VARIABLES, CallHooks
+
+    if not isinstance(app, CallHooks) or app.from_environment:
+        return
+    ignored = [variable for variable in APP_VARIABLES if variable in os.environ]
+    if ignored:
+        print(
+            f"callhooks: warning: {', '.join(ignored)} set, but {name} was not built by CallHooks.from_env(), "
+            "so they do not apply: build it with CallHooks.from_env() to use them",
+            file=sys.stderr,
+        )
 
 
 class StartUpFailed(Exception):
