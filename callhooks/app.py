@@ -58,6 +58,7 @@ from .signing import (
 )
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store, StoreUnavailable, check_store_url, open_store
+from .unread import CLOSE, body_pending, closing_unread
 from .watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -92,6 +93,16 @@ ErrorHook = Callable[[Any, BaseException], "Response | Awaitable[Response | None
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _EMPTY_OK_HEADERS: Final = [(b"content-length", b"0")]
 _METRICS_OFF: Final = "the metrics are off: CallHooks(metrics=True) or CALLHOOKS_METRICS=1 serves them here"
+_METRICS_SET_BUT_OFF: Final = (
+    "the metrics are off: CALLHOOKS_METRICS is set, but this app was not built by CallHooks.from_env(), which "
+    "reads it: build it with CallHooks(metrics=True) or CallHooks.from_env()"
+)
+#: The variables ``CallHooks.from_env`` reads; an app built otherwise ignores them (``callhooks run`` says so).
+APP_VARIABLES: Final = (
+    "CALLHOOKS_SECRET", "CALLHOOKS_PUBLIC_URL", "CALLHOOKS_BASIC_AUTH", "CALLHOOKS_INSECURE",
+    "CALLHOOKS_CALLBACK_METHOD", "CALLHOOKS_STORE", "CALLHOOKS_METRICS", "CALLHOOKS_METRICS_AUTH",
+    "CALLHOOKS_CONSOLE", "CALLHOOKS_CONSOLE_MASK_NUMBERS", "CALLHOOKS_CONSOLE_SIZE",
+)  # fmt: skip
 _HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 
 
@@ -220,6 +231,9 @@ class CallHooks(Registrar):
         self._monitors: list[Monitor] = []
         # Pages and APIs served beside the callbacks (the console, the metrics): first path segment → ASGI app.
         self._endpoints: dict[str, ASGIApp] = {}
+        self.from_environment = False  # built by from_env(), which read APP_VARIABLES
+        self._logs_installed = False  # logs.install() runs when this app is first served, not when it is built
+        self.startup_callbacks: list[Callable[[], object]] = []
         self.shutdown_callbacks: list[Callable[[], object]] = []
         # The store (a URL is opened at start-up) and the worker running background handlers (background.py).
         guarded = store is not None
@@ -246,7 +260,6 @@ class CallHooks(Registrar):
             )
         if client is not None:
             self.attach_client(client)
-        logs.install()
         # Keys and passwords never reach a log line, however they got into it (an exception's message, say).
         keys = [secret] if isinstance(secret, str) else list(secret or ())
         keys += [auth_token] if isinstance(auth_token, str) else list(auth_token or ())
@@ -312,7 +325,9 @@ class CallHooks(Registrar):
                 raise ValueError(f"CALLHOOKS_CONSOLE_SIZE must be a whole number of calls, not {size[:20]!r}")
             settings["console_size"] = int(size)
         settings.update(overrides)
-        return cls(**settings)
+        hooks = cls(**settings)
+        hooks.from_environment = True
+        return hooks
 
     # -- configuration read by the paired client and the tests ---------------------------------------------
 
@@ -478,6 +493,9 @@ class CallHooks(Registrar):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            if not self._logs_installed:  # served, even mounted (no lifespan): keep tokens out of access logs
+                self._logs_installed = True
+                logs.install()
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
@@ -489,6 +507,8 @@ class CallHooks(Registrar):
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    self._logs_installed = True
+                    logs.install()  # served now: uvicorn's access log shows <token>, not the token
                     _show_callback_lines()
                     self.check_handlers()
                 except (TypeError, ValueError) as exc:
@@ -501,6 +521,10 @@ class CallHooks(Registrar):
                 except (StoreUnavailable, ValueError) as exc:
                     await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
                     return
+                for callback in self.startup_callbacks:
+                    result = callback()
+                    if inspect.isawaitable(result):
+                        await result
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
@@ -597,6 +621,12 @@ class CallHooks(Registrar):
         if result is not None:
             logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
 
+    def on_startup(self, callback: Callable[[], object]) -> Callable[[], object]:
+        """Run ``callback`` (sync or async) when the server running this app starts it, after the store opened.
+        Usable as a decorator; as :meth:`on_shutdown`, only for the server's top-level app."""
+        self.startup_callbacks.append(callback)
+        return callback
+
     def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
         """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
         paired client's connections on the loop that opened them. Usable as a decorator.
@@ -628,21 +658,23 @@ class CallHooks(Registrar):
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path = self._relative_path(scope)
+        # Outside the callbacks no request body is ever read: a response to one whose body is still coming closes
+        # the connection (unread.py), or the server would read and drop whatever the client goes on sending.
         if path is None:
             detail = f"callbacks are served under {self.urls.path_prefix}/ (the path of public_url)"
-            await _send_json(send, 404, {"error": "not-found", "detail": detail})
+            await _send_json(send, 404, {"error": "not-found", "detail": detail}, _closing(scope, receive))
             return
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
                 health = await self.delivery.health()
                 if health.ok:
-                    await _send_json(send, 200, {"status": "ok"})
+                    await _send_json(send, 200, {"status": "ok"}, _closing(scope, receive))
                 else:
                     down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
-                    await _send_json(send, 503, down)
+                    await _send_json(send, 503, down, _closing(scope, receive))
             else:
-                await self._reject(scope, send, method_not_allowed(method, "GET"))
+                await self._reject(scope, send, method_not_allowed(method, "GET"), unread=body_pending(scope, receive))
             return
         if self._endpoints:
             endpoint = self._endpoints.get(segment.partition("/")[0])
@@ -650,24 +682,34 @@ class CallHooks(Registrar):
                 # Starlette's convention: the endpoint's routes see the path below root_path, so they match
                 # "/<name>/..." wherever the receiver is served, and absolute URLs still come out right.
                 full: str = scope["path"]
-                await endpoint({**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
+                await closing_unread(endpoint, {**scope, "root_path": full[: len(full) - len(path)]}, receive, send)
                 return
         if "/" in segment:
-            await _send_json(send, 404, {"error": "not-found", "detail": "no such callhooks endpoint"})
+            not_found = {"error": "not-found", "detail": "no such callhooks endpoint"}
+            await _send_json(send, 404, not_found, _closing(scope, receive))
             return
         if segment == "metrics":  # never a token: say the metrics are off rather than refuse a forged callback
-            await _send_json(send, 404, {"error": "not-found", "detail": _METRICS_OFF})
+            off = (
+                _METRICS_SET_BUT_OFF
+                if "CALLHOOKS_METRICS" in os.environ and not self.from_environment
+                else _METRICS_OFF
+            )
+            await _send_json(send, 404, {"error": "not-found", "detail": off}, _closing(scope, receive))
             return
         started = time.perf_counter()
         reader = self.reader
         body = b""
+        read: bool | None = None  # the body: None before reading it, False on the way, True read to its end
         try:
             head = reader.judge_head(
                 method,
                 segment,
                 *_head_headers(scope["headers"]),
             )
-            body = await self._read_body_in_time(receive) if method == "POST" else b""
+            if method == "POST":
+                read = False
+                body = await self._read_body_in_time(receive)
+                read = True
             query: bytes = scope.get("query_string", b"")
             if self.receiving.wants_request:  # every header and the public URL: a signature covers them
                 headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
@@ -676,11 +718,18 @@ class CallHooks(Registrar):
             else:
                 event = reader.read_event(head, query, body)
         except CallbackRejected as rejected:
-            await self._reject(scope, send, rejected, body)
+            # Refused before the body was read to its end: the connection closes, unless the head was refused
+            # and the whole body had already arrived with it. A body refused for its size (413), or whose
+            # reading failed (408), is not looked at again.
+            unread = body_pending(scope, receive) if read is None and rejected.status != 413 else not read
+            await self._reject(scope, send, rejected, body, unread=unread)
             return
         await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
 
-    async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
+    async def _reject(
+        self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"", *, unread: bool = False
+    ) -> None:
+        """Answer ``rejected``; ``unread``: the request's body was not read to its end, so the connection closes."""
         client = scope.get("client")
         # The host may come from X-Forwarded-For: spaces and quotes in it would forge the rest of a log line.
         peer = logs.client_address(f"{client[0]}:{client[1]}") if client else None
@@ -693,8 +742,8 @@ class CallHooks(Registrar):
             record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
             self._tell_monitors("callback_rejected", record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
-        if rejected.status == 408:
-            headers.append((b"connection", b"close"))
+        if unread:
+            headers.append(CLOSE)
         await _send_json(send, rejected.status, rejected.body, headers)
 
     async def _read_body_in_time(self, receive: Receive) -> bytes:
@@ -769,7 +818,8 @@ class CallHooks(Registrar):
             delivered = await self.delivery.deliver(event, token, run)
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)
-            self._report(event, None, refused.status, started, scope, body, media_type)
+            reason = refused.body.get("reason") or refused.body["error"]
+            self._report(event, None, refused.status, started, scope, body, media_type, refused=reason)
             return
         response = delivered.response
         if response is None:
@@ -909,6 +959,7 @@ class CallHooks(Registrar):
         run: HandlerRun | None = None,
         *,
         duplicate: bool = False,
+        refused: str | None = None,
     ) -> None:
         """Tell the observers and monitors what happened to ``event`` (one record for all of them, built only
         when there are some) and write its line to the callback log."""
@@ -959,8 +1010,13 @@ class CallHooks(Registrar):
                 "duration_ms": duration_ms,
             },
         )
-        if handler is None:
-            logger.info("no handler matched event %s of call %s", event.event_type, event_call_id(event))
+        call_id = event_call_id(event)
+        if refused is not None:  # the guarantees answered it: say why, as the console does
+            logger.info("event %s of call %s refused: %s", event.event_type, call_id, refused)
+        elif duplicate:
+            logger.info("event %s of call %s already handled: answered as a duplicate", event.event_type, call_id)
+        elif handler is None:
+            logger.info("no handler matched event %s of call %s", event.event_type, call_id)
 
 
 C = TypeVar("C", bound=CallBinder)
@@ -976,6 +1032,11 @@ def _warn_slow(handler: Handler, event: Event, timeout: float) -> None:  # a wat
         timeout * _SLOW_HANDLER_SHARE,
         timeout,
     )
+
+
+def _closing(scope: Scope, receive: Receive) -> Sequence[tuple[bytes, bytes]]:
+    """``Connection: close`` for a response to a request whose body is still on its way, else nothing."""
+    return (CLOSE,) if body_pending(scope, receive) else ()
 
 
 def _head_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:

@@ -123,6 +123,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reload", action="store_true", help="restart when code changes (development)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (production; default: 1)")
     run.add_argument("--factory", action="store_true", help="APP names a function that builds the app")
+    run.add_argument(
+        "--store",
+        help="the store's URL for an app built by CallHooks.from_env() (sets $CALLHOOKS_STORE for it and its workers)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
     run.add_argument(
         "--forwarded-allow-ips",
@@ -146,7 +150,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--max-waiting",
         type=int,
         default=int(os.environ.get("CALLHOOKS_MAX_WAITING", DEFAULT_MAX_WAITING)),
-        help="connections waiting for a request head kept per worker; past it the oldest is closed",
+        help="connections waiting for a request head (new or idle keep-alive) kept per worker; past it the oldest "
+        "is closed",
     )
     run.add_argument(
         "--timeout-keep-alive",
@@ -169,6 +174,31 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--speed", type=_positive, help="simulated seconds per real second (default: 1)")
     simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
+    simulate.add_argument(
+        "--incoming-call-method",
+        type=str.upper,
+        choices=("POST", "GET"),
+        help="how inbound calls' events are sent; GET runs the BXML the app answers with (default: POST)",
+    )
+    access = simulate.add_argument_group(
+        "who may use the simulator (SECURITY.md)",
+        "by default callbacks go to loopback only, and only pages the simulator serves may call it from a browser",
+    )
+    access.add_argument(
+        "--allow-callback-host",
+        action="append",
+        metavar="HOST",
+        help="also send callbacks to HOST: a name, an address, a network (10.0.0.0/8) or *; repeatable",
+    )
+    access.add_argument(
+        "--allow-host", action="append", metavar="NAME", help="also answer when reached as NAME (Host); repeatable"
+    )
+    access.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="also let pages at ORIGIN (scheme://host[:port]) call it from a browser; repeatable",
+    )
     simulate.add_argument("-q", "--quiet", action="store_true", help="do not show each callback on the terminal")
     faults = simulate.add_argument_group(
         "delivery faults on purpose",
@@ -217,6 +247,9 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument("--secret", help="sign the URL with this (default: $CALLHOOKS_SECRET)")
     send.add_argument("--context", type=_json_object, default=None, help="JSON object to sign into the URL")
     send.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
+    send.add_argument(
+        "--unsigned", action="store_true", help="send without a token, to a receiver run with CALLHOOKS_INSECURE=1"
+    )
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
     replay = command(
@@ -282,6 +315,13 @@ def _run(args: argparse.Namespace) -> int:
     module_name, sep, attribute = args.app.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageError(f"app must look like module:attribute, not {args.app!r}")
+    if args.store is not None:
+        from .stores import check_store_url
+
+        try:  # in the environment before the app is built, so its workers read the same
+            os.environ["CALLHOOKS_STORE"] = check_store_url(args.store)
+        except ValueError as exc:
+            raise UsageError(f"--store: {exc}") from None
     import uvicorn
 
     _fresh_metrics_dir()
@@ -295,13 +335,19 @@ def _run(args: argparse.Namespace) -> int:
     if not callable(getattr(module, attribute, None)):
         what = "app factory" if args.factory else "ASGI app"
         raise UsageError(f"{module_name!r} has no {what} named {attribute!r}")
+    app = getattr(module, attribute)
     if args.factory:
         # Build it once here so a configuration problem (a missing CATAPULT_* variable, a bad public URL) is one
         # line at start-up: uvicorn would print a traceback from each worker instead.
         try:
-            getattr(module, attribute)()
+            app = app()
         except Exception as exc:
             raise UsageError(f"{args.app} could not build the app: {type(exc).__name__}: {exc}") from None
+    if args.store is not None and not getattr(app, "from_environment", True):
+        raise UsageError(f"--store needs an app built by CallHooks.from_env(); {args.app} chooses its own store")
+    _say_ignored_variables(app, args.app)
+    if (args.workers or 1) > 1:
+        _check_start_up(app)
     limits = ServerLimits(args.head_timeout, args.limit_concurrency, args.timeout_keep_alive, args.max_waiting)
     uvicorn.run(
         args.app,
@@ -316,6 +362,50 @@ def _run(args: argparse.Namespace) -> int:
         **limits.uvicorn(),
     )
     return 0
+
+
+def _say_ignored_variables(app: object, name: str) -> None:
+    """``CALLHOOKS_*`` variables configure an app only through ``CallHooks.from_env()``: one line naming those that
+    are set but do not apply, rather than silence."""
+    from .app import APP_VARIABLES, CallHooks
+
+    if not isinstance(app, CallHooks) or app.from_environment:
+        return
+    ignored = [variable for variable in APP_VARIABLES if variable in os.environ]
+    if ignored:
+        print(
+            f"callhooks: warning: {', '.join(ignored)} set, but {name} was not built by CallHooks.from_env(), "
+            "so they do not apply: build it with CallHooks.from_env() to use them",
+            file=sys.stderr,
+        )
+
+
+class StartUpFailed(Exception):
+    """The app cannot start (its store cannot be opened, a handler is registered wrongly): exit code 3, as
+    uvicorn's own for one worker."""
+
+
+def _check_start_up(app: object) -> None:
+    """What each worker checks at start-up, done once before they are forked: uvicorn's supervisor stops when a
+    worker fails to start but returns as if all went well, so `--workers 2` would exit 0."""
+    import asyncio
+
+    from .app import CallHooks
+    from .stores import StoreUnavailable, open_store
+
+    if not isinstance(app, CallHooks):
+        return
+
+    async def check() -> None:
+        app.check_handlers()
+        if app.store_url is not None:
+            store = await open_store(app.store_url)
+            await store.close()
+
+    try:
+        asyncio.run(check())
+    except (StoreUnavailable, TypeError, ValueError) as exc:
+        raise StartUpFailed(f"the app cannot start: {exc}") from None
 
 
 def _fresh_metrics_dir() -> None:
@@ -417,6 +507,13 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.context is not None and urls.signer is None:
         raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
+    if urls.signer is None and not args.unsigned:
+        raise UsageError(
+            "set --secret or CALLHOOKS_SECRET: a receiver refuses an unsigned event "
+            "(--unsigned sends one anyway, for a receiver run with CALLHOOKS_INSECURE=1)"
+        )
+    if urls.signer is not None and args.unsigned:
+        raise UsageError("--unsigned and a secret contradict each other")
     factory = FACTORIES.get(args.event_type)
     if factory is None:
         raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
@@ -450,6 +547,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from .logs import redact_url
     from .simulator import Simulator
 
     # A scenario file's settings hold unless the environment or a flag that was actually given says otherwise.
@@ -462,13 +560,19 @@ def _simulate(args: argparse.Namespace) -> int:
         "api_secret": args.api_secret,
         "speed": args.speed,
         "incoming_call_url": args.incoming_call_url,
+        "incoming_call_method": args.incoming_call_method,
         "seed": args.seed,
+        "allow_callback_hosts": args.allow_callback_host,
+        "allow_hosts": args.allow_host,
+        "allow_origins": args.allow_origin,
     }
     options.update({option: value for option, value in given.items() if value is not None})
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load scenario: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the scenario: {exc}") from None
+    except ValueError as exc:  # one line naming the file and the key (or the flag's option)
+        raise UsageError(str(exc)) from None
     fault_flags = {
         "duplicate": args.duplicate,
         "concurrent_duplicate": args.concurrent_duplicate,
@@ -491,6 +595,10 @@ def _simulate(args: argparse.Namespace) -> int:
         f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
         flush=True,
     )
+    inbound = simulator.engine.options.inbound
+    if inbound.url:
+        runs = "the BXML it answers with runs" if inbound.method == "GET" else "--incoming-call-method GET for BXML"
+        print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
     credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
     print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:
@@ -551,6 +659,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"callhooks: error: {exc}", file=sys.stderr)
         return 2
+    except StartUpFailed as exc:
+        print(f"callhooks: error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

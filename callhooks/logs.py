@@ -225,12 +225,26 @@ LOGGERS: Final = (
 )
 
 
-def install() -> None:
-    """Attach ``RedactingFilter`` to every logger in ``LOGGERS`` (once; calling again does nothing)."""
-    for name in LOGGERS:
+#: callhooks' own loggers, cleaned from the moment this module is imported: a library may set up its own
+#: loggers, and leaves everyone else's alone until it is served (``install``).
+OWN_LOGGERS: Final = tuple(name for name in LOGGERS if name.split(".")[0] == "callhooks")
+
+
+def _attach(names: Iterable[str]) -> None:
+    for name in names:
         target = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in target.filters):
             target.addFilter(RedactingFilter())
+
+
+def install() -> None:
+    """Attach ``RedactingFilter`` to every logger in ``LOGGERS``, uvicorn's access log included (once; calling
+    again does nothing). A receiver does it when it is first served (its lifespan, or its first request when
+    mounted in another app), not when it is built."""
+    _attach(LOGGERS)
+
+
+_attach(OWN_LOGGERS)
 
 
 #: ``CALLHOOKS_LOG_FORMAT``: ``text`` (the default) or ``json`` (one JSON object per line, for log shippers).

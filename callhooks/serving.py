@@ -4,9 +4,15 @@ uvicorn closes a connection that idles *between* requests (``timeout_keep_alive`
 and then sends nothing, or sends its request head a byte at a time: each such connection holds a file
 descriptor for as long as the client likes, and a thousand of them exhaust the process's descriptors. The
 protocols here close a connection whose request head has not fully arrived within ``head_timeout`` seconds
-of its first byte being awaited (on connect, and again after each response), and keep at most
-``max_waiting`` connections waiting for a head, closing the longest-waiting first. The body has its own
-deadline in the app (``CallHooks(body_timeout=...)``, answered with 408).
+of its first byte being awaited (on connect, and on the first byte of each later request).
+
+Every connection waiting for a request head counts against ``max_waiting``: a new one, and an idle keep-alive
+one between requests (which uvicorn keeps ``timeout_keep_alive`` seconds, and whose slot under
+``limit_concurrency`` it holds meanwhile). Past the cap the longest-waiting is closed, so one client opening
+connections, or keeping them idle, cannot take every slot. A connection whose response went out before its
+request body was read to its end is closed too (whatever the app: uvicorn's own 503, a mounted endpoint):
+uvicorn would otherwise read and drop the rest of the body for as long as the client sends it. The body has
+its own deadline in the app (``CallHooks(body_timeout=...)``, answered with 408).
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = [
@@ -41,7 +49,8 @@ DEFAULT_TIMEOUT_KEEP_ALIVE: Final = 5
 HEAD_TIMEOUT_ENV: Final = "CALLHOOKS_HEAD_TIMEOUT"
 
 
-#: Connections waiting for a request head kept at once (per worker); beyond it the longest-waiting is closed.
+#: Connections waiting for a request head (new or idle keep-alive) kept at once (per worker); beyond it the
+#: longest-waiting is closed.
 DEFAULT_MAX_WAITING: Final = 256
 MAX_WAITING_ENV: Final = "CALLHOOKS_MAX_WAITING"
 
@@ -58,22 +67,28 @@ def _head_timeout() -> float:
     return _setting(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT)
 
 
-# Connections of this process waiting for a request head, oldest first. A client that opens connections
-# faster than the head deadline expires them would otherwise hold every descriptor (and every slot of
-# limit_concurrency): past the cap, the connection that has waited longest is closed. A real client sends
-# its head right after connecting, so it is never the oldest for long.
+# Connections of this process waiting for a request head (new, or idle between requests), oldest first. A
+# client that opens connections, or leaves them idle, faster than the deadlines expire them would otherwise
+# hold every descriptor (and every slot of limit_concurrency): past the cap, the connection that has waited
+# longest is closed. A real client sends its head right after connecting, so it is never the oldest for long.
 _waiting: OrderedDict[_HeadTimeout, None] = OrderedDict()
 
 
 class _HeadTimeout:
-    """Mixin for a uvicorn HTTP protocol: a connection waiting for a request head too long is closed."""
+    """Mixin for a uvicorn HTTP protocol: a connection waiting for a request head too long, or the oldest past
+    the cap, is closed, and so is one answered before its request body was read to its end."""
 
     transport: asyncio.Transport
     cycle: Any
+    #: Whether the current request's body has not fully arrived (its end not parsed): each protocol says.
+    _body_unread: Callable[[], bool]
     _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
+        # Read once per connection, not on every request: the settings come from the environment (see below).
+        self._head_deadline = _head_timeout()
+        self._max_waiting = int(_setting(MAX_WAITING_ENV, DEFAULT_MAX_WAITING))
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -87,15 +102,27 @@ class _HeadTimeout:
         self._disarm()
         super().connection_lost(exc)  # type: ignore[misc]
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        if self.transport.is_closing() or not self._between_requests():
+            return  # closed, or a pipelined request started
+        if self._body_unread():
+            self.transport.close()  # rather than read and drop the rest of the body for as long as it comes
+        else:
+            self._wait()  # idle until the next request: uvicorn's keep-alive timer runs, the cap applies
+
     def _between_requests(self) -> bool:
         return self.cycle is None or bool(self.cycle.response_complete)
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = asyncio.get_running_loop().call_later(_head_timeout(), self._expire)
+        self._head_timer = asyncio.get_running_loop().call_later(self._head_deadline, self._expire)
+        self._wait()
+
+    def _wait(self) -> None:
+        """Count this connection among those waiting for a head (newest), closing the oldest past the cap."""
         _waiting[self] = None
-        cap = int(_setting(MAX_WAITING_ENV, DEFAULT_MAX_WAITING))
-        while len(_waiting) > cap:
+        while len(_waiting) > self._max_waiting:
             oldest, _ = _waiting.popitem(last=False)
             oldest._expire()
 
@@ -112,7 +139,10 @@ class _HeadTimeout:
 
 
 class H11HeadTimeout(_HeadTimeout, H11Protocol):
-    """uvicorn's h11 protocol with the request-head deadline."""
+    """uvicorn's h11 protocol with the request-head deadline and the cap on waiting connections."""
+
+    def _body_unread(self) -> bool:
+        return self.conn.their_state is h11.SEND_BODY
 
 
 def head_timeout_protocol() -> str:
@@ -128,7 +158,10 @@ try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class HttpToolsHeadTimeout(_HeadTimeout, HttpToolsProtocol):
-        """uvicorn's httptools protocol with the request-head deadline."""
+        """uvicorn's httptools protocol with the request-head deadline and the cap on waiting connections."""
+
+        def _body_unread(self) -> bool:
+            return bool(self.cycle.more_body)
 
     __all__ += ["HttpToolsHeadTimeout"]
 except ImportError:  # pragma: no cover

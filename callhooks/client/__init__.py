@@ -18,7 +18,7 @@ from .errors import (
     PlatformUnreachableError,
     RateLimitError,
 )
-from .models import Application, Call, CallLogEvent, Gather, Recording, Transcription
+from .models import Application, Call, CallLogEvent, Gather, PhoneNumber, Recording, Transcription
 from .operations import ApplicationOperations, CallOperations, PairedHooks
 from .retry import RetryPolicy
 from .sync import Applications, CallHandle, Calls, Client
@@ -45,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PairedHooks",
+    "PhoneNumber",
     "PlatformError",
     "PlatformUnreachableError",
     "RateLimitError",

@@ -268,7 +268,8 @@ class CallHandleApi(Handle[CatapultT]):
 
 class ApplicationsApi(Namespace[CatapultT]):
     """``client.applications``: the applications API (where inbound calls to the numbers an application owns
-    are delivered, and how). Methods take the application id first."""
+    are delivered, and how) and the account's numbers (``assign_number``, ``numbers``: ``/phoneNumbers``).
+    Methods take the application id first."""
 
     def __init__(self, client: CatapultT) -> None:
         self.client = client
@@ -279,3 +280,5 @@ class ApplicationsApi(Namespace[CatapultT]):
     list = Iterate(ApplicationOperations.list_page)
     update = Run(ApplicationOperations.update)
     delete = Run(ApplicationOperations.delete)
+    assign_number = Run(ApplicationOperations.assign_number)
+    numbers = Iterate(ApplicationOperations.numbers_page)

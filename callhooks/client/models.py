@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
-__all__ = ["Application", "Call", "CallLogEvent", "Gather", "Recording", "Resource", "Transcription"]
+__all__ = ["Application", "Call", "CallLogEvent", "Gather", "PhoneNumber", "Recording", "Resource", "Transcription"]
 
 _BOOL = TypeAdapter(bool)
 # Epoch values above this are milliseconds (1e11 seconds is in the year 5138).
@@ -133,6 +133,14 @@ class Application(Resource):
     incoming_call_fallback_url: str | None = None
     callback_http_method: str | None = None
     auto_answer: Flag = None
+
+
+class PhoneNumber(Resource):
+    """One of the account's numbers (``GET /v1/users/{userId}/phoneNumbers``) and the application that takes its
+    inbound calls."""
+
+    number: str
+    application_id: str | None = None
 
 
 class CallLogEvent(Resource):

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from typing_extensions import Unpack
 
 from . import params
-from .models import Application, Call, CallLogEvent, Gather, Recording, Transcription
+from .models import Application, Call, CallLogEvent, Gather, PhoneNumber, Recording, Transcription
 from .paired import PairedHooks, paired_url
 from .params import (
     ApplicationFields,
@@ -237,7 +237,9 @@ class ApplicationOperations:
     ``incomingCallUrl``: the receiver's non-expiring signed URL, with the receiver's callback method."""
 
     def __init__(self, base_url: str, user_id: str, hooks: PairedHooks | None = None) -> None:
-        self.applications_url = f"{base_url.rstrip('/')}/v1/users/{_segment('user_id', user_id)}/applications"
+        user_url = f"{base_url.rstrip('/')}/v1/users/{_segment('user_id', user_id)}"
+        self.applications_url = f"{user_url}/applications"
+        self.numbers_url = f"{user_url}/phoneNumbers"
         self.hooks = hooks
 
     def _url(self, application_id: str) -> str:
@@ -279,3 +281,18 @@ class ApplicationOperations:
     def delete(self, application_id: str) -> Operation[None]:
         """Delete an application (its numbers no longer take calls)."""
         return exchange(Request("DELETE", self._url(application_id), idempotent=True), read_nothing)
+
+    def assign_number(self, application_id: str, number: str) -> Operation[PhoneNumber]:
+        """Give the application ``number`` (``POST /phoneNumbers``): inbound calls to it go to the application's
+        ``incoming_call_url``, with its method, timeout, fallback and ``auto_answer``."""
+        body = params.phone_number({"number": number, "application_id": application_id})
+
+        def read(request: Request, response: Response) -> PhoneNumber:
+            return PhoneNumber.model_validate(body)
+
+        # setting the same owner twice changes nothing, so it is retried
+        return exchange(Request("POST", self.numbers_url, json=body, idempotent=True), read)
+
+    def numbers_page(self) -> Operation[Page[PhoneNumber]]:
+        """The account's numbers and the application of each, page by page."""
+        return page(Request("GET", self.numbers_url, idempotent=True), read_models(PhoneNumber))

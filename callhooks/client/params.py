@@ -36,6 +36,7 @@ __all__ = [
     "dtmf",
     "gather",
     "list_query",
+    "phone_number",
     "recording",
     "transfer",
     "validate",
@@ -123,6 +124,14 @@ class ApplicationFields(ApplicationOptions, total=False):
     """What ``applications.update`` can change: the settings and the name."""
 
     name: str
+
+
+@with_config(_STRICT)
+class _PhoneNumber(TypedDict):
+    """``POST /phoneNumbers``: the number and the application that takes its inbound calls."""
+
+    number: Address
+    application_id: Annotated[str, StringConstraints(min_length=1)]
 
 
 @with_config(_STRICT)
@@ -272,6 +281,11 @@ def create_call(values: Mapping[str, Any]) -> dict[str, Any]:
 def application(values: Mapping[str, Any]) -> dict[str, Any]:
     """The body of ``POST /applications`` (or of an update) for the ``ApplicationFields``."""
     return wire_body(validate(ApplicationFields, values))
+
+
+def phone_number(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /phoneNumbers``: ``{"number", "applicationId"}``."""
+    return wire_body(validate(_PhoneNumber, values))
 
 
 def transfer(values: Mapping[str, Any]) -> dict[str, Any]:

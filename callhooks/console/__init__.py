@@ -94,6 +94,7 @@ class Console:
         hooks.add_monitor(console.monitor)
         hooks.add_endpoint(ENDPOINT, console.app)
         hooks.on_shutdown(console.feed.close)
-        if mask_numbers:
-            masking.install_log_masking()
+        if mask_numbers:  # while the receiver is served, not from the moment it is built
+            hooks.on_startup(masking.install_log_masking)
+            hooks.on_shutdown(masking.uninstall_log_masking)
         return console

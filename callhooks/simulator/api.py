@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import errors
+from .callback_hosts import CallbackHosts
 from .engine import Engine
 from .models import Call
 from .params import AudioParams, CallParams, Fields, GatherParams, ListParams, UpdateParams, check_dtmf
@@ -28,7 +29,7 @@ class RestApi:
     """HTTP adapter over the call engine: parses requests, calls one engine method, renders the answer.
 
     ``failures()`` lists failed deliveries oldest first; ``base_of(request)`` is the scheme and host for
-    absolute URLs.
+    absolute URLs; ``callback_hosts`` decides which callback URLs are accepted.
     """
 
     def __init__(
@@ -39,8 +40,10 @@ class RestApi:
         render: Resources,
         failures: Callable[[], Sequence[Json]],
         base_of: Callable[[Request], str],
+        callback_hosts: CallbackHosts,
     ) -> None:
         self.engine = engine
+        self.callback_hosts = callback_hosts
         self.urls = urls
         self.render = render
         self.failures = failures
@@ -78,7 +81,7 @@ class RestApi:
 
     async def create_call(self, request: Request) -> Response:
         """``POST /calls`` → 201, empty body, path-only ``Location``."""
-        params = CallParams.parse(await read_json(request))
+        params = CallParams.parse(await read_json(request), self.callback_hosts)
         call = self.engine.create(params, self.base_of(request))
         return empty(201, self.urls.call_path(call.id))
 
@@ -117,7 +120,7 @@ class RestApi:
     async def update_call(self, request: Request) -> Response:
         """``POST /calls/{id}``: 200, or 201 + ``Location`` of the new leg for a transfer."""
         call = self._call(request)
-        leg = self.engine.update(call, UpdateParams.parse(await read_json(request)))
+        leg = self.engine.update(call, UpdateParams.parse(await read_json(request), self.callback_hosts))
         return empty(201, self.urls.call_path(leg.id)) if leg is not None else empty()
 
     async def audio(self, request: Request) -> Response:

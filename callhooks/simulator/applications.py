@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from .. import rules
 from . import errors
+from .callback_hosts import CallbackHosts
 from .ids import IdFactory
 from .models import Delivery
 from .params import Fields
@@ -57,14 +58,15 @@ class Application:
         )
 
 
-def _settings(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """The fields of a create or update body, checked; absent fields are left out."""
+def _settings(data: Mapping[str, Any], hosts: CallbackHosts, *, creating: bool) -> dict[str, Any]:
+    """The fields of a create or update body, checked (URLs on hosts that ``hosts`` allows); absent fields are
+    left out."""
     f = Fields(data)
     values: dict[str, Any] = {
         "name": f.string("name", required=creating),
-        "incoming_call_url": f.url("incomingCallUrl"),
+        "incoming_call_url": f.callback_url("incomingCallUrl", hosts),
         "incoming_call_url_callback_timeout": f.integer("incomingCallUrlCallbackTimeout", None, rules.CALLBACK_TIMEOUT),
-        "incoming_call_fallback_url": f.url("incomingCallFallbackUrl"),
+        "incoming_call_fallback_url": f.callback_url("incomingCallFallbackUrl", hosts),
         "callback_http_method": f.choice("callbackHttpMethod", rules.CALLBACK_HTTP_METHODS),
         "auto_answer": f.boolean("autoAnswer"),
     }
@@ -86,9 +88,10 @@ _WIRE = {
 class Applications:
     """The account's applications and which of them owns each number, with their REST routes."""
 
-    def __init__(self, root: str, ids: IdFactory) -> None:
+    def __init__(self, root: str, ids: IdFactory, callback_hosts: CallbackHosts) -> None:
         self.root = root  # /v1/users/{userId}
         self.ids = ids
+        self.callback_hosts = callback_hosts
         self.applications: dict[str, Application] = {}
         self.numbers: dict[str, str] = {}  # number -> application id
 
@@ -129,7 +132,9 @@ class Applications:
         return [Route(path, wrap(handler, "request"), methods=[method]) for method, path, handler in table]
 
     async def create(self, request: Request) -> Response:
-        application = Application(self.ids.new("a"), **_settings(await read_json(request), creating=True))
+        application = Application(
+            self.ids.new("a"), **_settings(await read_json(request), self.callback_hosts, creating=True)
+        )
         self.applications[application.id] = application
         return empty(201, f"{self.root}/applications/{application.id}")
 
@@ -141,7 +146,7 @@ class Applications:
 
     async def update(self, request: Request) -> Response:
         application = self._get(request)
-        for name, value in _settings(await read_json(request), creating=False).items():
+        for name, value in _settings(await read_json(request), self.callback_hosts, creating=False).items():
             setattr(application, name, value)
         return empty()
 

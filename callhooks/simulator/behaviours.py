@@ -19,7 +19,6 @@ Each entry under ``numbers`` inherits every setting it does not give from ``defa
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..rules import DTMF_OUT
+from .scenario_file import ScenarioError, read_scenario_file
+from .settings import check_known, close_match, shown
 
 __all__ = ["Behaviours", "FarEnd", "Outcome", "Scenario", "load_scenario"]
 
@@ -71,19 +72,20 @@ class FarEnd:
         # FarEnd(digits="1") reads better than digits=("1",); stored as a tuple either way
         object.__setattr__(self, "digits", (self.digits,) if isinstance(self.digits, str) else tuple(self.digits))
         if self.outcome not in _OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(_OUTCOMES)}, not {self.outcome!r}")
+            hint = close_match(self.outcome, _OUTCOMES) if isinstance(self.outcome, str) else ""
+            raise ValueError(f"outcome must be one of {', '.join(_OUTCOMES)}, not {shown(self.outcome)}{hint}")
         if self.press_on not in ("gather", "prompt"):
-            raise ValueError(f"press_on must be 'gather' or 'prompt', not {self.press_on!r}")
+            raise ValueError(f"press_on must be 'gather' or 'prompt', not {shown(self.press_on)}")
         if self.hangup_on not in ("answer", "prompt"):
-            raise ValueError(f"hangup_on must be 'answer' or 'prompt', not {self.hangup_on!r}")
+            raise ValueError(f"hangup_on must be 'answer' or 'prompt', not {shown(self.hangup_on)}")
         for keys in self.presses:
             # "" is a gather in which nothing is pressed
             if not isinstance(keys, str) or (keys and not DTMF_OUT.fullmatch(keys)):
-                raise ValueError(f"digits may only hold 0-9, A-D, #, *, w, W and ',': {keys!r}")
+                raise ValueError(f"digits may only hold 0-9, A-D, #, *, w, W and ',': {shown(keys)}")
         for name in ("answer_after", "hangup_after", "digit_interval", "speak_seconds"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int | float) or value < 0):
-                raise ValueError(f"{name} must be a non-negative number of seconds, not {value!r}")
+                raise ValueError(f"{name} must be a non-negative number of seconds, not {shown(value)}")
 
     @property
     def presses(self) -> tuple[str, ...]:
@@ -123,11 +125,8 @@ class FarEnd:
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"a far end must be a mapping of settings, not {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        values = {_snake(key): value for key, value in data.items()}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown far-end setting(s): {', '.join(unknown)}")
+        values = {_snake(str(key)): value for key, value in data.items()}
+        check_known(values, (f.name for f in fields(cls)), "far-end setting")
         return replace(base, **values) if base is not None else cls(**values)
 
 
@@ -160,38 +159,40 @@ class Scenario:
         """Parse the scenario structure (see the module docstring).
 
         ``default`` starts from ``base`` (default: the built-in far end) and each entry of ``numbers`` from
-        ``default``: an entry inherits every setting it does not give.
+        ``default``: an entry inherits every setting it does not give. A ``ValueError`` names the entry at fault
+        (``default: …``, ``numbers: '+19195551313': …``).
         """
-        options = {_snake(key): value for key, value in data.items()}
+        options = {_snake(str(key)): value for key, value in data.items()}
         default = options.pop("default", None) or {}
         numbers = options.pop("numbers", None) or {}
-        if not isinstance(default, Mapping) or not isinstance(numbers, Mapping):
-            raise ValueError("'default' must be a mapping and 'numbers' a mapping of number to behaviour")
-        default_far_end = FarEnd.from_mapping(default, base)
-        behaviours = Behaviours(
-            default_far_end,
-            {str(number): FarEnd.from_mapping(spec, default_far_end) for number, spec in numbers.items()},
-        )
-        return cls(behaviours, options)
+        if not isinstance(numbers, Mapping):
+            raise ValueError(f"numbers: must be a mapping of phone number to far end, not {shown(numbers)}")
+        try:
+            default_far_end = FarEnd.from_mapping(default, base)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"default: {exc}") from None
+        far_ends = {}
+        for number, spec in numbers.items():
+            if not isinstance(number, str):  # YAML reads an unquoted +19195551313 as the integer 19195551313
+                raise ValueError(f'numbers: {shown(number)}: quote phone numbers, e.g. "+19195551313"')
+            try:
+                far_ends[number] = FarEnd.from_mapping(spec, default_far_end)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"numbers: {shown(number)}: {exc}") from None
+        return cls(Behaviours(default_far_end, far_ends), options)
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a JSON (``.json``) or YAML (anything else) scenario file."""
-    text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text) if str(path).endswith(".json") else _yaml_module(path).safe_load(text)
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{path}: a scenario must be a mapping at the top level")
-    return Scenario.from_mapping(data)
+    """Read a JSON (``.json``) or YAML (anything else) scenario file (see :mod:`.scenario_file`).
 
-
-def _yaml_module(path: str | Path) -> Any:
+    Every problem is one ``ValueError`` line naming the file and the entry at fault (``OSError`` when it
+    cannot be read).
+    """
+    data = read_scenario_file(path)
     try:
-        import yaml
-    except ImportError:
-        raise ValueError(
-            f"{path}: reading YAML scenarios needs PyYAML: pip install 'callhooks[simulator]' (or use a .json file)"
-        ) from None
-    return yaml
+        return Scenario.from_mapping(data)
+    except ValueError as exc:
+        raise ScenarioError(path, str(exc)) from None
 
 
 def _snake(name: str) -> str:

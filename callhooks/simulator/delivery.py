@@ -5,6 +5,8 @@
   simulated clock's speed does not apply).
 * A timeout, connection error or non-2xx answer counts as failed; the same event then goes to
   ``fallbackUrl`` once. There are no other retries (none are documented).
+* A URL whose host the simulator may not send to (:mod:`.callback_hosts`) is refused before any request:
+  the attempt fails with the reason, and nothing is sent.
 * Every failure is recorded in the shape of ``GET /v1/users/{userId}/errors``; a call without a
   ``callbackUrl`` records ``no-callback-for-call`` for each event instead.
 * Events of one call go out one at a time, in the order they happened (a queue and a worker task per
@@ -32,6 +34,7 @@ from typing import Any
 import httpx
 
 from ..events import encode_query
+from .callback_hosts import CallbackHosts
 from .clock import SimClock
 from .errors import redact_url, redact_urls_in
 from .faults import FaultInjector
@@ -119,15 +122,23 @@ _Queued = tuple["SentEvent", Delivery, "OnDelivered | None"]
 
 
 class Deliverer:
-    """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan)."""
+    """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan), to the
+    hosts ``hosts`` allows (default: loopback only)."""
 
     def __init__(
-        self, clock: SimClock, ids: IdFactory, injector: FaultInjector | None = None, *, hold_clock: bool = False
+        self,
+        clock: SimClock,
+        ids: IdFactory,
+        injector: FaultInjector | None = None,
+        hosts: CallbackHosts | None = None,
+        *,
+        hold_clock: bool = False,
     ) -> None:
         self.clock = clock
         self.hold_clock = hold_clock  # simulated time stands still while a callback waits for its answer
         self.ids = ids
         self.injector = injector or FaultInjector()
+        self.hosts = hosts or CallbackHosts()
         self.client: httpx.AsyncClient | None = None
         self.sent: list[SentEvent] = []
         self.failures: list[dict[str, object]] = []
@@ -300,6 +311,9 @@ class Deliverer:
         self, url: str, event: EventBody, target: Delivery, trace: Callable[[str, Any], Awaitable[None]] | None
     ) -> Attempt:
         assert self.client is not None, "the simulator is not running (no lifespan startup yet)"
+        refusal = await self.hosts.delivery_refusal(url)
+        if refusal is not None:  # checked here too: BXML verb URLs and Python-configured URLs come this way only
+            return Attempt(url, None, f"refused, nothing sent: {refusal}")
         if not self.hold_clock:
             return await self._send(url, event, target, trace)
         self.clock.hold()

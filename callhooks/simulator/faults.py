@@ -33,6 +33,7 @@ from typing import Any, Literal, get_args
 
 from .behaviours import _snake
 from .payloads import EventBody
+from .settings import check_known
 
 __all__ = ["FAULT_KINDS", "FaultInjector", "FaultKind", "FaultPlan", "FaultRule", "Faults"]
 
@@ -155,10 +156,8 @@ def _settings(data: object, cls: type[Any], what: str) -> dict[str, Any]:
     """``data`` with snake_case keys, each one a field of the dataclass ``cls``."""
     if not isinstance(data, Mapping):
         raise ValueError(f"{what} must be a mapping of settings, not {type(data).__name__}")
-    values = {_snake(key): value for key, value in data.items()}
-    unknown = sorted(set(values) - {f.name for f in fields(cls)})
-    if unknown:
-        raise ValueError(f"unknown {what} setting(s): {', '.join(unknown)}")
+    values = {_snake(str(key)): value for key, value in data.items()}
+    check_known(values, (f.name for f in fields(cls)), f"{what} setting")
     return values
 
 

@@ -15,11 +15,14 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from .. import rules
+from .callback_hosts import CallbackHosts
 from .errors import ApiError, validation_error
 
 __all__ = ["AudioParams", "CallParams", "Fields", "GatherParams", "ListParams", "UpdateParams", "check_dtmf"]
 
 _MISSING = object()
+#: The strictest callback policy (loopback only): what parsing checks against unless given the simulator's.
+LOOPBACK_ONLY = CallbackHosts()
 T = TypeVar("T")
 
 
@@ -125,6 +128,13 @@ class Fields:
             )
         return value
 
+    def callback_url(self, name: str, hosts: CallbackHosts) -> str | None:
+        """:meth:`url`, for a URL the simulator will send requests to: its host must be one ``hosts`` allows."""
+        value = self.url(name)
+        if value is not None:
+            hosts.check(self.prefix + name, value)
+        return value
+
     def moment(self, name: str) -> datetime | None:
         """An ISO-8601 timestamp (``Z`` or any offset; without one it is UTC)."""
         value = self.string(name)
@@ -192,17 +202,17 @@ class CallParams:
     sip_headers: dict[str, str] | None
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> CallParams:
-        """Validate a create-call body."""
+    def parse(cls, data: Mapping[str, Any], hosts: CallbackHosts = LOOPBACK_ONLY) -> CallParams:
+        """Validate a create-call body; its callback URLs must be on hosts that ``hosts`` allows."""
         f = Fields(data)
         return cls(
             from_=_required(f.address("from", required=True)),
             to=_required(f.address("to", required=True)),
             call_timeout=_required(f.integer("callTimeout", 60, rules.CALL_TIMEOUT)),
-            callback_url=f.url("callbackUrl"),
+            callback_url=f.callback_url("callbackUrl", hosts),
             callback_timeout=_required(f.integer("callbackTimeout", 10000, rules.CALLBACK_TIMEOUT)),
             callback_method=_required(f.choice("callbackHttpMethod", rules.CALLBACK_HTTP_METHODS, "POST")),
-            fallback_url=f.url("fallbackUrl"),
+            fallback_url=f.callback_url("fallbackUrl", hosts),
             bridge_id=f.string("bridgeId"),
             conference_id=f.string("conferenceId"),
             recording_enabled=bool(f.boolean("recordingEnabled", False)),
@@ -267,8 +277,9 @@ class UpdateParams:
     transcription_enabled: bool | None
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> UpdateParams:
-        """Validate an update body (transfer fields are required/checked only for ``transferring``)."""
+    def parse(cls, data: Mapping[str, Any], hosts: CallbackHosts = LOOPBACK_ONLY) -> UpdateParams:
+        """Validate an update body (transfer fields are required/checked only for ``transferring``); a new
+        ``callbackUrl`` must be on a host that ``hosts`` allows."""
         f = Fields(data)
         state = f.choice("state", rules.UPDATE_STATES)
         transfer_to = caller_id = whisper = None
@@ -283,7 +294,7 @@ class UpdateParams:
             transfer_to=transfer_to,
             transfer_caller_id=caller_id,
             whisper_audio=whisper,
-            callback_url=f.url("callbackUrl"),
+            callback_url=f.callback_url("callbackUrl", hosts),
             # null is absent, as everywhere else (bandwidth-sdk sends "callbackUrl": null on every update)
             has_callback_url=f.given("callbackUrl"),
             tag=f.string("tag"),

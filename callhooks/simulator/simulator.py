@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from .api import RestApi
 from .applications import Applications
 from .behaviours import Behaviours, FarEnd, load_scenario
+from .callback_hosts import CallbackHosts
 from .clock import SimClock
 from .control import ControlApi
 from .defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_USER_ID
@@ -28,11 +29,14 @@ from .errors import ApiError, validation_error
 from .faults import FaultInjector, Faults
 from .ids import IdFactory
 from .models import Delivery
+from .origins import Origins
 from .phone import Phone, PhonePage
 from .ratelimit import RateLimit, RateLimiter
 from .resources import Resources
+from .scenario_file import ScenarioError
+from .scenario_options import check_options
 from .urls import Urls
-from .web import Handler, check_basic_auth, guard, http_exception, request_base
+from .web import Handler, check_basic_auth, error_response, guard, http_exception, request_base
 
 __all__ = ["Simulator"]
 
@@ -70,6 +74,12 @@ class Simulator:
       mode), so how fast the receiver's machine is never changes a call's simulated timeline: a handler that
       takes a real second still acts at the instant of its event. The test kit turns it on; for a person on
       the phone page, time runs on (default).
+    * ``allow_callback_hosts``: hosts callbacks may go to besides loopback and ``localhost`` (names, addresses,
+      networks such as ``10.0.0.0/8``, or ``*``); link-local and metadata addresses never (see
+      :mod:`.callback_hosts`). A callback URL elsewhere is a 400 when given and is never sent to.
+    * ``allow_hosts``: names the simulator may be reached by besides IP addresses, ``localhost`` and
+      ``base_url``'s host; ``allow_origins``: web pages (``scheme://host[:port]``) besides its own that may
+      call it from a browser (see :mod:`.origins`). Others get 403.
 
     ``simulator.phone`` (:class:`~.phone.Phone`) is the far end by hand: numbers that ring on the page at
     ``/_sim/phone`` and wait to be answered, and what a person does on a call (dial, press keys, hang up).
@@ -105,7 +115,23 @@ class Simulator:
         faults: Faults | None = None,
         bxml_idle_hangup: float = 30.0,
         hold_clock: bool = False,
+        allow_callback_hosts: Iterable[str] = (),
+        allow_hosts: Iterable[str] = (),
+        allow_origins: Iterable[str] = (),
     ) -> None:
+        #: Where callbacks may go (loopback unless allowed); ``origins``: who may call the simulator.
+        try:
+            self.callback_hosts = CallbackHosts(allow_callback_hosts)
+        except ValueError as exc:
+            raise ValueError(f"allow_callback_hosts: {exc} (--allow-callback-host)") from None
+        self.origins = Origins(allow_hosts, allow_origins, base_url)
+        for name, url in (
+            ("incoming_call_url", incoming_call_url),
+            ("incoming_call_fallback_url", incoming_call_fallback_url),
+        ):
+            reason = None if url is None else self.callback_hosts.refusal(url)
+            if reason is not None:
+                raise ValueError(f"{name} is refused: {reason}")
         self.user_id = user_id
         self.api_token = api_token
         self.api_secret = api_secret
@@ -116,7 +142,7 @@ class Simulator:
         self.behaviours = Behaviours(far_end or FarEnd(), dict(numbers or {}))
         fault_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         injector = FaultInjector(faults or Faults(), fault_seed)
-        self.deliverer = Deliverer(self.clock, self.ids, injector, hold_clock=hold_clock)
+        self.deliverer = Deliverer(self.clock, self.ids, injector, self.callback_hosts, hold_clock=hold_clock)
         self.limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
         self.application_id = application_id or self.ids.new("a")
         inbound = Delivery(
@@ -143,7 +169,7 @@ class Simulator:
         )
         self.resources = Resources(self.urls, self.clock)
         #: Applications and the numbers they own: inbound calls to those numbers go to the owner's URL.
-        self.applications = Applications(self.urls.root, self.ids)
+        self.applications = Applications(self.urls.root, self.ids, self.callback_hosts)
         #: The far end by hand: numbers that ring on the phone page, and what a person does on a call.
         self.phone = Phone(self)
         # Absolute URLs in events of calls placed from Python (no request to take a host from) use the host
@@ -155,6 +181,7 @@ class Simulator:
             render=self.resources,
             failures=lambda: self.failures,
             base_of=self.base_of,
+            callback_hosts=self.callback_hosts,
         )
         control = ControlApi(self, base_of=self.base_of)
         routes = rest.routes(self._rest_guard) + self.applications.routes(self._rest_guard)
@@ -164,28 +191,27 @@ class Simulator:
     @classmethod
     def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
         """A simulator configured by a JSON/YAML scenario file (see :mod:`.behaviours`; its ``faults:``
-        section is read by :meth:`Faults.from_mapping`); ``overrides`` win over the file's options."""
+        section is read by :meth:`Faults.from_mapping`); ``overrides`` win over the file's options.
+
+        A bad file is one ``ValueError`` line naming the file, the key and, for a misspelt key, the close
+        match (:mod:`.scenario_file`, :mod:`.scenario_options`); ``OSError`` when it cannot be read.
+        """
         scenario = load_scenario(path)
-        options = {**scenario.options, **overrides}
-        if isinstance(options.get("rate_limit"), Mapping):
-            options["rate_limit"] = RateLimit(**options["rate_limit"])
-        if isinstance(options.get("faults"), Mapping):
-            try:
-                options["faults"] = Faults.from_mapping(options["faults"])
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{path}: faults: {exc}") from None
-        if isinstance(options.get("epoch"), str):
-            options["epoch"] = datetime.fromisoformat(options["epoch"].replace("Z", "+00:00"))
-        numbers = {**scenario.behaviours.numbers, **options.pop("numbers", {})}
-        options.setdefault("far_end", scenario.behaviours.default)
         try:
+            options = {**check_options(scenario.options), **overrides}
+            numbers = {**scenario.behaviours.numbers, **options.pop("numbers", {})}
+            options.setdefault("far_end", scenario.behaviours.default)
             return cls(numbers=numbers, **options)
-        except TypeError as exc:  # an unknown option in the file
-            raise ValueError(f"{path}: {exc}") from None
+        except ValueError as exc:
+            raise ScenarioError(path, str(exc)) from None
 
     # ------------------------------------------------------------------------------------ ASGI & life
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = self.origins.refusal(scope) if scope["type"] == "http" else None
+        if refusal is not None:  # a foreign page or a rebound name: nothing else runs
+            await error_response(refusal)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     @contextlib.asynccontextmanager
@@ -265,6 +291,9 @@ class Simulator:
         url = callback_url or configured.url
         if url is None:
             raise validation_error("callbackUrl", "", "No incomingCallUrl is configured; pass 'callbackUrl'")
+        for name, given in (("callbackUrl", callback_url), ("fallbackUrl", fallback_url)):
+            if given:
+                self.callback_hosts.check(name, given)
         delivery = Delivery(
             url,
             (method or configured.method).upper(),
@@ -299,7 +328,8 @@ class Simulator:
         ``method``, ``fallback_url`` default to the ``incoming_call_*`` options, ``auto_answer`` to the
         simulator's. ``diversion`` is echoed on ``incomingcall``/``answer``. Absolute URLs in its events use
         ``base_url``, else the simulator's ``base_url``, else the host of the latest request the simulator
-        served. Raises :class:`ApiError` (400) when there is no URL to send its events to.
+        served. Raises :class:`ApiError` (400) when there is no URL to send its events to, or when
+        ``callback_url``/``fallback_url`` is on a host callbacks may not go to (``allow_callback_hosts``).
         """
         return await self._on_loop(
             lambda: self.place_inbound_now(

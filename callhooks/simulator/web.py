@@ -1,4 +1,9 @@
-"""Request plumbing shared by the REST and control APIs: auth, JSON bodies, error responses."""
+"""Request plumbing shared by the REST and control APIs: auth, JSON bodies, error responses.
+
+Bodies are JSON only: a request whose ``Content-Type`` is anything else (``text/plain``, a form, multipart),
+or whose body comes without one, is refused with 415 before it is read. Those are the bodies a page on
+another site can make a browser send without asking (a form, a "simple" ``fetch``); see :mod:`.origins`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from .errors import ApiError, validation_error
 __all__ = [
     "Handler",
     "check_basic_auth",
+    "check_content_type",
     "empty",
     "error_response",
     "guard",
@@ -72,11 +78,33 @@ def check_basic_auth(request: Request, token: str, secret: str) -> None:
         )
 
 
+def _not_json(content_type: str | None) -> ApiError:
+    shown = "none" if content_type is None else repr(content_type[:100])
+    message = f"Request bodies must be JSON (Content-Type: application/json), not {shown}"
+    return ApiError(415, "bad-request", "unsupported-media-type", message, {"Content-Type": shown})
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def check_content_type(request: Request) -> None:
+    """415 for a request that declares a body of another type than JSON (whether it sends one or not)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and request.method not in ("GET", "HEAD") and not _is_json(content_type):
+        raise _not_json(content_type)
+
+
 async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object body (an empty body is ``{}``); 400 for anything else."""
+    """The request's JSON object body (an empty body is ``{}``); 415 for a body without a JSON
+    ``Content-Type``, 400 for anything but a JSON object."""
     raw = await request.body()
     if not raw.strip():
         return {}
+    content_type = request.headers.get("content-type")
+    if content_type is None or not _is_json(content_type):
+        raise _not_json(content_type)
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -93,6 +121,7 @@ def guard(handler: Handler, before: Callable[[Request], None], after: Callable[[
 
     async def guarded(request: Request) -> Response:
         try:
+            check_content_type(request)
             before(request)
             response = await handler(request)
             after()

@@ -99,7 +99,7 @@ def test_the_applications_namespace_offers_every_application_operation() -> None
         name.removesuffix("_page"): ("Iterate" if name.endswith("_page") else "Run", name) for name in operations
     }
     assert _derived(ApplicationsApi) == expected
-    assert set(expected) == {"create", "get", "list", "update", "delete"}
+    assert set(expected) == {"create", "get", "list", "update", "delete", "assign_number", "numbers"}
     for name, (_, operation) in expected.items():
         member = vars(ApplicationsApi)[name]
         assert member.build is operations[operation]

@@ -149,9 +149,27 @@ def test_send_reports_a_refused_event_and_exits_1(
 
 
 def test_send_to_nothing_listening_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(capsys, "send", "answer", "--url", f"http://127.0.0.1:{free_port()}")
+    code, _, err = run_cli(capsys, "send", "answer", "--url", f"http://127.0.0.1:{free_port()}", "--unsigned")
     assert code == 1
     assert "could not reach" in err
+
+
+def test_send_without_a_secret_refuses_unless_told_to_send_unsigned(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24, bug 7: an unsigned event is refused by every receiver with a secret; say so, as sign-url does."""
+    monkeypatch.delenv("CALLHOOKS_SECRET", raising=False)
+    received: list[events.CallEvent] = []
+    insecure = CallHooks(secret=None, insecure=True)
+    insecure.on("answer")(received.append)
+    with serve(insecure) as server:
+        code, out, err = run_cli(capsys, "send", "answer", "--url", server.url)
+        assert_usage_error(code, err, "CALLHOOKS_SECRET", "--unsigned")
+        assert out == "" and received == []
+        code, out, _ = run_cli(capsys, "send", "answer", "--url", server.url, "--unsigned")
+        assert code == 0 and "POST answer -> 200" in out and len(received) == 1
+    code, _, err = run_cli(capsys, "send", "answer", "--url", server.url, "--unsigned", "--secret", SECRET)
+    assert_usage_error(code, err, "contradict")
 
 
 def test_simulate_serves_the_platform_api(tmp_path: Path) -> None:

@@ -55,12 +55,12 @@ def started(command: list[str], port: int, cwd: Path | None = None) -> Iterator[
 
 
 @contextmanager
-def simulate(*argv: str) -> Iterator[tuple[str, list[str]]]:
-    """Run `callhooks simulate ARGV` on a free port; yield its URL and the banner lines it printed first."""
+def simulate(*argv: str, lines: int = 4) -> Iterator[tuple[str, list[str]]]:
+    """Run `callhooks simulate ARGV` on a free port; yield its URL and the ``lines`` banner lines it printed first."""
     port = free_port()
     with started([str(BIN / "callhooks"), "simulate", "--port", str(port), *argv], port) as process:
         assert process.stdout is not None
-        yield f"http://127.0.0.1:{port}", [process.stdout.readline() for _ in range(4)]
+        yield f"http://127.0.0.1:{port}", [process.stdout.readline() for _ in range(lines)]
 
 
 def flow_lines(process: subprocess.Popen[str]) -> list[str]:
@@ -122,6 +122,20 @@ def test_run_reports_any_import_error_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "cannot import 'broken_app'" in result.stderr and "CATAPULT_NOT_SET_ANYWHERE" in result.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_run_exits_3_in_one_line_when_the_store_cannot_be_opened(tmp_path: Path, workers: str) -> None:
+    # Port 1 on loopback refuses at once. With --workers 2, uvicorn's supervisor used to stop and exit 0.
+    (tmp_path / "no_store.py").write_text(
+        "from callhooks import CallHooks\nhooks = CallHooks(secret='s', store='redis://127.0.0.1:1/0')\n"
+    )
+    command = [str(BIN / "callhooks"), "run", "no_store:hooks", "--port", str(free_port()), "--workers", workers]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr
+    if workers == "2":  # checked once in the parent, before any worker starts: one line
+        assert result.stderr.count("\n") == 1 and "the app cannot start" in result.stderr
 
 
 def test_run_checks_options_before_importing(tmp_path: Path) -> None:
@@ -217,3 +231,49 @@ def test_simulate_shows_one_line_per_callback_unless_quiet(quiet: bool) -> None:
     else:
         assert [line.split("event=")[1].split()[0] for line in lines] == ["answer", "hangup"]
         assert "(simulated)" in lines[0] and "status=200" in lines[0] and f"call={call.id}" in lines[0]
+
+
+def test_run_names_the_callhooks_variables_an_app_not_built_from_the_environment_ignores(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callhooks.cli import _say_ignored_variables
+
+    monkeypatch.setenv("CALLHOOKS_STORE", "sqlite:///calls.db")
+    monkeypatch.setenv("CALLHOOKS_METRICS", "1")
+    monkeypatch.setenv("CALLHOOKS_SECRET", "s" * 24)
+    _say_ignored_variables(CallHooks(secret="built-in-code"), "app:hooks")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "warning" in err
+    assert "CALLHOOKS_SECRET, CALLHOOKS_STORE, CALLHOOKS_METRICS set, but app:hooks" in err
+    _say_ignored_variables(CallHooks.from_env(), "app:hooks")  # it read them: nothing to say
+    assert capsys.readouterr().err == ""
+
+
+def test_the_metrics_404_says_why_when_the_variable_is_set_but_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.testclient import TestClient
+
+    monkeypatch.setenv("CALLHOOKS_METRICS", "1")
+    answer = TestClient(CallHooks(secret="s" * 24)).get("/metrics")
+    assert answer.status_code == 404
+    assert "CALLHOOKS_METRICS is set, but this app was not built by CallHooks.from_env()" in answer.json()["detail"]
+    monkeypatch.delenv("CALLHOOKS_METRICS")
+    unset = TestClient(CallHooks(secret="s" * 24)).get("/metrics").json()["detail"]
+    assert unset.startswith("the metrics are off: CallHooks(metrics=True) or CALLHOOKS_METRICS=1")
+
+
+def test_run_store_flag_sets_the_store_of_an_app_built_from_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "env_app.py").write_text("from callhooks import CallHooks\nhooks = CallHooks.from_env()\n")
+    (tmp_path / "own_app.py").write_text("from callhooks import CallHooks\nhooks = CallHooks(secret='s' * 24)\n")
+    database = tmp_path / "calls.db"
+    port = free_port()
+    env = {**clean_env(), "CALLHOOKS_SECRET": "s" * 24}
+    command = [str(BIN / "callhooks"), "run", "env_app:hooks", "--port", str(port), "--store", f"sqlite:///{database}"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: database.exists(), what="the SQLite store given by --store")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    own = [str(BIN / "callhooks"), "run", "own_app:hooks", "--store", f"sqlite:///{database}"]
+    refused = subprocess.run(own, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--store needs an app built by CallHooks.from_env()" in refused.stderr

@@ -168,6 +168,24 @@ def test_no_handler_200_and_logged(connect: Connect, caplog: pytest.LogCaptureFi
     assert any("handler=- status=200" in m for m in messages)
 
 
+def test_a_duplicate_and_a_token_bound_elsewhere_are_logged_as_what_they_are(
+    connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = App(secret=SECRET, public_url="http://127.0.0.1").record_all()
+    bound = "/" + app.hooks.callback_url(bind=True).rsplit("/", 1)[1]
+    client = connect(app.hooks)
+    with caplog.at_level(logging.INFO, logger="callhooks"):
+        assert client.post(bound, json=ANSWER).status_code == 200
+        assert client.post(bound, json=ANSWER).status_code == 200  # the platform's redelivery
+        assert client.post(bound, json={**ANSWER, "callId": "c-other"}).status_code == 403
+        settle(client)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("callhooks")]
+    assert "event answer of call c-abc123 already handled: answered as a duplicate" in messages
+    assert "event answer of call c-other refused: token-bound-to-another-call" in messages
+    assert not any(m.startswith("no handler matched") for m in messages)  # each had a handler
+    assert len(app.events) == 1
+
+
 def test_handler_response_is_sent_as_is(connect: Connect) -> None:
     app = App()
 

@@ -4,13 +4,15 @@ Thousands of generated requests across methods, paths (valid, cut and altered to
 content types, bodies (random bytes, JSON events with wrong fields, deep nesting), header sizes, and framing
 (exact, lying Content-Length, chunked, truncated). The server must answer each one with something other than
 500, or close the connection, within a bound; afterwards /healthz answers and the process's memory
-high-water mark stays bounded.
+high-water mark stays bounded. Issue 23: requests whose body never ends (chunked, or a Content-Length it never
+reaches) must be answered, and the connection closed, however the client goes on sending.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import sys
 import time
@@ -212,7 +214,7 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
-sent = {"hostile": 0, "events": 0}
+sent = {"hostile": 0, "events": 0, "endless": 0}
 
 
 @FUZZ
@@ -252,6 +254,81 @@ def test_events_with_any_fields_on_a_valid_token_are_never_a_500(
         found = statuses(exchange(server.port, _callback(body, get), half_close=False))
         assert found and found[0] in (200, 400, 413, 422)  # a verified callback: parsed, or a clear error
         sent["events"] += 1
+
+
+# -- bodies that never end ----------------------------------------------------------------------------------------
+
+ENDLESS_LIMIT = 256 * 1024  # body bytes the client sends at most: past the 64 KiB body limit, so even a valid
+# callback is refused; a server still reading after its answer has the rest sent to it
+
+
+@st.composite
+def endless_requests(draw: st.DrawFn) -> tuple[bytes, bool, list[bytes]]:
+    """A request head, whether its body is chunked, and the body's parts, sent over and over until the limit."""
+    data = draw(st.data())
+    method = draw(st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "HEAD", "DELETE"]))
+    path = draw(st.one_of(paths, st.just("/" + mutate(VALID_TOKEN, data)), st.just("/" + VALID_TOKEN)))
+    content_type = draw(st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain", ""]))
+    chunked = draw(st.booleans())
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    if content_type:
+        head.append(f"Content-Type: {content_type}")
+    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {10**9}")
+    # Parts of 512 bytes and more: a body trickled in tiny chunks is the body deadline's business (408, 10 s).
+    parts = draw(st.lists(st.binary(min_size=512, max_size=16 * 1024), min_size=1, max_size=4))
+    return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8", "surrogateescape"), chunked, parts
+
+
+def stream_past_answer(port: int, head: bytes, chunked: bool, parts: list[bytes]) -> tuple[bytes, int]:
+    """Send ``head`` and then the body's ``parts`` round and round, reading whatever comes back, until the server
+    closes or ``ENDLESS_LIMIT`` bytes were sent; then wait (bounded) for it to close. The answer and the body
+    bytes sent once the answer had arrived."""
+    answer = b""
+    sent = after = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=REPLY_LIMIT) as sock:
+        try:
+            sock.sendall(head)
+            while sent < ENDLESS_LIMIT:
+                for part in parts:
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(part), part) if chunked else part)
+                    sent += len(part)
+                    after += len(part) if answer else 0
+                while select.select([sock], [], [], 0)[0]:  # something to read now: (more of) the answer, or the end
+                    got = sock.recv(65536)
+                    if not got:
+                        return answer, after
+                    answer += got
+            while got := sock.recv(65536):
+                answer += got
+        except (BrokenPipeError, ConnectionResetError):
+            answer += rest(sock)  # closed by the server: what it answered before is still to be read
+        except TimeoutError:
+            pytest.fail(f"still open {REPLY_LIMIT} s after sending {sent} body bytes: {head[:200]!r} {answer[:300]!r}")
+    return answer, after
+
+
+def rest(sock: socket.socket) -> bytes:
+    """What is left to read on a connection the server has closed."""
+    got = b""
+    try:
+        while more := sock.recv(65536):
+            got += more
+    except OSError:
+        pass
+    return got
+
+
+@FUZZ
+@given(request=endless_requests())
+def test_a_body_that_never_ends_is_answered_and_the_connection_closed(
+    server: Server, request: tuple[bytes, bool, list[bytes]]
+) -> None:
+    answer, after = stream_past_answer(server.port, *request)
+    found = statuses(answer)
+    assert found and 500 not in found, (request[0][:200], answer[:300])
+    assert b"connection: close" in answer.lower(), answer[:300]
+    assert after < ENDLESS_LIMIT  # the server stopped taking the body once it had answered
+    sent["endless"] += 1
 
 
 def test_thousands_of_requests_were_sent(server: Server) -> None:

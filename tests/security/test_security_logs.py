@@ -377,3 +377,26 @@ def test_the_console_hides_tokens_in_recorded_bxml_answers() -> None:
         shown = client.get("/_console/api/calls/c-4", auth=console).json()
     body = shown["entries"][0]["response"]["body"]
     assert "<Gather" in body and "/<token>" in body and given not in body
+
+
+def test_building_a_receiver_leaves_other_libraries_loggers_alone_until_it_is_served() -> None:
+    # A library sets up its own loggers only: uvicorn's access log gets the token filter when the receiver is
+    # served (its lifespan), numbers are masked while a masking console's receiver runs, not for good.
+    from starlette.testclient import TestClient
+
+    from callhooks import logs, masking
+
+    access = logging.getLogger("uvicorn.access")
+    for found in [f for f in access.filters if isinstance(f, logs.RedactingFilter | masking.MaskingFilter)]:
+        access.removeFilter(found)  # as a fresh process has it, whatever earlier tests served
+    hooks = CallHooks(secret="s" * 24, console=("ops", "pw"), console_mask_numbers=True)
+    assert not access.filters
+    assert any(isinstance(f, logs.RedactingFilter) for f in logging.getLogger("callhooks").filters)  # its own
+    with TestClient(hooks):  # served: startup ran
+        kinds = {type(f) for f in access.filters}
+        assert kinds == {logs.RedactingFilter, masking.MaskingFilter}
+    assert {type(f) for f in access.filters} == {logs.RedactingFilter}  # masking ended with the receiver
+    access.filters.clear()
+    mounted = CallHooks(secret="s" * 24)
+    TestClient(mounted).get("/healthz")  # no lifespan, as when mounted in another app: its first request
+    assert {type(f) for f in access.filters} == {logs.RedactingFilter}

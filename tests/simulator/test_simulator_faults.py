@@ -284,7 +284,7 @@ def test_the_nth_event_rule_counts_each_calls_events_on_the_wire() -> None:
         ({"reorder_jitter": float("nan")}, "reorder_jitter must be a non-negative number"),
         ({"rules": [{"fault": "reorder", "hold": float("inf")}]}, "hold must be a non-negative number"),
         ({"fallbackFirst": "often"}, "fallback_first must be a rate"),
-        ({"sometimes": 1}, "unknown faults setting(s): sometimes"),
+        ({"sometimes": 1}, "unknown faults setting 'sometimes'"),
         ({"seed": "x"}, "seed must be an integer"),
         ({"rules": {"fault": "duplicate"}}, "rules must be a list"),
         ({"rules": [{"event_type": "answer"}]}, "a fault rule needs 'fault'"),
@@ -292,7 +292,7 @@ def test_the_nth_event_rule_counts_each_calls_events_on_the_wire() -> None:
         ({"rules": [{"fault": "reorder"}]}, "a reorder rule needs 'hold'"),
         ({"rules": [{"fault": "duplicate", "hold": 1}]}, "'hold' only applies to reorder rules"),
         ({"rules": [{"fault": "duplicate", "nth": 0}]}, "nth counts a call's events from 1"),
-        ({"rules": [{"fault": "duplicate", "when": 1}]}, "unknown fault rule setting(s): when"),
+        ({"rules": [{"fault": "duplicate", "when": 1}]}, "unknown fault rule setting 'when'"),
     ],
 )
 def test_bad_fault_settings_are_clear_errors(settings: dict[str, Any], problem: str) -> None:

@@ -42,7 +42,7 @@ bodies = st.one_of(
 @pytest.fixture(scope="module")
 def api() -> Iterator[tuple[TestClient, str]]:
     simulator = Simulator(user_id=USER, api_token=TOKEN, api_secret=SECRET, manual=True)
-    with TestClient(simulator, base_url="http://sim.test") as client:
+    with TestClient(simulator, base_url="http://127.0.0.1") as client:
         client.auth = (TOKEN, SECRET)
         created = client.post(f"/v1/users/{USER}/calls", json={"from": "+19195550100", "to": "+19195551212"})
         assert created.status_code == 201
