@@ -97,11 +97,12 @@ _METRICS_SET_BUT_OFF: Final = (
     "the metrics are off: CALLHOOKS_METRICS is set, but this app was not built by CallHooks.from_env(), which "
     "reads it: build it with CallHooks(metrics=True) or CallHooks.from_env()"
 )
-#: The variables ``CallHooks.from_env`` reads; an app built otherwise ignores them (``callhooks run`` says so).
+#: The variables ``CallHooks.from_env`` reads; an app built otherwise ignores them (``callhooks run`` says so). Not
+#: TWILIO_AUTH_TOKEN: the Twilio client reads it too, so it is no sign of a misbuilt app.
 APP_VARIABLES: Final = (
     "CALLHOOKS_SECRET", "CALLHOOKS_PUBLIC_URL", "CALLHOOKS_BASIC_AUTH", "CALLHOOKS_INSECURE",
     "CALLHOOKS_CALLBACK_METHOD", "CALLHOOKS_STORE", "CALLHOOKS_METRICS", "CALLHOOKS_METRICS_AUTH",
-    "CALLHOOKS_CONSOLE", "CALLHOOKS_CONSOLE_MASK_NUMBERS", "CALLHOOKS_CONSOLE_SIZE",
+    "CALLHOOKS_CONSOLE", "CALLHOOKS_CONSOLE_MASK_NUMBERS", "CALLHOOKS_CONSOLE_SIZE", "CALLHOOKS_PLATFORM",
 )  # fmt: skip
 _HANDLER_FAILED: Final = {"error": "handler-failed", "detail": "the handler for this event failed"}
 

@@ -13,6 +13,7 @@ import pytest
 from callhooks import CallHooks
 from callhooks.bandwidth import bxml
 from callhooks.events import encode_query
+from callhooks.testing.polling import wait_until
 from callhooks.testing.server import serve
 from tests.bandwidth.payloads import PAYLOADS
 from tests.stores.support import BACKENDS, backend_url
@@ -78,3 +79,29 @@ def test_a_duplicate_runs_its_handler_once_on_every_store(store_url: str) -> Non
         other = client.post(path, json={**payload, "eventTime": "2019-06-20T15:56:11.111Z"}).status_code
     assert statuses == [200, 200, 200] and other == 200
     assert ran == [payload["callId"], payload["callId"]]
+
+
+def test_background_handlers_console_and_metrics_serve_v2_events() -> None:
+    hooks = CallHooks(
+        secret="receiver-secret",
+        public_url=PUBLIC,
+        platform="bandwidth",
+        console=("admin", "console-pass"),
+        metrics=True,
+    )
+    ran: list[str] = []
+
+    @hooks.on("recordingAvailable", background=True)
+    def later(event: Any) -> None:
+        ran.append(event.recording_id)
+
+    path = hooks.callback_url().split("calls.example.com", 1)[1]
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        assert client.post(path, json=PAYLOADS["recordingAvailable"]).status_code == 200
+        assert client.post(path, json=PAYLOADS["conferenceCompleted"]).status_code == 200  # no call id at all
+        wait_until(lambda: ran, what="the background handler")
+        calls = client.get("/hooks/_console/api/calls", auth=("admin", "console-pass")).json()
+        metrics = client.get("/hooks/metrics").text
+    assert ran == [PAYLOADS["recordingAvailable"]["recordingId"]]
+    assert PAYLOADS["recordingAvailable"]["callId"] in str(calls)
+    assert 'event="recordingAvailable"' in metrics

@@ -13,6 +13,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from callhooks import CallHooks
+from callhooks.testing.polling import wait_until
 from callhooks.testing.server import serve
 from callhooks.twilio import twiml
 from callhooks.twilio.receiving import Reply
@@ -94,3 +95,18 @@ def test_a_retried_request_runs_its_handler_once_on_every_store(store_url: str) 
         without_token = [post(client, url, params).status_code for _ in range(2)]  # same content: one event
     assert statuses == [200, 200, 200] and without_token == [200, 200]
     assert ran == [params["CallSid"]] * 3
+
+
+def test_a_background_handler_gets_the_kind_and_tag_its_url_named() -> None:
+    hooks = receiver("memory://")
+    ran: list[tuple[str, str | None, str | None]] = []
+
+    @hooks.on("recording-status", tag="voicemail", background=True)
+    def later(event: Any) -> None:
+        ran.append((event.kind, event.tag, event.recording_sid))
+
+    url = hooks.callback_url({"box": 3}, kind="recording-status", tag="voicemail")
+    with serve(hooks) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        assert post(client, url, REQUESTS["recording-status"]).status_code == 200
+        wait_until(lambda: ran, what="the background handler")
+    assert ran == [("recording-status", "voicemail", REQUESTS["recording-status"]["RecordingSid"])]
