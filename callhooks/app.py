@@ -823,6 +823,8 @@ class CallHooks(Registrar):
             self._report(event, None, refused.status, started, scope, body, media_type, refused=reason)
             return
         response = delivered.response
+        if response is None and self.receiving.answers_nothing:
+            response = self.receiving.nothing(event)  # a platform whose empty 200 would be an error (Twilio)
         if response is None:
             await _send_empty_ok(send)
         else:

@@ -78,6 +78,8 @@ class Receiving:
     wants_request: ClassVar[bool] = False
     #: The kind of a request whose URL names none (Twilio's Voice URL of a phone number: ``call``).
     default_kind: ClassVar[str | None] = None
+    #: Whether ``nothing`` has an answer of its own for some events (else: the empty 200, at no cost).
+    answers_nothing: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -99,6 +101,10 @@ class Receiving:
 
     def check_handler(self, handler: Handler) -> None:
         """Refuse at registration (``ValueError``) what ``build_handler`` cannot know is wrong."""
+
+    def nothing(self, event: Event) -> Response | None:
+        """The answer when no handler answered ``event`` (None, no handler, a duplicate); None: an empty 200."""
+        return None
 
     def reply(self, handler: Handler, event: Event, method: str, document: Any) -> Response:
         """The HTTP answer for a document of ``documents`` the handler returned for ``event``."""

@@ -71,6 +71,25 @@ KIND_OF: Final[Mapping[tuple[str | None, str], str]] = {
 
 # The nouns of <Dial> that start a new call leg: their status callbacks report on that leg.
 _NEW_LEG: Final = frozenset({"Number", "Client", "Sip", "Application", "WhatsApp"})
+# The kinds whose reply Twilio runs as TwiML: an empty body there is a document parse failure (an application error
+# heard by the caller), so no answer is the empty document, which ends the call as Twilio ends it after the last verb.
+_TWIML_KINDS: Final = frozenset(
+    {
+        "call",
+        "answer",
+        "redirect",
+        "fallback",
+        "whisper",
+        "gather",
+        "record",
+        "dial",
+        "enqueue",
+        "queue-wait",
+        "dequeue",
+    }
+    | {"connect", "pay", "refer"}
+)
+_EMPTY_TWIML: Final = b'<?xml version="1.0" encoding="UTF-8"?><Response />'
 # The kinds whose reply Twilio does not run as TwiML.
 _NOTIFICATIONS: Final = frozenset(
     {"status", "recording-status", "transcription", "amd", "conference", "stream", "gather-partial", "pay-status"}
@@ -98,6 +117,7 @@ class TwilioReceiving(Receiving):
     documents: ClassVar[tuple[type, ...]] = (twiml.Response, Reply)
     wants_request: ClassVar[bool] = True
     default_kind: ClassVar[str | None] = "call"
+    answers_nothing: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -129,6 +149,12 @@ class TwilioReceiving(Receiving):
             verifier.verify_url(inbound.url, inbound.headers, form=inbound.form, json_body=json_body)
         except SignatureRejected as exc:
             raise CallbackRejected(403, "forbidden", exc.detail, reason=exc.reason) from None
+
+    def nothing(self, event: Event) -> Response | None:
+        """An empty TwiML document for a request whose reply Twilio runs; None (an empty 200) for the others."""
+        if event.event_route_type in _TWIML_KINDS:
+            return Response(_EMPTY_TWIML, status_code=200, headers={"content-type": CONTENT_TYPE})
+        return None
 
     def reply(self, handler: Handler, event: Event, method: str, document: Any) -> Response:
         """The TwiML, with every callback URL left out filled for its kind and the reply's tag."""

@@ -236,3 +236,16 @@ def test_the_paired_client_asks_for_answer_and_status_urls() -> None:
         post(client, answer, {**REQUESTS["call"], "CallStatus": "in-progress"})
         post(client, status, {**REQUESTS["status"], "CallSid": REQUESTS["call"]["CallSid"], "CallStatus": "completed"})
     assert seen == [("answer", "in-progress"), ("status", "completed")]
+
+
+def test_no_answer_is_an_empty_document_where_twilio_runs_twiml_and_an_empty_200_elsewhere() -> None:
+    hooks = receiver(store=None)
+    hooks.on("gather")(lambda event: None)
+    with TestClient(hooks) as client:
+        handled = post(client, hooks.callback_url(kind="gather"), REQUESTS["gather"])
+        unhandled = post(client, hooks.callback_url(kind="dial"), REQUESTS["dial"])
+        status = post(client, hooks.callback_url(kind="status"), REQUESTS["status"])
+    for document in (handled, unhandled):
+        assert document.status_code == 200 and document.headers["content-type"].startswith("text/xml")
+        assert twiml.parse(document.text) == twiml.Response()
+    assert (status.status_code, status.content) == (200, b"")
