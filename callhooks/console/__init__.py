@@ -60,7 +60,12 @@ class Console:
         self.hub = StreamHub()
         self.feed = ConsoleFeed(self.view, self.hub, open_store)
         self.monitor = ConsoleMonitor(EntryMaker(mask=mask_numbers, secrets=[*secrets, password]), self.feed)
-        self.replayer = Replayer(receiver, receiver.urls if receiver is not None else None, masked=mask_numbers)
+        self.replayer = Replayer(
+            receiver,
+            receiver.urls if receiver is not None else None,
+            masked=mask_numbers,
+            signed_requests=receiver is not None and receiver.receiving.wants_request,
+        )
         store = (lambda: store_facts(receiver)) if receiver is not None else None
         self.app = BasicAuthGate(
             console_routes(self.view, self.feed, self.hub, signer, replayer=self.replayer, store=store),

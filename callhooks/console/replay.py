@@ -75,12 +75,16 @@ def caught(record: Dispatched | Rejection) -> dict[str, Any] | None:
 class Replayer:
     """Sends journal entries back to the receiver ``app`` (signing with ``urls``). ``app=None``: a console
     without its receiver (replay unavailable); ``masked``: the journal's numbers are masked, so its payloads
-    are not what arrived (replay unavailable)."""
+    are not what arrived (replay unavailable); ``signed_requests``: the platform signs each request with a key
+    the console does not sign with (Twilio's auth token: replay unavailable)."""
 
-    def __init__(self, app: ASGIApp | None, urls: CallbackUrls | None, *, masked: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp | None, urls: CallbackUrls | None, *, masked: bool = False, signed_requests: bool = False
+    ) -> None:
         self.app = app
         self.urls = urls
         self.masked = masked
+        self.signed_requests = signed_requests
 
     @property
     def unavailable(self) -> str | None:
@@ -89,6 +93,8 @@ class Replayer:
             return "this console is not attached to a receiver"
         if self.masked:
             return "the console masks numbers, so its payloads are not what arrived (console_mask_numbers)"
+        if self.signed_requests:
+            return "the platform signs every request (X-Twilio-Signature), which a replay cannot be"
         return None
 
     async def replay(self, seq: int, entry: Mapping[str, Any], payload: str | None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ challenge, bad input, duplicates and token binding."""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -241,3 +242,17 @@ def test_the_paired_client_fills_answer_and_disconnect_urls_with_the_credentials
     assert (body["username"], body["password"]) == CREDENTIALS
     basic = base64.b64encode(":".join(CREDENTIALS).encode()).decode()
     assert basic  # the same pair the receiver's challenge then accepts (test above)
+
+
+def test_the_console_replays_a_v2_event_as_a_duplicate_and_an_edited_one_as_new() -> None:
+    hooks = receiver(console=("admin", "console-pass"))
+    ran: list[str | None] = []
+    hooks.on("gather")(lambda event: ran.append(event.digits))
+    console = ("admin", "console-pass")
+    with TestClient(hooks) as client:
+        client.post(path_of(hooks.callback_url({"order": 7})), json=PAYLOADS["gather"], auth=CREDENTIALS)
+        again = client.post("/hooks/_console/api/replay", json={"seq": 1}, auth=console).json()
+        edited = json.dumps({**PAYLOADS["gather"], "digits": "99"})
+        changed = client.post("/hooks/_console/api/replay", json={"seq": 1, "payload": edited}, auth=console).json()
+    assert (again["outcome"], changed["outcome"]) == ("duplicate", "handled")
+    assert ran == [PAYLOADS["gather"]["digits"], "99"]

@@ -249,3 +249,11 @@ def test_no_answer_is_an_empty_document_where_twilio_runs_twiml_and_an_empty_200
         assert document.status_code == 200 and document.headers["content-type"].startswith("text/xml")
         assert twiml.parse(document.text) == twiml.Response()
     assert (status.status_code, status.content) == (200, b"")
+
+
+def test_the_console_says_why_it_cannot_replay_a_signed_request() -> None:
+    hooks = receiver(console=("admin", "console-pass"))
+    with TestClient(hooks) as client:
+        info = client.get("/hooks/_console/api/info", auth=("admin", "console-pass")).json()
+    assert info["replay"] == {"available": False, "detail": info["replay"]["detail"]}
+    assert "X-Twilio-Signature" in info["replay"]["detail"]
