@@ -256,3 +256,34 @@ def test_the_console_replays_a_v2_event_as_a_duplicate_and_an_edited_one_as_new(
         changed = client.post("/hooks/_console/api/replay", json={"seq": 1, "payload": edited}, auth=console).json()
     assert (again["outcome"], changed["outcome"]) == ("duplicate", "handled")
     assert ran == [PAYLOADS["gather"]["digits"], "99"]
+
+
+def test_a_transfer_leg_starts_with_its_parents_session_and_keeps_its_own() -> None:
+    hooks = receiver()
+    seen: dict[str, Any] = {}
+
+    @hooks.on("answer")
+    def answer(event: v2.AnswerEvent) -> bxml.Response:
+        event.session["customer"] = "C-42"
+        return bxml.Response(bxml.Transfer(bxml.PhoneNumber("+15556667777")))
+
+    @hooks.on("transferAnswer")
+    def leg(event: v2.TransferAnswerEvent) -> None:
+        seen["leg"] = dict(event.session)
+        event.session["agent"] = "bob"
+
+    @hooks.on("transferDisconnect")
+    def leg_ended(event: v2.TransferDisconnectEvent) -> None:
+        seen["leg later"] = dict(event.session)
+
+    parent = {**PAYLOADS["answer"], "callId": "c-parent"}
+    with TestClient(hooks) as client:
+        answered = client.post(path_of(hooks.callback_url()), json=parent, auth=CREDENTIALS)
+        number = bxml.parse(answered.text).verbs[0].verbs[0]
+        assert isinstance(number, bxml.PhoneNumber) and number.transfer_answer_url and number.transfer_disconnect_url
+        leg_fields = {"callId": "c-leg", "parentCallId": "c-parent"}
+        answer_leg = {**PAYLOADS["transferAnswer"], **leg_fields}
+        client.post(path_of(number.transfer_answer_url), json=answer_leg, auth=CREDENTIALS)
+        ended = {**PAYLOADS["transferDisconnect"], **leg_fields}
+        client.post(path_of(number.transfer_disconnect_url), json=ended, auth=CREDENTIALS)
+    assert seen == {"leg": {"customer": "C-42"}, "leg later": {"customer": "C-42", "agent": "bob"}}

@@ -257,3 +257,23 @@ def test_the_console_says_why_it_cannot_replay_a_signed_request() -> None:
         info = client.get("/hooks/_console/api/info", auth=("admin", "console-pass")).json()
     assert info["replay"] == {"available": False, "detail": info["replay"]["detail"]}
     assert "X-Twilio-Signature" in info["replay"]["detail"]
+
+
+def test_read_callback_verifies_and_parses_without_a_server() -> None:
+    from callhooks.inbound import CallbackRejected
+
+    hooks = receiver(store=None)
+    url = hooks.callback_url(kind="gather", tag="main-menu")
+    token = url.rsplit("/", 1)[1]
+    body = urlencode(REQUESTS["gather"]).encode()
+    signature = VALIDATOR.compute_signature(url, REQUESTS["gather"])
+    form = "application/x-www-form-urlencoded"
+    event = hooks.read_callback(
+        "POST", token, content_type=form, body=body, headers=[("X-Twilio-Signature", signature)]
+    )
+    assert (event.event_route_type, event.tag, event.digits) == ("gather", "main-menu", REQUESTS["gather"]["Digits"])
+    with pytest.raises(CallbackRejected) as refused:
+        hooks.read_callback(
+            "POST", token, content_type=form, body=body + b"&Digits=9", headers=[("X-Twilio-Signature", signature)]
+        )
+    assert (refused.value.status, refused.value.reason) == (403, "signature-mismatch")
