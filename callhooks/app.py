@@ -994,9 +994,10 @@ class CallHooks(Registrar):
             return
         name = handler.name if handler is not None else "-"
         duration_ms = round(duration * 1000, 2)
+        call_id = event_call_id(event)
         callback_logger.info(
             "call=%s event=%s state=%s tag=%s handler=%s status=%d duration_ms=%.2f",
-            event_call_id(event),
+            call_id,
             event.event_type,
             event.call_state,
             event.tag,
@@ -1004,7 +1005,7 @@ class CallHooks(Registrar):
             status,
             duration_ms,
             extra={  # logs.CALLBACK_FIELDS, as keys of their own in CALLHOOKS_LOG_FORMAT=json
-                "call_id": event_call_id(event),
+                "call_id": call_id,
                 "event": event.event_type,
                 "state": event.call_state,
                 "tag": event.tag,
@@ -1013,7 +1014,6 @@ class CallHooks(Registrar):
                 "duration_ms": duration_ms,
             },
         )
-        call_id = event_call_id(event)
         if refused is not None:  # the guarantees answered it: say why, as the console does
             logger.info("event %s of call %s refused: %s", event.event_type, call_id, refused)
         elif duplicate:
