@@ -218,7 +218,9 @@ class CallHooks(Registrar):
             credentials_in_url=receiving_cls.credentials_in_url,
         )
         #: What differs per platform (receiving.py): its parser, its own checks, the documents handlers return.
-        self.receiving: Receiving = receiving_cls(self.callback_url, auth_token=auth_token, basic_auth=basic_auth)
+        self.receiving: Receiving = receiving_cls(
+            self.callback_url, auth_token=auth_token, basic_auth=basic_auth, callback_method=method
+        )
         self.reader = CallbackReader(signer, basic_auth, body_limit, self.receiving)
         self.router = Router(self.receiving.platform)
         self.body_timeout = body_timeout

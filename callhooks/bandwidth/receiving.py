@@ -11,6 +11,8 @@ What the core does not already do the same way for every platform (``callhooks.r
   context: the event URLs of every verb and their fallbacks, a ``<PhoneNumber>``/``<SipUri>``'s
   ``transferAnswerUrl`` and ``transferDisconnectUrl`` (those also name the calling leg as ``session_from``, so
   the B-leg's session starts from its parent's); never a stream's or transcription's ``destination``.
+- **Methods.** A receiver built with ``callback_http_method="GET"`` sets each filled URL's ``*Method`` to ``GET``
+  (Bandwidth's default is POST).
 - **Credentials.** With ``basic_auth``, v2 takes them in ``username``/``password`` (and ``fallbackUsername``/
   ``fallbackPassword``) attributes, not in the URL: they are set on a verb whose every URL they cover is one the
   receiver filled, so credentials never go to a server of someone else's. The core answers a request without
@@ -31,7 +33,7 @@ from ..platform import Event, Platform, event_call_id
 from ..receiving import Receiving
 from ..replies import handler_failed, render_reply
 from ..routing import Handler
-from ..xmldoc.model import Verb, url_attributes
+from ..xmldoc.model import Verb, attributes_of
 from . import bxml
 from .bxml.events import SYNCHRONOUS_EVENTS
 from .events import BANDWIDTH_V2
@@ -47,8 +49,8 @@ _NEW_LEG = frozenset({"PhoneNumber", "SipUri"})
 
 
 def _fills(verb: Verb) -> tuple[list[str], list[str]]:
-    """A verb's callback URL fields, primary and fallback."""
-    fields = [attribute.field for attribute in url_attributes(type(verb)) if attribute.field not in _NOT_OURS]
+    """A verb's callback URL attributes (not its text: ``<PlayAudio>``'s audio), primary and fallback."""
+    fields = [a.field for a in attributes_of(type(verb)) if a.url and a.field not in _NOT_OURS]
     return [f for f in fields if "fallback" not in f], [f for f in fields if "fallback" in f]
 
 
@@ -89,10 +91,15 @@ class BandwidthReceiving(Receiving):
         leg_url = self.make_url({**context, SESSION_FROM: call_id}) if call_id else url
         credentials = self.basic_auth
 
+        get = self.callback_method == "GET"
+
         def fill(verb: Verb, field: str) -> str | None:
             primary, fallback = _fills(verb)
             if field in primary or field in fallback:
                 return leg_url if type(verb).__name__ in _NEW_LEG else url
+            if field.endswith("_method"):  # a filled URL is called the way the receiver expects (POST: the default)
+                filled = f"{field.removesuffix('_method')}_url"
+                return "GET" if get and filled in primary + fallback and getattr(verb, filled) is None else None
             if credentials is None:
                 return None
             covered = primary if field in ("username", "password") else fallback

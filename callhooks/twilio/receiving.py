@@ -125,6 +125,7 @@ class TwilioReceiving(Receiving):
         *,
         auth_token: str | Sequence[str] | None = None,
         basic_auth: tuple[str, str] | None = None,
+        callback_method: str = "POST",
     ) -> None:
         tokens = (auth_token,) if isinstance(auth_token, str) else tuple(auth_token or ())
         if not tokens or not all(isinstance(token, str) and token for token in tokens):
@@ -132,7 +133,7 @@ class TwilioReceiving(Receiving):
                 "platform='twilio' needs auth_token: the account's auth token (two while it is rotated), which "
                 "signs every request (CallHooks(auth_token=...) or TWILIO_AUTH_TOKEN)"
             )
-        super().__init__(make_url, basic_auth=basic_auth)
+        super().__init__(make_url, basic_auth=basic_auth, callback_method=callback_method)
         self.auth_tokens = tokens
         self._warned: set[str] = set()
 

@@ -287,3 +287,21 @@ def test_a_transfer_leg_starts_with_its_parents_session_and_keeps_its_own() -> N
         ended = {**PAYLOADS["transferDisconnect"], **leg_fields}
         client.post(path_of(number.transfer_disconnect_url), json=ended, auth=CREDENTIALS)
     assert seen == {"leg": {"customer": "C-42"}, "leg later": {"customer": "C-42", "agent": "bob"}}
+
+
+def test_a_get_receiver_asks_for_get_on_the_urls_it_fills_only() -> None:
+    hooks = receiver(store=None, callback_http_method="GET")
+    hooks.on("answer")(
+        lambda event: bxml.Response(
+            bxml.Gather(bxml.PlayAudio("https://media.example/menu.wav"), max_digits=1),
+            bxml.Redirect(redirect_url="https://elsewhere.example/next"),
+        )
+    )
+    with TestClient(hooks) as client:
+        answered = client.post(path_of(hooks.callback_url()), json=PAYLOADS["answer"], auth=CREDENTIALS)
+    gather, redirect = bxml.parse(answered.text).verbs
+    assert isinstance(gather, bxml.Gather) and isinstance(redirect, bxml.Redirect)
+    assert (gather.gather_method, gather.gather_fallback_method) == ("GET", "GET")
+    assert redirect.redirect_method is None and redirect.username is None  # the handler's own URL: untouched
+    audio = gather.verbs[0]
+    assert isinstance(audio, bxml.PlayAudio) and audio.username is None  # its audio is not ours to sign for

@@ -277,3 +277,17 @@ def test_read_callback_verifies_and_parses_without_a_server() -> None:
             "POST", token, content_type=form, body=body + b"&Digits=9", headers=[("X-Twilio-Signature", signature)]
         )
     assert (refused.value.status, refused.value.reason) == (403, "signature-mismatch")
+
+
+def test_routers_are_per_platform() -> None:
+    from callhooks import Router
+
+    hooks = receiver(store=None)
+    menus = Router(platform="twilio")
+    menus.on("gather", tag="main-menu")(lambda event: None)
+    hooks.include(menus)
+    catapult = Router()
+    catapult.on("gather")(lambda event: None)
+    with pytest.raises(ValueError, match="a router of catapult handlers cannot be included in one of twilio"):
+        hooks.include(catapult)
+    assert [handler.key.tag for handler in hooks] == ["main-menu"]
