@@ -121,8 +121,9 @@ def build_handler(
     _check_key_part("tag", tag)
     canonical = platform.canonical_event_type(event_type) if event_type else None
     if not allow_unknown:
-        _check_known(f"{platform.name} event type", canonical, platform.event_types)
-        _check_known(f"{platform.name} call state", state, platform.call_states)
+        named = "" if platform is CATAPULT else f"{platform.name} "  # Catapult's words as they always were
+        _check_known(f"{named}event type", canonical, platform.event_types)
+        _check_known(f"{named}call state", state, platform.call_states)
     name = _qualified_name(func)
     key = HandlerKey(canonical, state, tag)
     return Handler(func, key, _is_async(func), _wants_call(func, name), name, background=bool(background))
