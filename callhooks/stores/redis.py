@@ -31,6 +31,7 @@ from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, Q
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .keys import FIFO, LIVE, ONCE, SESSION, token_key
+from .reply import StoredReply, decode_reply, encode_reply
 from .sessions import decode_session, encode_session
 
 __all__ = ["RedisStore"]
@@ -54,7 +55,9 @@ _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.fl
 
 # The steps as Lua functions of their keys, so that one script runs one step and ``_ADMIT``/``_SETTLE_CALLBACK``
 # run several on the same keys, with the same encodings.
-# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none)}.
+# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none), reply}. ``reply``
+# (record format 2, ``reply.py``) is the first run's reply, on a done record; format 1 records have none. A record
+# gone when its outcome is written (the server lost its data meanwhile) is written as claimed once (records.py).
 _RECORD_FNS = """
 local function claim(key, owner, lease, keep, now)
   local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts')
@@ -66,10 +69,12 @@ local function claim(key, owner, lease, keep, now)
   redis.call('PEXPIRE', key, math.max(lease, keep))
   return 'acquired', attempts
 end
-local function finish(key, owner, state, err, keep)
+local function finish(key, owner, state, err, keep, reply)
   local r = redis.call('HMGET', key, 'state', 'owner')
-  if r[1] ~= 'running' or r[2] ~= owner then return 0 end
+  if r[1] and (r[1] ~= 'running' or r[2] ~= owner) then return 0 end
+  if not r[1] then redis.call('HSET', key, 'owner', owner, 'lease_until', 0, 'attempts', 1) end
   redis.call('HSET', key, 'state', state, 'error', err)
+  if reply and reply ~= '' and state == 'done' then redis.call('HSET', key, 'reply', reply) end
   redis.call('PEXPIRE', key, keep)
   return 1
 end
@@ -150,7 +155,7 @@ _BIND_TOKEN = _BIND_TOKEN_FN + "return bind_token(KEYS[1], ARGV[1], ARGV[2])\n"
 # A whole callback in two round trips (``Store.admit``/``settle``), the transitions of records.admit/settle.
 # KEYS: the event's record, then with a call (ARGV[4] == '1') its queue (fifo, live) and session, then when
 # binding a token (ARGV[5] == '1') the token's key. ARGV: owner, lease ms, keep ms, has a call, binds a token,
-# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none)}.
+# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none); a duplicate's reply}.
 _ADMIT = (
     _NOW
     + _RECORD_FNS
@@ -159,7 +164,8 @@ _ADMIT = (
     + """
 local has_call = ARGV[4] == '1'
 if ARGV[5] == '1' and bind_token(KEYS[#KEYS], ARGV[6], ARGV[7]) == 0 then return {'forbidden', 0, 0, ''} end
-if redis.call('HGET', KEYS[1], 'state') == 'done' then return {'duplicate', 0, 0, ''} end
+local seen = redis.call('HMGET', KEYS[1], 'state', 'reply')
+if seen[1] == 'done' then return {'duplicate', 0, 0, seen[2] or ''} end
 -- tickets ahead (or stale ones to skip): wait for the turn step by step
 if has_call and redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {'slow', 0, 0, ''} end
 local status, attempts = claim(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
@@ -171,14 +177,16 @@ return {'run', ticket, attempts, redis.call('GET', KEYS[4]) or ''}
 )
 # KEYS as for _ADMIT, without the token. ARGV: owner, 'done' or 'failed', error, keep ms, ticket, the session's
 # new text ('': unchanged), its time to live in ms ('': unchanged; '0': the call completed with no session_end,
-# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it).
+# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it), the reply's text ('':
+# none). The session is written only with the outcome, as in records.settle.
 _SETTLE_CALLBACK = (
     _RECORD_FNS
     + _QUEUE_FNS
     + """
-finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local finished = finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[8])
 if #KEYS == 1 then return 1 end
 leave(KEYS[2], KEYS[3], ARGV[5])
+if finished == 0 then return 1 end
 if ARGV[7] == '0' then redis.call('DEL', KEYS[4])
 elseif ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
 elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
@@ -442,8 +450,10 @@ class RedisStore(Store):
             admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
             int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
         ]  # fmt: skip
-        verdict, ticket, attempt, session = await self._script("admit", keys, args)
-        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(session))  # type: ignore[arg-type]
+        verdict, ticket, attempt, kept = await self._script("admit", keys, args)
+        if _text(verdict) == "duplicate":
+            return Admitted("duplicate", reply=decode_reply(kept))
+        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(kept))  # type: ignore[arg-type]
 
     async def settle(
         self,
@@ -454,13 +464,14 @@ class RedisStore(Store):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
         limits = self.limits
         saved = encode_session(session, limits.session_max_bytes) if session is not None else ""
         ttl = session_ends if session_ends is not None else limits.session_idle_ttl if saved else None
         args = [
             admission.owner, "done" if ok else "failed", error or "", _ms(limits.record_ttl), ticket, saved,
-            "" if ttl is None else _session_ms(ttl),
+            "" if ttl is None else _session_ms(ttl), "" if reply is None else encode_reply(reply),
         ]  # fmt: skip
         await self._script("settle", self._callback_keys(admission), args)
 
@@ -490,6 +501,7 @@ class RedisStore(Store):
             int(fields["lease_until"]) / 1000,
             int(fields["attempts"]),
             fields["error"] or None,
+            decode_reply(fields.get("reply")),  # records of format 1 have none
         )
 
     # -- per-call fair FIFO --------------------------------------------------------------------------------
