@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from . import records
 from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
@@ -58,12 +59,20 @@ _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.fl
 # An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none), reply}. ``reply``
 # (record format 2, ``reply.py``) is the first run's reply, on a done record; format 1 records have none. A record
 # gone when its outcome is written (the server lost its data meanwhile) is written as claimed once (records.py).
-_RECORD_FNS = """
+_RECORD_FNS = f"""
+local GRACE = {records.TAKEOVER_GRACE_SHARE!r}
 local function claim(key, owner, lease, keep, now)
-  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts')
+  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts', 'suspect_at')
   if r[1] == 'done' then return 'duplicate', 0 end
   if r[1] == 'running' and tonumber(r[2]) > now then return 'running', 0 end
+  if r[1] == 'running' and not r[4] then
+    redis.call('HSET', key, 'suspect_at', now)
+    redis.call('PEXPIRE', key, math.max(lease, keep))
+    return 'running', 0
+  end
+  if r[1] == 'running' and now - tonumber(r[4]) < lease * GRACE then return 'running', 0 end
   local attempts = (tonumber(r[3]) or 0) + 1
+  redis.call('HDEL', key, 'suspect_at')
   redis.call('HSET', key, 'state', 'running', 'owner', owner, 'lease_until', now + lease, 'attempts', attempts,
       'error', '')
   redis.call('PEXPIRE', key, math.max(lease, keep))
@@ -93,6 +102,7 @@ _RENEW = (
 local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if r[1] ~= 'running' or r[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', now + tonumber(ARGV[2]))
+redis.call('HDEL', KEYS[1], 'suspect_at')
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
 return 1
 """
@@ -178,15 +188,14 @@ return {'run', ticket, attempts, redis.call('GET', KEYS[4]) or ''}
 # KEYS as for _ADMIT, without the token. ARGV: owner, 'done' or 'failed', error, keep ms, ticket, the session's
 # new text ('': unchanged), its time to live in ms ('': unchanged; '0': the call completed with no session_end,
 # so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it), the reply's text ('':
-# none). The session is written only with the outcome, as in records.settle.
+# none). The session is written only with the outcome and while the ticket was held, as in records.settle.
 _SETTLE_CALLBACK = (
     _RECORD_FNS
     + _QUEUE_FNS
     + """
 local finished = finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[8])
 if #KEYS == 1 then return 1 end
-leave(KEYS[2], KEYS[3], ARGV[5])
-if finished == 0 then return 1 end
+if leave(KEYS[2], KEYS[3], ARGV[5]) == 0 or finished == 0 then return 1 end
 if ARGV[7] == '0' then redis.call('DEL', KEYS[4])
 elseif ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
 elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
