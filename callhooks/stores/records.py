@@ -41,8 +41,8 @@ def claim(value: Any, now: float, owner: str, lease: float, keep: float) -> Chan
 #: A running record whose lease ran out is taken over only this share of the claimer's lease after a claimer first
 #: saw it so (``suspect_at``, cleared by a renewal): a worker that was alive through a store outage saves its
 #: outcome (``outcomes.py``, every 0.1 s) in that time, before a duplicate that reached the store first runs the
-#: event again. A dead worker's event waits that much longer: 0.5 s of the default 2 s lease.
-TAKEOVER_GRACE_SHARE = 0.25
+#: event again. A dead worker's event waits that much longer: 0.3 s of the default 2 s lease.
+TAKEOVER_GRACE_SHARE = 0.15
 
 
 def _claimed(value: Any, now: float, owner: str, lease: float, keep: float) -> tuple[Any, float, ClaimStatus, int]:
