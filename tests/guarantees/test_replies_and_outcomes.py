@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import anyio
@@ -130,3 +131,24 @@ def test_the_lease_and_the_busy_margin_are_checked() -> None:
     hooks = CallHooks(secret="s", callback_timeout=15, busy_margin=2.5, lease=4)
     assert hooks.delivery.store_deadline == 12.5 and hooks.delivery.lease == 4
     assert CallHooks(secret="s", callback_timeout=15).delivery.store_deadline == 12.0  # a fifth by default
+
+
+async def test_an_event_whose_turn_does_not_come_is_answered_busy_with_the_margin_before_the_platforms_timeout() -> (
+    None
+):
+    menu = Menu()
+    hooks = receiver("memory://", menu, callback_timeout=3.0, busy_margin=1.0)
+    path = token_path(hooks)
+    with serve(hooks) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=3.0) as platform:  # it waits callback_timeout
+            menu.gate.clear()
+            first = asyncio.create_task(platform.post(path, json=dtmf("c-1", 1)))
+            await anyio.to_thread.run_sync(menu.started.wait, 10)
+            sent = time.monotonic()
+            queued = await platform.post(path, json=dtmf("c-1", 2))  # behind the held one: its turn never comes
+            waited = time.monotonic() - sent
+            menu.gate.set()
+            await first
+    assert queued.status_code == 503 and queued.json()["error"] == "busy"
+    assert waited < 3.0  # seen by the platform, which then delivers to the fallback URL
+    assert menu.runs == [1]
