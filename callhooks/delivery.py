@@ -29,7 +29,7 @@ from typing import Any, Final, NamedTuple
 
 from starlette.responses import Response
 
-from .deadline import Deadline, answer_by, bounded
+from .deadline import answer_by, bounded
 from .events import CallEvent, ConferenceEvent
 from .identity import call_key, event_identity
 from .outcomes import UnsavedOutcome, UnsavedOutcomes
@@ -228,7 +228,7 @@ class Delivery:
                 if admitted.verdict == "forbidden":
                     raise _bound_elsewhere()
             # The steps one by one, each store call under the deadline.
-            steps = bounded(store, Deadline(deadline))
+            steps = bounded(store, deadline)
             if bound_token is not None and call_id is not None and not await steps.bind_token(bound_token, call_id):
                 raise _bound_elsewhere()
             if identity is None or run is None:
