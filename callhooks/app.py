@@ -31,8 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import bxml, logs
 from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .catapult import CATAPULT
 from .deadline import answer_by
-from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
+from .delivery import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .monitoring import Dispatched, HandlerRun, Monitor, Rejection
@@ -81,7 +82,7 @@ DEFAULT_BODY_LIMIT: Final = 64 * 1024
 #: Seconds a client gets to send a whole body once its headers arrived; then 408 and the connection closes.
 DEFAULT_BODY_TIMEOUT: Final = 10.0
 #: The platform's default (and maximum) ``callbackTimeout``: 10 s. After it, it delivers again to the fallback.
-DEFAULT_CALLBACK_TIMEOUT: Final = 10.0
+DEFAULT_CALLBACK_TIMEOUT: Final = CATAPULT.callback_timeout
 # A handler still running at this share of callback_timeout gets a warning: the platform is about to give up.
 _SLOW_HANDLER_SHARE: Final = 0.8
 
@@ -143,7 +144,12 @@ class CallHooks(Registrar):
     opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
     background handlers then queue in ``memory://``). ``background``: how background handlers are retried and
     run (``BackgroundSettings``). ``session_end``: seconds a call's session is kept after the call completed.
-    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``metrics``: serve Prometheus
+    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``lease``: seconds an event's
+    claim and its call's turn are held without a heartbeat (renewed every third of it while the handler runs): a
+    worker that dies frees its event and its call this long after its last heartbeat. ``busy_margin``: seconds
+    before ``callback_timeout`` by which a callback that cannot run (its call's turn did not come, the store
+    did not answer) is answered 503, so the platform sees it and delivers to the fallback URL (default: a
+    fifth of ``callback_timeout``). ``metrics``: serve Prometheus
     metrics at ``<receiver path>/metrics`` (needs the ``metrics`` extra), behind ``metrics_auth``
     ``(user, password)`` when given.
     ``console``: ``(user, password)`` to serve the console (a live page and JSON API of recent calls) at
@@ -175,6 +181,8 @@ class CallHooks(Registrar):
         background: BackgroundSettings | None = None,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        lease: float = DEFAULT_LEASE,
+        busy_margin: float | None = None,
         metrics: bool = False,
         metrics_auth: tuple[str, str] | None = None,
         console: tuple[str, str] | None = None,
@@ -231,8 +239,10 @@ class CallHooks(Registrar):
             self.open_store,
             enabled=guarded,
             wait=callback_timeout,
+            margin=busy_margin,
             session_end=session_end,
             shutdown_timeout=shutdown_timeout,
+            lease=lease,
         )
         if signer is None:
             logger.warning(

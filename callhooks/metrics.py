@@ -3,9 +3,10 @@
 ``CallbackMetrics`` is a ``Monitor``: it counts what the receiver tells it (callbacks answered, rejections,
 handler runs, background retries and failures) into prometheus-client metrics held by a registry of its own,
 so several apps in one process (tests) keep their own figures. The background queue's depth is read from the
-store when scraped. Under ``PROMETHEUS_MULTIPROC_DIR`` (several uvicorn workers) prometheus-client writes
-every process's values to files there, and a scrape, whichever worker answers it, adds them up
-(``MultiProcessCollector``): see docs/guides/metrics-logs.md, "Several workers".
+store when scraped, and the outcomes kept through a store outage (``outcomes.py``) from the receiver. Under
+``PROMETHEUS_MULTIPROC_DIR`` (several uvicorn workers) prometheus-client writes every process's values to files
+there, and a scrape, whichever worker answers it, adds them up (``MultiProcessCollector``): see
+docs/guides/metrics-logs.md, "Several workers".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .events import KNOWN_EVENT_TYPES, CallEvent, canonical_event_type
 from .gate import BasicAuthGate
 from .monitoring import Dispatched, Monitor, Rejection
+from .outcomes import UnsavedOutcomes
 from .signing import validate_basic_auth
 from .stores import Store
 
@@ -72,8 +74,14 @@ def _event_label(event: CallEvent) -> str:
 class CallbackMetrics(Monitor):
     """The receiver's figures (names below), counted as its monitor tells them."""
 
-    def __init__(self, store: Callable[[], Store | None], registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        store: Callable[[], Store | None],
+        registry: CollectorRegistry | None = None,
+        outcomes: UnsavedOutcomes | None = None,
+    ) -> None:
         self.store = store  #: the app's store once open (``None`` before): the queue depth is read from it
+        self.outcomes = outcomes  #: the receiver's outcomes waiting for the store (read when scraped)
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         into = self.registry
         self.callbacks = Counter(
@@ -125,6 +133,24 @@ class CallbackMetrics(Monitor):
             registry=into,
         )
         self._evictions_seen = 0
+        self.unsaved = Gauge(
+            "callhooks_outcomes_unsaved",
+            "Outcomes of handlers that ran (answered as they answered) waiting for the store to take them",
+            registry=into,
+            multiprocess_mode="livesum",
+        )
+        self.saved_late = Counter(
+            "callhooks_outcomes_saved_late",
+            "Outcomes the store did not take in time, saved once it answered again",
+            registry=into,
+        )
+        self.dropped = Counter(
+            "callhooks_outcomes_dropped",
+            "Outcomes dropped unsaved (too many waiting, waiting too long, or at shutdown): those events run "
+            "again when delivered again",
+            registry=into,
+        )
+        self._outcomes_seen = (0, 0)
         self.failed = Counter(
             "callhooks_background_failed",
             "Background events that failed their last run and were kept as failed events, by handler",
@@ -161,6 +187,7 @@ class CallbackMetrics(Monitor):
     async def refresh(self) -> None:
         """Read the store's evictions and the queue depth (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is
         down or not open yet leaves the gauge as it was: the scrape still answers."""
+        self._count_outcomes()
         store = self.store()
         if store is None:
             return
@@ -174,6 +201,16 @@ class CallbackMetrics(Monitor):
             logger.debug("metrics: the background queue depth is unavailable: %s", exc)
             return
         self.queue_depth.set(size)
+
+    def _count_outcomes(self) -> None:
+        outcomes = self.outcomes
+        if outcomes is None:
+            return
+        self.unsaved.set(len(outcomes))
+        saved, dropped = self._outcomes_seen
+        self.saved_late.inc(max(0, outcomes.saved_late - saved))
+        self.dropped.inc(max(0, outcomes.lost - dropped))
+        self._outcomes_seen = (outcomes.saved_late, outcomes.lost)
 
     def exposition(self) -> bytes:
         """The Prometheus text: this process's registry, or every worker's values under multiprocess mode."""
@@ -232,7 +269,7 @@ def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> Call
 
     Under multiprocess mode a worker that shuts down marks itself dead, so its live gauges stop counting.
     """
-    metrics = CallbackMetrics(lambda: hooks.store)
+    metrics = CallbackMetrics(lambda: hooks.store, outcomes=hooks.delivery.unsaved)
     hooks.add_monitor(metrics)
     endpoint: ASGIApp = MetricsEndpoint(metrics)
     if auth is not None:

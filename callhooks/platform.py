@@ -84,3 +84,6 @@ class Platform(Generic[EventT]):
     call_states: frozenset[str]
     #: The routing name of another spelling of an event type (``recordingComplete`` → ``recordComplete``).
     canonical_event_type: Callable[[str], str] = str
+    #: Seconds the platform waits for a callback's answer by default before it gives up and delivers the event to
+    #: the fallback URL: a receiver's ``callback_timeout`` unless the application set another.
+    callback_timeout: float = 10.0

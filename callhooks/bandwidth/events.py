@@ -641,4 +641,5 @@ BANDWIDTH_V2: Platform[BandwidthEvent] = Platform(
     event_types=KNOWN_EVENT_TYPES,
     call_states=KNOWN_CALL_STATES,
     canonical_event_type=canonical_event_type,
+    callback_timeout=15.0,  # callbackTimeout's default (1-25 s)
 )

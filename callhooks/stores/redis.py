@@ -27,10 +27,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from . import records
 from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .keys import FIFO, LIVE, ONCE, SESSION, token_key
+from .reply import StoredReply, decode_reply, encode_reply
 from .sessions import decode_session, encode_session
 
 __all__ = ["RedisStore"]
@@ -54,22 +56,34 @@ _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.fl
 
 # The steps as Lua functions of their keys, so that one script runs one step and ``_ADMIT``/``_SETTLE_CALLBACK``
 # run several on the same keys, with the same encodings.
-# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none)}.
-_RECORD_FNS = """
+# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none), reply}. ``reply``
+# (record format 2, ``reply.py``) is the first run's reply, on a done record; format 1 records have none. A record
+# gone when its outcome is written (the server lost its data meanwhile) is written as claimed once (records.py).
+_RECORD_FNS = f"""
+local GRACE = {records.TAKEOVER_GRACE_SHARE!r}
 local function claim(key, owner, lease, keep, now)
-  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts')
+  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts', 'suspect_at')
   if r[1] == 'done' then return 'duplicate', 0 end
   if r[1] == 'running' and tonumber(r[2]) > now then return 'running', 0 end
+  if r[1] == 'running' and not r[4] then
+    redis.call('HSET', key, 'suspect_at', now)
+    redis.call('PEXPIRE', key, math.max(lease, keep))
+    return 'running', 0
+  end
+  if r[1] == 'running' and now - tonumber(r[4]) < lease * GRACE then return 'running', 0 end
   local attempts = (tonumber(r[3]) or 0) + 1
+  redis.call('HDEL', key, 'suspect_at')
   redis.call('HSET', key, 'state', 'running', 'owner', owner, 'lease_until', now + lease, 'attempts', attempts,
       'error', '')
   redis.call('PEXPIRE', key, math.max(lease, keep))
   return 'acquired', attempts
 end
-local function finish(key, owner, state, err, keep)
+local function finish(key, owner, state, err, keep, reply)
   local r = redis.call('HMGET', key, 'state', 'owner')
-  if r[1] ~= 'running' or r[2] ~= owner then return 0 end
+  if r[1] and (r[1] ~= 'running' or r[2] ~= owner) then return 0 end
+  if not r[1] then redis.call('HSET', key, 'owner', owner, 'lease_until', 0, 'attempts', 1) end
   redis.call('HSET', key, 'state', state, 'error', err)
+  if reply and reply ~= '' and state == 'done' then redis.call('HSET', key, 'reply', reply) end
   redis.call('PEXPIRE', key, keep)
   return 1
 end
@@ -88,6 +102,7 @@ _RENEW = (
 local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if r[1] ~= 'running' or r[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', now + tonumber(ARGV[2]))
+redis.call('HDEL', KEYS[1], 'suspect_at')
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
 return 1
 """
@@ -150,7 +165,7 @@ _BIND_TOKEN = _BIND_TOKEN_FN + "return bind_token(KEYS[1], ARGV[1], ARGV[2])\n"
 # A whole callback in two round trips (``Store.admit``/``settle``), the transitions of records.admit/settle.
 # KEYS: the event's record, then with a call (ARGV[4] == '1') its queue (fifo, live) and session, then when
 # binding a token (ARGV[5] == '1') the token's key. ARGV: owner, lease ms, keep ms, has a call, binds a token,
-# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none)}.
+# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none); a duplicate's reply}.
 _ADMIT = (
     _NOW
     + _RECORD_FNS
@@ -159,7 +174,8 @@ _ADMIT = (
     + """
 local has_call = ARGV[4] == '1'
 if ARGV[5] == '1' and bind_token(KEYS[#KEYS], ARGV[6], ARGV[7]) == 0 then return {'forbidden', 0, 0, ''} end
-if redis.call('HGET', KEYS[1], 'state') == 'done' then return {'duplicate', 0, 0, ''} end
+local seen = redis.call('HMGET', KEYS[1], 'state', 'reply')
+if seen[1] == 'done' then return {'duplicate', 0, 0, seen[2] or ''} end
 -- tickets ahead (or stale ones to skip): wait for the turn step by step
 if has_call and redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {'slow', 0, 0, ''} end
 local status, attempts = claim(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
@@ -171,14 +187,15 @@ return {'run', ticket, attempts, redis.call('GET', KEYS[4]) or ''}
 )
 # KEYS as for _ADMIT, without the token. ARGV: owner, 'done' or 'failed', error, keep ms, ticket, the session's
 # new text ('': unchanged), its time to live in ms ('': unchanged; '0': the call completed with no session_end,
-# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it).
+# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it), the reply's text ('':
+# none). The session is written only with the outcome and while the ticket was held, as in records.settle.
 _SETTLE_CALLBACK = (
     _RECORD_FNS
     + _QUEUE_FNS
     + """
-finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local finished = finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[8])
 if #KEYS == 1 then return 1 end
-leave(KEYS[2], KEYS[3], ARGV[5])
+if leave(KEYS[2], KEYS[3], ARGV[5]) == 0 or finished == 0 then return 1 end
 if ARGV[7] == '0' then redis.call('DEL', KEYS[4])
 elseif ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
 elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
@@ -442,8 +459,10 @@ class RedisStore(Store):
             admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
             int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
         ]  # fmt: skip
-        verdict, ticket, attempt, session = await self._script("admit", keys, args)
-        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(session))  # type: ignore[arg-type]
+        verdict, ticket, attempt, kept = await self._script("admit", keys, args)
+        if _text(verdict) == "duplicate":
+            return Admitted("duplicate", reply=decode_reply(kept))
+        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(kept))  # type: ignore[arg-type]
 
     async def settle(
         self,
@@ -454,13 +473,14 @@ class RedisStore(Store):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
         limits = self.limits
         saved = encode_session(session, limits.session_max_bytes) if session is not None else ""
         ttl = session_ends if session_ends is not None else limits.session_idle_ttl if saved else None
         args = [
             admission.owner, "done" if ok else "failed", error or "", _ms(limits.record_ttl), ticket, saved,
-            "" if ttl is None else _session_ms(ttl),
+            "" if ttl is None else _session_ms(ttl), "" if reply is None else encode_reply(reply),
         ]  # fmt: skip
         await self._script("settle", self._callback_keys(admission), args)
 
@@ -490,6 +510,7 @@ class RedisStore(Store):
             int(fields["lease_until"]) / 1000,
             int(fields["attempts"]),
             fields["error"] or None,
+            decode_reply(fields.get("reply")),  # records of format 1 have none
         )
 
     # -- per-call fair FIFO --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHeal
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .kv import KeyValueStore, Update, admit_keys, settle_keys
+from .reply import StoredReply, encode_reply
 from .sessions import encode_session
 
 __all__ = ["SqliteStore"]
@@ -288,14 +289,16 @@ class SqliteStore(KeyValueStore):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
         saved = encode_session(session, self.limits.session_max_bytes) if session is not None else None
+        kept = encode_reply(reply) if reply is not None else None
         limits = self.limits
 
         def update(values: list[Any], now: float) -> tuple[records.Changes, None]:
             once, queue, session = values
             changes = records.settle(
-                once, queue, session, now, admission, ticket, (ok, error), saved, session_ends, limits.record_ttl,
+                once, queue, session, now, admission, ticket, (ok, error, kept), saved, session_ends, limits.record_ttl,
                 limits.session_idle_ttl,
             )  # fmt: skip
             return changes, None

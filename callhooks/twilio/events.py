@@ -439,4 +439,5 @@ TWILIO: Platform[TwilioEvent] = Platform(
     call_state=_call_state,
     event_types=frozenset(KINDS),
     call_states=KNOWN_CALL_STATES,
+    callback_timeout=15.0,  # the webhook timeout Twilio waits by default
 )

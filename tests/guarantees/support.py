@@ -13,14 +13,22 @@ SECRET = "guarantees-secret"
 _EPOCH = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
+def _at(seq: int) -> str:
+    return (_EPOCH + timedelta(milliseconds=seq)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def dtmf(call_id: str, seq: int, digit: str = "5") -> dict[str, Any]:
     """The ``seq``-th event of ``call_id`` on the wire: a dtmf whose time (ms) makes it a distinct event."""
-    when = (_EPOCH + timedelta(milliseconds=seq)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"eventType": "dtmf", "callId": call_id, "dtmfDigit": digit, "time": when}
+    return {"eventType": "dtmf", "callId": call_id, "dtmfDigit": digit, "time": _at(seq)}
+
+
+def answer(call_id: str, seq: int = 0) -> dict[str, Any]:
+    """The call's answer event on the wire (the ``seq``-th of its events)."""
+    return {"eventType": "answer", "callId": call_id, "callState": "active", "time": _at(seq)}
 
 
 def hangup(call_id: str, seq: int) -> dict[str, Any]:
-    when = (_EPOCH + timedelta(milliseconds=seq)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    when = _at(seq)
     return {
         "eventType": "hangup",
         "callId": call_id,
