@@ -578,12 +578,7 @@ class CallHooks(Registrar):
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
-                health = await self.delivery.health()
-                if health.ok:
-                    await _send_json(send, 200, {"status": "ok"})
-                else:
-                    down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
-                    await _send_json(send, 503, down)
+                await self._healthz(send)
             else:
                 await self._reject(scope, send, method_not_allowed(method, "GET"))
             return
@@ -616,6 +611,21 @@ class CallHooks(Registrar):
             await self._reject(scope, send, rejected, body)
             return
         await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
+
+    async def _healthz(self, send: Send) -> None:
+        """``200 {"status": "ok"}``, or ``503`` with why the store cannot be used; either names a loss of the
+        store's data found since start-up (``StoreStats.data_losses``: the store works again, so not a 503)."""
+        health = await self.delivery.health()
+        shown: dict[str, Any] = {} if health.ok else {"backend": health.backend, "detail": health.detail}
+        store = self.store
+        stats = store.stats() if store is not None else None
+        if store is not None and stats is not None and stats.data_losses:
+            lost = {"data_losses": stats.data_losses, "last_data_loss": stats.last_data_loss}
+            shown = {"backend": store.backend, **shown, **lost}
+        body: dict[str, Any] = {"status": "ok" if health.ok else "unavailable"}
+        if shown:
+            body["store"] = shown
+        await _send_json(send, 200 if health.ok else 503, body)
 
     async def _reject(self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"") -> None:
         client = scope.get("client")

@@ -125,6 +125,13 @@ class CallbackMetrics(Monitor):
             registry=into,
         )
         self._evictions_seen = 0
+        self.data_losses = Counter(
+            "callhooks_store_data_lost",
+            "Times the store was found to have lost its data (a Redis server restarted without persistence, "
+            "flushed, or evicting keys): handled events may run again, sessions start empty (read when scraped)",
+            registry=into,
+        )
+        self._data_losses_seen = 0
         self.failed = Counter(
             "callhooks_background_failed",
             "Background events that failed their last run and were kept as failed events, by handler",
@@ -164,10 +171,9 @@ class CallbackMetrics(Monitor):
         store = self.store()
         if store is None:
             return
-        evictions = store.stats().evictions
-        if evictions > self._evictions_seen:
-            self.evictions.inc(evictions - self._evictions_seen)
-        self._evictions_seen = max(evictions, self._evictions_seen)
+        stats = store.stats()
+        self._evictions_seen = _count_up_to(self.evictions, stats.evictions, self._evictions_seen)
+        self._data_losses_seen = _count_up_to(self.data_losses, stats.data_losses, self._data_losses_seen)
         try:
             size = await asyncio.wait_for(store.queue_size(), QUEUE_SIZE_TIMEOUT)
         except Exception as exc:  # StoreUnavailable, a timeout, a closed connection: not the scrape's failure
@@ -182,6 +188,13 @@ class CallbackMetrics(Monitor):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+def _count_up_to(counter: Counter, total: int, seen: int) -> int:
+    """Raise ``counter`` by what the store counted (``total``) since it was last read (``seen``); the new seen."""
+    if total > seen:
+        counter.inc(total - seen)
+    return max(total, seen)
 
 
 class MetricsEndpoint:
