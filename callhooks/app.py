@@ -30,10 +30,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import bxml, logs
-from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .background import (
+    CALLBACK_PAYLOAD_KIND,
+    BackgroundSettings,
+    BackgroundWorker,
+    FailedEvents,
+    QueuedEvent,
+    queued_event,
+)
 from .deadline import answer_by
 from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
 from .events import CallEvent
+from .failed_callbacks import FailedCallbacks, failed_callback, refusal_reason
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .monitoring import Dispatched, HandlerRun, Monitor, Rejection
 from .pairing import CallBinder, check_binder, check_pairing
@@ -212,6 +220,8 @@ class CallHooks(Registrar):
         self.background = background if background is not None else BackgroundSettings()
         self._worker: BackgroundWorker | None = None
         self._starting_worker: asyncio.Lock | None = None
+        # Callbacks answered 5xx after verification, written to the store's failed events (failed_callbacks.py).
+        self.failed_callbacks = FailedCallbacks(self.open_store)
         # The delivery guarantees on that store (delivery.py).
         self.delivery = Delivery(
             self.open_store,
@@ -442,8 +452,8 @@ class CallHooks(Registrar):
                     return
                 try:
                     await self.delivery.start()  # opens the store: one clear line when it cannot be
-                    if any(handler.background for handler in self.router):
-                        await self.start_background()
+                    # Also without background handlers: it runs the failed callbacks that are replayed.
+                    await self.start_background()
                 except (StoreUnavailable, ValueError) as exc:
                     await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
                     return
@@ -451,6 +461,7 @@ class CallHooks(Registrar):
             elif message["type"] == "lifespan.shutdown":
                 await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
                 await self.stop_background()
+                await self.failed_callbacks.close(self.delivery.shutdown_timeout)  # written before the store closes
                 for callback in reversed(self.shutdown_callbacks):
                     try:
                         result = callback()
@@ -518,6 +529,9 @@ class CallHooks(Registrar):
 
     async def _run_background(self, queued: QueuedEvent) -> None:
         """Run a queued event's handler (in the worker); an exception makes the worker retry it."""
+        if queued.kind == CALLBACK_PAYLOAD_KIND:
+            await self._replay_callback(queued)
+            return
         event = queued.event
         handler = self.router.match(event)
         if handler is None or not handler.background:
@@ -539,6 +553,29 @@ class CallHooks(Registrar):
             self._tell_monitors("handler_finished", event, handler.name, time.perf_counter() - began, None)
         if result is not None:
             logger.warning("background handler %s returned a response; it is ignored (the 200 was sent)", handler.name)
+
+    async def _replay_callback(self, queued: QueuedEvent) -> None:
+        """Run a replayed failed callback as its delivery would have run (in the worker): through the guarantees,
+        so one handled meanwhile is a duplicate. A 5xx again raises, and the worker retries it with backoff."""
+        event = queued.event
+        handler = self.router.match(event)
+        if handler is None:
+            logger.warning(
+                "replayed callback %s of call %s: no handler matches it now", event.event_type, event.call_id
+            )
+            return
+        run: Callable[[], Awaitable[Response | None]]
+        if handler.background:
+            run = partial(self._queue_background, handler, event, queued.method)
+        else:
+            run = partial(self._answer, handler, event, queued.method, None)
+        try:
+            delivered = await self.delivery.deliver(event, None, run)
+        except DeliveryRefused as refused:
+            raise RuntimeError(f"answered {refused.status}: {refusal_reason(refused)}") from None
+        response = delivered.response
+        if response is not None and response.status_code >= 500:
+            raise RuntimeError(f"answered {response.status_code}: {refusal_reason(response)}")
 
     def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
         """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
@@ -717,6 +754,8 @@ class CallHooks(Registrar):
         except DeliveryRefused as refused:
             await _send_json(send, refused.status, refused.body)
             self._report(event, None, refused.status, started, scope, body, media_type)
+            if refused.status >= 500 and handler is not None:
+                self._keep_failed(event, handler, method, started, refused.status, refusal_reason(refused))
             return
         response = delivered.response
         if response is None:
@@ -736,6 +775,18 @@ class CallHooks(Registrar):
             watched,
             duplicate=handler is not None and not delivered.ran,
         )
+        if status >= 500 and handler is not None:
+            self._keep_failed(event, handler, method, started, status, refusal_reason(response))
+
+    def _keep_failed(
+        self, event: CallEvent, handler: Handler, method: str, started: float, status: int, reason: str
+    ) -> None:
+        """Keep a callback answered 5xx as a failed event (written after the response, off this path)."""
+        received_at = time.time() - (time.perf_counter() - started)
+        payload = failed_callback(
+            event, method=method, received_at=received_at, handler=handler.name, status=status, reason=reason
+        )
+        self.failed_callbacks.keep(payload)
 
     async def _answer(
         self, handler: Handler, event: CallEvent, method: str, watched: HandlerRun | None = None
