@@ -4,6 +4,7 @@ verification. Real uvicorn on 127.0.0.1, real SQLite files and a real redis-serv
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 from callhooks import CallHooks
 from callhooks.background import describe_failed
 from callhooks.events import parse_event
+from callhooks.failed_callbacks import FailedCallbacks, failed_callback
 from callhooks.identity import event_identity
-from callhooks.stores import FailedEvent, Store
+from callhooks.stores import FailedEvent, Store, open_store
 from tests.background.support import served
 from tests.guarantees.support import SECRET, Held, dtmf, token_path
+from tests.helpers.redis_server import new_redis_server
 from tests.stores.support import BACKENDS, backend_url, eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -91,3 +94,42 @@ async def test_a_callback_refused_while_shutting_down_is_kept_with_its_reason(ur
     assert refused.status_code == 503 and refused.json()["error"] == "shutting-down"
     assert kept.payload["status"] == 503 and kept.error.startswith("shutting-down: ")
     assert same_event(kept.payload["fields"], dtmf("c-2", 2)) and handler.ran == []
+
+
+@pytest.mark.redis
+async def test_while_the_store_is_down_at_most_max_pending_wait_and_the_rest_are_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis = new_redis_server(tmp_path)
+    redis.start()
+    store = await open_store(redis.url)
+
+    async def opened() -> Store:
+        return store
+
+    def payload(seq: int) -> dict[str, Any]:
+        event = parse_event(dtmf("c-3", seq))
+        return failed_callback(event, method="POST", received_at=1.7e9, handler="app.h", status=503, reason=f"r{seq}")
+
+    kept = FailedCallbacks(opened, max_pending=2)
+    try:
+        redis.stop()
+        for seq in (1, 2, 3):
+            kept.keep(payload(seq))
+        (dropped,) = [record for record in caplog.records if "not kept" in record.getMessage()]
+        assert kept.pending == 2 and kept.dropped == 1
+        assert dropped.levelno == logging.ERROR and "(r1)" in dropped.getMessage()
+        redis.start()  # the same port, empty
+
+        async def written() -> bool:
+            return kept.pending == 0
+
+        await eventually(written)
+        assert [failed.error for failed in await store.list_failed()] == ["r3", "r2"]  # newest first
+        redis.stop()
+        kept.keep(payload(4))
+        await kept.close(timeout=0.1)  # the store does not come back: logged as not kept
+        assert kept.dropped == 2 and "(r4)" in caplog.records[-1].getMessage()
+    finally:
+        await store.close()
+        redis.stop()

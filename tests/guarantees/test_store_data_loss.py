@@ -16,7 +16,7 @@ from tests.guarantees.support import SECRET, Held, dtmf, token_path
 from tests.helpers.redis_server import new_redis_server
 from tests.stores.support import eventually
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(60)]
 
 LOSS = "lost callhooks' data"
 
