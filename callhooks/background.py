@@ -139,6 +139,7 @@ class BackgroundWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._draining = False
+        self._queue_down = False  # the last look at the queue failed (logged once until it works again)
         self._tasks: list[asyncio.Task[None]] = []
         self.handled = 0  #: items this worker took (handled, retried or failed), for tests and metrics
 
@@ -201,10 +202,19 @@ class BackgroundWorker:
                     on_failed_run=self._failed_run if self.tell is not None else None,
                 )
             except Exception as exc:  # the store is down: keep the items, try again after a pause
-                logger.warning("background queue unavailable, retrying in %.1f s: %s", self.settings.poll_interval, exc)
+                # Once per outage at WARNING (every receiver runs a worker: one line a second would drown the log).
+                level = logging.DEBUG if self._queue_down else logging.WARNING
+                logger.log(
+                    level, "background queue unavailable, retrying every %.1f s: %s", self.settings.poll_interval, exc
+                )
+                self._queue_down = True
                 took = 0
                 if self._stopping:
                     return
+            else:
+                if self._queue_down:
+                    logger.info("background queue available again")
+                    self._queue_down = False
             self.handled += took
             if took:
                 continue

@@ -75,6 +75,8 @@ class FailedCallbacks:
         self.max_pending = max_pending
         self._pending: deque[dict[str, Any]] = deque()
         self._writer: asyncio.Task[None] | None = None
+        self._closing = False  # shutting down: a failed write is the last try
+        self._wake = asyncio.Event()  # cuts a pause between tries short (at shutdown)
         self.kept = 0  #: written to the store
         self.dropped = 0  #: dropped from memory (too many while the store was down, or left at shutdown)
 
@@ -113,10 +115,14 @@ class FailedCallbacks:
                 store = await self._open_store()
                 failed_id = await store.add_failed(payload, str(payload["reason"]), 1)
             except Exception as exc:  # the store is down (StoreUnavailable) or failing: try again after a pause
+                if self._closing:
+                    return  # close() logs what is left
                 if not waiting_logged:
                     logger.warning("%d failed callbacks wait for the store to be kept: %s", len(self._pending), exc)
                     waiting_logged = True
-                await asyncio.sleep(pause)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), pause)
                 pause = min(_RETRY_MOST, pause * 2)
                 continue
             pause = _RETRY_FIRST
@@ -124,7 +130,7 @@ class FailedCallbacks:
                 self._pending.popleft()
             self.kept += 1
             fields = payload.get("fields") or {}
-            logger.warning(
+            logger.info(  # the 5xx itself was logged where it was answered
                 "callback %s of call %s answered %s (%s): kept as failed event %s (callhooks failed show %s)",
                 fields.get("eventType"),
                 fields.get("callId"),
@@ -135,9 +141,11 @@ class FailedCallbacks:
             )
 
     async def close(self, timeout: float) -> None:
-        """Give the writer ``timeout`` seconds to write what waits (the store still open), then log what is left
-        as not kept."""
+        """Write what waits (the store still open): each gets one more try, all within ``timeout`` seconds;
+        what is left is logged as not kept."""
         writer = self._writer
+        self._closing = True
+        self._wake.set()
         if writer is not None and not writer.done():
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(writer), timeout)
@@ -147,3 +155,4 @@ class FailedCallbacks:
         self._writer = None
         while self._pending:
             self._lose(self._pending.popleft(), "the receiver stopped before the store took it")
+        self._closing = False  # the app may be started again

@@ -26,6 +26,7 @@ from .stores import Store
 
 if TYPE_CHECKING:
     from .app import CallHooks
+    from .failed_callbacks import FailedCallbacks
 
 try:
     from prometheus_client import (
@@ -72,8 +73,14 @@ def _event_label(event: CallEvent) -> str:
 class CallbackMetrics(Monitor):
     """The receiver's figures (names below), counted as its monitor tells them."""
 
-    def __init__(self, store: Callable[[], Store | None], registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        store: Callable[[], Store | None],
+        registry: CollectorRegistry | None = None,
+        failed_callbacks: FailedCallbacks | None = None,
+    ) -> None:
         self.store = store  #: the app's store once open (``None`` before): the queue depth is read from it
+        self.failed_callbacks = failed_callbacks  #: the app's, whose counts are read when scraped
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         into = self.registry
         self.callbacks = Counter(
@@ -132,6 +139,18 @@ class CallbackMetrics(Monitor):
             registry=into,
         )
         self._data_losses_seen = 0
+        self.callbacks_kept = Counter(
+            "callhooks_failed_callbacks_kept",
+            "Callbacks answered 5xx written to the store as failed events (callhooks failed list; read when scraped)",
+            registry=into,
+        )
+        self.callbacks_not_kept = Counter(
+            "callhooks_failed_callbacks_not_kept",
+            "Callbacks answered 5xx that could not be kept (too many waited for a store that was down, or left at "
+            "shutdown): each is logged at ERROR with its fields (read when scraped)",
+            registry=into,
+        )
+        self._kept_seen = self._not_kept_seen = 0
         self.failed = Counter(
             "callhooks_background_failed",
             "Background events that failed their last run and were kept as failed events, by handler",
@@ -168,6 +187,10 @@ class CallbackMetrics(Monitor):
     async def refresh(self) -> None:
         """Read the store's evictions and the queue depth (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is
         down or not open yet leaves the gauge as it was: the scrape still answers."""
+        failed = self.failed_callbacks
+        if failed is not None:
+            self._kept_seen = _count_up_to(self.callbacks_kept, failed.kept, self._kept_seen)
+            self._not_kept_seen = _count_up_to(self.callbacks_not_kept, failed.dropped, self._not_kept_seen)
         store = self.store()
         if store is None:
             return
@@ -245,7 +268,7 @@ def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> Call
 
     Under multiprocess mode a worker that shuts down marks itself dead, so its live gauges stop counting.
     """
-    metrics = CallbackMetrics(lambda: hooks.store)
+    metrics = CallbackMetrics(lambda: hooks.store, failed_callbacks=hooks.failed_callbacks)
     hooks.add_monitor(metrics)
     endpoint: ASGIApp = MetricsEndpoint(metrics)
     if auth is not None:

@@ -40,7 +40,7 @@ def failed_with(store: Store, count: int) -> Any:
 async def test_a_handler_failure_is_kept_and_its_replay_runs_the_handler_again(url: str) -> None:
     handler = Held()
     handler.fail_next = 1
-    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store=url)
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store=url, metrics=True)
     hooks.add_handler(handler, "dtmf")
     path = token_path(hooks, bind=True)
     async with served(hooks) as http:
@@ -53,12 +53,15 @@ async def test_a_handler_failure_is_kept_and_its_replay_runs_the_handler_again(u
         await eventually(failed_with_run(handler, 2))
         after = await hooks.store.list_failed()
         again = await http.post(path, json=dtmf("c-1", 1))  # the platform's retry, after the replay ran it
+        metrics = (await http.get("/metrics")).text
     assert (failed.status_code, forged.status_code) == (500, 403)
     assert (shown["kind"], shown["status"], shown["handler"]) == ("callback", 500, handler_name(handler))
     assert shown["reason"].startswith("handler-failed") and kept.error == shown["reason"]
     assert same_event(shown["fields"], dtmf("c-1", 1)) and shown["method"] == "POST" and kept.attempts == 1
     assert replayed_as is not None and after == []  # replayed: no longer failed
     assert handler.ran == [("c-1", 1), ("c-1", 1)] and again.status_code == 200  # a duplicate now
+    assert "callhooks_failed_callbacks_kept_total 1.0" in metrics
+    assert "callhooks_failed_callbacks_not_kept_total 0.0" in metrics
 
 
 def same_event(kept: dict[str, Any], sent: dict[str, Any]) -> bool:
