@@ -75,7 +75,7 @@ class FailedCallbacks:
         self.max_pending = max_pending
         self._pending: deque[dict[str, Any]] = deque()
         self._writer: asyncio.Task[None] | None = None
-        self._closing = False  # shutting down: a failed write is the last try
+        self._closing = False  # shutting down: a refused write is the last try
         self._wake = asyncio.Event()  # cuts a pause between tries short (at shutdown)
         self.kept = 0  #: written to the store
         self.dropped = 0  #: dropped from memory (too many while the store was down, or left at shutdown)
@@ -125,7 +125,7 @@ class FailedCallbacks:
                     await asyncio.wait_for(self._wake.wait(), pause)
                 pause = min(_RETRY_MOST, pause * 2)
                 continue
-            pause = _RETRY_FIRST
+            pause, waiting_logged = _RETRY_FIRST, False
             if self._pending and self._pending[0] is payload:  # not dropped for room meanwhile
                 self._pending.popleft()
             self.kept += 1
@@ -141,8 +141,8 @@ class FailedCallbacks:
             )
 
     async def close(self, timeout: float) -> None:
-        """Write what waits (the store still open): each gets one more try, all within ``timeout`` seconds;
-        what is left is logged as not kept."""
+        """Write what waits (the store still open) within ``timeout`` seconds, stopping at the first write the
+        store refuses: what is left is logged as not kept."""
         writer = self._writer
         self._closing = True
         self._wake.set()
