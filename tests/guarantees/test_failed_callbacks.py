@@ -12,7 +12,7 @@ import pytest
 
 from callhooks import CallHooks
 from callhooks.background import describe_failed
-from callhooks.events import parse_event
+from callhooks.events import DtmfEvent, parse_event
 from callhooks.failed_callbacks import FailedCallbacks, failed_callback
 from callhooks.identity import event_identity
 from callhooks.stores import FailedEvent, Store, open_store
@@ -136,3 +136,26 @@ async def test_while_the_store_is_down_at_most_max_pending_wait_and_the_rest_are
     finally:
         await store.close()
         redis.stop()
+
+
+async def test_a_replayed_callback_of_a_background_handler_is_queued_and_run_in_the_background() -> None:
+    ran: list[str] = []
+    hooks = CallHooks(secret=SECRET, public_url="http://127.0.0.1", store="memory://")
+
+    @hooks.on("dtmf", background=True)
+    async def later(event: DtmfEvent) -> None:
+        ran.append(event.dtmf_digit)
+
+    async with served(hooks):
+        assert hooks.store is not None
+        event = parse_event(dtmf("c-4", 1, digit="9"))
+        reason = "store-unavailable: the queue is full (100000 items)"
+        payload = failed_callback(event, method="POST", received_at=1.7e9, handler="x", status=503, reason=reason)
+        failed_id = await hooks.store.add_failed(payload, reason, 1)
+        await hooks.failed_events.replay(failed_id)
+
+        async def handled() -> bool:
+            return ran == ["9"]
+
+        await eventually(handled)
+        assert await hooks.store.list_failed() == []
