@@ -28,6 +28,7 @@ from .stores import Store
 
 if TYPE_CHECKING:
     from .app import CallHooks
+    from .failed_callbacks import FailedCallbacks
 
 try:
     from prometheus_client import (
@@ -79,9 +80,11 @@ class CallbackMetrics(Monitor):
         store: Callable[[], Store | None],
         registry: CollectorRegistry | None = None,
         outcomes: UnsavedOutcomes | None = None,
+        failed_callbacks: FailedCallbacks | None = None,
     ) -> None:
         self.store = store  #: the app's store once open (``None`` before): the queue depth is read from it
         self.outcomes = outcomes  #: the receiver's outcomes waiting for the store (read when scraped)
+        self.failed_callbacks = failed_callbacks  #: the app's, whose counts are read when scraped
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         into = self.registry
         self.callbacks = Counter(
@@ -151,6 +154,25 @@ class CallbackMetrics(Monitor):
             registry=into,
         )
         self._outcomes_seen = (0, 0)
+        self.data_losses = Counter(
+            "callhooks_store_data_lost",
+            "Times the store was found to have lost its data (a Redis server restarted without persistence, "
+            "flushed, or evicting keys): handled events may run again, sessions start empty (read when scraped)",
+            registry=into,
+        )
+        self._data_losses_seen = 0
+        self.callbacks_kept = Counter(
+            "callhooks_failed_callbacks_kept",
+            "Callbacks answered 5xx written to the store as failed events (callhooks failed list; read when scraped)",
+            registry=into,
+        )
+        self.callbacks_not_kept = Counter(
+            "callhooks_failed_callbacks_not_kept",
+            "Callbacks answered 5xx that could not be kept (too many waited for a store that was down, or left at "
+            "shutdown): each is logged at ERROR with its fields (read when scraped)",
+            registry=into,
+        )
+        self._kept_seen = self._not_kept_seen = 0
         self.failed = Counter(
             "callhooks_background_failed",
             "Background events that failed their last run and were kept as failed events, by handler",
@@ -188,13 +210,16 @@ class CallbackMetrics(Monitor):
         """Read the store's evictions and the queue depth (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is
         down or not open yet leaves the gauge as it was: the scrape still answers."""
         self._count_outcomes()
+        failed = self.failed_callbacks
+        if failed is not None:
+            self._kept_seen = _count_up_to(self.callbacks_kept, failed.kept, self._kept_seen)
+            self._not_kept_seen = _count_up_to(self.callbacks_not_kept, failed.dropped, self._not_kept_seen)
         store = self.store()
         if store is None:
             return
-        evictions = store.stats().evictions
-        if evictions > self._evictions_seen:
-            self.evictions.inc(evictions - self._evictions_seen)
-        self._evictions_seen = max(evictions, self._evictions_seen)
+        stats = store.stats()
+        self._evictions_seen = _count_up_to(self.evictions, stats.evictions, self._evictions_seen)
+        self._data_losses_seen = _count_up_to(self.data_losses, stats.data_losses, self._data_losses_seen)
         try:
             size = await asyncio.wait_for(store.queue_size(), QUEUE_SIZE_TIMEOUT)
         except Exception as exc:  # StoreUnavailable, a timeout, a closed connection: not the scrape's failure
@@ -219,6 +244,13 @@ class CallbackMetrics(Monitor):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+def _count_up_to(counter: Counter, total: int, seen: int) -> int:
+    """Raise ``counter`` by what the store counted (``total``) since it was last read (``seen``); the new seen."""
+    if total > seen:
+        counter.inc(total - seen)
+    return max(total, seen)
 
 
 class MetricsEndpoint:
@@ -269,7 +301,9 @@ def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> Call
 
     Under multiprocess mode a worker that shuts down marks itself dead, so its live gauges stop counting.
     """
-    metrics = CallbackMetrics(lambda: hooks.store, outcomes=hooks.delivery.unsaved)
+    metrics = CallbackMetrics(
+        lambda: hooks.store, outcomes=hooks.delivery.unsaved, failed_callbacks=hooks.failed_callbacks
+    )
     hooks.add_monitor(metrics)
     endpoint: ASGIApp = MetricsEndpoint(metrics)
     if auth is not None:

@@ -181,6 +181,11 @@ class StoreStats:
     #: Keys dropped before their time to stay within a cap (``memory://``'s ``Limits.memory_max_keys``): an
     #: event whose record went is run again when delivered again, a call whose session went starts it empty.
     evictions: int = 0
+    #: Times the store was found to have lost its data while open (a Redis server restarted without persistence,
+    #: flushed, or evicting callhooks' keys): what was handled before may run again, sessions start empty.
+    data_losses: int = 0
+    #: When and how the last loss was found, in one line (``None`` when none was).
+    last_data_loss: str | None = None
 
 
 class Store(ABC):
@@ -200,7 +205,8 @@ class Store(ABC):
 
     def stats(self) -> StoreStats:
         """What this store counted since it was opened (in this process). Stores that never drop a key early
-        (SQLite, Redis: their keys go when they expire) count no evictions."""
+        (SQLite, Redis: their keys go when they expire) count no evictions; only Redis can lose its data under
+        a running receiver (``data_losses``)."""
         return StoreStats()
 
     # -- idempotency records -------------------------------------------------------------------------------

@@ -17,8 +17,12 @@ its own workers only (old live sets expire with their last lease, seconds after 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import re
+import time
+import uuid
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -28,14 +32,31 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from . import records
-from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
+from .base import (
+    Admission,
+    Admitted,
+    Claim,
+    FailedEvent,
+    Limits,
+    OnceRecord,
+    QueueItem,
+    Store,
+    StoreHealth,
+    StoreStats,
+    Turn,
+)
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .keys import FIFO, LIVE, ONCE, SESSION, token_key
 from .reply import StoredReply, decode_reply, encode_reply
 from .sessions import decode_session, encode_session
 
-__all__ = ["RedisStore"]
+__all__ = ["DATA_CHECK_INTERVAL", "RedisStore"]
+
+logger = logging.getLogger("callhooks.stores")
+
+#: Seconds between two checks of the marker key while the store is used (and at each ``health()``).
+DATA_CHECK_INTERVAL = 1.0
 
 T = TypeVar("T")
 
@@ -47,6 +68,9 @@ _LEASES = _PREFIX + "queue:leases"
 _DEATHS = _PREFIX + "queue:deaths"
 _FAILED_SEQ = _PREFIX + "failed:seq"
 _FAILED_INDEX = _PREFIX + "failed:index"
+# A value the first worker to find none writes, and every worker remembers: a server that restarted without its
+# data (no persistence), was flushed or evicted it has none, or another one, the next time a worker looks.
+_MARKER = _PREFIX + "marker"
 _JOURNAL_KEYS = [_PREFIX + "journal", _PREFIX + "journal:ages", _PREFIX + "journal:seq"]
 # The replies callers handle themselves (``_ensure_group``, ``claim_items``, ``_settle``); every other error is a
 # ``StoreUnavailable``.
@@ -202,6 +226,11 @@ elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
 return 1
 """
 )
+_MARKER_CHECK = """
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1] end
+return v
+"""
 _COPY_SESSION = """
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
@@ -396,13 +425,42 @@ class RedisStore(Store):
             "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
             "claim_items": _CLAIM_ITEMS, "renew_item": _RENEW_ITEM, "ack": _ACK, "retry": _RETRY, "fail": _FAIL,
             "add_failed": _ADD_FAILED, "append_journal": _APPEND_JOURNAL, "read_journal": _READ_JOURNAL,
-            "admit": _ADMIT, "settle": _SETTLE_CALLBACK,
+            "admit": _ADMIT, "settle": _SETTLE_CALLBACK, "marker": _MARKER_CHECK,
         }  # fmt: skip
         self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
+        self._marker: str | None = None  # the marker's value when last checked
+        self.data_checked = 0.0  #: ``time.monotonic()`` when the marker was last looked at
+        self._losses = 0
+        self._last_loss: str | None = None
 
     async def open(self) -> None:
         """Check the server answers and create the queue's consumer group: ``StoreUnavailable`` when it does not."""
         await self._ensure_group()
+        await self._check_marker()
+
+    def stats(self) -> StoreStats:
+        return StoreStats(data_losses=self._losses, last_data_loss=self._last_loss)
+
+    async def _check_marker(self) -> None:
+        """Read the marker (writing one when there is none); one that is gone or changed since the last look
+        means the server lost its data: logged at ERROR, counted (``stats``), once per loss in each process."""
+        self.data_checked = time.monotonic()
+        mine = f"{uuid.uuid4().hex} {int(time.time())}"
+        found = _text(await self._do(self._scripts["marker"](keys=[_MARKER], args=[mine])))
+        seen, self._marker = self._marker, found
+        if seen is None or found == seen:
+            return
+        self._losses += 1
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._last_loss = (
+            f"{when}: {self._where()} lost callhooks' data (restarted without persistence, flushed, or evicting keys)"
+        )
+        logger.error(
+            "%s: events handled before may run again when delivered again, sessions and token bindings start "
+            "empty, queued background events and failed events are gone. Configure the server's persistence "
+            "(appendonly yes) and maxmemory-policy noeviction: see docs/guides/stores.md, Guarantees",
+            self._last_loss,
+        )
 
     async def _ensure_group(self) -> None:
         try:
@@ -431,11 +489,15 @@ class RedisStore(Store):
         return f"redis at {kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
 
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        if time.monotonic() >= self.data_checked + DATA_CHECK_INTERVAL:  # one round trip more, once a second
+            with contextlib.suppress(StoreUnavailable):  # the step below says so
+                await self._check_marker()
         return await self._do(self._scripts[name](keys=keys, args=args))
 
     async def health(self) -> StoreHealth:
         try:
             await self._do(self._redis.set(_PREFIX + "health", "1", px=10_000))
+            await self._check_marker()
         except StoreUnavailable as exc:
             return StoreHealth(False, self.backend, exc.reason)
         return StoreHealth(True, self.backend, "ok")

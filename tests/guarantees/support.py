@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from callhooks import CallEvent, CallHooks
@@ -92,3 +96,35 @@ def holds(check: Callable[[], object]) -> Callable[[], Awaitable[object]]:
         return check()
 
     return checked
+
+
+# Another process: take a SQLite file's write lock, say so, hold it for the seconds given, let it go, say so.
+_LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+print("released", flush=True)
+"""
+
+
+@contextlib.asynccontextmanager
+async def sqlite_locked(db: Path, seconds: float) -> AsyncIterator[asyncio.Future[bytes]]:
+    """Another process holds ``db``'s write lock for ``seconds`` from when the block starts; the block gets a
+    future that is done when it let go (leaving the block waits for that)."""
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _LOCKER, str(db), str(seconds), stdout=asyncio.subprocess.PIPE
+    )
+    assert locker.stdout is not None
+    try:
+        assert await asyncio.wait_for(locker.stdout.readline(), 20) == b"locked\n"
+        released = asyncio.ensure_future(locker.stdout.readline())
+        yield released
+        assert await asyncio.wait_for(released, seconds + 20) == b"released\n"
+    finally:
+        if locker.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                locker.kill()
+        await locker.wait()
