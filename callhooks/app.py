@@ -30,9 +30,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
-from .background import BackgroundSettings, BackgroundWorker, FailedEvents, QueuedEvent, queued_event
+from .background import (
+    CALLBACK_PAYLOAD_KIND,
+    BackgroundSettings,
+    BackgroundWorker,
+    FailedEvents,
+    QueuedEvent,
+    queued_event,
+)
+from .catapult import CATAPULT
 from .deadline import answer_by
-from .delivery import DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
+from .delivery import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT, Delivery, DeliveryRefused
+from .failed_callbacks import FailedCallbacks, failed_callback, refusal_reason
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, read_callback, too_large
 from .monitoring import Dispatched, HandlerRun, Monitor, Rejection
 from .pairing import CallBinder, check_binder, check_pairing
@@ -81,7 +90,7 @@ DEFAULT_BODY_LIMIT: Final = 64 * 1024
 #: Seconds a client gets to send a whole body once its headers arrived; then 408 and the connection closes.
 DEFAULT_BODY_TIMEOUT: Final = 10.0
 #: The platform's default (and maximum) ``callbackTimeout``: 10 s. After it, it delivers again to the fallback.
-DEFAULT_CALLBACK_TIMEOUT: Final = 10.0
+DEFAULT_CALLBACK_TIMEOUT: Final = CATAPULT.callback_timeout
 # A handler still running at this share of callback_timeout gets a warning: the platform is about to give up.
 _SLOW_HANDLER_SHARE: Final = 0.8
 
@@ -139,7 +148,8 @@ class CallHooks(Registrar):
     ``calls.bind(call_id)`` gives handlers written as ``(event, call)`` their second argument (or attach one
     later with ``attach_client``). ``callback_http_method``: how the platform should deliver (``"POST"`` JSON
     or ``"GET"`` query string), used by the paired client. ``callback_timeout``: seconds the platform waits
-    for an answer (its ``callbackTimeout``); a handler still running near it is logged as a warning.
+    for an answer (its ``callbackTimeout``; default: the platform's, ``Platform.callback_timeout``); a handler still
+    running near it is logged as a warning.
     ``clock``: seconds since the epoch, injectable for tests of expiry. ``body_timeout``: seconds to receive a
     body (408 after). ``handler_threads``: how many sync handlers run at once. ``slow_handler_warning``:
     seconds an async handler may hold the event loop before a warning names it (``None``: never).
@@ -148,7 +158,12 @@ class CallHooks(Registrar):
     opened at start-up, or an open ``Store``; ``None``: no guarantees (every delivery runs its handler;
     background handlers then queue in ``memory://``). ``background``: how background handlers are retried and
     run (``BackgroundSettings``). ``session_end``: seconds a call's session is kept after the call completed.
-    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``metrics``: serve Prometheus
+    ``shutdown_timeout``: seconds in-flight handlers get to finish at shutdown. ``lease``: seconds an event's
+    claim and its call's turn are held without a heartbeat (renewed every third of it while the handler runs): a
+    worker that dies frees its event and its call this long after its last heartbeat. ``busy_margin``: seconds
+    before ``callback_timeout`` by which a callback that cannot run (its call's turn did not come, the store
+    did not answer) is answered 503, so the platform sees it and delivers to the fallback URL (default: a
+    fifth of ``callback_timeout``). ``metrics``: serve Prometheus
     metrics at ``<receiver path>/metrics`` (needs the ``metrics`` extra), behind ``metrics_auth``
     ``(user, password)`` when given.
     ``console``: ``(user, password)`` to serve the console (a live page and JSON API of recent calls) at
@@ -170,7 +185,7 @@ class CallHooks(Registrar):
         on_error: ErrorHook | None = None,
         client: CallBinder | None = None,
         callback_http_method: Literal["GET", "POST", "get", "post"] = "POST",
-        callback_timeout: float = DEFAULT_CALLBACK_TIMEOUT,
+        callback_timeout: float | None = None,
         clock: Callable[[], float] = time.time,
         insecure: bool = False,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
@@ -180,6 +195,8 @@ class CallHooks(Registrar):
         background: BackgroundSettings | None = None,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        lease: float = DEFAULT_LEASE,
+        busy_margin: float | None = None,
         metrics: bool = False,
         metrics_auth: tuple[str, str] | None = None,
         console: tuple[str, str] | None = None,
@@ -205,6 +222,8 @@ class CallHooks(Registrar):
             raise ValueError("body_limit must be positive")
         if body_timeout <= 0:
             raise ValueError("body_timeout must be positive")
+        if callback_timeout is None:  # the platform's own default wait (Catapult 10 s, Bandwidth v2 and Twilio 15 s)
+            callback_timeout = receiving_cls.platform.callback_timeout
         if callback_timeout <= 0:
             raise ValueError("callback_timeout must be positive (seconds)")
         method = callback_http_method.upper()
@@ -247,13 +266,17 @@ class CallHooks(Registrar):
         self.background = background if background is not None else BackgroundSettings()
         self._worker: BackgroundWorker | None = None
         self._starting_worker: asyncio.Lock | None = None
+        # Callbacks answered 5xx after verification, written to the store's failed events (failed_callbacks.py).
+        self.failed_callbacks = FailedCallbacks(self.open_store)
         # The delivery guarantees on that store (delivery.py).
         self.delivery = Delivery(
             self.open_store,
             enabled=guarded,
             wait=callback_timeout,
+            margin=busy_margin,
             session_end=session_end,
             shutdown_timeout=shutdown_timeout,
+            lease=lease,
             platform=self.receiving.platform,
         )
         if signer is None:
@@ -519,8 +542,8 @@ class CallHooks(Registrar):
                     return
                 try:
                     await self.delivery.start()  # opens the store: one clear line when it cannot be
-                    if any(handler.background for handler in self.router):
-                        await self.start_background()
+                    # Also without background handlers: it runs the failed callbacks that are replayed.
+                    await self.start_background()
                 except (StoreUnavailable, ValueError) as exc:
                     await send({"type": "lifespan.startup.failed", "message": f"callhooks: {exc}"})
                     return
@@ -532,6 +555,7 @@ class CallHooks(Registrar):
             elif message["type"] == "lifespan.shutdown":
                 await self.delivery.close()  # in-flight handlers finish first; new callbacks get 503
                 await self.stop_background()
+                await self.failed_callbacks.close(self.delivery.shutdown_timeout)  # written before the store closes
                 for callback in reversed(self.shutdown_callbacks):
                     try:
                         result = callback()
@@ -601,6 +625,9 @@ class CallHooks(Registrar):
 
     async def _run_background(self, queued: QueuedEvent) -> None:
         """Run a queued event's handler (in the worker); an exception makes the worker retry it."""
+        if queued.kind == CALLBACK_PAYLOAD_KIND:
+            await self._replay_callback(queued)
+            return
         event = queued.event
         handler = self.router.match(event)
         if handler is None or not handler.background:
@@ -629,6 +656,29 @@ class CallHooks(Registrar):
         Usable as a decorator; as :meth:`on_shutdown`, only for the server's top-level app."""
         self.startup_callbacks.append(callback)
         return callback
+
+    async def _replay_callback(self, queued: QueuedEvent) -> None:
+        """Run a replayed failed callback as its delivery would have run (in the worker): through the guarantees,
+        so one handled meanwhile is a duplicate. A 5xx again raises, and the worker retries it with backoff."""
+        event = queued.event
+        handler = self.router.match(event)
+        if handler is None:
+            logger.warning(
+                "replayed callback %s of call %s: no handler matches it now", event.event_type, event_call_id(event)
+            )
+            return
+        run: Callable[[], Awaitable[Response | None]]
+        if handler.background:
+            run = partial(self._queue_background, handler, event, queued.method)
+        else:
+            run = partial(self._answer, handler, event, queued.method, None)
+        try:
+            delivered = await self.delivery.deliver(event, None, run)
+        except DeliveryRefused as refused:
+            raise RuntimeError(f"answered {refused.status}: {refusal_reason(refused)}") from None
+        response = delivered.response
+        if response is not None and response.status_code >= 500:
+            raise RuntimeError(f"answered {response.status_code}: {refusal_reason(response)}")
 
     def on_shutdown(self, callback: Callable[[], object]) -> Callable[[], object]:
         """Run ``callback`` (sync or async) when the server running this app shuts down, e.g. to close the
@@ -670,12 +720,7 @@ class CallHooks(Registrar):
         segment = path.strip("/")
         if segment == "healthz":
             if method in ("GET", "HEAD"):
-                health = await self.delivery.health()
-                if health.ok:
-                    await _send_json(send, 200, {"status": "ok"}, _closing(scope, receive))
-                else:
-                    down = {"status": "unavailable", "store": {"backend": health.backend, "detail": health.detail}}
-                    await _send_json(send, 503, down, _closing(scope, receive))
+                await self._healthz(send, _closing(scope, receive))
             else:
                 await self._reject(scope, send, method_not_allowed(method, "GET"), unread=body_pending(scope, receive))
             return
@@ -728,6 +773,21 @@ class CallHooks(Registrar):
             await self._reject(scope, send, rejected, body, unread=unread)
             return
         await self._dispatch(event, scope, receive, send, started, head.bound_token, body, head.media_type)
+
+    async def _healthz(self, send: Send, headers: Sequence[tuple[bytes, bytes]]) -> None:
+        """``200 {"status": "ok"}``, or ``503`` with why the store cannot be used; either names a loss of the
+        store's data found since start-up (``StoreStats.data_losses``: the store works again, so not a 503)."""
+        health = await self.delivery.health()
+        shown: dict[str, Any] = {} if health.ok else {"backend": health.backend, "detail": health.detail}
+        store = self.store
+        stats = store.stats() if store is not None else None
+        if store is not None and stats is not None and stats.data_losses:
+            lost = {"data_losses": stats.data_losses, "last_data_loss": stats.last_data_loss}
+            shown = {"backend": store.backend, **shown, **lost}
+        body: dict[str, Any] = {"status": "ok" if health.ok else "unavailable"}
+        if shown:
+            body["store"] = shown
+        await _send_json(send, 200 if health.ok else 503, body, headers)
 
     async def _reject(
         self, scope: Scope, send: Send, rejected: CallbackRejected, body: bytes = b"", *, unread: bool = False
@@ -823,6 +883,8 @@ class CallHooks(Registrar):
             await _send_json(send, refused.status, refused.body)
             reason = refused.body.get("reason") or refused.body["error"]
             self._report(event, None, refused.status, started, scope, body, media_type, refused=reason)
+            if refused.status >= 500 and handler is not None:
+                self._keep_failed(event, handler, method, started, refused.status, refusal_reason(refused))
             return
         response = delivered.response
         if response is None and self.receiving.answers_nothing:
@@ -844,6 +906,24 @@ class CallHooks(Registrar):
             watched,
             duplicate=handler is not None and not delivered.ran,
         )
+        if status >= 500 and handler is not None:
+            self._keep_failed(event, handler, method, started, status, refusal_reason(response))
+
+    def _keep_failed(
+        self, event: Event, handler: Handler, method: str, started: float, status: int, reason: str
+    ) -> None:
+        """Keep a callback answered 5xx as a failed event (written after the response, off this path)."""
+        received_at = time.time() - (time.perf_counter() - started)
+        payload = failed_callback(
+            event,
+            method=method,
+            received_at=received_at,
+            handler=handler.name,
+            status=status,
+            reason=reason,
+            platform=self.platform.name,
+        )
+        self.failed_callbacks.keep(payload)
 
     async def _answer(
         self, handler: Handler, event: Event, method: str, watched: HandlerRun | None = None

@@ -5,7 +5,8 @@
 items from the queue and runs the handler. Items survive a crash or restart with a durable store (SQLite,
 Redis): queued ones are taken on start-up, one that was running when its worker died once its lease runs out.
 A failing run is retried with backoff (``RetryPolicy``), then kept as a failed event with its error, which
-``FailedEvents`` (and ``callhooks failed ...``) lists, shows, replays and drops.
+``FailedEvents`` (and ``callhooks failed ...``) lists, shows, replays and drops. The same failed events hold the
+callbacks the receiver answered 5xx (``failed_callbacks.py``); replayed, they run here too, through the guarantees.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .stores import FailedEvent, RetryPolicy, Store, process_due_items
 
 __all__ = [
     "BACKGROUND_PAYLOAD_KIND",
+    "CALLBACK_PAYLOAD_KIND",
     "BackgroundSettings",
     "BackgroundWorker",
     "FailedEvents",
@@ -37,6 +39,8 @@ logger = logging.getLogger("callhooks.background")
 
 #: Marks a durable-queue item written by the receiver (the queue could hold other kinds later).
 BACKGROUND_PAYLOAD_KIND: Final = "callhooks.event"
+#: Marks a callback the receiver answered 5xx (``failed_callbacks.py``): replayed, it runs its handler again.
+CALLBACK_PAYLOAD_KIND: Final = "callhooks.callback"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class QueuedEvent:
     method: str  #: "GET" or "POST", as it was delivered
     received_at: float  #: seconds since the epoch when the request arrived
     handler: str  #: qualified name of the handler it was queued for
+    kind: str = BACKGROUND_PAYLOAD_KIND  #: ``CALLBACK_PAYLOAD_KIND``: a failed callback replayed
 
 
 def queued_event(
@@ -105,7 +110,8 @@ def _wire_fields(event: Event) -> dict[str, Any]:
 
 def read_queued(payload: Mapping[str, Any]) -> QueuedEvent:
     """The event a payload holds; ``ValueError`` when it is not one ``queued_event`` wrote."""
-    if payload.get("kind") != BACKGROUND_PAYLOAD_KIND or not isinstance(payload.get("fields"), dict):
+    kind = payload.get("kind")
+    if kind not in (BACKGROUND_PAYLOAD_KIND, CALLBACK_PAYLOAD_KIND) or not isinstance(payload.get("fields"), dict):
         raise ValueError(f"not a queued callhooks event (kind {payload.get('kind')!r})")
     context = payload.get("context") or {}
     platform = CATAPULT
@@ -120,6 +126,7 @@ def read_queued(payload: Mapping[str, Any]) -> QueuedEvent:
         str(payload.get("method", "POST")),
         float(payload.get("received_at", 0.0)),
         str(payload.get("handler", "?")),
+        str(kind),
     )
 
 
@@ -153,6 +160,7 @@ class BackgroundWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._draining = False
+        self._queue_down = False  # the last look at the queue failed (logged once until it works again)
         self._tasks: list[asyncio.Task[None]] = []
         self.handled = 0  #: items this worker took (handled, retried or failed), for tests and metrics
 
@@ -215,10 +223,19 @@ class BackgroundWorker:
                     on_failed_run=self._failed_run if self.tell is not None else None,
                 )
             except Exception as exc:  # the store is down: keep the items, try again after a pause
-                logger.warning("background queue unavailable, retrying in %.1f s: %s", self.settings.poll_interval, exc)
+                # Once per outage at WARNING (every receiver runs a worker: one line a second would drown the log).
+                level = logging.DEBUG if self._queue_down else logging.WARNING
+                logger.log(
+                    level, "background queue unavailable, retrying every %.1f s: %s", self.settings.poll_interval, exc
+                )
+                self._queue_down = True
                 took = 0
                 if self._stopping:
                     return
+            else:
+                if self._queue_down:
+                    logger.info("background queue available again")
+                    self._queue_down = False
             self.handled += took
             if took:
                 continue
@@ -255,7 +272,8 @@ class BackgroundWorker:
 
 
 class FailedEvents:
-    """Background events that failed every run, kept with their error: list, show, replay, drop.
+    """Background events that failed every run, and callbacks answered 5xx, kept with their error: list, show,
+    replay, drop.
 
     ``hooks.failed_events`` (once the app's store is open) or ``FailedEvents(await open_store(url))``.
     """
@@ -286,9 +304,14 @@ class FailedEvents:
 
 
 def describe_failed(failed: FailedEvent) -> dict[str, Any]:
-    """A failed event as JSON for people: id, error, attempts, when, and the queued event's fields."""
+    """A failed event as JSON for people: id, kind (``background`` or ``callback``), error, attempts, when, and the
+    queued event's fields (a callback's also the status and reason it was answered)."""
+    kind = "callback" if failed.payload.get("kind") == CALLBACK_PAYLOAD_KIND else "background"
+    answered: dict[str, Any] = {key: failed.payload[key] for key in ("status", "reason") if key in failed.payload}
     return {
         "id": failed.id,
+        "kind": kind,
+        **answered,
         "error": failed.error,
         "attempts": failed.attempts,
         "failed_at": failed.failed_at,

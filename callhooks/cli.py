@@ -283,7 +283,11 @@ def _build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds (default: 1 day)")
     sign.add_argument("--public-url", default=None, help="overrides CALLHOOKS_PUBLIC_URL")
 
-    failed = command("failed", "list, show, replay or drop failed background events", "CALLHOOKS_STORE")
+    failed = command(
+        "failed",
+        "list, show, replay or drop failed events (background events, callbacks answered 5xx)",
+        "CALLHOOKS_STORE",
+    )
     actions = failed.add_subparsers(dest="action", required=True, parser_class=_Parser)
     for action, text in (
         ("list", "list failed events, newest first"),

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 from .running import resume
 from .stores import Store, StoreUnavailable
 
-__all__ = ["Deadline", "answer_by", "bounded"]
+__all__ = ["answer_by", "bounded"]
 
 T = TypeVar("T")
 
@@ -48,20 +48,10 @@ async def _finish(step: Coroutine[Any, Any, T], waiting_on: Any) -> T:
     return result
 
 
-class Deadline:
-    """When a callback's store calls must answer by: ``at`` (the event loop's time), or ``None`` while its
-    handler runs (calls made then, lease renewals among them, are not the callback's to bound)."""
-
-    __slots__ = ("at",)
-
-    def __init__(self, at: float | None) -> None:
-        self.at = at
-
-
 class _Bounded:
     """``store`` with each of its coroutine methods bounded by ``deadline`` (other attributes as they are)."""
 
-    def __init__(self, store: Store, deadline: Deadline) -> None:
+    def __init__(self, store: Store, deadline: float) -> None:
         self._store = store
         self._deadline = deadline
 
@@ -73,14 +63,14 @@ class _Bounded:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = found(*args, **kwargs)
-            if deadline.at is None or not isinstance(result, Coroutine):
+            if not isinstance(result, Coroutine):
                 return result
-            return answer_by(result, deadline.at, store.backend)
+            return answer_by(result, deadline, store.backend)
 
         return call
 
 
-def bounded(store: Store, deadline: Deadline) -> Store:
-    """``store`` seen through ``deadline``: for ``call_turn``, ``run_once`` and the steps a callback takes one by
-    one, which call the store themselves."""
+def bounded(store: Store, deadline: float) -> Store:
+    """``store`` seen through ``deadline`` (the event loop's time): for the helpers a callback's steps before its
+    handler use (``take_turn``, ``claim_when_free``), which call the store themselves."""
     return cast(Store, _Bounded(store, deadline))  # duck-typed: every call goes to ``store``

@@ -2,12 +2,16 @@
 
 For each accepted event ``Delivery.deliver``: refuses it while shutting down (503), binds a per-call token
 to its call id (403 for another call), waits for the event's turn in its call's fair FIFO (``call_turn``),
-runs it at most once by its identity (``run_once``: a duplicate of a handled event is not run again; a
-delivery whose first run failed with a 5xx or whose worker died runs again), with the call's session loaded
-before and saved after. A store that cannot be reached is a 503 with a JSON reason: the platform then
-delivers to the fallback URL. A store that does not answer is one too: every store call a callback makes must
-answer within ``STORE_DEADLINE_SHARE`` of ``callback_timeout`` from its arrival (``deadline.py``), so the 503
-goes out before the platform gives up. ``app.py`` only calls ``deliver`` and sends what it returns.
+runs it at most once by its identity (a duplicate of a handled event is not run again, and gets the reply the
+first run answered; a delivery whose first run failed with a 5xx or whose worker died runs again), with the
+call's session loaded before and saved after. The event's claim and its call's turn are held under a short lease
+(``DEFAULT_LEASE``) that a heartbeat renews while the handler runs, so a dead worker's event and its call are free
+again within seconds. A store that cannot be reached before the handler is a 503 with a JSON reason: the
+platform then delivers to the fallback URL. A store that does not answer is one too, and so is a turn that does
+not come: every store call before the handler must answer, and the turn come, by ``busy_margin`` before
+``callback_timeout`` from its arrival (``deadline.py``), so the 503 reaches the platform before it gives up.
+After the handler the answer is the handler's, whatever the store does: an outcome that cannot be saved is kept
+and saved once the store is back (``outcomes.py``). ``app.py`` only calls ``deliver`` and sends what it returns.
 """
 
 from __future__ import annotations
@@ -26,22 +30,26 @@ from typing import Any, Final, NamedTuple
 from starlette.responses import Response
 
 from .catapult import CATAPULT
-from .deadline import Deadline, answer_by, bounded
+from .deadline import answer_by, bounded
+from .outcomes import UnsavedOutcome, UnsavedOutcomes
 from .platform import Event, Platform, event_call_id
 from .stores import (
     Admission,
-    Admitted,
     SessionValueError,
     Store,
     StoreHealth,
     StoreUnavailable,
     TurnTimeout,
-    call_turn,
-    run_once,
 )
+from .stores.leases import keep_alive
+from .stores.once import claim_when_free
+from .stores.order import take_turn
+from .stores.reply import StoredReply
 from .watchdog import Watchdog
 
 __all__ = [
+    "DEFAULT_BUSY_MARGIN_SHARE",
+    "DEFAULT_LEASE",
     "DEFAULT_SESSION_END",
     "DEFAULT_SHUTDOWN_TIMEOUT",
     "SESSION_FROM",
@@ -59,10 +67,18 @@ DEFAULT_SESSION_END: Final = 3600.0
 DEFAULT_SHUTDOWN_TIMEOUT: Final = 10.0
 #: The callback-context key naming the call whose session a transfer's new leg starts with.
 SESSION_FROM: Final = "session_from"
-#: The share of ``callback_timeout`` (the platform's wait) by which a callback's store calls must have answered,
+#: Seconds an event's claim and its call's turn are held without renewal: a worker that dies frees them this long
+#: after its last heartbeat (every third of it while a handler runs). It must outlast the longest the event loop
+#: is held (an async handler that blocks it holds the heartbeat too: ``slow_handler_warning`` names those).
+DEFAULT_LEASE: Final = 2.0
+#: The default ``busy_margin``, as a share of ``callback_timeout``: the 503 that says "busy" or "store
+#: unavailable" goes out this long before the platform stops waiting (2 s of Catapult's 10, 3 s of 15).
+DEFAULT_BUSY_MARGIN_SHARE: Final = 0.2
+#: The share of ``callback_timeout`` by which a callback's store calls and its turn must have come by default,
 #: measured from when it reached the guarantees: 8 s of Catapult's 10 s. A store call after the handler gets at
-#: least ``AFTER_HANDLER_SECONDS`` however long the handler ran, so a slow handler is not answered 503 for it.
-STORE_DEADLINE_SHARE: Final = 0.8
+#: least ``AFTER_HANDLER_SECONDS`` however long the handler ran, and when even then it fails the outcome is kept
+#: and saved later (``outcomes.py``).
+STORE_DEADLINE_SHARE: Final = 1 - DEFAULT_BUSY_MARGIN_SHARE
 AFTER_HANDLER_SECONDS: Final = 1.0
 
 _MAX_ID_LENGTH: Final = 256
@@ -82,18 +98,13 @@ class Delivered(NamedTuple):
     response: Response | None  #: what the handler answered (None: an empty 200)
 
 
-class _Failed(Exception):
-    """The run failed (5xx): its record says failed, so the platform's next delivery runs it again."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
 class Delivery:
     """The guarantees, run on the store ``opener`` opens (the app's: it owns and closes it). ``enabled=False``:
     no guarantees, every delivery runs its handler (only the refusal at shutdown is kept). ``wait``: the
-    platform's callback timeout; store calls answer within ``STORE_DEADLINE_SHARE`` of it, else a 503.
-    ``platform`` says what an event's identity and call key are, and which events end a session."""
+    platform's callback timeout; store calls before the handler answer, and the call's turn comes, ``margin``
+    seconds before it (``DEFAULT_BUSY_MARGIN_SHARE`` of it when None), else a 503. ``lease``: seconds a claim
+    and a turn are held without a heartbeat. ``platform`` says what an event's identity and call key are, and which
+    events end a session."""
 
     def __init__(
         self,
@@ -101,19 +112,26 @@ class Delivery:
         *,
         enabled: bool = True,
         wait: float,
+        margin: float | None = None,
         session_end: float = DEFAULT_SESSION_END,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
-        lease: float = 30.0,
+        lease: float = DEFAULT_LEASE,
         platform: Platform[Any] = CATAPULT,
     ) -> None:
+        margin = wait * DEFAULT_BUSY_MARGIN_SHARE if margin is None else margin
+        if not 0 < margin < wait:
+            raise ValueError(f"busy_margin must be above 0 and below callback_timeout ({wait:g} s), not {margin:g}")
+        if lease <= 0:
+            raise ValueError(f"lease must be positive (seconds), not {lease:g}")
         self._opener = opener
         self.platform = platform
         self.enabled = enabled
         self.wait = wait
-        self.store_deadline = wait * STORE_DEADLINE_SHARE
+        self.store_deadline = wait - margin
         self.session_end = session_end
         self.shutdown_timeout = shutdown_timeout
         self.lease = lease
+        self.unsaved = UnsavedOutcomes()  # outcomes of runs the store could not take: saved once it is back
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.closing = False
         self._store: Store | None = None
@@ -157,6 +175,7 @@ class Delivery:
                 logger.warning(
                     "shutdown: %d callbacks still running after %g s", self._in_flight, self.shutdown_timeout
                 )
+        await self.unsaved.close(self.shutdown_timeout)
         self._store = None
 
     async def health(self) -> StoreHealth:
@@ -190,39 +209,41 @@ class Delivery:
             if store is None:
                 store = await answer_by(self.open(), deadline, "store")
             call_id = event_call_id(event)
-            identity: str | None = None
-            if run is not None and _parent_session(event) is None:
+            identity = self.platform.identity(event) if run is not None else None
+            if identity is not None and self.unsaved:  # a duplicate of a run whose outcome waits in this worker
+                waiting = self.unsaved.get(identity)
+                if waiting is not None and waiting.ok:
+                    return Delivered(False, _replayed(waiting.reply))
+            if identity is not None and run is not None and _parent_session(event) is None:
                 # The usual case in two trips to the store (``Store.admit`` before the handler, ``settle`` after)
                 # instead of the seven below: on memory:// 125 -> 50 us, on SQLite 7 -> 2 transactions and
                 # 1.7 -> 0.9 ms, on Redis 7 -> 2 round trips (benchmarks/stores_micro.py, "callback" rows).
                 # Anything unusual (someone queued ahead, a transfer's first event) takes the steps.
-                identity = self.platform.identity(event)
                 admission = Admission(
                     identity, self.owner, self.lease, self.platform.call_key(event), bound_token, call_id
                 )
                 admitted = await answer_by(store.admit(admission), deadline, store.backend)
                 if admitted.verdict == "run":
-                    return await self._run_admitted(store, event, admission, admitted, run, deadline)
+                    return await self._run_admitted(store, event, admission, admitted.ticket, admitted.session, run)
                 if admitted.verdict == "duplicate":
-                    return Delivered(False, None)
+                    return Delivered(False, _replayed(admitted.reply))
                 if admitted.verdict == "forbidden":
                     raise _bound_elsewhere()
-            # The steps one by one, each store call under the deadline (paused while the handler runs).
-            until = Deadline(deadline)
-            store = bounded(store, until)
-            if bound_token is not None and call_id is not None and not await store.bind_token(bound_token, call_id):
+            # The steps one by one, each store call under the deadline.
+            steps = bounded(store, deadline)
+            if bound_token is not None and call_id is not None and not await steps.bind_token(bound_token, call_id):
                 raise _bound_elsewhere()
-            if run is None:
+            if identity is None or run is None:
                 return Delivered(False, None)
-            identity = identity or self.platform.identity(event)  # computed once, also when admit sent us here
-            known = await store.record(identity)  # a read: a late duplicate is answered without queueing
+            known = await steps.record(identity)  # a read: a late duplicate is answered without queueing
             if known is not None and known.state == "done":
-                return Delivered(False, None)
-            key = self.platform.call_key(event)
-            if key is None:
-                return await self._once(store, event, identity, None, run, until)
-            async with call_turn(store, key, lease=self.lease, timeout=_left(deadline)):
-                return await self._once(store, event, identity, key, run, until)
+                return Delivered(False, _replayed(known.reply))
+            admission = Admission(identity, self.owner, self.lease, self.platform.call_key(event), bound_token, call_id)
+            taken = await self._take(steps, event, admission, deadline)
+            if isinstance(taken, Delivered):
+                return taken
+            ticket, loaded = taken
+            return await self._run_admitted(store, event, admission, ticket, loaded, run)
         except StoreUnavailable as exc:
             logger.error("callback refused: %s", exc)
             raise DeliveryRefused(503, "store-unavailable", str(exc), backend=exc.backend) from None
@@ -244,19 +265,58 @@ class Delivery:
             if self._idle is not None and not self._in_flight:
                 self._idle.set()
 
+    async def _take(
+        self, steps: Store, event: Event, admission: Admission, deadline: float
+    ) -> tuple[int, dict[str, Any]] | Delivered:
+        """What ``Store.admit`` does in one trip, step by step (``steps``: the store under the deadline): wait for
+        the call's turn, claim the event (waiting while another worker runs it) and load the call's session. The
+        ticket and the session, or the duplicate's answer when the event was handled meanwhile."""
+        key, identity = admission.call_key, admission.identity
+        ticket = 0
+        if key is not None:
+            ticket = await take_turn(steps, key, lease=self.lease, timeout=_left(deadline))
+        claimed = False
+        try:
+            async with contextlib.AsyncExitStack() as holding:
+                if key is not None:  # the ticket is held while waiting for another worker's run to end
+                    await holding.enter_async_context(
+                        keep_alive(lambda: steps.turn(key, ticket, self.lease), self.lease / 3)
+                    )
+                claim = await claim_when_free(steps, identity, owner=self.owner, lease=self.lease, wait=_left(deadline))
+            if claim.status == "duplicate":
+                if key is not None:
+                    await steps.leave(key, ticket)
+                known = await steps.record(identity)
+                return Delivered(False, _replayed(known.reply if known is not None else None))
+            claimed = True
+            loaded: dict[str, Any] = {}
+            if key is not None:
+                loaded = await steps.load_session(key)
+                parent = _parent_session(event)
+                if not loaded and parent is not None and await steps.copy_session(parent, key):
+                    loaded = await steps.load_session(key)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # give back what was taken; the leases free it otherwise
+                if claimed:
+                    await steps.settle(admission, ticket, ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+                elif key is not None:
+                    await steps.leave(key, ticket)
+            raise
+        return ticket, loaded
+
     async def _run_admitted(
         self,
         store: Store,
         event: Event,
         admission: Admission,
-        admitted: Admitted,
+        ticket: int,
+        loaded: dict[str, Any],
         run: Callable[[], Awaitable[Response | None]],
-        deadline: float,
     ) -> Delivered:
-        """Run an event ``Store.admit`` claimed and put at the head of its call's queue, then ``settle`` it: what
-        ``call_turn``, ``run_once`` and ``_run`` do step by step, in one trip after the handler."""
-        key, ticket, backend = admission.call_key, admitted.ticket, store.backend
-        loaded = admitted.session
+        """Run an event claimed and at the head of its call's queue (``ticket``), with the call's ``loaded``
+        session, under the heartbeat; then ``settle`` it in one trip. The answer is the handler's whatever the
+        store does: an outcome the store does not take in time is kept and saved later (``outcomes.py``)."""
+        key = admission.call_key
         if key is not None:
             event.with_session(copy.deepcopy(loaded) if loaded else {})
         renewal = _Renewal(store, admission, ticket)
@@ -266,85 +326,53 @@ class Delivery:
         except BaseException as exc:
             alarm.cancel()
             await renewal.stop()
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            await answer_by(store.settle(admission, ticket, ok=False, error=error), _after_handler(deadline), backend)
+            await self._settle(store, admission, ticket, ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
             raise
         alarm.cancel()
         if renewal.task is not None:
             await renewal.stop()
-        settle_by = _after_handler(deadline)
         if response is not None and response.status_code >= 500:
-            error = f"the handler answered {response.status_code}"
-            await answer_by(store.settle(admission, ticket, ok=False, error=error), settle_by, backend)
+            await self._settle(store, admission, ticket, ok=False, error=f"the handler answered {response.status_code}")
             return Delivered(True, response)
         session = event.session if key is not None and event.session != loaded else None
         ends = self.session_end if key is not None and self.platform.ends_session(event) else None
+        reply = _kept_reply(response, store.limits.reply_max_bytes, admission.identity)
         try:
-            settled = store.settle(admission, ticket, ok=True, session=session, session_ends=ends)
-            await answer_by(settled, settle_by, backend)
+            await self._settle(store, admission, ticket, ok=True, session=session, session_ends=ends, reply=reply)
         except SessionValueError as exc:
-            await answer_by(store.settle(admission, ticket, ok=False, error=str(exc)[:500]), settle_by, backend)
+            await self._settle(store, admission, ticket, ok=False, error=str(exc)[:500])
             return Delivered(True, self._session_not_saved(key, event, exc))
         return Delivered(True, response)
+
+    async def _settle(
+        self,
+        store: Store,
+        admission: Admission,
+        ticket: int,
+        *,
+        ok: bool,
+        error: str | None = None,
+        session: dict[str, Any] | None = None,
+        session_ends: float | None = None,
+        reply: StoredReply | None = None,
+    ) -> None:
+        """``Store.settle`` within ``AFTER_HANDLER_SECONDS``; when the store does not take it, keep the outcome
+        to save later (``SessionValueError`` still raises: nothing was written)."""
+        settled = store.settle(
+            admission, ticket, ok=ok, error=error, session=session, session_ends=session_ends, reply=reply
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            await answer_by(settled, loop.time() + AFTER_HANDLER_SECONDS, store.backend)
+        except StoreUnavailable as exc:
+            since = loop.time()
+            outcome = UnsavedOutcome(store, admission, ticket, ok, error, session, session_ends, reply, since)
+            self.unsaved.keep(outcome, exc)
 
     def _session_not_saved(self, key: str | None, event: Event, exc: SessionValueError) -> Response:
         logger.error("session of %s not saved after event %s: %s", key, event.event_type, exc)
         body = json.dumps({"error": "session-not-json", "detail": str(exc), "key": exc.key})
         return Response(body, status_code=500, media_type="application/json")
-
-    async def _once(
-        self,
-        store: Store,
-        event: Event,
-        identity: str,
-        key: str | None,
-        run: Callable[[], Awaitable[Response | None]],
-        until: Deadline,
-    ) -> Delivered:
-        try:
-            once = await run_once(
-                store,
-                identity,
-                lambda: self._run(store, event, key, run, until),
-                owner=self.owner,
-                lease=self.lease,
-                wait=_left(until.at),
-            )
-        except _Failed as failed:
-            return Delivered(True, failed.response)
-        return Delivered(once.ran, once.value)
-
-    async def _run(
-        self,
-        store: Store,
-        event: Event,
-        key: str | None,
-        run: Callable[[], Awaitable[Response | None]],
-        until: Deadline,
-    ) -> Response | None:
-        loaded: dict[str, Any] = {}
-        if key is not None:
-            loaded = await store.load_session(key)
-            parent = _parent_session(event)
-            if not loaded and parent is not None and await store.copy_session(parent, key):
-                loaded = await store.load_session(key)
-            event.with_session(copy.deepcopy(loaded) if loaded else {})
-        deadline, until.at = until.at, None  # the handler's time is its own, and its lease renewals' too
-        try:
-            response = await run()
-        finally:
-            until.at = _after_handler(deadline)
-        if response is not None and response.status_code >= 500:
-            raise _Failed(response)
-        if key is not None:
-            try:
-                if event.session != loaded:
-                    await store.save_session(key, event.session)
-            except SessionValueError as exc:
-                raise _Failed(self._session_not_saved(key, event, exc)) from None
-            if self.platform.ends_session(event):
-                await store.end_session(key, self.session_end)
-        return response
 
 
 class _Renewal:
@@ -382,16 +410,37 @@ class _Renewal:
                 await task
 
 
-def _left(deadline: float | None) -> float:
+def _left(deadline: float) -> float:
     """Seconds from now to ``deadline`` (the event loop's time), at least 0."""
-    return 0.0 if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+    return max(0.0, deadline - asyncio.get_running_loop().time())
 
 
-def _after_handler(deadline: float | None) -> float:
-    """The deadline of the store calls after a handler ran: the callback's, or ``AFTER_HANDLER_SECONDS`` from
-    now when the handler used it up."""
-    floor = asyncio.get_running_loop().time() + AFTER_HANDLER_SECONDS
-    return floor if deadline is None else max(deadline, floor)
+def _kept_reply(response: Response | None, most: int, identity: str) -> StoredReply | None:
+    """What a duplicate of the event is to get back: the response's status, content type and body (None: an
+    empty 200, or a body not kept: streamed, or over ``most`` bytes)."""
+    if response is None:
+        return None
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes):
+        return None
+    if len(body) > most:
+        logger.warning(
+            "reply to event %s not kept for duplicates: %d bytes, over the store's reply_max_bytes (%d); a "
+            "duplicate gets an empty 200",
+            identity,
+            len(body),
+            most,
+        )
+        return None
+    return StoredReply(response.status_code, response.headers.get("content-type"), body)
+
+
+def _replayed(reply: StoredReply | None) -> Response | None:
+    """The kept reply as a response to send a duplicate (None: an empty 200)."""
+    if reply is None:
+        return None
+    headers = {"content-type": reply.media_type} if reply.media_type is not None else None
+    return Response(reply.body, status_code=reply.status, headers=headers)
 
 
 def _bound_elsewhere() -> DeliveryRefused:

@@ -1,4 +1,5 @@
-"""``callhooks failed list|show|replay|drop``: manage the failed background events kept in a store."""
+"""``callhooks failed list|show|replay|drop``: manage the failed events kept in a store: background events that
+failed every run, and callbacks the receiver answered 5xx (``failed_callbacks.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Final
 
-from .background import FailedEvents, describe_failed
+from .background import CALLBACK_PAYLOAD_KIND, FailedEvents, describe_failed
 from .stores import FailedEvent, StoreUnavailable, open_store
 
 __all__ = ["FAILED_ACTIONS", "FailedCommandError", "run_failed_command"]
@@ -26,7 +27,8 @@ def _when(seconds: float) -> str:
 
 def _one_line(failed: FailedEvent) -> str:
     fields = failed.payload.get("fields") or {}
-    what = f"{fields.get('eventType', '?')} call={fields.get('callId', '-')}"
+    kind = "callback" if failed.payload.get("kind") == CALLBACK_PAYLOAD_KIND else "background"
+    what = f"{kind} {fields.get('eventType', '?')} call={fields.get('callId', '-')}"
     error = failed.error.splitlines()[0] if failed.error else ""
     return f"{failed.id}  {_when(failed.failed_at)}  attempts={failed.attempts}  {what}  {error[:120]}"
 

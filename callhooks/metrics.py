@@ -3,9 +3,10 @@
 ``CallbackMetrics`` is a ``Monitor``: it counts what the receiver tells it (callbacks answered, rejections,
 handler runs, background retries and failures) into prometheus-client metrics held by a registry of its own,
 so several apps in one process (tests) keep their own figures. The background queue's depth is read from the
-store when scraped. Under ``PROMETHEUS_MULTIPROC_DIR`` (several uvicorn workers) prometheus-client writes
-every process's values to files there, and a scrape, whichever worker answers it, adds them up
-(``MultiProcessCollector``): see docs/guides/metrics-logs.md, "Several workers".
+store when scraped, and the outcomes kept through a store outage (``outcomes.py``) from the receiver. Under
+``PROMETHEUS_MULTIPROC_DIR`` (several uvicorn workers) prometheus-client writes every process's values to files
+there, and a scrape, whichever worker answers it, adds them up (``MultiProcessCollector``): see
+docs/guides/metrics-logs.md, "Several workers".
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .catapult import CATAPULT
 from .gate import BasicAuthGate
 from .monitoring import Dispatched, Monitor, Rejection
+from .outcomes import UnsavedOutcomes
 from .platform import Platform
 from .signing import validate_basic_auth
 from .stores import Store
 
 if TYPE_CHECKING:
     from .app import CallHooks
+    from .failed_callbacks import FailedCallbacks
 
 try:
     from prometheus_client import (
@@ -77,10 +80,14 @@ class CallbackMetrics(Monitor):
         self,
         store: Callable[[], Store | None],
         registry: CollectorRegistry | None = None,
+        outcomes: UnsavedOutcomes | None = None,
+        failed_callbacks: FailedCallbacks | None = None,
         platform: Platform[Any] = CATAPULT,
     ) -> None:
         self.platform = platform  #: whose event types are labels of their own (others count as "other")
         self.store = store  #: the app's store once open (``None`` before): the queue depth is read from it
+        self.outcomes = outcomes  #: the receiver's outcomes waiting for the store (read when scraped)
+        self.failed_callbacks = failed_callbacks  #: the app's, whose counts are read when scraped
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         into = self.registry
         self.callbacks = Counter(
@@ -132,6 +139,43 @@ class CallbackMetrics(Monitor):
             registry=into,
         )
         self._evictions_seen = 0
+        self.unsaved = Gauge(
+            "callhooks_outcomes_unsaved",
+            "Outcomes of handlers that ran (answered as they answered) waiting for the store to take them",
+            registry=into,
+            multiprocess_mode="livesum",
+        )
+        self.saved_late = Counter(
+            "callhooks_outcomes_saved_late",
+            "Outcomes the store did not take in time, saved once it answered again",
+            registry=into,
+        )
+        self.dropped = Counter(
+            "callhooks_outcomes_dropped",
+            "Outcomes dropped unsaved (too many waiting, waiting too long, or at shutdown): those events run "
+            "again when delivered again",
+            registry=into,
+        )
+        self._outcomes_seen = (0, 0)
+        self.data_losses = Counter(
+            "callhooks_store_data_lost",
+            "Times the store was found to have lost its data (a Redis server restarted without persistence, "
+            "flushed, or evicting keys): handled events may run again, sessions start empty (read when scraped)",
+            registry=into,
+        )
+        self._data_losses_seen = 0
+        self.callbacks_kept = Counter(
+            "callhooks_failed_callbacks_kept",
+            "Callbacks answered 5xx written to the store as failed events (callhooks failed list; read when scraped)",
+            registry=into,
+        )
+        self.callbacks_not_kept = Counter(
+            "callhooks_failed_callbacks_not_kept",
+            "Callbacks answered 5xx that could not be kept (too many waited for a store that was down, or left at "
+            "shutdown): each is logged at ERROR with its fields (read when scraped)",
+            registry=into,
+        )
+        self._kept_seen = self._not_kept_seen = 0
         self.failed = Counter(
             "callhooks_background_failed",
             "Background events that failed their last run and were kept as failed events, by handler",
@@ -168,19 +212,33 @@ class CallbackMetrics(Monitor):
     async def refresh(self) -> None:
         """Read the store's evictions and the queue depth (bounded by ``QUEUE_SIZE_TIMEOUT``). A store that is
         down or not open yet leaves the gauge as it was: the scrape still answers."""
+        self._count_outcomes()
+        failed = self.failed_callbacks
+        if failed is not None:
+            self._kept_seen = _count_up_to(self.callbacks_kept, failed.kept, self._kept_seen)
+            self._not_kept_seen = _count_up_to(self.callbacks_not_kept, failed.dropped, self._not_kept_seen)
         store = self.store()
         if store is None:
             return
-        evictions = store.stats().evictions
-        if evictions > self._evictions_seen:
-            self.evictions.inc(evictions - self._evictions_seen)
-        self._evictions_seen = max(evictions, self._evictions_seen)
+        stats = store.stats()
+        self._evictions_seen = _count_up_to(self.evictions, stats.evictions, self._evictions_seen)
+        self._data_losses_seen = _count_up_to(self.data_losses, stats.data_losses, self._data_losses_seen)
         try:
             size = await asyncio.wait_for(store.queue_size(), QUEUE_SIZE_TIMEOUT)
         except Exception as exc:  # StoreUnavailable, a timeout, a closed connection: not the scrape's failure
             logger.debug("metrics: the background queue depth is unavailable: %s", exc)
             return
         self.queue_depth.set(size)
+
+    def _count_outcomes(self) -> None:
+        outcomes = self.outcomes
+        if outcomes is None:
+            return
+        self.unsaved.set(len(outcomes))
+        saved, dropped = self._outcomes_seen
+        self.saved_late.inc(max(0, outcomes.saved_late - saved))
+        self.dropped.inc(max(0, outcomes.lost - dropped))
+        self._outcomes_seen = (outcomes.saved_late, outcomes.lost)
 
     def exposition(self) -> bytes:
         """The Prometheus text: this process's registry, or every worker's values under multiprocess mode."""
@@ -189,6 +247,13 @@ class CallbackMetrics(Monitor):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+def _count_up_to(counter: Counter, total: int, seen: int) -> int:
+    """Raise ``counter`` by what the store counted (``total``) since it was last read (``seen``); the new seen."""
+    if total > seen:
+        counter.inc(total - seen)
+    return max(total, seen)
 
 
 class MetricsEndpoint:
@@ -239,7 +304,12 @@ def serve_metrics(hooks: CallHooks, auth: tuple[str, str] | None = None) -> Call
 
     Under multiprocess mode a worker that shuts down marks itself dead, so its live gauges stop counting.
     """
-    metrics = CallbackMetrics(lambda: hooks.store, platform=hooks.platform)
+    metrics = CallbackMetrics(
+        lambda: hooks.store,
+        outcomes=hooks.delivery.unsaved,
+        failed_callbacks=hooks.failed_callbacks,
+        platform=hooks.platform,
+    )
     hooks.add_monitor(metrics)
     endpoint: ASGIApp = MetricsEndpoint(metrics)
     if auth is not None:

@@ -176,3 +176,6 @@ class Platform(Generic[EventT]):
     #: Whether the event ends the session of its ``call_key`` (the call ended, or the conference): it is then kept
     #: for the receiver's ``session_end`` seconds more (recordings and transcriptions come later).
     ends_session: Callable[[EventT], bool] = _never
+    #: Seconds the platform waits for a callback's answer by default before it gives up and delivers the event to
+    #: the fallback URL: a receiver's ``callback_timeout`` unless the application set another.
+    callback_timeout: float = 10.0

@@ -51,6 +51,20 @@ _ROOT = Path(__file__).resolve().parent
 _USES_PROCESSES = ("subprocess", "tests.helpers.processes", "multiprocessing")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Plain `pytest` (the fast tier, no paths given) runs on both cores with pytest-xdist; `--all`, `-m`, given
+    paths or an explicit `-n` run as asked. Before xdist's own hook, which reads the number of workers."""
+    explicit_paths = config.args_source != pytest.Config.ArgsSource.TESTPATHS
+    if (
+        config.pluginmanager.hasplugin("xdist")
+        and getattr(config.option, "numprocesses", 0) is None
+        and not (config.getoption("--all") or config.option.markexpr or explicit_paths)
+        and not (config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"))
+    ):
+        config.option.numprocesses = 2
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--all", action="store_true", help="run every tier (" + ", ".join(TIERS) + "), as CI does")
 

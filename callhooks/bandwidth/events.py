@@ -649,4 +649,5 @@ BANDWIDTH_V2: Platform[BandwidthEvent] = Platform(
     call_states=KNOWN_CALL_STATES,
     canonical_event_type=canonical_event_type,
     ends_session=ends_session,
+    callback_timeout=15.0,  # callbackTimeout's default (1-25 s)
 )

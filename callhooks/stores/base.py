@@ -22,6 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .reply import StoredReply
+from .sessions import encode_session
+
 __all__ = [
     "Admission",
     "Admitted",
@@ -59,6 +62,9 @@ class Limits:
     #: Failed events kept (oldest dropped first) and for how long.
     failed_max_items: int = 10_000
     failed_ttl: float = 30 * 24 * 3600.0
+    #: Largest handler reply body kept with an event's record for its duplicates, in bytes (a larger one is not
+    #: kept: a duplicate then gets an empty 200).
+    reply_max_bytes: int = 64 * 1024
     #: How long a token binding is kept.
     token_ttl: float = 24 * 3600.0
     #: Journal entries kept (oldest dropped first), for how long, and the largest one, in bytes of JSON.
@@ -109,6 +115,7 @@ class Admitted:
     ticket: int = 0
     attempt: int = 0
     session: dict[str, Any] = field(default_factory=dict)
+    reply: StoredReply | None = None  #: a duplicate's: what the first run answered, when it was kept
 
     def __init__(
         self,
@@ -116,10 +123,12 @@ class Admitted:
         ticket: int = 0,
         attempt: int = 0,
         session: dict[str, Any] | None = None,  # None: a new empty dict
+        reply: StoredReply | None = None,
     ) -> None:
         fields = self.__dict__
         fields["verdict"], fields["ticket"], fields["attempt"] = verdict, ticket, attempt
         fields["session"] = {} if session is None else session
+        fields["reply"] = reply
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,7 @@ class OnceRecord:
     lease_until: float  #: seconds since the epoch; a running record past it is abandoned (its worker died)
     attempts: int
     error: str | None = None
+    reply: StoredReply | None = None  #: what the run that made it done answered, when kept (``stores/reply.py``)
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,11 @@ class StoreStats:
     #: Keys dropped before their time to stay within a cap (``memory://``'s ``Limits.memory_max_keys``): an
     #: event whose record went is run again when delivered again, a call whose session went starts it empty.
     evictions: int = 0
+    #: Times the store was found to have lost its data while open (a Redis server restarted without persistence,
+    #: flushed, or evicting callhooks' keys): what was handled before may run again, sessions start empty.
+    data_losses: int = 0
+    #: When and how the last loss was found, in one line (``None`` when none was).
+    last_data_loss: str | None = None
 
 
 class Store(ABC):
@@ -190,7 +205,8 @@ class Store(ABC):
 
     def stats(self) -> StoreStats:
         """What this store counted since it was opened (in this process). Stores that never drop a key early
-        (SQLite, Redis: their keys go when they expire) count no evictions."""
+        (SQLite, Redis: their keys go when they expire) count no evictions; only Redis can lose its data under
+        a running receiver (``data_losses``)."""
         return StoreStats()
 
     # -- idempotency records -------------------------------------------------------------------------------
@@ -314,17 +330,22 @@ class Store(ABC):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
-        """After an admitted run: record its outcome (``finish``), save the session when given (``save_session``;
-        ``SessionValueError`` before anything is written), end it ``session_ends`` seconds from now when the
-        call completed (``end_session``) and give up the ticket (``leave``). Here step by step; stores that
-        admit in one trip settle in one."""
+        """After an admitted run: record its outcome (``finish``) with the run's ``reply`` (a duplicate gets it
+        back), save the session when given (``save_session``; ``SessionValueError`` before anything is written),
+        end it ``session_ends`` seconds from now when the call completed (``end_session``) and give up the ticket
+        (``leave``). The outcome is written when this owner's claim still runs, or when the record is gone (a
+        store that lost its data); the session only then. Settling twice is harmless. Here step by step,
+        without the reply; stores that admit in one trip settle in one."""
         key = admission.call_key
         if key is not None and session is not None:
-            await self.save_session(key, session)
-        if key is not None and session_ends is not None:
-            await self.end_session(key, session_ends)
-        await self.finish(admission.identity, admission.owner, ok=ok, error=error)
+            encode_session(session, self.limits.session_max_bytes)  # SessionValueError before anything is written
+        if await self.finish(admission.identity, admission.owner, ok=ok, error=error) and key is not None:
+            if session is not None:
+                await self.save_session(key, session)
+            if session_ends is not None:
+                await self.end_session(key, session_ends)
         if key is not None:
             await self.leave(key, ticket)
 

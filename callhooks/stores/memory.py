@@ -22,6 +22,7 @@ from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .kv import KeyValueStore, Update, admit_keys, settle_keys
 from .records import KEEP
+from .reply import StoredReply, encode_reply
 from .sessions import encode_session
 
 __all__ = ["MemoryStore"]
@@ -173,14 +174,16 @@ class MemoryStore(KeyValueStore):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
         limits = self.limits
         saved = encode_session(session, limits.session_max_bytes) if session is not None else None
+        kept = encode_reply(reply) if reply is not None else None
         now = self.clock()
         read = self._reader(now)
         keys = settle_keys(admission)
         changes = records.settle(
-            read(keys[0]), read(keys[1]), read(keys[2]), now, admission, ticket, (ok, error), saved, session_ends,
+            read(keys[0]), read(keys[1]), read(keys[2]), now, admission, ticket, (ok, error, kept), saved, session_ends,
             limits.record_ttl, limits.session_idle_ttl,
         )  # fmt: skip
         self._apply(keys, changes)

@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .base import Store
+from .base import Claim, Store
 from .errors import TurnTimeout
 from .leases import Backoff, keep_alive
 
-__all__ = ["Once", "run_once"]
+__all__ = ["Once", "claim_when_free", "run_once"]
 
 T = TypeVar("T")
 
@@ -38,15 +38,9 @@ async def run_once(
     delivery runs it. While ``work`` runs its lease is renewed every third of ``lease``. When ``work`` raises,
     the record says failed (so the platform's retry or fallback delivery runs it) and the error propagates.
     """
-    backoff = Backoff(wait)
-    while True:
-        claim = await store.claim(identity, owner, lease)
-        if claim.status == "duplicate":
-            return Once(False, None, 0)
-        if claim.status == "acquired":
-            break
-        if not await backoff.wait():
-            raise TurnTimeout(f"event {identity} is still being handled elsewhere after {wait} s")
+    claim = await claim_when_free(store, identity, owner=owner, lease=lease, wait=wait)
+    if claim.status == "duplicate":
+        return Once(False, None, 0)
     try:
         async with keep_alive(lambda: store.renew(identity, owner, lease), lease / 3):
             value = await work()
@@ -55,3 +49,13 @@ async def run_once(
         raise
     await store.finish(identity, owner, ok=True)
     return Once(True, value, claim.attempt)
+
+
+async def claim_when_free(store: Store, identity: str, *, owner: str, lease: float, wait: float) -> Claim:
+    """Claim ``identity`` (``acquired``) or learn it was handled (``duplicate``), waiting while another worker runs
+    it: up to ``wait`` seconds, then ``TurnTimeout``."""
+    backoff = Backoff(wait)
+    while (claim := await store.claim(identity, owner, lease)).status == "running":
+        if not await backoff.wait():
+            raise TurnTimeout(f"event {identity} is still being handled elsewhere after {wait} s")
+    return claim

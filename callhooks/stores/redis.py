@@ -17,8 +17,12 @@ its own workers only (old live sets expire with their last lease, seconds after 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import re
+import time
+import uuid
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -27,13 +31,32 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from .base import Admission, Admitted, Claim, FailedEvent, Limits, OnceRecord, QueueItem, Store, StoreHealth, Turn
+from . import records
+from .base import (
+    Admission,
+    Admitted,
+    Claim,
+    FailedEvent,
+    Limits,
+    OnceRecord,
+    QueueItem,
+    Store,
+    StoreHealth,
+    StoreStats,
+    Turn,
+)
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .keys import FIFO, LIVE, ONCE, SESSION, token_key
+from .reply import StoredReply, decode_reply, encode_reply
 from .sessions import decode_session, encode_session
 
-__all__ = ["RedisStore"]
+__all__ = ["DATA_CHECK_INTERVAL", "RedisStore"]
+
+logger = logging.getLogger("callhooks.stores")
+
+#: Seconds between two checks of the marker key while the store is used (and at each ``health()``).
+DATA_CHECK_INTERVAL = 1.0
 
 T = TypeVar("T")
 
@@ -45,6 +68,9 @@ _LEASES = _PREFIX + "queue:leases"
 _DEATHS = _PREFIX + "queue:deaths"
 _FAILED_SEQ = _PREFIX + "failed:seq"
 _FAILED_INDEX = _PREFIX + "failed:index"
+# A value the first worker to find none writes, and every worker remembers: a server that restarted without its
+# data (no persistence), was flushed or evicted it has none, or another one, the next time a worker looks.
+_MARKER = _PREFIX + "marker"
 _JOURNAL_KEYS = [_PREFIX + "journal", _PREFIX + "journal:ages", _PREFIX + "journal:seq"]
 # The replies callers handle themselves (``_ensure_group``, ``claim_items``, ``_settle``); every other error is a
 # ``StoreUnavailable``.
@@ -54,22 +80,34 @@ _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.fl
 
 # The steps as Lua functions of their keys, so that one script runs one step and ``_ADMIT``/``_SETTLE_CALLBACK``
 # run several on the same keys, with the same encodings.
-# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none)}.
-_RECORD_FNS = """
+# An event's record: a hash {state, owner, lease_until (ms), attempts, error ('' for none), reply}. ``reply``
+# (record format 2, ``reply.py``) is the first run's reply, on a done record; format 1 records have none. A record
+# gone when its outcome is written (the server lost its data meanwhile) is written as claimed once (records.py).
+_RECORD_FNS = f"""
+local GRACE = {records.TAKEOVER_GRACE_SHARE!r}
 local function claim(key, owner, lease, keep, now)
-  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts')
+  local r = redis.call('HMGET', key, 'state', 'lease_until', 'attempts', 'suspect_at')
   if r[1] == 'done' then return 'duplicate', 0 end
   if r[1] == 'running' and tonumber(r[2]) > now then return 'running', 0 end
+  if r[1] == 'running' and not r[4] then
+    redis.call('HSET', key, 'suspect_at', now)
+    redis.call('PEXPIRE', key, math.max(lease, keep))
+    return 'running', 0
+  end
+  if r[1] == 'running' and now - tonumber(r[4]) < lease * GRACE then return 'running', 0 end
   local attempts = (tonumber(r[3]) or 0) + 1
+  redis.call('HDEL', key, 'suspect_at')
   redis.call('HSET', key, 'state', 'running', 'owner', owner, 'lease_until', now + lease, 'attempts', attempts,
       'error', '')
   redis.call('PEXPIRE', key, math.max(lease, keep))
   return 'acquired', attempts
 end
-local function finish(key, owner, state, err, keep)
+local function finish(key, owner, state, err, keep, reply)
   local r = redis.call('HMGET', key, 'state', 'owner')
-  if r[1] ~= 'running' or r[2] ~= owner then return 0 end
+  if r[1] and (r[1] ~= 'running' or r[2] ~= owner) then return 0 end
+  if not r[1] then redis.call('HSET', key, 'owner', owner, 'lease_until', 0, 'attempts', 1) end
   redis.call('HSET', key, 'state', state, 'error', err)
+  if reply and reply ~= '' and state == 'done' then redis.call('HSET', key, 'reply', reply) end
   redis.call('PEXPIRE', key, keep)
   return 1
 end
@@ -88,6 +126,7 @@ _RENEW = (
 local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if r[1] ~= 'running' or r[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', now + tonumber(ARGV[2]))
+redis.call('HDEL', KEYS[1], 'suspect_at')
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
 return 1
 """
@@ -150,7 +189,7 @@ _BIND_TOKEN = _BIND_TOKEN_FN + "return bind_token(KEYS[1], ARGV[1], ARGV[2])\n"
 # A whole callback in two round trips (``Store.admit``/``settle``), the transitions of records.admit/settle.
 # KEYS: the event's record, then with a call (ARGV[4] == '1') its queue (fifo, live) and session, then when
 # binding a token (ARGV[5] == '1') the token's key. ARGV: owner, lease ms, keep ms, has a call, binds a token,
-# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none)}.
+# call id, token ttl ms. Answers {verdict, ticket, attempt, session text ('' for none); a duplicate's reply}.
 _ADMIT = (
     _NOW
     + _RECORD_FNS
@@ -159,7 +198,8 @@ _ADMIT = (
     + """
 local has_call = ARGV[4] == '1'
 if ARGV[5] == '1' and bind_token(KEYS[#KEYS], ARGV[6], ARGV[7]) == 0 then return {'forbidden', 0, 0, ''} end
-if redis.call('HGET', KEYS[1], 'state') == 'done' then return {'duplicate', 0, 0, ''} end
+local seen = redis.call('HMGET', KEYS[1], 'state', 'reply')
+if seen[1] == 'done' then return {'duplicate', 0, 0, seen[2] or ''} end
 -- tickets ahead (or stale ones to skip): wait for the turn step by step
 if has_call and redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {'slow', 0, 0, ''} end
 local status, attempts = claim(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
@@ -171,20 +211,26 @@ return {'run', ticket, attempts, redis.call('GET', KEYS[4]) or ''}
 )
 # KEYS as for _ADMIT, without the token. ARGV: owner, 'done' or 'failed', error, keep ms, ticket, the session's
 # new text ('': unchanged), its time to live in ms ('': unchanged; '0': the call completed with no session_end,
-# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it).
+# so the session goes now: a 1 ms PEXPIRE let the call's very next event still read it), the reply's text ('':
+# none). The session is written only with the outcome and while the ticket was held, as in records.settle.
 _SETTLE_CALLBACK = (
     _RECORD_FNS
     + _QUEUE_FNS
     + """
-finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local finished = finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[8])
 if #KEYS == 1 then return 1 end
-leave(KEYS[2], KEYS[3], ARGV[5])
+if leave(KEYS[2], KEYS[3], ARGV[5]) == 0 or finished == 0 then return 1 end
 if ARGV[7] == '0' then redis.call('DEL', KEYS[4])
 elseif ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
 elseif ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
 return 1
 """
 )
+_MARKER_CHECK = """
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1] end
+return v
+"""
 _COPY_SESSION = """
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
@@ -379,13 +425,42 @@ class RedisStore(Store):
             "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
             "claim_items": _CLAIM_ITEMS, "renew_item": _RENEW_ITEM, "ack": _ACK, "retry": _RETRY, "fail": _FAIL,
             "add_failed": _ADD_FAILED, "append_journal": _APPEND_JOURNAL, "read_journal": _READ_JOURNAL,
-            "admit": _ADMIT, "settle": _SETTLE_CALLBACK,
+            "admit": _ADMIT, "settle": _SETTLE_CALLBACK, "marker": _MARKER_CHECK,
         }  # fmt: skip
         self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
+        self._marker: str | None = None  # the marker's value when last checked
+        self.data_checked = 0.0  #: ``time.monotonic()`` when the marker was last looked at
+        self._losses = 0
+        self._last_loss: str | None = None
 
     async def open(self) -> None:
         """Check the server answers and create the queue's consumer group: ``StoreUnavailable`` when it does not."""
         await self._ensure_group()
+        await self._check_marker()
+
+    def stats(self) -> StoreStats:
+        return StoreStats(data_losses=self._losses, last_data_loss=self._last_loss)
+
+    async def _check_marker(self) -> None:
+        """Read the marker (writing one when there is none); one that is gone or changed since the last look
+        means the server lost its data: logged at ERROR, counted (``stats``), once per loss in each process."""
+        self.data_checked = time.monotonic()
+        mine = f"{uuid.uuid4().hex} {int(time.time())}"
+        found = _text(await self._do(self._scripts["marker"](keys=[_MARKER], args=[mine])))
+        seen, self._marker = self._marker, found
+        if seen is None or found == seen:
+            return
+        self._losses += 1
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._last_loss = (
+            f"{when}: {self._where()} lost callhooks' data (restarted without persistence, flushed, or evicting keys)"
+        )
+        logger.error(
+            "%s: events handled before may run again when delivered again, sessions and token bindings start "
+            "empty, queued background events and failed events are gone. Configure the server's persistence "
+            "(appendonly yes) and maxmemory-policy noeviction: see docs/guides/stores.md, Guarantees",
+            self._last_loss,
+        )
 
     async def _ensure_group(self) -> None:
         try:
@@ -414,11 +489,15 @@ class RedisStore(Store):
         return f"redis at {kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
 
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        if time.monotonic() >= self.data_checked + DATA_CHECK_INTERVAL:  # one round trip more, once a second
+            with contextlib.suppress(StoreUnavailable):  # the step below says so
+                await self._check_marker()
         return await self._do(self._scripts[name](keys=keys, args=args))
 
     async def health(self) -> StoreHealth:
         try:
             await self._do(self._redis.set(_PREFIX + "health", "1", px=10_000))
+            await self._check_marker()
         except StoreUnavailable as exc:
             return StoreHealth(False, self.backend, exc.reason)
         return StoreHealth(True, self.backend, "ok")
@@ -442,8 +521,10 @@ class RedisStore(Store):
             admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
             int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
         ]  # fmt: skip
-        verdict, ticket, attempt, session = await self._script("admit", keys, args)
-        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(session))  # type: ignore[arg-type]
+        verdict, ticket, attempt, kept = await self._script("admit", keys, args)
+        if _text(verdict) == "duplicate":
+            return Admitted("duplicate", reply=decode_reply(kept))
+        return Admitted(_text(verdict), int(ticket), int(attempt), decode_session(kept))  # type: ignore[arg-type]
 
     async def settle(
         self,
@@ -454,13 +535,14 @@ class RedisStore(Store):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
         limits = self.limits
         saved = encode_session(session, limits.session_max_bytes) if session is not None else ""
         ttl = session_ends if session_ends is not None else limits.session_idle_ttl if saved else None
         args = [
             admission.owner, "done" if ok else "failed", error or "", _ms(limits.record_ttl), ticket, saved,
-            "" if ttl is None else _session_ms(ttl),
+            "" if ttl is None else _session_ms(ttl), "" if reply is None else encode_reply(reply),
         ]  # fmt: skip
         await self._script("settle", self._callback_keys(admission), args)
 
@@ -490,6 +572,7 @@ class RedisStore(Store):
             int(fields["lease_until"]) / 1000,
             int(fields["attempts"]),
             fields["error"] or None,
+            decode_reply(fields.get("reply")),  # records of format 1 have none
         )
 
     # -- per-call fair FIFO --------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ loop's own connection, which never waits for a lock; when another worker holds i
 thread, which waits, as do the longer ones (queue, failed events, journal), the checkpoints and the deletion of
 expired keys. So the event loop never waits on a lock, a checkpoint's fsync or a large statement. A lock held by
 another process longer than the busy timeout (``?timeout=`` seconds, default 5) or a file that cannot be written
-raises ``StoreUnavailable``.
+raises ``StoreUnavailable``. ``health()`` asks on a connection and thread of its own, waiting at most
+``HEALTH_LOCK_WAIT`` for the lock, so ``/healthz`` answers within a second while the file is locked.
 """
 
 from __future__ import annotations
@@ -28,9 +29,15 @@ from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHeal
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .kv import KeyValueStore, Update, admit_keys, settle_keys
+from .reply import StoredReply, encode_reply
 from .sessions import encode_session
 
-__all__ = ["SqliteStore"]
+__all__ = ["HEALTH_ANSWER_WITHIN", "HEALTH_LOCK_WAIT", "SqliteStore"]
+
+#: Seconds ``health()`` waits for the write lock (another process holding it longer: not healthy), and at most
+#: for an answer at all (a disk that does not answer: not healthy either).
+HEALTH_LOCK_WAIT = 0.5
+HEALTH_ANSWER_WITHIN = 0.8
 
 T = TypeVar("T")
 #: (current values, now) -> (a change per key: ``records.KEEP`` or (new value or None, expires at), answer)
@@ -98,6 +105,10 @@ class SqliteStore(KeyValueStore):
         self._key_trips = 0
         self._swept_to = ""  # the last key the sweep looked at ("": start again from the first)
         self._maintaining = False  # a checkpoint is waiting or running on the thread
+        # health() on a thread and connection of its own: never behind callbacks waiting for the lock.
+        self._health_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callhooks-sqlite-health")
+        self._health_db: sqlite3.Connection | None = None
+        self._health_probe: asyncio.Future[None] | None = None  # the probe under way, shared by every caller
 
     async def open(self) -> None:
         """Open the file, set WAL mode and create the tables: ``StoreUnavailable`` in one line when it cannot."""
@@ -146,6 +157,13 @@ class SqliteStore(KeyValueStore):
             db, self._db = self._db, None
             await asyncio.get_running_loop().run_in_executor(self._executor, self._close, db, loop_db)
         self._executor.shutdown(wait=False)
+        self._health_executor.submit(self._close_health)
+        self._health_executor.shutdown(wait=False)
+
+    def _close_health(self) -> None:
+        health_db, self._health_db = self._health_db, None
+        if health_db is not None:
+            health_db.close()
 
     def _close(self, db: sqlite3.Connection, loop_db: sqlite3.Cursor | None) -> None:
         db.close()
@@ -230,11 +248,25 @@ class SqliteStore(KeyValueStore):
             self._swept_to = row[0]
 
     async def health(self) -> StoreHealth:
+        """Whether a write transaction can begin now, answered within ``HEALTH_ANSWER_WITHIN`` seconds."""
+        if self._db is None:
+            return StoreHealth(False, self.backend, f"{self.path} is not open")
+        probe = self._health_probe
+        if probe is None or probe.done():
+            probe = asyncio.get_running_loop().run_in_executor(self._health_executor, self._probe_health)
+            self._health_probe = probe
         try:
-            await self._run(lambda: self._write(lambda db: db.execute("SELECT 1").fetchone()))
-        except StoreUnavailable as exc:
-            return StoreHealth(False, self.backend, exc.reason)
+            await asyncio.wait_for(asyncio.shield(probe), HEALTH_ANSWER_WITHIN)
+        except (TimeoutError, asyncio.TimeoutError):
+            return StoreHealth(False, self.backend, f"{self.path}: no answer within {HEALTH_ANSWER_WITHIN:g} s")
+        except sqlite3.Error as exc:
+            return StoreHealth(False, self.backend, f"{self.path}: {exc}")
         return StoreHealth(True, self.backend, "ok")
+
+    def _probe_health(self) -> None:
+        if self._health_db is None:
+            self._health_db = self._connect(HEALTH_LOCK_WAIT)
+        _transaction(self._health_db.cursor(), "BEGIN IMMEDIATE", lambda db: db.execute("SELECT 1").fetchone())
 
     # -- keys ----------------------------------------------------------------------------------------------
 
@@ -288,14 +320,16 @@ class SqliteStore(KeyValueStore):
         error: str | None = None,
         session: Mapping[str, Any] | None = None,
         session_ends: float | None = None,
+        reply: StoredReply | None = None,
     ) -> None:
         saved = encode_session(session, self.limits.session_max_bytes) if session is not None else None
+        kept = encode_reply(reply) if reply is not None else None
         limits = self.limits
 
         def update(values: list[Any], now: float) -> tuple[records.Changes, None]:
             once, queue, session = values
             changes = records.settle(
-                once, queue, session, now, admission, ticket, (ok, error), saved, session_ends, limits.record_ttl,
+                once, queue, session, now, admission, ticket, (ok, error, kept), saved, session_ends, limits.record_ttl,
                 limits.session_idle_ttl,
             )  # fmt: skip
             return changes, None

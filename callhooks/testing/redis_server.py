@@ -1,5 +1,5 @@
-"""A real ``redis-server`` on a free loopback port with a temporary directory and no persistence, for tests and
-benchmarks of the ``redis://`` store (``apt-get install redis-server`` provides the binary)."""
+"""A real ``redis-server`` on a free loopback port with a temporary directory and no persistence (unless asked
+for), for tests and benchmarks of the ``redis://`` store (``apt-get install redis-server`` provides the binary)."""
 
 from __future__ import annotations
 
@@ -21,15 +21,17 @@ def find_redis_server() -> str | None:
 
 class RedisServer:
     """``start()`` waits (polling with a deadline) until the server answers PING; ``stop()`` ends it; it can be
-    started again on the same port (empty: nothing is persisted)."""
+    started again on the same port: empty, or with ``persistent=True`` with what it had (an append-only file in
+    ``directory``, synced every write)."""
 
-    def __init__(self, directory: Path, binary: str | None = None) -> None:
+    def __init__(self, directory: Path, binary: str | None = None, *, persistent: bool = False) -> None:
         found = binary or find_redis_server()
         if found is None:
             raise FileNotFoundError("redis-server is not installed: apt-get install redis-server")
         self.binary = found
         self.directory = directory
         self.port = free_port()
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -37,7 +39,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> None:
-        command = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        command = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
+        command += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             [*command, "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

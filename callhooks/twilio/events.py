@@ -469,4 +469,5 @@ TWILIO: Platform[TwilioEvent] = Platform(
     event_types=frozenset(KINDS),
     call_states=KNOWN_CALL_STATES,
     ends_session=ends_session,
+    callback_timeout=15.0,  # the webhook timeout Twilio waits by default
 )

@@ -14,8 +14,9 @@ import pytest
 from callhooks import CallHooks, events
 from callhooks.background import BackgroundSettings, queued_event
 from callhooks.cli import main
+from callhooks.failed_callbacks import failed_callback
 from callhooks.stores import Store, open_store
-from callhooks.testing.factories import recording_event
+from callhooks.testing.factories import gather_event, recording_event
 from tests.background.support import SECRET, served, within
 from tests.stores.support import SHARED_BACKENDS, backend_url, eventually
 
@@ -115,6 +116,53 @@ def test_replay_queues_it_and_a_running_receiver_handles_it(url: str, capsys: py
 
     assert asyncio.run(receive_it()) == ["r-c"]
     assert queue_size(url) == 0
+
+
+def test_a_failed_callback_is_listed_shown_and_replayed_to_its_handler(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def add() -> str:
+        store = await open_store(url)
+        try:
+            event = gather_event("c-9", digits="7")
+            reason = "busy: the event waited 10 s for its turn"
+            payload = failed_callback(
+                event, method="GET", received_at=1.7e9, handler="app.menu", status=503, reason=reason
+            )
+            return await store.add_failed(payload, reason, 1)
+        finally:
+            await store.close()
+
+    failed_id = asyncio.run(add())
+    code, out, _ = run_cli(capsys, "failed", "list", "--store", url)
+    assert code == 0 and out.split()[:3] == [failed_id, out.split()[1], "attempts=1"]
+    assert "callback gather call=c-9  busy: the event waited" in out
+    code, out, _ = run_cli(capsys, "failed", "show", failed_id, "--store", url)
+    shown = json.loads(out)
+    assert (shown["kind"], shown["status"], shown["method"], shown["handler"]) == ("callback", 503, "GET", "app.menu")
+    assert shown["reason"] == shown["error"] == "busy: the event waited 10 s for its turn"
+    code, out, _ = run_cli(capsys, "failed", "replay", failed_id, "--store", url)
+    assert code == 0 and queue_size(url) == 1
+
+    async def receive_it() -> list[str]:
+        hooks = CallHooks(secret=SECRET, store=url, background=BackgroundSettings(poll_interval=0.02))
+        chosen: list[str] = []
+        done = asyncio.Event()
+
+        @hooks.on("gather")  # an ordinary handler: the replay runs it as the delivery would have
+        def menu(event: events.GatherEvent) -> None:
+            chosen.append(event.digits or "")
+            done.set()
+
+        async with served(hooks):
+            await within(done.wait())
+            assert hooks.store is not None
+            store = hooks.store
+            await eventually(lambda: _empty(store))
+        return chosen
+
+    assert asyncio.run(receive_it()) == ["7"]
+    assert run_cli(capsys, "failed", "list", "--store", url)[1] == ""
 
 
 async def _empty(store: Store) -> bool:
