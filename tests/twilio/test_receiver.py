@@ -213,6 +213,9 @@ def test_configuration_mistakes_are_refused_when_made() -> None:
         }
     )
     assert hooks.platform.name == "twilio"
+    # The platform's own wait is the default: Twilio's 15 s, Catapult's 10 s; a value given wins.
+    assert (hooks.callback_timeout, CallHooks(secret="s").callback_timeout) == (15.0, 10.0)
+    assert receiver(callback_timeout=5.0).callback_timeout == 5.0
     with pytest.raises(ValueError, match="unknown twilio event type 'answr'"):
         hooks.add_handler(print, "answr")
 
