@@ -16,7 +16,17 @@ from callhooks.cli import _missing_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRES = requires("callhooks") or []  # the installed metadata, built from pyproject.toml
-CORE = {"starlette", "uvicorn", "pydantic", "pydantic-core", "itsdangerous", "httpx", "anyio", "typing-extensions"}
+CORE = {
+    "starlette",
+    "uvicorn",
+    "pydantic",
+    "pydantic-core",
+    "itsdangerous",
+    "httpx",
+    "anyio",
+    "h11",
+    "typing-extensions",
+}
 # imported only where a missing package becomes a message naming the extra
 OPTIONAL = {"rich": "cli", "yaml": "simulator", "prometheus_client": "metrics"}
 
