@@ -45,6 +45,11 @@ def http_options(auth: httpx.Auth, timeout: float | httpx.Timeout) -> dict[str, 
     return {"auth": auth, "headers": {"User-Agent": user_agent(), "Accept": "application/json"}, "timeout": timeout}
 
 
+def _sent(request: Request) -> dict[str, Any]:
+    """What ``httpx``'s ``request`` is given of a :class:`Request` beside its method and URL (both shells)."""
+    return {"params": request.params, "json": request.json, "content": request.content, "headers": request.headers}
+
+
 def _unreachable(request: Request, error: httpx.ConnectError) -> PlatformUnreachableError:
     """``error`` typed, naming the host it could not reach (the token host, for an OAuth token request)."""
     try:
@@ -117,14 +122,7 @@ class BlockingShell(Shell):
 
     def _send(self, request: Request) -> Response | Failure:
         try:
-            response = self.http.request(
-                request.method,
-                request.url,
-                params=request.params,
-                json=request.json,
-                content=request.content,
-                headers=request.headers,
-            )
+            response = self.http.request(request.method, request.url, **_sent(request))
         except httpx.TransportError as error:
             return self._failure(request, error)
         return self._response(request, response)
@@ -181,14 +179,7 @@ class AsyncShell(Shell):
 
     async def _send(self, request: Request) -> Response | Failure:
         try:
-            response = await self.http.request(
-                request.method,
-                request.url,
-                params=request.params,
-                json=request.json,
-                content=request.content,
-                headers=request.headers,
-            )
+            response = await self.http.request(request.method, request.url, **_sent(request))
         except httpx.TransportError as error:
             return self._failure(request, error)
         return self._response(request, response)
