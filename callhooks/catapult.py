@@ -13,7 +13,7 @@ from .events import (
     parse_event,
     query_to_fields,
 )
-from .identity import call_key, event_identity
+from .identity import call_key, event_identity, legacy_event_identity
 from .platform import Delivery, Platform
 from .rules import ENDED_CALL_STATES
 
@@ -51,4 +51,5 @@ CATAPULT: Platform[CallEvent] = Platform(
     call_states=KNOWN_CALL_STATES,
     canonical_event_type=canonical_event_type,
     ends_session=_ends_session,
+    legacy_identity=legacy_event_identity,
 )

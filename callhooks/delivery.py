@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, NamedTuple
@@ -31,6 +32,7 @@ from starlette.responses import Response
 
 from .catapult import CATAPULT
 from .deadline import answer_by, bounded
+from .identity import IDENTITY_RULE
 from .outcomes import UnsavedOutcome, UnsavedOutcomes
 from .platform import Event, Platform, event_call_id
 from .stores import (
@@ -82,6 +84,8 @@ STORE_DEADLINE_SHARE: Final = 1 - DEFAULT_BUSY_MARGIN_SHARE
 AFTER_HANDLER_SECONDS: Final = 1.0
 
 _MAX_ID_LENGTH: Final = 256
+#: The record whose first writing says when this identity rule first ran on a store (``Delivery.open``).
+RULE_MARKER: Final = f"callhooks:identity-rule:{IDENTITY_RULE}"
 
 
 class DeliveryRefused(Exception):
@@ -135,6 +139,8 @@ class Delivery:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.closing = False
         self._store: Store | None = None
+        #: Until when (seconds since the epoch) the store may hold records under the platform's legacy identity.
+        self.legacy_until = 0.0
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
         self._opening: asyncio.Lock | None = None
@@ -153,8 +159,25 @@ class Delivery:
             self._opening = asyncio.Lock()
         async with self._opening:
             if self._store is None:
-                self._store = await self._opener()
+                store = await self._opener()
+                self.legacy_until = await self._legacy_window(store)
+                self._store = store
             return self._store
+
+    async def _legacy_window(self, store: Store) -> float:
+        """Until when ``store`` may hold records an earlier version wrote under the platform's legacy identity
+        rule: a record's life (``record_ttl``) after this rule first ran on it, which a marker record says (its
+        lease end, kept as it was first written); 0 when it can hold none. A marker that expired (no receiver
+        opened the store for a day) is written again: the window opens once more, which costs a look-up per
+        event for a day and never misses a record."""
+        if not self.enabled or self.platform.legacy_identity is None or not store.records_outlive_process:
+            return 0.0
+        claim = await store.claim(RULE_MARKER, self.owner, self.lease)  # done already: its life is pushed on
+        if claim.status == "acquired":
+            await store.finish(RULE_MARKER, self.owner, ok=True)
+        marker = await store.record(RULE_MARKER)
+        first_ran = marker.lease_until - self.lease if marker is not None else time.time()
+        return first_ran + store.limits.record_ttl
 
     async def start(self) -> None:
         """Lifespan start-up: accept callbacks again and open the store."""
@@ -210,6 +233,10 @@ class Delivery:
                 store = await answer_by(self.open(), deadline, "store")
             call_id = event_call_id(event)
             identity = self.platform.identity(event) if run is not None else None
+            if identity is not None and self.legacy_until and time.time() < self.legacy_until:
+                earlier = await self._handled_under_legacy_rule(store, event, identity, deadline)
+                if earlier is not None:
+                    return earlier
             if identity is not None and self.unsaved:  # a duplicate of a run whose outcome waits in this worker
                 waiting = self.unsaved.get(identity)
                 if waiting is not None and waiting.ok:
@@ -264,6 +291,24 @@ class Delivery:
             self._in_flight -= 1
             if self._idle is not None and not self._in_flight:
                 self._idle.set()
+
+    async def _handled_under_legacy_rule(
+        self, store: Store, event: Event, identity: str, deadline: float
+    ) -> Delivered | None:
+        """The duplicate's answer when an earlier version handled the event (a record under the legacy identity);
+        a 503 while one of its workers runs it; else None: the event is new to both rules."""
+        legacy_identity = self.platform.legacy_identity
+        legacy = legacy_identity(event) if legacy_identity is not None else identity
+        if legacy == identity:
+            return None
+        known = await answer_by(store.record(legacy), deadline, store.backend)
+        if known is None:
+            return None
+        if known.state == "done":
+            return Delivered(False, _replayed(known.reply))
+        if known.state == "running" and known.lease_until > time.time():
+            raise DeliveryRefused(503, "busy", "a worker of an earlier version is handling this event")
+        return None
 
     async def _take(
         self, steps: Store, event: Event, admission: Admission, deadline: float

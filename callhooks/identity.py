@@ -1,20 +1,27 @@
 """What makes two callbacks the same event, and which call's queue and session an event belongs to.
 
-The platform sends no event id, so the identity is derived from content. **The rule:** the identity of an
-event is the SHA-256 (first 32 hex digits) of the canonical JSON of
+The platform sends no event id, so the identity is derived from content. **The rule** (``IDENTITY_RULE`` 2): the
+identity of an event is the BLAKE2b digest (16 bytes, 32 hex digits, personalised ``callhooks:id:2``) of the
+compact JSON list of ``[wire name, value]`` pairs, in the order of the wire names, of
 
-- its routing type (``event.event_route_type``: ``transfer-complete`` and ``transferComplete`` are one type,
-  a ``hangup`` with cause ``CALL_REJECTED`` is ``reject``), and
+- its routing type (``@type``, from ``event.event_route_type``: ``transfer-complete`` and ``transferComplete``
+  are one type, a ``hangup`` with cause ``CALL_REJECTED`` is ``reject``), and
 - every field the event's model declares that has a value, *after* parsing: the ids it carries (``callId``,
-  ``conferenceId``, ``memberId``, ``recordingId``, ``transcriptionId``, ``gatherId``), its times (``time``,
-  ``startTime``, ``endTime``, ``createdTime``, ``completedTime``, as UTC with millisecond precision) and the
-  fields that tell repeats apart (``dtmfDigit``, ``digits``, ``state``, ``status``, ``cause``, ``tag``,
-  ``callState``, ...), with URIs left out (they repeat the ids).
+  ``conferenceId``, ``recordingId``, ...), its times (``time``, ``startTime``, ... as whole milliseconds since
+  the epoch, so one instant in any offset is one value) and the fields that tell repeats apart (``dtmfDigit``,
+  ``digits``, ``state``, ``status``, ``cause``, ``tag``, ...), with URIs left out (they repeat the ids).
 
 Because it is computed from the typed values, the GET form (every value a string, ``+`` possibly decoded as a
 space, times as text) and the POST JSON form of one event give the same identity; fields the model does not
-know (``extra``) are left out for the same reason: their type differs between the two forms. Two events
-identical in all of the above (same digit, same call, same millisecond) are indistinguishable and count as one.
+know (``extra``) are left out for the same reason: their type differs between the two forms. A field without a
+value is left out, so a field a later version adds does not change the identity of events that lack it. Two
+events identical in all of the above (same digit, same call, same millisecond) are indistinguishable and count
+as one.
+
+**Rule 1** (``ContentIdentity.rule1``), what earlier versions stored: the SHA-256 (first 32 hex digits) of the
+canonical JSON object of the same fields (times as ISO-8601 UTC text with milliseconds). Records live a day
+(``Limits.record_ttl``), so during an upgrade a store may hold records under rule-1 identities: the receiver
+looks those up too while they may exist (``delivery.py``, ``LegacyIdentities``).
 """
 
 from __future__ import annotations
@@ -22,18 +29,50 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
-from json.encoder import encode_basestring
-from operator import attrgetter
+from datetime import datetime, timedelta, timezone
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 from pydantic import BaseModel
 
 from .events import CallEvent, ConferenceEvent, ConferenceMemberEvent, ConferencePlaybackEvent, format_time
 
-__all__ = ["ContentIdentity", "call_key", "event_identity"]
+__all__ = ["IDENTITY_RULE", "ContentIdentity", "call_key", "event_identity", "legacy_event_identity"]
+
+#: The identity rule this version writes records under (the module docstring); rule 1 is still looked up.
+IDENTITY_RULE = 2
 
 _CONFERENCE_EVENTS = (ConferenceEvent, ConferenceMemberEvent, ConferencePlaybackEvent)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECOND = timedelta(milliseconds=1)
+#: Rule 2's personalisation of BLAKE2b: a digest of the same text under another rule can never be equal.
+_RULE2_PERSON = b"callhooks:id:2"
+#: Declared types whose values ``ascii()`` writes the same in every Python version (for the plain fields).
+_PLAIN_TYPES: frozenset[Any] = frozenset(
+    {str, int, bool, float, str | None, int | None, bool | None, float | None, list[str] | None}
+)
+
+
+def _rule2_value(value: Any) -> Any:
+    """A value of rule 2 that ``ascii()`` would not write canonically: a time as whole milliseconds since the
+    epoch (naive means UTC), a nested model (``diversion``) or any other object as its compact JSON, keys sorted."""
+    if isinstance(value, datetime):
+        return ((value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)) - _EPOCH) // _MILLISECOND
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, (str, int, float)):
+        return value
+    return _dumps(value)
+
+
+def _rule2_digest(names: str, values: tuple[Any, ...]) -> str:
+    """Rule 2's digest of the present fields' wire names (joined by NUL) and their values (module docstring)."""
+    # ascii(): str, int, float, bool and tuple reprs with every non-ASCII character escaped, so the text does not
+    # depend on the Unicode database of the Python running (repr leaves the characters it deems printable).
+    text = names + "\0" + ascii(values)
+    return hashlib.blake2b(text.encode(), digest_size=16, person=_RULE2_PERSON).hexdigest()
 
 
 def _canonical(value: Any) -> Any:
@@ -48,88 +87,97 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# The canonical JSON is written field by field from a plan made once per event class, instead of a dict given to
-# ``json.dumps(sort_keys=True)``: half the instructions per event (100k -> 48k, callgrind, mean of every factory
-# event type; with format_time's own saving). The text is the same to the byte (tests/stores/test_stores_identity.py
-# compares it with the dict's): the fields come in the order ``sort_keys`` puts them, strings are escaped by the
-# encoder ``json.dumps`` itself uses, ints and bools written as it writes them, and any other value
-# (``diversion``) by ``json.dumps`` itself, which writes a value nested in an object as it writes it alone.
+def _declared(cls: type[BaseModel], leave_out: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(wire name, attribute name) of ``@type`` and of every field of ``cls`` not left out, in the rules' order."""
+    fields = [("@type", "event_route_type")]
+    fields += [(info.alias or name, name) for name, info in cls.model_fields.items() if not leave_out(name)]
+    return sorted(fields)
 
 
 class _Plan:
-    """The fields of an event class, sorted by wire name: one getter for their values, and each one's ``"name":``.
-    ``@type`` is one of them, read from ``event_route_type``."""
+    """Rule 2 for one event class: the wire names in order, one C getter for their values, the positions whose
+    values need ``_rule2_value``, and the names text of each pattern of present fields seen."""
 
-    __slots__ = ("prefixes", "values")
+    __slots__ = ("named", "names", "special", "values")
 
-    def __init__(self, fields: list[tuple[str, str]]) -> None:
-        fields = sorted(fields)
-        self.values: Callable[[Any], tuple[Any, ...]] = attrgetter(*(name for _, name in fields))
-        self.prefixes = tuple(_dumps(wire) + ":" for wire, _ in fields)
+    def __init__(self, cls: type[BaseModel], fields: list[tuple[str, str]]) -> None:
+        self.names = tuple(wire for wire, _ in fields)
+        getter = attrgetter(*(name for _, name in fields))
+        # One name makes ``attrgetter`` return the value itself, not a 1-tuple.
+        self.values: Callable[[Any], tuple[Any, ...]] = getter if len(fields) > 1 else lambda e: (getter(e),)
+        annotations = {name: info.annotation for name, info in cls.model_fields.items()}
+        annotations["event_route_type"] = str
+        self.special = tuple(i for i, (_, name) in enumerate(fields) if annotations[name] not in _PLAIN_TYPES)
+        self.named: dict[bytes, str] = {}  # present-field pattern -> their names joined: a few per class
 
-    @staticmethod
-    def of(cls: type[BaseModel], leave_out: Callable[[str], bool]) -> _Plan | None:
-        """None when two of the class's fields share a wire name (one key, the last value: the dict's way), or
-        when it has no field to add to ``@type`` (one name makes ``attrgetter`` return a value, not a tuple)."""
-        fields = [("@type", "event_route_type")] + [
-            (info.alias or name, name) for name, info in cls.model_fields.items() if not leave_out(name)
-        ]
-        unique = len({wire for wire, _ in fields}) == len(fields)
-        return _Plan(fields) if unique and len(fields) > 1 else None
+    def names_of(self, present: bytes) -> str:
+        named = self.named.get(present)
+        if named is None:
+            named = self.named[present] = "\0".join(compress(self.names, present))
+        return named
 
 
 class ContentIdentity:
-    """An identity rule for events that carry no id of their own: the SHA-256 (first 32 hex digits) of the canonical
-    JSON of the event's routing type (``@type``, read from ``event_route_type``) and every field its model declares
-    that has a value, except those ``leave_out`` names (by attribute name). Unknown fields never count.
+    """An identity rule for events that carry no id of their own (module docstring): rule 2 of the event's
+    routing type (``@type``, read from ``event_route_type``) and every field its model declares that has a value,
+    except those ``leave_out`` names (by attribute name). Unknown fields never count.
 
     Every platform whose events are told apart by their content uses one (``event_identity`` below is Catapult's);
-    each keeps its own plans, one per event class.
+    each keeps its own plans, one per event class. ``reference`` is rule 2 written plainly (the tests hold the
+    planned one to it); ``rule1`` is the rule earlier versions stored identities under.
     """
 
     __slots__ = ("_leave_out", "_plans")
 
     def __init__(self, leave_out: Callable[[str], bool]) -> None:
         self._leave_out = leave_out
-        self._plans: dict[type[BaseModel], _Plan | None] = {}  # one per event class: as many as the program defines
+        self._plans: dict[type[BaseModel], _Plan] = {}  # one per event class: as many as the program defines
 
     def __call__(self, event: BaseModel) -> str:
-        """The event's identity (32 hex digits)."""
+        """The event's identity by rule 2 (32 hex digits)."""
         cls = type(event)
         try:
             plan = self._plans[cls]
         except KeyError:
-            plan = self._plans[cls] = _Plan.of(cls, self._leave_out)
-        text = self._canonical_text(event) if plan is None else _planned_text(plan, event)
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+            plan = self._plans[cls] = _Plan(cls, _declared(cls, self._leave_out))
+        values = plan.values(event)
+        if plan.special:
+            values = _specials(values, plan.special)
+        present = bytes(map(is_not, values, repeat(None)))  # 1 where a field has a value: all in C
+        return _rule2_digest(plan.names_of(present), tuple(compress(values, present)))
 
-    def _canonical_text(self, event: BaseModel) -> str:
+    def reference(self, event: BaseModel) -> str:
+        """Rule 2 written plainly, field by field: what ``__call__`` must answer for every event."""
+        names: list[str] = []
+        values: list[Any] = []
+        for wire, name in _declared(type(event), self._leave_out):
+            value = getattr(event, name)
+            if value is None:
+                continue
+            if not isinstance(value, (str, int, float, list)):
+                value = _rule2_value(value)
+            names.append(wire)
+            values.append(value)
+        return _rule2_digest("\0".join(names), tuple(values))
+
+    def rule1(self, event: BaseModel) -> str:
+        """The event's identity by rule 1 (earlier versions'): the SHA-256 (first 32 hex digits) of the canonical
+        JSON object of the same fields, times as ISO-8601 UTC text with milliseconds."""
         fields: dict[str, Any] = {"@type": getattr(event, "event_route_type")}  # noqa: B009 (any platform's model)
         for name, info in type(event).model_fields.items():
             value = getattr(event, name)
             if value is None or self._leave_out(name):
                 continue
             fields[info.alias or name] = _canonical(value)
-        return _dumps(fields)
+        return hashlib.sha256(_dumps(fields).encode()).hexdigest()[:32]
 
 
-def _planned_text(plan: _Plan, event: BaseModel) -> str:
-    parts = []
-    for prefix, value in zip(plan.prefixes, plan.values(event), strict=True):
-        if value is None:
-            continue
-        kind = type(value)
-        if kind is str:
-            parts.append(prefix + encode_basestring(value))
-        elif kind is datetime:
-            parts.append(f'{prefix}"{format_time(value)}"')
-        elif kind is int:
-            parts.append(prefix + int.__repr__(value))  # as json.dumps writes an int
-        elif kind is bool:
-            parts.append(prefix + ("true" if value else "false"))
-        else:
-            parts.append(prefix + _dumps(_canonical(value)))
-    return "{" + ",".join(parts) + "}"
+def _specials(values: tuple[Any, ...], positions: tuple[int, ...]) -> tuple[Any, ...]:
+    converted = list(values)
+    for i in positions:
+        if converted[i] is not None:
+            converted[i] = _rule2_value(converted[i])
+    return tuple(converted)
 
 
 # Catapult's rule: the wire type is the routing type, and URIs repeat the ids they end with.
@@ -139,6 +187,11 @@ _catapult_identity = ContentIdentity(lambda name: name == "event_type" or name.e
 def event_identity(event: CallEvent) -> str:
     """The event's identity (32 hex digits) by the rule in this module's docstring."""
     return _catapult_identity(event)
+
+
+def legacy_event_identity(event: CallEvent) -> str:
+    """The event's identity by rule 1, which earlier versions stored (32 hex digits)."""
+    return _catapult_identity.rule1(event)
 
 
 def call_key(event: CallEvent) -> str | None:

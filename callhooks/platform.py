@@ -179,3 +179,6 @@ class Platform(Generic[EventT]):
     #: Seconds the platform waits for a callback's answer by default before it gives up and delivers the event to
     #: the fallback URL: a receiver's ``callback_timeout`` unless the application set another.
     callback_timeout: float = 10.0
+    #: The identity earlier versions stored records under (``identity.py``, rule 1), looked up while a store may
+    #: still hold such records; None when it is ``identity``'s.
+    legacy_identity: Callable[[EventT], str] | None = None

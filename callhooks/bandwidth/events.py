@@ -30,9 +30,9 @@ resource (``initiated``, ``answered``), with a disconnect's state told by its ``
 that same event again when it retries (an async webhook, once, after a connection error) or falls back to the
 ``*FallbackUrl``: every field equal, ``eventTime`` included. Two different events differ in some field: at least
 ``eventTime``, which has millisecond precision (two presses of one digit are two ``dtmf`` events at two times).
-So the identity is the SHA-256 (32 hex digits) of the canonical JSON of the routing type and every declared field
-with a value, after parsing (so the GET and POST forms of one event agree), leaving out the URLs (``callUrl``,
-``mediaUrl``, ... repeat the ids) and unknown fields (their type differs between the forms).
+So the identity is rule 2 of ``callhooks.identity`` (a 32-hex-digit digest) over the routing type and every
+declared field with a value, after parsing (so the GET and POST forms of one event agree), leaving out the URLs
+(``callUrl``, ``mediaUrl``, ... repeat the ids) and unknown fields (their type differs between the forms).
 
 **Call key** (``call_key``). ``conference:<conferenceId>`` for ``conference*`` events (a conference's events are
 ordered together and share a session), ``call:<callId>`` for the others (``transferAnswer`` and
@@ -650,4 +650,5 @@ BANDWIDTH_V2: Platform[BandwidthEvent] = Platform(
     canonical_event_type=canonical_event_type,
     ends_session=ends_session,
     callback_timeout=15.0,  # callbackTimeout's default (1-25 s)
+    legacy_identity=event_identity.rule1,
 )

@@ -193,6 +193,9 @@ class Store(ABC):
 
     backend: str = ""
     limits: Limits
+    #: Whether its records outlive the process (SQLite, Redis): after an upgrade it may hold records an earlier
+    #: version wrote, under that version's identity rule (``identity.py``); ``memory://``'s never do.
+    records_outlive_process: bool = True
 
     # -- life cycle ----------------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ class _Queued:
 
 class MemoryStore(KeyValueStore):
     backend = "memory"
+    records_outlive_process = False  # every record was written by this process, under its identity rule
 
     def __init__(self, limits: Limits | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(limits or Limits(), clock)

@@ -35,8 +35,8 @@ Record and Dial actions, the partial speech results and asynchronous AMD) and no
 transcription, conference, queue and stream callbacks). An unlisted ``CallStatus`` is kept as it came.
 
 **Identity** (``event_identity``). Twilio sends ``I-Twilio-Idempotency-Token`` on its webhooks, the same on every
-retry of one request: when the request carried it, it alone is the identity. Without it, the identity is the
-SHA-256 (32 hex digits) of the canonical JSON of the kind, the URL's tag and every declared parameter after
+retry of one request: when the request carried it, it alone is the identity. Without it, the identity is rule 2
+of ``callhooks.identity`` (a 32-hex-digit digest) over the kind, the URL's tag and every declared parameter after
 parsing (``CallSid``, ``CallStatus``, ``SequenceNumber``, ``Timestamp``, ``Digits``, ...; URLs left out, unknown
 parameters too, so the GET and POST forms of one request agree). Status and conference callbacks differ by
 ``SequenceNumber``, recording callbacks by ``RecordingStatus``; but two action requests identical in every
@@ -443,6 +443,12 @@ def _identity(event: TwilioEvent) -> str:
     return event_identity(event)
 
 
+def _legacy_identity(event: TwilioEvent) -> str:
+    # rule 1 of callhooks.identity for the content; the idempotency token's identity is the same under both rules
+    token = event.idempotency_token
+    return _token_identity(token) if token else _content_identity.rule1(event)
+
+
 def _call_state(event: TwilioEvent) -> str | None:
     return event.call_state
 
@@ -470,4 +476,5 @@ TWILIO: Platform[TwilioEvent] = Platform(
     call_states=KNOWN_CALL_STATES,
     ends_session=ends_session,
     callback_timeout=15.0,  # the webhook timeout Twilio waits by default
+    legacy_identity=_legacy_identity,
 )

@@ -103,6 +103,10 @@ def test_get_and_post_forms_parse_equal(event_type: str) -> None:
     assert type(got) is type(posted)
     assert _declared(got) == _declared(posted)
     assert v2.event_identity(got) == v2.event_identity(posted)
+    # rule 2 as planned is rule 2 written plainly (identity.py), in both forms; rule 1 agrees on the forms too
+    assert v2.event_identity(got) == v2.event_identity.reference(got) == v2.event_identity.reference(posted)
+    assert v2.BANDWIDTH_V2.legacy_identity is not None
+    assert v2.BANDWIDTH_V2.legacy_identity(got) == v2.BANDWIDTH_V2.legacy_identity(posted) != v2.event_identity(got)
     assert v2.call_key(got) == v2.call_key(posted)
     assert got.call_state == posted.call_state
 

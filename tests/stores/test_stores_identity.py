@@ -21,7 +21,7 @@ from callhooks.events import (
     query_to_fields,
     wire_fields,
 )
-from callhooks.identity import call_key, event_identity
+from callhooks.identity import _catapult_identity, call_key, event_identity, legacy_event_identity
 from callhooks.testing.factories import (
     FACTORIES,
     conference_member_event,
@@ -103,7 +103,8 @@ def test_call_key_orders_conference_events_per_conference_and_others_per_call() 
     assert call_key(parse_event({"eventType": "somethingNew"})) is None
 
 
-# -- the identity written field by field is the one of the dict given to json.dumps (stores keep identities) ----
+# -- rule 1 (what earlier versions stored, still looked up during an upgrade) is the one of the dict given to
+# json.dumps, to the byte; rule 2 as planned is rule 2 written plainly --------------------------------------
 
 
 def _reference_time(moment: datetime) -> str:
@@ -163,11 +164,17 @@ def _variants(event_type: str) -> list[CallEvent]:
 
 
 @pytest.mark.parametrize("event_type", sorted(FACTORIES))
-def test_the_identity_is_the_one_of_the_sorted_dict_for_every_event_type(event_type: str) -> None:
+def test_rule_1_is_the_one_of_the_sorted_dict_and_rule_2_its_plain_writing_for_every_event_type(
+    event_type: str,
+) -> None:
     variants = _variants(event_type)
     for event in variants:
-        assert event_identity(event) == _reference_identity(event), event
+        assert legacy_event_identity(event) == _reference_identity(event), event
+        assert event_identity(event) == _catapult_identity.reference(event), event
+        assert event_identity(event) != legacy_event_identity(event)
     assert len({event_identity(event) for event in variants}) > len(_TIMES)  # the variants do differ
+    # rule 2 tells apart exactly the variants rule 1 tells apart
+    assert len({event_identity(e) for e in variants}) == len({legacy_event_identity(e) for e in variants})
 
 
 def test_the_identity_is_the_one_of_the_sorted_dict_for_numbers_unknown_types_and_odd_classes() -> None:
@@ -181,7 +188,8 @@ def test_the_identity_is_the_one_of_the_sorted_dict_for_numbers_unknown_types_an
 
     renamed = Renamed.model_validate({"eventType": "renamed", "callId": "c-1", "0first": "x"})
     for event in (member, dtmf, unknown, renamed, renamed.model_copy(update={"again": None})):
-        assert event_identity(event) == _reference_identity(event), event
+        assert legacy_event_identity(event) == _reference_identity(event), event
+        assert event_identity(event) == _catapult_identity.reference(event), event
 
 
 @pytest.mark.parametrize("moment", _TIMES)

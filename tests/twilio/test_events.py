@@ -147,6 +147,10 @@ def test_a_form_post_and_a_get_query_parse_equal(kind: str) -> None:
     posted, got = _from(kind, body), _from(kind, body.replace("%2B", "+"))  # a GET whose '+' came unencoded
     assert posted == got == tw.parse_event(kind, REQUESTS[kind])
     assert tw.event_identity(posted) == tw.event_identity(got)
+    # rule 2 as planned is rule 2 written plainly (identity.py); rule 1, still looked up, differs from it
+    assert tw.event_identity(got) == tw._content_identity.reference(got)
+    assert tw.TWILIO.legacy_identity is not None
+    assert tw.TWILIO.legacy_identity(got) == tw._content_identity.rule1(posted) != tw.event_identity(got)
 
 
 def test_parameters_are_typed_with_snake_case_names() -> None:
