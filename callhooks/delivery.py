@@ -44,6 +44,7 @@ from .stores import (
     TurnTimeout,
 )
 from .stores.leases import keep_alive
+from .stores.memory import MemoryStore
 from .stores.once import claim_when_free
 from .stores.order import take_turn
 from .stores.reply import StoredReply
@@ -227,7 +228,8 @@ class Delivery:
         try:
             if not self.enabled:
                 return Delivered(run is not None, None if run is None else await run())
-            deadline = asyncio.get_running_loop().time() + self.store_deadline
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.store_deadline
             store = self._store
             if store is None:
                 store = await answer_by(self.open(), deadline, "store")
@@ -245,16 +247,21 @@ class Delivery:
                 # The usual case in two trips to the store (``Store.admit`` before the handler, ``settle`` after)
                 # instead of the seven below: on memory:// 125 -> 50 us, on SQLite 7 -> 2 transactions and
                 # 1.7 -> 0.9 ms, on Redis 7 -> 2 round trips (benchmarks/stores_micro.py, "callback" rows).
-                # Anything unusual (someone queued ahead, a transfer's first event) takes the steps.
+                # Anything unusual (someone queued ahead, a transfer's first event) takes the steps. memory://
+                # answers at once: called directly, without a coroutine or a deadline around it.
                 admission = Admission(
                     identity, self.owner, self.lease, self.platform.call_key(event), bound_token, call_id
                 )
-                admitted = await answer_by(store.admit(admission), deadline, store.backend)
-                if admitted.verdict == "run":
+                if type(store) is MemoryStore:
+                    admitted = store.admit_now(admission)
+                else:
+                    admitted = await answer_by(store.admit(admission), deadline, store.backend)
+                verdict = admitted.verdict
+                if verdict == "run":
                     return await self._run_admitted(store, event, admission, admitted.ticket, admitted.session, run)
-                if admitted.verdict == "duplicate":
+                if verdict == "duplicate":
                     return Delivered(False, _replayed(admitted.reply))
-                if admitted.verdict == "forbidden":
+                if verdict == "forbidden":
                     raise _bound_elsewhere()
             # The steps one by one, each store call under the deadline.
             steps = bounded(store, deadline)
@@ -403,6 +410,9 @@ class Delivery:
     ) -> None:
         """``Store.settle`` within ``AFTER_HANDLER_SECONDS``; when the store does not take it, keep the outcome
         to save later (``SessionValueError`` still raises: nothing was written)."""
+        if type(store) is MemoryStore:  # it answers at once
+            store.settle_now(admission, ticket, ok, error, session, session_ends, reply)
+            return
         settled = store.settle(
             admission, ticket, ok=ok, error=error, session=session, session_ends=session_ends, reply=reply
         )

@@ -156,6 +156,10 @@ class MemoryStore(KeyValueStore):
     # (SQLite's go through ``_update_many``, a closure run in one transaction: here no closure and no key list)
 
     async def admit(self, admission: Admission) -> Admitted:
+        return self.admit_now(admission)
+
+    def admit_now(self, admission: Admission) -> Admitted:
+        """``admit``, answered at once (no coroutine): the receiver calls it so on its hot path."""
         now, limits = self.clock(), self.limits
         read = self._reader(now)
         keys = admit_keys(admission)
@@ -177,6 +181,19 @@ class MemoryStore(KeyValueStore):
         session_ends: float | None = None,
         reply: StoredReply | None = None,
     ) -> None:
+        self.settle_now(admission, ticket, ok, error, session, session_ends, reply)
+
+    def settle_now(
+        self,
+        admission: Admission,
+        ticket: int,
+        ok: bool,
+        error: str | None = None,
+        session: Mapping[str, Any] | None = None,
+        session_ends: float | None = None,
+        reply: StoredReply | None = None,
+    ) -> None:
+        """``settle``, done at once (no coroutine): the receiver calls it so on its hot path."""
         limits = self.limits
         saved = encode_session(session, limits.session_max_bytes) if session is not None else None
         kept = encode_reply(reply) if reply is not None else None
