@@ -59,6 +59,7 @@ Guard = Callable[["Handler", str], "Handler"]
 #: The platforms the simulator plays, and where each profile class lives (imported on first use).
 _PROFILES: dict[str, str] = {
     "catapult": "callhooks.simulator.catapult:CatapultProfile",
+    "twilio": "callhooks.simulator.twilio:TwilioProfile",
 }
 PLATFORMS: tuple[str, ...] = tuple(_PROFILES)
 
@@ -214,6 +215,8 @@ class SimulatorProfile:
     rules: DeliveryRules = DeliveryRules()
     #: Default ``callbackTimeout`` of a call's callbacks, in milliseconds.
     callback_timeout_ms: int = 10000
+    #: Whether the REST API takes ``application/x-www-form-urlencoded`` bodies (Twilio's) besides JSON.
+    form_bodies: bool = False
 
     def authenticate(self, request: Request) -> None:
         """Raise the platform's 401 :class:`~.errors.ApiError` unless ``request`` carries valid credentials

@@ -262,7 +262,7 @@ class Simulator:
             if self.limiter is not None:
                 (self.limiter.check_create if kind == "create" else self.limiter.check_request)()
 
-        return guard(handler, before, self.clock.catch_up)
+        return guard(handler, before, self.clock.catch_up, forms=self.profile.form_bodies)
 
     def _control_guard(self, handler: Handler) -> Handler:
         def before(request: Request) -> None:

@@ -3,6 +3,9 @@
 Bodies are JSON only: a request whose ``Content-Type`` is anything else (``text/plain``, a form, multipart),
 or whose body comes without one, is refused with 415 before it is read. Those are the bodies a page on
 another site can make a browser send without asking (a form, a "simple" ``fetch``); see :mod:`.origins`.
+The one exception is a platform whose REST API takes forms (Twilio's): there the REST routes accept
+``application/x-www-form-urlencoded`` too, still behind Basic credentials and the origin checks; the control API
+never does.
 """
 
 from __future__ import annotations
@@ -89,11 +92,15 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def check_content_type(request: Request) -> None:
-    """415 for a request that declares a body of another type than JSON (whether it sends one or not)."""
+def check_content_type(request: Request, *, forms: bool = False) -> None:
+    """415 for a request that declares a body of another type than JSON (whether it sends one or not); with
+    ``forms``, an ``application/x-www-form-urlencoded`` body is accepted too (a platform whose API takes forms)."""
     content_type = request.headers.get("content-type")
-    if content_type is not None and request.method not in ("GET", "HEAD") and not _is_json(content_type):
-        raise _not_json(content_type)
+    if content_type is None or request.method in ("GET", "HEAD") or _is_json(content_type):
+        return
+    if forms and content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return
+    raise _not_json(content_type)
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -115,13 +122,15 @@ async def read_json(request: Request) -> dict[str, Any]:
     return data
 
 
-def guard(handler: Handler, before: Callable[[Request], None], after: Callable[[], None]) -> Handler:
+def guard(
+    handler: Handler, before: Callable[[Request], None], after: Callable[[], None], *, forms: bool = False
+) -> Handler:
     """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses,
-    never crash."""
+    never crash; ``forms``: form bodies are accepted besides JSON."""
 
     async def guarded(request: Request) -> Response:
         try:
-            check_content_type(request)
+            check_content_type(request, forms=forms)
             before(request)
             response = await handler(request)
             after()

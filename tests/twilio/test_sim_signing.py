@@ -13,7 +13,7 @@ from callhooks.simulator.clock import SimClock
 from callhooks.simulator.ids import IdFactory
 from callhooks.simulator.models import Call, Delivery, Recording
 from callhooks.simulator.payloads import EventBody
-from callhooks.simulator.twilio.encoding import ERROR_CODE, FALLBACK_METHOD, form_of, sign_request
+from callhooks.simulator.twilio.encoding import form_of, sign_request
 from callhooks.simulator.twilio.legs import DEFAULT_ACCOUNT_SID, Leg, RecordingInfo
 from callhooks.simulator.twilio.payloads import TOKEN, TwilioPayloads
 
@@ -74,12 +74,14 @@ def test_request_validator_accepts_every_kind_of_request(url: str, method: str) 
 
 
 def test_the_fallback_url_gets_the_error_and_the_failed_url_with_its_own_method() -> None:
-    body = {**_bodies()[0], ERROR_CODE: "12100", FALLBACK_METHOD: "GET"}
-    target = Delivery("http://127.0.0.1:8000/voice#rt=100", "POST", 15000, "http://127.0.0.1:8000/fallback")
+    body = _bodies()[0]
+    target = Delivery(
+        "http://127.0.0.1:8000/voice#rt=100", "POST", 15000, "http://127.0.0.1:8000/fallback", fallback_method="GET"
+    )
     request = sign_request("http://127.0.0.1:8000/fallback", body, target, TOKEN_VALUE)
     assert request.method == "GET"
     query = dict(parse_qsl(urlsplit(request.url).query))
-    assert (query["ErrorCode"], query["ErrorUrl"]) == ("12100", "http://127.0.0.1:8000/voice")
+    assert (query["ErrorCode"], query["ErrorUrl"]) == ("11200", "http://127.0.0.1:8000/voice")
     assert RequestValidator(TOKEN_VALUE).validate(request.url, {}, request.headers["X-Twilio-Signature"])
     first = sign_request(target.url or "", body, target, TOKEN_VALUE)
     assert first.method == "POST" and first.content is not None and b"ErrorCode" not in first.content

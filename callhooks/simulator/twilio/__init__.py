@@ -1,1 +1,7 @@
-"""The simulator's Twilio Programmable Voice profile: the Calls API, TwiML, and webhooks signed as Twilio signs them."""
+"""Twilio Programmable Voice as the simulator plays it: :class:`TwilioProfile` (``Simulator(platform="twilio")``):
+the Calls API, TwiML, and webhooks signed as Twilio signs them."""
+
+from .encoding import TwilioEncoding
+from .profile import TwilioProfile
+
+__all__ = ["TwilioEncoding", "TwilioProfile"]

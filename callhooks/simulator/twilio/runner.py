@@ -36,17 +36,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 from ...twilio import twiml
 from ..delivery import Deliverer, SentEvent
 from ..errors import redact_url
 from ..models import Call, Delivery, Gather, Recording
 from ..payloads import EventBody
-from .encoding import ERROR_CODE
 from .events import TwilioEvents
 from .legs import WEBHOOK_TIMEOUT_MS, Leg, RecordingInfo
+from .payloads import TOKEN
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -212,16 +213,16 @@ class TwimlRunner:
                 raise twiml.TwiMLError(last.error)
             if not last.body.strip():
                 raise twiml.TwiMLError("the reply is empty")
-            document = twiml.parse(
-                last.body, base_url=last.url, on_warning=lambda m: self.engine.log(session.leg.call, "twiml-warning", m)
-            )
+            document = twiml.parse(last.body, on_warning=lambda m: self.engine.log(session.leg.call, "twiml-warning", m))
         except twiml.TwiMLError as exc:
             message = f"The reply to the {body.get('@event')} request is not a valid TwiML document: {exc}"
             self.engine.log(session.leg.call, "twiml-invalid", str(exc))
             self.deliverer.report(record, "invalid-twiml", last.url, message)
             if target.fallback_url and last.url != target.fallback_url:
-                retry = {**body, ERROR_CODE: _DOCUMENT_PARSE_FAILURE}
-                self._request(session, retry, replace(target, url=target.fallback_url), on_document)
+                retry = {**body, TOKEN: self.engine.ids.new("idem")}  # a new request, not a copy of the failed one
+                retry.update(ErrorCode=_DOCUMENT_PARSE_FAILURE, ErrorUrl=last.url.partition("#")[0])
+                method = target.fallback_method or target.method
+                self._request(session, retry, Delivery(target.fallback_url, method, target.timeout_ms), on_document)
             else:
                 self._application_error(session, "invalid TwiML")
             return
@@ -272,7 +273,10 @@ class TwimlRunner:
         if isinstance(verb, twiml.Hangup):
             self.engine.end(call, "NORMAL_CLEARING")
         elif isinstance(verb, twiml.Redirect):
-            target = Delivery(verb.url, verb.method or "POST", WEBHOOK_TIMEOUT_MS)
+            target = self._action(session, verb.url, verb.method)
+            if target is None:
+                self._application_error(session, f"Redirect to {verb.url!r} with no document URL to resolve it against")
+                return
             self._request(session, self.payloads.call(session.leg, "in-progress", "redirect"), target, self._run)
         elif isinstance(verb, twiml.Gather):
             self._gather(session, verb)
@@ -327,9 +331,12 @@ class TwimlRunner:
         return 0.0
 
     def _action(self, session: _Session, url: str | None, method: str | None) -> Delivery | None:
-        """Where an action goes: its URL, else the current document's (None when neither exists)."""
-        target = url or session.url
-        return Delivery(target, method or "POST", WEBHOOK_TIMEOUT_MS) if target else None
+        """Where an action goes: its URL (a relative one resolved against the current document's URL), else the
+        current document's URL; None when neither exists (inline TwiML with a relative or no action)."""
+        target = urljoin(session.url, url) if session.url and url else url or session.url
+        if not target or not urlsplit(target).scheme:
+            return None
+        return Delivery(target, method or "POST", WEBHOOK_TIMEOUT_MS)
 
     # -- Gather -------------------------------------------------------------------------------------------------
 
