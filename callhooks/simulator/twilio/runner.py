@@ -380,8 +380,7 @@ class TwimlRunner:
         recording = Recording(self.engine.ids.new("rec"), self.engine.clock.now(), "wav")
         callback = None
         if verb.recording_status_callback:
-            method = verb.recording_status_callback_method or "POST"
-            callback = Delivery(verb.recording_status_callback, method, WEBHOOK_TIMEOUT_MS)
+            callback = self._action(session, verb.recording_status_callback, verb.recording_status_callback_method)
         info = self.legs.add_recording(RecordingInfo(recording, leg.sid, "RecordVerb", callback))
         recording.on_stop = lambda: self._recorded(session, generation, verb, info)
         beep = BEEP_SECONDS if verb.play_beep is not False else 0.0
