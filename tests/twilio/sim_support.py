@@ -97,6 +97,13 @@ class Running:
 
         return wait_until(fetched, timeout=30, interval=0.02, what=f"call {sid} to be {'/'.join(wanted)}")
 
+    def place_inbound(self, from_: str, to: str) -> str:
+        """An inbound call to the Voice URL; its ``CallSid``."""
+        loop = self.simulator.clock.loop
+        assert loop is not None
+        call_id = asyncio.run_coroutine_threadsafe(self.simulator.place_inbound(from_, to), loop).result(10)
+        return str(self.simulator.call(call_id)["sid"])
+
     def log(self, sid: str) -> list[str]:
         """The names in the call's event log (``twiml-Gather``, ``status``...)."""
         leg = self.simulator.profile.legs.by_sid(sid)  # type: ignore[attr-defined]
@@ -105,20 +112,25 @@ class Running:
 
 
 @contextmanager
-def running(app: FakeApp | None = None, account: dict[str, str] | None = None, **options: Any) -> Iterator[Running]:
-    """Serve a Twilio simulator (speed 100 unless given; ``account`` settings on top of the test account) and
-    ``app`` on free loopback ports."""
+def running(
+    app: FakeApp | None = None, account: dict[str, str] | None = None, voice_path: str | None = None, **options: Any
+) -> Iterator[Running]:
+    """Serve a Twilio simulator (speed 100 unless given; ``account`` settings on top of the test account; inbound
+    calls to ``app``'s ``voice_path``) and ``app`` on free loopback ports."""
     app = app or FakeApp()
     options.setdefault("speed", 100)
     options.setdefault("hold_clock", True)
     settings = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, **(account or {})}
-    simulator = Simulator(platform="twilio", account=settings, **options)
-    with serve(app.asgi()) as served_app, serve(simulator) as served:
+    with serve(app.asgi()) as served_app:
         app.url = served_app.url
-        client = TwilioClient(ACCOUNT_SID, AUTH_TOKEN)
-        client.api.base_url = served.url
-        yield Running(simulator, app, served.url, client)
-        assert not simulator.errors
+        if voice_path is not None:  # the number's Voice URL: where inbound calls ask for TwiML
+            options["incoming_call_url"] = f"{app.url}/{voice_path}"
+        simulator = Simulator(platform="twilio", account=settings, **options)
+        with serve(simulator) as served:
+            client = TwilioClient(ACCOUNT_SID, AUTH_TOKEN)
+            client.api.base_url = served.url
+            yield Running(simulator, app, served.url, client)
+            assert not simulator.errors
 
 
 def twiml(*verbs: str) -> str:

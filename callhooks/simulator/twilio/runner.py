@@ -203,6 +203,7 @@ class TwimlRunner:
     def _replied(
         self, session: _Session, body: EventBody, target: Delivery, record: SentEvent, on_document: OnDocument
     ) -> None:
+        call = session.leg.call
         own = [attempt for attempt in record.attempts if attempt.copy == 0]  # not a duplicate's (a fault)
         last = own[-1] if own else None
         if record.outcome == "failed" or last is None:  # the deliverer already tried the fallback URL
@@ -213,10 +214,10 @@ class TwimlRunner:
                 raise twiml.TwiMLError(last.error)
             if not last.body.strip():
                 raise twiml.TwiMLError("the reply is empty")
-            document = twiml.parse(last.body, on_warning=lambda m: self.engine.log(session.leg.call, "twiml-warning", m))
+            document = twiml.parse(last.body, on_warning=lambda m: self.engine.log(call, "twiml-warning", m))
         except twiml.TwiMLError as exc:
             message = f"The reply to the {body.get('@event')} request is not a valid TwiML document: {exc}"
-            self.engine.log(session.leg.call, "twiml-invalid", str(exc))
+            self.engine.log(call, "twiml-invalid", str(exc))
             self.deliverer.report(record, "invalid-twiml", last.url, message)
             if target.fallback_url and last.url != target.fallback_url:
                 retry = {**body, TOKEN: self.engine.ids.new("idem")}  # a new request, not a copy of the failed one
