@@ -89,10 +89,17 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def check_content_type(request: Request) -> None:
-    """415 for a request that declares a body of another type than JSON (whether it sends one or not)."""
+def _is_xml(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() in ("application/xml", "text/xml")
+
+
+def check_content_type(request: Request, *, xml: bool = False) -> None:
+    """415 for a request that declares a body of another type than JSON (or, with ``xml``, XML: a document
+    such as v2's ``PUT …/bxml``), whether it sends one or not."""
     content_type = request.headers.get("content-type")
-    if content_type is not None and request.method not in ("GET", "HEAD") and not _is_json(content_type):
+    if content_type is None or request.method in ("GET", "HEAD") or _is_json(content_type):
+        return
+    if not (xml and _is_xml(content_type)):
         raise _not_json(content_type)
 
 
@@ -115,13 +122,15 @@ async def read_json(request: Request) -> dict[str, Any]:
     return data
 
 
-def guard(handler: Handler, before: Callable[[Request], None], after: Callable[[], None]) -> Handler:
+def guard(
+    handler: Handler, before: Callable[[Request], None], after: Callable[[], None], *, xml: bool = False
+) -> Handler:
     """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses,
-    never crash."""
+    never crash. Bodies must be JSON (or, with ``xml``, an XML document)."""
 
     async def guarded(request: Request) -> Response:
         try:
-            check_content_type(request)
+            check_content_type(request, xml=xml)
             before(request)
             response = await handler(request)
             after()
