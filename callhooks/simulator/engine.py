@@ -99,6 +99,7 @@ class Engine:
         events: SimulatorEvents | None = None,
         runner: RunnerFactory | None = None,
         event_name: Callable[[EventBody], str] = event_type,
+        target: Callable[[Call, EventBody], Delivery] | None = None,
     ) -> None:
         self.urls = urls
         self.clock = clock
@@ -110,6 +111,8 @@ class Engine:
         catapult_events = EventFactory(urls, application_id)
         self.events: SimulatorEvents = events or catapult_events
         self.event_name = event_name
+        #: Where an event the engine produces goes (default: the call's URL).
+        self.target_of = target or (lambda call, body: call.delivery)
         self.calls: dict[str, Call] = {}
         self._seq = itertools.count()
         #: Runs the BXML that GET-mode calls answer with (the deliverer hands back each reply).
@@ -133,7 +136,7 @@ class Engine:
             return
         self.log_event(call, body)
         if not call.quiet:
-            self.send(call.id, body, call.delivery)
+            self.send(call.id, body, self.target_of(call, body))
 
     def log_event(self, call: Call, body: EventBody) -> None:
         """Write ``body`` to the call's event log."""
@@ -160,6 +163,10 @@ class Engine:
         """(Re)arm the call's timer ``name``; it is cancelled when the call ends."""
         self._cancel(call, name)
         call.timers[name] = self.clock.schedule(delay, action)
+
+    def cancel(self, call: Call, name: str) -> None:
+        """Cancel the call's timer ``name``, if armed."""
+        self._cancel(call, name)
 
     @staticmethod
     def _cancel(call: Call, *names: str) -> None:
@@ -203,6 +210,14 @@ class Engine:
         call.transcription_enabled = params.transcription_enabled
         call.tag = params.tag
         call.sip_headers = params.sip_headers
+        self._ring(call)
+        return call
+
+    def dial(self, from_: str, to: str, base_url: str, delivery: Delivery, call_timeout: int, tag: str | None) -> Call:
+        """An outbound call a platform's REST API created: it starts ringing the far end at once."""
+        call = self._new_call("out", from_, to, base_url, delivery)
+        call.call_timeout = call_timeout
+        call.tag = tag
         self._ring(call)
         return call
 

@@ -53,12 +53,14 @@ __all__ = [
 ]
 
 #: ``guard(handler, kind)``: the simulator's wrapper for a REST handler (auth, rate limit, clock, errors);
-#: ``kind`` is ``create`` for the call-creating operation (rate-limited as such), else ``request``.
+#: ``kind`` is ``create`` for the call-creating operation (rate-limited as such), ``document`` for one whose
+#: body is an XML document rather than JSON, else ``request``.
 Guard = Callable[["Handler", str], "Handler"]
 
 #: The platforms the simulator plays, and where each profile class lives (imported on first use).
 _PROFILES: dict[str, str] = {
     "catapult": "callhooks.simulator.catapult:CatapultProfile",
+    "bandwidth": "callhooks.simulator.bandwidth:BandwidthProfile",
     "twilio": "callhooks.simulator.twilio:TwilioProfile",
 }
 PLATFORMS: tuple[str, ...] = tuple(_PROFILES)
@@ -237,6 +239,10 @@ class SimulatorProfile:
     def runner(self, engine: Engine, deliverer: Deliverer) -> DocumentRunner:
         """The runner of the platform's call-control documents."""
         raise NotImplementedError
+
+    def target(self, call: Call, event: EventBody) -> Delivery:
+        """Where an event the engine produces for ``call`` goes (default: the call's callback URL)."""
+        return call.delivery
 
     def call_path(self, call_id: str) -> str:
         """The path-only URL of a call (``Location`` of calls the control API places)."""

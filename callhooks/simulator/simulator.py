@@ -192,6 +192,7 @@ class Simulator:
             events=profile.events(self),
             runner=profile.runner,
             event_name=profile.encoding.event_name,
+            target=profile.target,
         )
         self.resources = Resources(self.urls, self.clock)
         #: Applications and the numbers they own: inbound calls to those numbers go to the owner's URL.
@@ -262,7 +263,7 @@ class Simulator:
             if self.limiter is not None:
                 (self.limiter.check_create if kind == "create" else self.limiter.check_request)()
 
-        return guard(handler, before, self.clock.catch_up, forms=self.profile.form_bodies)
+        return guard(handler, before, self.clock.catch_up, xml=kind == "document", forms=self.profile.form_bodies)
 
     def _control_guard(self, handler: Handler) -> Handler:
         def before(request: Request) -> None:

@@ -92,11 +92,18 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def check_content_type(request: Request, *, forms: bool = False) -> None:
-    """415 for a request that declares a body of another type than JSON (whether it sends one or not); with
-    ``forms``, an ``application/x-www-form-urlencoded`` body is accepted too (a platform whose API takes forms)."""
+def _is_xml(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() in ("application/xml", "text/xml")
+
+
+def check_content_type(request: Request, *, xml: bool = False, forms: bool = False) -> None:
+    """415 for a request that declares a body of another type than JSON (or, with ``xml``, XML: a document
+    such as v2's ``PUT …/bxml``; with ``forms``, an ``application/x-www-form-urlencoded`` body, for a platform
+    whose API takes forms), whether it sends one or not."""
     content_type = request.headers.get("content-type")
     if content_type is None or request.method in ("GET", "HEAD") or _is_json(content_type):
+        return
+    if xml and _is_xml(content_type):
         return
     if forms and content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         return
@@ -123,14 +130,19 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def guard(
-    handler: Handler, before: Callable[[Request], None], after: Callable[[], None], *, forms: bool = False
+    handler: Handler,
+    before: Callable[[Request], None],
+    after: Callable[[], None],
+    *,
+    xml: bool = False,
+    forms: bool = False,
 ) -> Handler:
     """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses,
-    never crash; ``forms``: form bodies are accepted besides JSON."""
+    never crash. Bodies must be JSON (or, with ``xml``, an XML document; with ``forms``, a form)."""
 
     async def guarded(request: Request) -> Response:
         try:
-            check_content_type(request, forms=forms)
+            check_content_type(request, xml=xml, forms=forms)
             before(request)
             response = await handler(request)
             after()
