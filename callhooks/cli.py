@@ -102,6 +102,8 @@ def _non_negative(text: str) -> float:
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .simulator.defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_PORT, SIMULATOR_USER_ID
+    from .simulator.profile import PLATFORMS
+    from .simulator.twilio.legs import DEFAULT_ACCOUNT_SID as TWILIO_SID
 
     parser = _Parser(
         prog="callhooks",
@@ -168,6 +170,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     simulate.add_argument("--port", type=int, default=SIMULATOR_PORT, help="TCP port")
+    simulate.add_argument(
+        "--platform", choices=PLATFORMS, help="the platform it plays (default: catapult; also a scenario's platform:)"
+    )
+    simulate.add_argument(
+        "--account-sid", help=f"twilio: the account (AC…) ($TWILIO_ACCOUNT_SID; default {TWILIO_SID})"
+    )
+    simulate.add_argument("--auth-token", help="twilio: the auth token that signs webhooks ($TWILIO_AUTH_TOKEN)")
     simulate.add_argument("--user-id", help=f"account id in API paths (default: {SIMULATOR_USER_ID})")
     simulate.add_argument("--api-token", help=f"Basic-auth user of the API (default: {SIMULATOR_API_TOKEN})")
     simulate.add_argument("--api-secret", help=f"Basic-auth password of the API (default: {SIMULATOR_API_SECRET})")
@@ -571,6 +580,16 @@ def _simulate(args: argparse.Namespace) -> int:
         "allow_origins": args.allow_origin,
     }
     options.update({option: value for option, value in given.items() if value is not None})
+    if args.platform is not None:
+        options["platform"] = args.platform
+    twilio = {
+        "account_sid": args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID"),
+        "auth_token": args.auth_token or os.environ.get("TWILIO_AUTH_TOKEN"),
+    }
+    if options.get("platform") == "twilio" and any(twilio.values()):
+        options["account"] = {name: value for name, value in twilio.items() if value}
+    elif args.account_sid or args.auth_token:
+        raise UsageError("--account-sid and --auth-token are for --platform twilio")
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
     except OSError as exc:
@@ -591,20 +610,27 @@ def _simulate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     base_url = f"http://{args.host}:{args.port}"
     speed = "manual" if simulator.clock.speed is None else f"x{simulator.clock.speed:g}"
-    print(f"callhooks simulator on {base_url} (speed {speed})")
-    print(f"  user id {simulator.user_id}, API token {simulator.api_token}, API secret {simulator.api_secret}")
-    print("  point a client at it with:")
-    print(
-        f"  export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={simulator.user_id} "
-        f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
-        flush=True,
-    )
+    print(f"callhooks simulator on {base_url} (speed {speed}, platform {simulator.profile.name})")
+    banner = simulator.profile.banner(base_url)
+    if banner:
+        print("\n".join(banner), flush=True)
+    else:
+        print(f"  user id {simulator.user_id}, API token {simulator.api_token}, API secret {simulator.api_secret}")
+        print("  point a client at it with:")
+        print(
+            f"  export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={simulator.user_id} "
+            f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
+            flush=True,
+        )
     inbound = simulator.engine.options.inbound
-    if inbound.url:
+    if inbound.url and simulator.profile.name == "catapult":
         runs = "the BXML it answers with runs" if inbound.method == "GET" else "--incoming-call-method GET for BXML"
         print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
-    credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
-    print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
+    elif inbound.url:
+        print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method}", flush=True)
+    if not banner:
+        credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
+        print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:
         settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
         shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))

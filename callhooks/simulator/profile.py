@@ -248,6 +248,11 @@ class SimulatorProfile:
         """The path-only URL of a call (``Location`` of calls the control API places)."""
         raise NotImplementedError
 
+    def banner(self, base_url: str) -> list[str]:
+        """What ``callhooks simulate`` prints about the account: its credentials, how to point a client at the
+        simulator and the phone page's login (empty: the CLI's Catapult lines)."""
+        return []
+
     def render_call(self, sim: Simulator, call: Call) -> dict[str, object]:
         """The call resource as the platform's ``GET`` of the call shows it."""
         raise NotImplementedError

@@ -113,6 +113,17 @@ class TwilioProfile(SimulatorProfile):
         """``/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json``."""
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid('CA', call_id)}.json"
 
+    def banner(self, base_url: str) -> list[str]:
+        """The account, the environment for callhooks' and twilio-python's clients, the phone page's login."""
+        return [
+            f"  Twilio account {self.account_sid}, auth token {self.auth_token}",
+            "  point a client at it with:",
+            f"  export TWILIO_ACCOUNT_SID={self.account_sid} TWILIO_AUTH_TOKEN={self.auth_token} "
+            f"TWILIO_BASE_URL={base_url}/{API_VERSION}",
+            f"  (twilio-python: client.api.base_url = {base_url!r})",
+            f"  phone page: {base_url}/_sim/phone (user {self.account_sid}, password {self.auth_token})",
+        ]
+
     def render_call(self, sim: Simulator, call: Call) -> dict[str, object]:
         """The call as ``GET /Calls/{Sid}.json`` shows it."""
         assert self._events is not None
