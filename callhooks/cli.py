@@ -238,6 +238,9 @@ def _build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--seed", type=int, metavar="N", help="seed of ids and fault decisions (a run replays)")
 
     demo = command("demo", "watch an IVR call flow against the local simulator")
+    demo.add_argument(
+        "--platform", choices=("catapult", "twilio"), default="catapult", help="the platform the IVR and simulator play"
+    )
     demo.add_argument("--inbound", action="store_true", help="show an inbound call instead of an outbound one")
     demo.add_argument("--bxml", action="store_true", help="run the IVR written as a BXML application")
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
@@ -683,9 +686,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         try:
             from .demo import run_demo
+            from .twilio.demo import run_twilio_demo
         except ModuleNotFoundError as exc:
             raise UsageError(_missing_extra(exc, "demo")) from None
-        return run_demo(args)
+        return run_twilio_demo(args) if args.platform == "twilio" else run_demo(args)
     except UsageError as exc:
         print(f"callhooks: error: {exc}", file=sys.stderr)
         return 2

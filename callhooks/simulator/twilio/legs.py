@@ -70,6 +70,7 @@ class Leg:
     machine_detection: str | None = None
     recording_callback: Delivery | None = None  #: ``RecordingStatusCallback`` of a call created with ``Record``
     final_status: str | None = None  #: set when the call ends (or when ``<Reject>`` says how it will)
+    deleted: bool = False  #: ``DELETE /Calls/{Sid}.json``: gone from the API
     sequence: Iterator[int] = field(default_factory=itertools.count)
 
     @property

@@ -8,6 +8,7 @@ GET      ``/Calls/{Sid}.json``                 fetch
 POST     ``/Calls/{Sid}.json``                 update: ``Status=completed`` hangs up, ``Status=canceled`` cancels
                                                a ringing call (and leaves an answered one be), ``Url``/``Twiml``
                                                redirect a live call (21220 once it ended), callbacks change
+DELETE   ``/Calls/{Sid}.json``                 204 for an ended call (then it is gone); 400 while it is live
 GET      ``/Calls/{Sid}/Recordings.json``      the call's recordings
 GET      ``/Recordings.json``                  every recording (``CallSid`` filter)
 GET      ``/Recordings/{Sid}.json``            fetch; ``DELETE``: 204, then it is gone
@@ -72,6 +73,7 @@ class TwilioRestApi:
             ("GET", "/Calls.json", self.list_calls),
             ("GET", "/Calls/{call_sid}.json", self.fetch_call),
             ("POST", "/Calls/{call_sid}.json", self.update_call),
+            ("DELETE", "/Calls/{call_sid}.json", self.delete_call),
             ("GET", "/Calls/{call_sid}/Recordings.json", self.call_recordings),
             ("GET", "/Recordings.json", self.list_recordings),
             ("GET", "/Recordings/{recording_sid}.json", self.fetch_recording),
@@ -86,7 +88,7 @@ class TwilioRestApi:
 
     def _leg(self, request: Request) -> Leg:
         leg = self.legs.by_sid(request.path_params["call_sid"])
-        if leg is None or (leg.call.quiet and leg.direction != "outbound-dial"):
+        if leg is None or leg.deleted:
             raise errors.not_found(request.url.path)
         return leg
 
@@ -155,6 +157,14 @@ class TwilioRestApi:
                 self.runner().redirect(call, given.voice, given.twiml)
         return JSONResponse(self.render.call(leg))
 
+    async def delete_call(self, request: Request) -> Response:
+        """``DELETE /Calls/{Sid}.json`` → 204 for a call that has ended (then it is gone); 400 for a live one."""
+        leg = self._leg(request)
+        if not leg.call.ended:
+            raise errors.invalid("Status", f"The call {leg.sid} is {status_of(leg)}: only an ended call can be deleted")
+        leg.deleted = True
+        return Response(status_code=204)
+
     async def list_calls(self, request: Request) -> Response:
         """``GET /Calls.json``: newest first, filtered, one page."""
         query = Form(list(request.query_params.multi_items()))
@@ -164,7 +174,7 @@ class TwilioRestApi:
             "status": query.get("Status"),
             "parent": query.get("ParentCallSid"),
         }
-        legs = [leg for leg in reversed(self.legs.all()) if not leg.call.quiet or leg.direction == "outbound-dial"]
+        legs = [leg for leg in reversed(self.legs.all()) if not leg.deleted]
         rows = [
             self.render.call(leg)
             for leg in legs
