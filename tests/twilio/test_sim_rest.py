@@ -138,3 +138,11 @@ def test_an_api_key_and_its_secret_authenticate_too() -> None:
         wrong = TwilioClient(key, "guess", ACCOUNT_SID)
         wrong.api.base_url = sim.url
         assert _error(lambda: wrong.calls("CA" + "0" * 32).fetch()).code == 20003
+
+
+def test_paths_the_simulator_does_not_serve_are_twilios_404() -> None:
+    with running() as sim, httpx.Client(base_url=sim.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
+        for method, path in (("GET", "Queues.json"), ("POST", "Conferences.json"), ("PUT", "Calls.json")):
+            answer = http.request(method, f"/2010-04-01/Accounts/{ACCOUNT_SID}/{path}")
+            assert (answer.status_code, answer.json()["code"]) == (404, 20404), path
+        assert http.get("/2010-04-01/Accounts.json", auth=("AC" + "0" * 32, "x")).json()["code"] == 20003

@@ -36,7 +36,11 @@ def test_a_whole_call_posts_every_webhook_signed() -> None:
     app.replies = {
         "voice": twiml('<Gather numDigits="1" action="/menu"><Say>Press 1</Say></Gather><Say>No input</Say>'),
         "menu": twiml("<Say>One moment</Say>", "<Redirect>/next?step=2&amp;name=caf%C3%A9</Redirect>"),
-        "next": twiml(f'<Dial action="/dialed" timeout="10"><Number>{SALES}</Number></Dial>'),
+        "next": twiml(
+            '<Dial action="/dialed" timeout="10">'
+            f'<Number statusCallback="/leg" statusCallbackEvent="initiated ringing answered completed">{SALES}</Number>'
+            "</Dial>"
+        ),
         "dialed": twiml('<Record action="/recorded" recordingStatusCallback="/rec-status" maxLength="20"/>'),
         "recorded": twiml("<Hangup/>"),
     }
@@ -61,6 +65,7 @@ def test_a_whole_call_posts_every_webhook_signed() -> None:
         "dialed": 1,
         "recorded": 1,
         "rec-status": 1,
+        "leg": 4,
     }
     statuses = [
         (r.params["SequenceNumber"], r.params["StatusCallbackEvent"], r.params["CallStatus"]) for r in app.at("status")
@@ -86,6 +91,16 @@ def test_a_whole_call_posts_every_webhook_signed() -> None:
     dialed = app.at("dialed")[0].params
     assert (dialed["DialCallStatus"], dialed["DialBridged"]) == ("completed", "true")
     assert dialed["DialCallSid"].startswith("CA") and dialed["DialCallSid"] != call.sid
+    leg = [r.params for r in app.at("leg")]
+    assert [(p["SequenceNumber"], p["StatusCallbackEvent"], p["CallStatus"]) for p in leg] == [
+        ("0", "initiated", "initiated"),
+        ("1", "ringing", "ringing"),
+        ("2", "answered", "in-progress"),
+        ("3", "completed", "completed"),
+    ]
+    assert {(p["CallSid"], p["ParentCallSid"], p["Direction"]) for p in leg} == {
+        (dialed["DialCallSid"], call.sid, "outbound-dial")
+    }
     recorded = app.at("recorded")[0].params
     assert recorded["RecordingSid"].startswith("RE") and recorded["Digits"] == "hangup"
     assert recorded["RecordingUrl"].endswith(f"/Recordings/{recorded['RecordingSid']}")

@@ -60,7 +60,7 @@ class TwilioEvents:
 
     def status_callback(self, leg: Leg, event: str) -> None:
         """Send the status callback for ``event`` (``initiated``, ``ringing``, ``answered``) if it was asked for."""
-        if leg.status is not None and leg.status.url and event in leg.events and not leg.call.quiet:
+        if leg.status is not None and leg.status.url and event in leg.events:
             status = event if event in ("initiated", "ringing") else status_of(leg)
             self.send(leg.call.id, self.payloads.status(leg, event, status), leg.status)
 
@@ -85,7 +85,11 @@ class TwilioEvents:
             leg.final_status = ENDING_STATUS.get(cause, "failed")
         if leg.status is None or not leg.status.url or "completed" not in leg.events:
             return None
-        return self.payloads.status(leg, "completed", leg.final_status)
+        body = self.payloads.status(leg, "completed", leg.final_status)
+        if call.quiet:  # a dialled leg: the engine sends nothing for it, its Number's statusCallback is told here
+            self.send(call.id, body, leg.status)
+            return None
+        return body
 
     def timeout(self, call: Call, time: str) -> EventBody | None:
         """Nobody answered in ``Timeout`` seconds: the ending is ``no-answer``."""

@@ -14,7 +14,8 @@ Record's ``action`` defaults to it.
   ``finishOnKey`` (default ``#``; ``Digits`` never holds it) and ``timeout`` (default 5 s, counted from the end of
   the prompts) end it.
 * Dial: each ``<Number>`` (or the number in its text) is a new leg (``Direction=outbound-dial``, ``ParentCallSid``)
-  ringing for ``timeout`` (default 30 s) with ``callerId`` (default the caller's number); the first to answer is
+  ringing for ``timeout`` (default 30 s) with ``callerId`` (default the caller's number), whose status callbacks go
+  to the Number's ``statusCallback`` (``statusCallbackEvent``, default ``completed``); the first to answer is
   bridged and the others are hung up. When the dialled leg ends, or none answered, the ``action`` gets
   ``DialCallStatus`` (``completed``, ``busy``, ``no-answer``, ``failed``, ``canceled``) and the dialled leg.
   Nouns other than Number are not dialled (``failed``).
@@ -163,6 +164,7 @@ class TwimlRunner:
             if other is not leg:
                 self.engine.end(other.call, "ORIGINATOR_CANCEL")
         self.engine.bridge(parent, call)
+        self.events.status_callback(leg, "answered")
         return True
 
     def call_ended(self, call: Call, was_answered: bool) -> bool:
@@ -424,11 +426,18 @@ class TwimlRunner:
             return
         call.state = "transferring"
         caller_id = verb.caller_id or call.from_
-        for number in numbers:
+        nouns: list[twiml.Number | None] = [None] if verb.number else []
+        nouns += [noun for noun in verb.verbs if isinstance(noun, twiml.Number)]
+        for number, noun in zip(numbers, nouns, strict=True):
             child_call = self.engine.new_leg(call, caller_id, number, verb.timeout or DIAL_TIMEOUT)
             child = self.legs.add(Leg(child_call, "outbound-dial", parent_sid=leg.sid))
+            if noun is not None and noun.status_callback:
+                child.status = self._action(session, noun.status_callback, noun.status_callback_method)
+                child.events = frozenset((noun.status_callback_event or "completed").split())
             dial.legs.append(child)
             self._dials[child_call.id] = dial
+            self.events.status_callback(child, "initiated")
+            self.events.status_callback(child, "ringing")
 
     def _dialled_leg_ended(self, dial: _Dial, child: Leg) -> None:
         if dial.winner is child:
