@@ -3,7 +3,8 @@ Twilio. The far end listens to the menu, presses 1 and is put through to sales; 
 row, then each call leg's final status; exit 0 when the flow went as expected.
 
 With ``--inbound`` the customer calls the IVR's number (its Voice URL is the receiver), otherwise the IVR's paired
-client creates an outbound call whose ``Url`` and ``StatusCallback`` are the receiver's signed URLs.
+client creates an outbound call whose ``Url`` and ``StatusCallback`` are the receiver's signed URLs. With
+``--phone`` a person calls the IVR from the simulator's phone page and watches the receiver's console.
 """
 
 from __future__ import annotations
@@ -21,14 +22,24 @@ import httpx
 from rich.console import Console
 
 from ..app import CallHooks, Dispatched
-from ..demo import APP_NUMBER, CUSTOMER_NUMBER, SALES_NUMBER, DemoResult, PortInUse, _ports, _Printer, _quiet_logs
+from ..demo import (
+    APP_NUMBER,
+    CONSOLE_USER,
+    CUSTOMER_NUMBER,
+    SALES_NUMBER,
+    DemoResult,
+    PortInUse,
+    _ports,
+    _Printer,
+    _quiet_logs,
+)
 from ..simulator import FarEnd, Simulator
 from ..testing.server import serve
 from .client import Client
 from .client.auth import API_VERSION
 from .events import ENDED_CALL_STATES
 
-__all__ = ["run_twilio_demo", "twilio_problems"]
+__all__ = ["run_twilio_demo", "run_twilio_phone_demo", "twilio_problems"]
 
 ACCOUNT_SID = "AC" + "d" * 32
 
@@ -77,9 +88,10 @@ def twilio_problems(result: DemoResult) -> list[str]:
 
 
 def run_twilio_demo(args: argparse.Namespace) -> int:
-    """Run the Twilio demo (``--inbound``, ``--speed``, ``--timeout``, ``--port``, ``--simulator-port``)."""
-    if getattr(args, "phone", False) or getattr(args, "bxml", False):
-        print("callhooks demo: --phone and --bxml are for --platform catapult", file=sys.stderr)
+    """Run the Twilio demo (``--inbound``, ``--speed``, ``--timeout``, ``--port``, ``--simulator-port``; ``--phone``:
+    :func:`run_twilio_phone_demo`)."""
+    if getattr(args, "bxml", False):
+        print("callhooks demo: --bxml is for --platform catapult", file=sys.stderr)
         return 2
     try:
         ports = _ports(args)
@@ -87,7 +99,70 @@ def run_twilio_demo(args: argparse.Namespace) -> int:
         print(f"callhooks demo: {exc}", file=sys.stderr)
         return 2
     with _quiet_logs():
+        if getattr(args, "phone", False):
+            return run_twilio_phone_demo(args, ports)
         return _scripted(args, ports)
+
+
+def _settings(receiver_url: str, auth_token: str) -> dict[str, str]:
+    """What a deployment of the Twilio IVR has in its environment."""
+    return {
+        "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
+        "CALLHOOKS_PUBLIC_URL": receiver_url,
+        "TWILIO_AUTH_TOKEN": auth_token,
+        "IVR_SALES_NUMBER": SALES_NUMBER,
+    }
+
+
+def run_twilio_phone_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
+    """``callhooks demo --platform twilio --phone``: the Twilio IVR, whose number's Voice URL is the receiver, called
+    by a person from the simulator's phone page (``SALES_NUMBER`` rings there too); its console shows each request.
+    Serves in real time until Ctrl-C or ``--duration`` seconds; returns 0."""
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 120
+    handled: queue.Queue[Dispatched] = queue.Queue()
+    auth_token = secrets.token_urlsafe(24)
+    receiver_port, simulator_port = ports
+    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    settings = _settings(receiver_url, auth_token)
+    console_password = secrets.token_urlsafe(12)
+    settings["CALLHOOKS_CONSOLE"] = f"{CONSOLE_USER}:{console_password}"
+    hooks = create_twilio_ivr(settings)
+    hooks.add_observer(handled.put)
+    simulator = Simulator(
+        platform="twilio",
+        account={"account_sid": ACCOUNT_SID, "auth_token": auth_token},
+        speed=1.0,
+        incoming_call_url=hooks.callback_url(max_age=None),  # the number's Voice URL
+    )
+    simulator.phone.claim(CUSTOMER_NUMBER)
+    simulator.phone.claim(SALES_NUMBER)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    with ExitStack() as stack:
+        # Open phone and console pages hold streams: shutting down waits at most a second for them.
+        sim = stack.enter_context(serve(simulator, port=simulator_port, timeout_graceful_shutdown=1))
+        stack.enter_context(serve(hooks, port=receiver_port, timeout_graceful_shutdown=1))
+        console.print(f"Twilio simulator on {sim.url} (real time), Twilio IVR receiver on {receiver_url}")
+        phone_url = f"http://{ACCOUNT_SID}:{auth_token}@127.0.0.1:{sim.port}/_sim/phone"
+        console.print(f"phone: {phone_url}", style="bold", markup=False)
+        console.print(f"  (user {ACCOUNT_SID}, password {auth_token}); call {APP_NUMBER} from it", markup=False)
+        console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
+        console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{receiver_port}/_console/"
+        console.print(f"console: {console_url}", style="bold", markup=False)
+        console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's requests, live", markup=False)
+        printer = _TwilioPrinter(console, simulator)
+        printer.header("requests as the IVR handles them")
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                try:
+                    printer.row(handled.get(timeout=0.2))
+                except queue.Empty:
+                    continue
+        except KeyboardInterrupt:
+            pass
+        console.print("stopping")
+    return 0
 
 
 def _scripted(args: argparse.Namespace, ports: tuple[int, int]) -> int:
@@ -111,13 +186,7 @@ def _scripted(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator, port=simulator_port))
-        settings = {
-            "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
-            "CALLHOOKS_PUBLIC_URL": receiver_url,
-            "TWILIO_AUTH_TOKEN": auth_token,
-            "IVR_SALES_NUMBER": SALES_NUMBER,
-        }
-        hooks = create_twilio_ivr(settings)
+        hooks = create_twilio_ivr(_settings(receiver_url, auth_token))
         hooks.add_observer(handled.put)
         stack.enter_context(serve(hooks, port=receiver_port))
         client = stack.enter_context(
