@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from .errors import ApiError
 from .models import Call, Delivery, Gather, Recording, Transcription
 from .payloads import EventBody
 
@@ -236,6 +237,10 @@ class SimulatorProfile:
     def runner(self, engine: Engine, deliverer: Deliverer) -> DocumentRunner:
         """The runner of the platform's call-control documents."""
         raise NotImplementedError
+
+    def spoken(self, error: ApiError) -> ApiError:
+        """``error`` (raised by the core: 415, 429, a bad JSON body) in the platform's error shape; default as is."""
+        return error
 
     def target(self, call: Call, event: EventBody) -> Delivery:
         """Where an event the engine produces for ``call`` goes (default: the call's callback URL)."""

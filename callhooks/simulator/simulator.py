@@ -263,7 +263,7 @@ class Simulator:
             if self.limiter is not None:
                 (self.limiter.check_create if kind == "create" else self.limiter.check_request)()
 
-        return guard(handler, before, self.clock.catch_up, xml=kind == "document")
+        return guard(handler, before, self.clock.catch_up, xml=kind == "document", spoken=self.profile.spoken)
 
     def _control_guard(self, handler: Handler) -> Handler:
         def before(request: Request) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from ..errors import ApiError
 from ..models import Call, Delivery
 from ..payloads import EventBody
 from ..profile import Guard, SimulatorProfile, event_type
@@ -88,6 +89,13 @@ class BandwidthProfile(SimulatorProfile):
         account_id = request.path_params.get("account_id")
         if account_id != self.account_id:
             raise V2Error(403, "authorization-error", "Access is denied")
+
+    def spoken(self, error: ApiError) -> ApiError:
+        """The core's errors (415, 429, a bad body) with v2's ``{"type", "description", "id"}`` body."""
+        if isinstance(error, V2Error):
+            return error
+        kind = {401: "authentication-error", 429: "error", 500: "internal-error"}.get(error.status, "validation")
+        return V2Error(error.status, kind, error.message, error.headers)
 
     def events(self, sim: Simulator) -> V2Events:
         """The v2 webhook bodies (the profile keeps each call's v2 record from here on)."""
