@@ -238,6 +238,15 @@ class SimulatorProfile:
         """The runner of the platform's call-control documents."""
         raise NotImplementedError
 
+    def banner(self, base_url: str) -> list[str]:
+        """Lines ``callhooks simulate`` prints about the account: credentials, how to point a client at it,
+        the phone page."""
+        return [f"phone page: {base_url}/_sim/phone"]
+
+    def inbound_note(self, method: str) -> str:
+        """What happens to inbound calls' replies, for ``callhooks simulate``'s banner."""
+        return "the document it answers with runs"
+
     def spoken(self, error: ApiError) -> ApiError:
         """``error`` (raised by the core: 415, 429, a bad JSON body) in the platform's error shape; default as is."""
         return error

@@ -80,6 +80,23 @@ class BandwidthProfile(SimulatorProfile):
         assert self._runner is not None, "the profile is not attached to a simulator"
         return self._runner
 
+    def banner(self, base_url: str) -> list[str]:
+        """The account, the client's environment and the phone page."""
+        client_id, client_secret = self.credentials.client or ("", "")
+        user, password = self.credentials.api_user or ("", "")
+        return [
+            f"account {self.account_id}; OAuth2 client {client_id} / {client_secret}; API user {user} / {password}",
+            "point a client at it with:",
+            f"export BANDWIDTH_BASE_URL={base_url}/api/v2 BANDWIDTH_TOKEN_URL={base_url}{TOKEN_PATH} "
+            f"BANDWIDTH_ACCOUNT_ID={self.account_id} BANDWIDTH_CLIENT_ID={client_id} "
+            f"BANDWIDTH_CLIENT_SECRET={client_secret}",
+            f"phone page: {base_url}/_sim/phone (user {user}, password {password})",
+        ]
+
+    def inbound_note(self, method: str) -> str:
+        """Every v2 call runs the BXML its initiate is answered with."""
+        return "the BXML the initiate webhook is answered with runs"
+
     def authenticate(self, request: Request) -> None:
         """A live Bearer token, or the API user's Basic credentials."""
         self.tokens.authenticate(request)
