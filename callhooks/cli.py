@@ -163,7 +163,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     simulate = command(
-        "simulate", "run the local platform simulator", "CATAPULT_USER_ID", "CATAPULT_API_TOKEN", "CATAPULT_API_SECRET"
+        "simulate",
+        "run the local platform simulator",
+        "CATAPULT_USER_ID",
+        "CATAPULT_API_TOKEN",
+        "CATAPULT_API_SECRET",
+        *_BANDWIDTH_ENVIRONMENT.values(),
     )
     simulate.epilog = (simulate.epilog or "") + (
         "\n\noptions given on the command line win over the environment, which wins over the scenario file"
@@ -171,15 +176,20 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     simulate.add_argument("--port", type=int, default=SIMULATOR_PORT, help="TCP port")
     simulate.add_argument(
-        "--platform", choices=PLATFORMS, help="the platform it plays (default: catapult; also a scenario's platform:)"
+        "--platform", choices=PLATFORMS, default=None, help="the platform it plays (default: catapult)"
     )
-    simulate.add_argument(
-        "--account-sid", help=f"twilio: the account (AC…) ($TWILIO_ACCOUNT_SID; default {TWILIO_SID})"
-    )
-    simulate.add_argument("--auth-token", help="twilio: the auth token that signs webhooks ($TWILIO_AUTH_TOKEN)")
-    simulate.add_argument("--user-id", help=f"account id in API paths (default: {SIMULATOR_USER_ID})")
+    simulate.add_argument("--user-id", help=f"catapult: account id in API paths (default: {SIMULATOR_USER_ID})")
     simulate.add_argument("--api-token", help=f"Basic-auth user of the API (default: {SIMULATOR_API_TOKEN})")
     simulate.add_argument("--api-secret", help=f"Basic-auth password of the API (default: {SIMULATOR_API_SECRET})")
+    v2 = simulate.add_argument_group("--platform bandwidth (Voice API v2) account")
+    v2.add_argument("--account-id", help="account id in API paths (default: 9900000)")
+    v2.add_argument("--client-id", help="OAuth2 client id (token endpoint /api/v1/oauth2/token)")
+    v2.add_argument("--client-secret", help="OAuth2 client secret")
+    v2.add_argument("--api-user", help="API user for Basic authentication")
+    v2.add_argument("--api-password", help="API user's password")
+    twilio = simulate.add_argument_group("--platform twilio account")
+    twilio.add_argument("--account-sid", help=f"the account (AC…) in API paths (default: {TWILIO_SID})")
+    twilio.add_argument("--auth-token", help="the auth token: Basic password of the API, key of webhook signatures")
     simulate.add_argument("--speed", type=_positive, help="simulated seconds per real second (default: 1)")
     simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
@@ -238,11 +248,15 @@ def _build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--seed", type=int, metavar="N", help="seed of ids and fault decisions (a run replays)")
 
     demo = command("demo", "watch an IVR call flow against the local simulator")
-    demo.add_argument(
-        "--platform", choices=("catapult", "twilio"), default="catapult", help="the platform the IVR and simulator play"
-    )
     demo.add_argument("--inbound", action="store_true", help="show an inbound call instead of an outbound one")
     demo.add_argument("--bxml", action="store_true", help="run the IVR written as a BXML application")
+    demo.add_argument(
+        "--platform",
+        choices=("catapult", "bandwidth", "twilio"),
+        default="catapult",
+        help="catapult: the example IVR on Catapult v1; bandwidth: the v2 IVR (BXML v2) on Voice API v2; twilio: the "
+        "Twilio IVR (TwiML) on Twilio",
+    )
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
     demo.add_argument("--timeout", type=_positive, default=30.0, help="give up after this many real seconds")
     demo.add_argument(
@@ -556,6 +570,40 @@ _SIMULATOR_ENVIRONMENT = {
     "api_token": "CATAPULT_API_TOKEN",
     "api_secret": "CATAPULT_API_SECRET",
 }
+#: The v2 simulator's account settings and the variables the v2 client reads them from.
+_TWILIO_ENVIRONMENT = {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN"}
+_BANDWIDTH_ENVIRONMENT = {
+    "account_id": "BANDWIDTH_ACCOUNT_ID",
+    "client_id": "BANDWIDTH_CLIENT_ID",
+    "client_secret": "BANDWIDTH_CLIENT_SECRET",
+    "api_user": "BANDWIDTH_USERNAME",
+    "api_password": "BANDWIDTH_PASSWORD",
+}
+
+
+def _platform_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``platform`` and its account settings from the flags and the environment (flags win); a flag of another
+    platform is a usage error."""
+    platform = args.platform or "catapult"
+    flags = {"catapult": _SIMULATOR_ENVIRONMENT, "bandwidth": _BANDWIDTH_ENVIRONMENT, "twilio": _TWILIO_ENVIRONMENT}
+    for other, names in flags.items():
+        for name in names:
+            if other != platform and getattr(args, name, None) is not None:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} is a --platform {other} option (this is --platform {platform})")
+    options: dict[str, Any] = {}
+    if args.platform is not None:
+        options["platform"] = platform
+    if platform in ("bandwidth", "twilio"):
+        names = flags[platform]
+        account = {key: os.environ[name] for key, name in names.items() if os.environ.get(name)}
+        account.update({key: getattr(args, key) for key in names if getattr(args, key)})
+        if account:
+            options["account"] = account
+    elif platform == "catapult":
+        options.update({key: os.environ[name] for key, name in _SIMULATOR_ENVIRONMENT.items() if os.environ.get(name)})
+        options.update({key: getattr(args, key) for key in _SIMULATOR_ENVIRONMENT if getattr(args, key)})
+    return options
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -567,13 +615,8 @@ def _simulate(args: argparse.Namespace) -> int:
     from .simulator import Simulator
 
     # A scenario file's settings hold unless the environment or a flag that was actually given says otherwise.
-    options: dict[str, Any] = {
-        option: os.environ[name] for option, name in _SIMULATOR_ENVIRONMENT.items() if os.environ.get(name)
-    }
+    options = _platform_options(args)
     given = {
-        "user_id": args.user_id,
-        "api_token": args.api_token,
-        "api_secret": args.api_secret,
         "speed": args.speed,
         "incoming_call_url": args.incoming_call_url,
         "incoming_call_method": args.incoming_call_method,
@@ -583,16 +626,6 @@ def _simulate(args: argparse.Namespace) -> int:
         "allow_origins": args.allow_origin,
     }
     options.update({option: value for option, value in given.items() if value is not None})
-    if args.platform is not None:
-        options["platform"] = args.platform
-    twilio = {
-        "account_sid": args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID"),
-        "auth_token": args.auth_token or os.environ.get("TWILIO_AUTH_TOKEN"),
-    }
-    if options.get("platform") == "twilio" and any(twilio.values()):
-        options["account"] = {name: value for name, value in twilio.items() if value}
-    elif args.account_sid or args.auth_token:
-        raise UsageError("--account-sid and --auth-token are for --platform twilio")
     try:
         simulator = Simulator.from_scenario(args.scenario, **options) if args.scenario else Simulator(**options)
     except OSError as exc:
@@ -613,27 +646,13 @@ def _simulate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     base_url = f"http://{args.host}:{args.port}"
     speed = "manual" if simulator.clock.speed is None else f"x{simulator.clock.speed:g}"
-    print(f"callhooks simulator on {base_url} (speed {speed}, platform {simulator.profile.name})")
-    banner = simulator.profile.banner(base_url)
-    if banner:
-        print("\n".join(banner), flush=True)
-    else:
-        print(f"  user id {simulator.user_id}, API token {simulator.api_token}, API secret {simulator.api_secret}")
-        print("  point a client at it with:")
-        print(
-            f"  export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={simulator.user_id} "
-            f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
-            flush=True,
-        )
+    print(f"callhooks simulator on {base_url} (speed {speed}), playing {simulator.profile.name}")
+    for line in simulator.profile.banner(base_url):
+        print(f"  {line}", flush=True)
     inbound = simulator.engine.options.inbound
-    if inbound.url and simulator.profile.name == "catapult":
-        runs = "the BXML it answers with runs" if inbound.method == "GET" else "--incoming-call-method GET for BXML"
+    if inbound.url:
+        runs = simulator.profile.inbound_note(inbound.method)
         print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
-    elif inbound.url:
-        print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method}", flush=True)
-    if not banner:
-        credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
-        print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
     if simulator.faults.active:
         settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
         shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))

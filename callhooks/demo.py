@@ -1,6 +1,8 @@
 """``callhooks demo``: the example IVR (``examples/ivr.py``) answering a call placed on the local simulator.
 
 With ``--bxml`` the IVR is the BXML application ``examples/bxml_ivr.py``, and the call's callbacks come by GET.
+With ``--platform bandwidth`` the IVR is the Voice API v2 one (``callhooks.bandwidth.demo``): the customer presses 1
+and is transferred, all in BXML v2, the simulator playing v2 and the v2 client placing the call.
 With ``--phone`` nothing is scripted: the IVR and the simulator keep serving (in real time) until Ctrl-C or
 ``--duration``, and a person calls the IVR from the simulator's phone page, whose URL is printed.
 
@@ -159,7 +161,8 @@ class _Printer:
         event = record.event
         call = self.legs.setdefault(event.call_id or "-", f"leg {len(self.legs) + 1}") if event.call_id else "-"
         handler = (record.handler or "(none)").rsplit(".", 1)[-1]
-        when = event.time.strftime("%H:%M:%S.%f")[:12] if event.time else "-"
+        moment = getattr(event, "time", None) or getattr(event, "event_time", None)  # v1's time, v2's eventTime
+        when = moment.strftime("%H:%M:%S.%f")[:12] if moment else "-"
         cells = (when, call, event.event_type, event.call_state or "-", event.tag or "-", handler, record.status)
         style = "red" if record.status >= 400 else ("dim" if record.handler is None else None)
         self.console.print(self._line(cells), style=style, markup=False, highlight=False)
@@ -191,6 +194,8 @@ def run_demo(args: argparse.Namespace) -> int:
     with _quiet_logs():
         if getattr(args, "phone", False):
             return run_phone_demo(args, ports)
+        if getattr(args, "platform", "catapult") == "bandwidth":
+            return _scripted_v2_demo(args, ports)
         return _scripted_demo(args, ports)
 
 
@@ -256,6 +261,93 @@ def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
             print(f"callhooks demo: {problem}", file=sys.stderr)
         return 1
     console.print(f"done: {len(result.events)} events over {len(result.final_states)} call legs, all as expected")
+    return 0
+
+
+def _console() -> Console:
+    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 120
+    return console
+
+
+#: What the v2 demo's caller must see happen, in this order, on the call placed.
+V2_FLOW = ("answer", "gather", "transferComplete", "disconnect")
+
+
+def _scripted_v2_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
+    """The v2 IVR (:mod:`callhooks.bandwidth.demo`) on the simulator playing Voice API v2: an outbound call to
+    the customer, who presses 1 and talks to sales; 0 when the handlers saw answer, gather, transferComplete and
+    disconnect, the call ended, and no event was refused."""
+    from .bandwidth.client import Client as V2Client
+    from .bandwidth.demo import create_app
+    from .simulator.bandwidth import BandwidthProfile
+
+    console = _console()
+    handled: queue.Queue[Dispatched] = queue.Queue()
+    client_id, client_secret = "demo-client", secrets.token_urlsafe(16)
+    profile = BandwidthProfile(client_id=client_id, client_secret=client_secret)
+    receiver_port, simulator_port = ports
+    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    simulator = Simulator(
+        platform=profile,
+        speed=args.speed,
+        numbers={
+            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
+            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
+        },
+    )
+    events: list[Dispatched] = []
+    with ExitStack() as stack:
+        sim = stack.enter_context(serve(simulator, port=simulator_port))
+        hooks = create_app(
+            {
+                "CALLHOOKS_SECRET": secrets.token_urlsafe(24),
+                "CALLHOOKS_PUBLIC_URL": receiver_url,
+                "CALLHOOKS_BASIC_AUTH": f"demo:{secrets.token_urlsafe(12)}",
+                "IVR_SALES_NUMBER": SALES_NUMBER,
+            }
+        )
+        hooks.add_observer(handled.put)
+        stack.enter_context(serve(hooks, port=receiver_port))
+        client = stack.enter_context(
+            V2Client(
+                profile.account_id,
+                client_id=client_id,
+                client_secret=client_secret,
+                base_url=f"{sim.url}/api/v2",
+                token_url=f"{sim.url}/api/v1/oauth2/token",
+                hooks=hooks,
+            )
+        )
+        printer = _Printer(console)
+        console.print(f"simulator playing Voice API v2 on {sim.url} (speed x{args.speed:g}), v2 IVR on {receiver_url}")
+        printer.header(f"outbound call from {APP_NUMBER} to {CUSTOMER_NUMBER}")
+        call_id = client.calls.create(APP_NUMBER, CUSTOMER_NUMBER, "demo-application", context={"demo": True}).call_id
+        deadline = time.monotonic() + args.timeout
+        state = None
+        while time.monotonic() < deadline:
+            try:
+                record = handled.get(timeout=0.1)
+            except queue.Empty:
+                state = client.calls.get(call_id).state
+                if state == "disconnected" and any(r.event.event_type == "disconnect" for r in events):
+                    break
+                continue
+            events.append(record)
+            printer.row(record)
+    seen = [record.event.event_type for record in events if getattr(record.event, "call_id", None) == call_id]
+    problems = [f"no {step} event was handled for the call" for step in V2_FLOW if step not in seen]
+    if state != "disconnected":
+        problems.append(f"the call is still {state} after --timeout")
+    if any(record.status >= 400 for record in events):
+        problems.append("the receiver answered an event with an error status")
+    for problem in problems:
+        print(f"callhooks demo: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    console.print(f"done: {len(events)} events, answer -> menu -> 1 -> sales -> goodbye, all as expected")
     return 0
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from .errors import ApiError
 from .models import Call, Delivery, Gather, Recording, Transcription
 from .payloads import EventBody
 
@@ -240,6 +241,19 @@ class SimulatorProfile:
         """The runner of the platform's call-control documents."""
         raise NotImplementedError
 
+    def banner(self, base_url: str) -> list[str]:
+        """Lines ``callhooks simulate`` prints about the account: credentials, how to point a client at it,
+        the phone page."""
+        return [f"phone page: {base_url}/_sim/phone"]
+
+    def inbound_note(self, method: str) -> str:
+        """What happens to inbound calls' replies, for ``callhooks simulate``'s banner."""
+        return "the document it answers with runs"
+
+    def spoken(self, error: ApiError) -> ApiError:
+        """``error`` (raised by the core: 415, 429, a bad JSON body) in the platform's error shape; default as is."""
+        return error
+
     def target(self, call: Call, event: EventBody) -> Delivery:
         """Where an event the engine produces for ``call`` goes (default: the call's callback URL)."""
         return call.delivery
@@ -247,11 +261,6 @@ class SimulatorProfile:
     def call_path(self, call_id: str) -> str:
         """The path-only URL of a call (``Location`` of calls the control API places)."""
         raise NotImplementedError
-
-    def banner(self, base_url: str) -> list[str]:
-        """What ``callhooks simulate`` prints about the account: its credentials, how to point a client at the
-        simulator and the phone page's login (empty: the CLI's Catapult lines)."""
-        return []
 
     def render_call(self, sim: Simulator, call: Call) -> dict[str, object]:
         """The call resource as the platform's ``GET`` of the call shows it."""

@@ -263,7 +263,14 @@ class Simulator:
             if self.limiter is not None:
                 (self.limiter.check_create if kind == "create" else self.limiter.check_request)()
 
-        return guard(handler, before, self.clock.catch_up, xml=kind == "document", forms=self.profile.form_bodies)
+        return guard(
+            handler,
+            before,
+            self.clock.catch_up,
+            xml=kind == "document",
+            forms=self.profile.form_bodies,
+            spoken=self.profile.spoken,
+        )
 
     def _control_guard(self, handler: Handler) -> Handler:
         def before(request: Request) -> None:

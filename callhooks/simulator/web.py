@@ -136,9 +136,11 @@ def guard(
     *,
     xml: bool = False,
     forms: bool = False,
+    spoken: Callable[[ApiError], ApiError] | None = None,
 ) -> Handler:
-    """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses,
-    never crash. Bodies must be JSON (or, with ``xml``, an XML document; with ``forms``, a form)."""
+    """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses
+    (``spoken`` rewrites them in a platform's words), never crash. Bodies must be JSON (or, with ``xml``, an
+    XML document; with ``forms``, a form)."""
 
     async def guarded(request: Request) -> Response:
         try:
@@ -148,7 +150,7 @@ def guard(
             after()
             return response
         except ApiError as error:
-            return error_response(error)
+            return error_response(error if spoken is None else spoken(error))
         except Exception:  # a simulator bug must not take the server down; report it as the platform would
             logger.exception("simulator error on %s %s", request.method, request.url.path)
             return error_response(ApiError(500, "internal-server-error", "unexpected-error", "Simulator error"))

@@ -35,7 +35,7 @@ def test_simulate_plays_twilio_with_the_given_account() -> None:
 @pytest.mark.parametrize(
     ("argv", "problem"),
     [
-        (["--account-sid", ACCOUNT_SID], "--account-sid and --auth-token are for --platform twilio"),
+        (["--account-sid", ACCOUNT_SID], "--account-sid is a --platform twilio option (this is --platform catapult)"),
         (["--platform", "twillio"], "invalid choice: 'twillio'"),
     ],
 )

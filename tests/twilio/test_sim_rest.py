@@ -8,7 +8,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client as TwilioClient
 
-from callhooks.simulator import FarEnd
+from callhooks.simulator import FarEnd, RateLimit
 from tests.twilio.sim_support import ACCOUNT_SID, AUTH_TOKEN, FakeApp, running, twiml
 
 APP = "+15550100"
@@ -146,3 +146,17 @@ def test_paths_the_simulator_does_not_serve_are_twilios_404() -> None:
             answer = http.request(method, f"/2010-04-01/Accounts/{ACCOUNT_SID}/{path}")
             assert (answer.status_code, answer.json()["code"]) == (404, 20404), path
         assert http.get("/2010-04-01/Accounts.json", auth=("AC" + "0" * 32, "x")).json()["code"] == 20003
+
+
+def test_the_cores_refusals_speak_twilio() -> None:
+    limit = RateLimit(requests_per_second=1, window=60)  # 60 requests per window of a clock that stands still
+    with (
+        running(rate_limit=limit, speed=None) as sim,
+        httpx.Client(base_url=sim.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http,
+    ):
+        calls = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+        answers = [http.get(calls) for _ in range(61)]
+        assert [answer.status_code for answer in answers[:60]] == [200] * 60
+        assert (answers[60].status_code, answers[60].json()["code"]) == (429, 20429)
+        typed = http.post(calls, content=b"x", headers={"Content-Type": "text/plain"})
+        assert (typed.status_code, typed.json()["code"], typed.json()["status"]) == (415, 21218, 415)

@@ -16,12 +16,11 @@ from starlette.routing import BaseRoute, Route
 from ...bandwidth import bxml
 from ..callback_hosts import CallbackHosts
 from ..engine import Engine
-from ..errors import ApiError
 from ..models import Call, Delivery
 from ..profile import Guard
 from ..web import Handler, json_response, read_json
 from .calls import V2Call, V2Calls, V2Events, V2Recording, duration
-from .errors import V2Error, conflict, not_found, validation
+from .errors import conflict, not_found, validation
 from .runner import ConferenceRoom, V2Runner
 
 __all__ = ["V2Api", "render_call"]
@@ -94,13 +93,6 @@ class _Body:
             self.pair("fallbackUsername", "fallbackPassword"),
             self.method(fallback_method),
         )
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        return await read_json(request)
-    except ApiError as error:  # the core's 400/415 in v2's words
-        raise V2Error(error.status, "validation", error.message) from None
 
 
 def render_call(calls: V2Calls, record: V2Call) -> Json:
@@ -181,7 +173,7 @@ class V2Api:
 
     async def create_call(self, request: Request) -> Response:
         """``POST /calls`` → 201 ``CreateCallResponse`` + ``Location``."""
-        body = _Body(await _json(request), self.hosts)
+        body = _Body(await read_json(request), self.hosts)
         from_ = body.text("from", required=True)
         to = body.text("to", required=True)
         application_id = body.text("applicationId", required=True)
@@ -245,7 +237,7 @@ class V2Api:
         ``tag`` sets the tag. 409 for an ended call, or a redirect of one not answered yet."""
         record = self._record(request)
         call = record.call
-        body = _Body(await _json(request), self.hosts)
+        body = _Body(await read_json(request), self.hosts)
         state = body.text("state") or "active"
         if state not in ("active", "completed"):
             raise validation("Invalid state: must be active or completed")

@@ -247,7 +247,8 @@ class V2Events:
         body["startTime"] = self.clock.iso(rec.start)
         body["endTime"] = self.clock.iso(rec.end)
         body["duration"] = duration(rec.end - rec.start)
-        body["channels"] = recording.channels
+        if event_type != "transcriptionAvailable":
+            body["channels"] = recording.channels
         body["fileFormat"] = rec.file_format
         if event_type == "recordingAvailable":
             body["status"] = "complete"

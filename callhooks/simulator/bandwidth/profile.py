@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from ..errors import ApiError
 from ..models import Call, Delivery
 from ..payloads import EventBody
 from ..profile import Guard, SimulatorProfile, event_type
@@ -79,6 +80,23 @@ class BandwidthProfile(SimulatorProfile):
         assert self._runner is not None, "the profile is not attached to a simulator"
         return self._runner
 
+    def banner(self, base_url: str) -> list[str]:
+        """The account, the client's environment and the phone page."""
+        client_id, client_secret = self.credentials.client or ("", "")
+        user, password = self.credentials.api_user or ("", "")
+        return [
+            f"account {self.account_id}; OAuth2 client {client_id} / {client_secret}; API user {user} / {password}",
+            "point a client at it with:",
+            f"export BANDWIDTH_BASE_URL={base_url}/api/v2 BANDWIDTH_TOKEN_URL={base_url}{TOKEN_PATH} "
+            f"BANDWIDTH_ACCOUNT_ID={self.account_id} BANDWIDTH_CLIENT_ID={client_id} "
+            f"BANDWIDTH_CLIENT_SECRET={client_secret}",
+            f"phone page: {base_url}/_sim/phone (user {user}, password {password})",
+        ]
+
+    def inbound_note(self, method: str) -> str:
+        """Every v2 call runs the BXML its initiate is answered with."""
+        return "the BXML the initiate webhook is answered with runs"
+
     def authenticate(self, request: Request) -> None:
         """A live Bearer token, or the API user's Basic credentials."""
         self.tokens.authenticate(request)
@@ -88,6 +106,13 @@ class BandwidthProfile(SimulatorProfile):
         account_id = request.path_params.get("account_id")
         if account_id != self.account_id:
             raise V2Error(403, "authorization-error", "Access is denied")
+
+    def spoken(self, error: ApiError) -> ApiError:
+        """The core's errors (415, 429, a bad body) with v2's ``{"type", "description", "id"}`` body."""
+        if isinstance(error, V2Error):
+            return error
+        kind = {401: "authentication-error", 429: "error", 500: "internal-error"}.get(error.status, "validation")
+        return V2Error(error.status, kind, error.message, error.headers)
 
     def events(self, sim: Simulator) -> V2Events:
         """The v2 webhook bodies (the profile keeps each call's v2 record from here on)."""

@@ -46,6 +46,20 @@ class CatapultProfile(SimulatorProfile):
         self.encoding = CatapultEncoding()
         self._events = EventFactory(self.urls, "")
 
+    def banner(self, base_url: str) -> list[str]:
+        """The account, the client's environment and the phone page."""
+        return [
+            f"user id {self.user_id}, API token {self.api_token}, API secret {self.api_secret}",
+            "point a client at it with:",
+            f"export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={self.user_id} "
+            f"CATAPULT_API_TOKEN={self.api_token} CATAPULT_API_SECRET={self.api_secret}",
+            f"phone page: {base_url}/_sim/phone (user {self.api_token}, password {self.api_secret})",
+        ]
+
+    def inbound_note(self, method: str) -> str:
+        """Only GET-mode calls run BXML on Catapult."""
+        return "the BXML it answers with runs" if method == "GET" else "--incoming-call-method GET for BXML"
+
     def authenticate(self, request: Request) -> None:
         """Basic ``token:secret``."""
         check_basic_auth(request, self.api_token, self.api_secret)

@@ -2,8 +2,8 @@
 
 The codes: 20003 (authentication), 20404 (no such resource), 20429 (too many requests), 21201 (no ``To``), 21211
 (invalid ``To``), 21212 (invalid ``From``), 21213 (no ``From``), 21205 (invalid or missing ``Url``), 21220 (the call
-is not in progress). Any other invalid parameter is 21218, the simulator's choice (Twilio's own code for it was not
-confirmed).
+is not in progress). Any other invalid parameter (and a body of another type than a form or JSON) is 21218, the
+simulator's choice (Twilio's own code for it was not confirmed).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from ..errors import ApiError
 
-__all__ = ["TwilioApiError", "authentication", "invalid", "not_found", "not_in_progress"]
+__all__ = ["INVALID_PARAMETER", "TwilioApiError", "authentication", "invalid", "not_found", "not_in_progress"]
 
 _MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 INVALID_PARAMETER = 21218

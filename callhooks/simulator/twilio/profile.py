@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from ...signing import check_basic_auth
 from ...twilio.client.auth import API_VERSION
+from ..errors import ApiError
 from ..models import Call, Delivery
 from ..payloads import EventBody
 from ..profile import Guard, SimulatorProfile
@@ -116,13 +117,25 @@ class TwilioProfile(SimulatorProfile):
     def banner(self, base_url: str) -> list[str]:
         """The account, the environment for callhooks' and twilio-python's clients, the phone page's login."""
         return [
-            f"  Twilio account {self.account_sid}, auth token {self.auth_token}",
-            "  point a client at it with:",
-            f"  export TWILIO_ACCOUNT_SID={self.account_sid} TWILIO_AUTH_TOKEN={self.auth_token} "
+            f"Twilio account {self.account_sid}, auth token {self.auth_token}",
+            "point a client at it with:",
+            f"export TWILIO_ACCOUNT_SID={self.account_sid} TWILIO_AUTH_TOKEN={self.auth_token} "
             f"TWILIO_BASE_URL={base_url}/{API_VERSION}",
-            f"  (twilio-python: client.api.base_url = {base_url!r})",
-            f"  phone page: {base_url}/_sim/phone (user {self.account_sid}, password {self.auth_token})",
+            f"(twilio-python: client.api.base_url = {base_url!r})",
+            f"phone page: {base_url}/_sim/phone (user {self.account_sid}, password {self.auth_token})",
         ]
+
+    def inbound_note(self, method: str) -> str:
+        """Inbound calls run the TwiML their Voice URL answers with."""
+        return "the TwiML it answers with runs"
+
+    def spoken(self, error: ApiError) -> ApiError:
+        """A core error (415, 429, a bad body) in Twilio's shape: 20429 for too many requests, 20003/20404 for
+        credentials and paths, 21218 for other refused requests."""
+        if isinstance(error, errors.TwilioApiError):
+            return error
+        code = {401: 20003, 404: 20404, 429: 20429}.get(error.status, errors.INVALID_PARAMETER)
+        return errors.TwilioApiError(error.status, code, error.message, error.headers)
 
     def render_call(self, sim: Simulator, call: Call) -> dict[str, object]:
         """The call as ``GET /Calls/{Sid}.json`` shows it."""
