@@ -65,9 +65,8 @@ class TwilioEvents:
             self.send(leg.call.id, self.payloads.status(leg, event, status), leg.status)
 
     def incomingcall(self, call: Call, time: str) -> EventBody | None:
-        """An inbound call: its Voice URL is where the engine would have sent this; the request goes on answer."""
+        """An inbound call to the Voice URL (the call's delivery): the request for its TwiML goes on answer."""
         self.legs.add(Leg(call, "inbound", voice=call.delivery, status=None))
-        call.delivery = Delivery(None)
         return None
 
     def answer(self, call: Call, time: str) -> EventBody | None:

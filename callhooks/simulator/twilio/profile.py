@@ -110,6 +110,11 @@ class TwilioProfile(SimulatorProfile):
         routes: list[BaseRoute] = list(rest.routes(guard))
         return routes
 
+    def target(self, call: Call, event: EventBody) -> Delivery:
+        """The engine's events for a call are its status callbacks: the call's ``StatusCallback`` (None: not sent)."""
+        leg = self.legs.of(call)
+        return leg.status or Delivery(None)
+
     def call_path(self, call_id: str) -> str:
         """``/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json``."""
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid('CA', call_id)}.json"

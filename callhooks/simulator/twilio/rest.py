@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from ...twilio.client.auth import API_VERSION
 from ..callback_hosts import CallbackHosts
-from ..params import CallParams
+from ..models import Delivery
 from . import errors
 from .events import TwilioEvents, status_of
 from .legs import Leg
@@ -103,25 +103,9 @@ class TwilioRestApi:
     async def create_call(self, request: Request) -> Response:
         """``POST /Calls.json`` → 201 with the call, ``queued``; its ``initiated`` and ``ringing`` callbacks follow."""
         given = CreateCall.parse(Form.parse(await request.body()), self.callback_hosts)
-        status = given.status
-        params = CallParams(
-            from_=given.from_,
-            to=given.to,
-            call_timeout=given.timeout,
-            callback_url=status.url if status else None,
-            callback_timeout=status.timeout_ms if status else 15000,
-            callback_method=status.method if status else "POST",
-            fallback_url=None,
-            bridge_id=None,
-            conference_id=None,
-            recording_enabled=given.record,
-            recording_max=3600,
-            recording_format="wav",
-            transcription_enabled=False,
-            tag=None,
-            sip_headers=None,
-        )
-        call = self.engine.create(params, self.base_of(request))
+        voice = given.voice or Delivery(None)  # inline Twiml: nothing to fetch
+        call = self.engine.dial(given.from_, given.to, self.base_of(request), voice, given.timeout, None)
+        call.recording_enabled = given.record
         leg = self.legs.add(
             Leg(
                 call,
@@ -129,7 +113,7 @@ class TwilioRestApi:
                 voice=given.voice,
                 fallback_method=given.fallback_method,
                 twiml=given.twiml,
-                status=status,
+                status=given.status,
                 events=given.events,
                 machine_detection=given.machine_detection,
                 recording_callback=given.recording_callback,
@@ -150,7 +134,6 @@ class TwilioRestApi:
         given = UpdateCall.parse(Form.parse(await request.body()), self.callback_hosts)
         if given.status_callback is not None:
             leg.status = given.status_callback
-            call.delivery = given.status_callback
         if given.fallback_method is not None:
             leg.fallback_method = given.fallback_method
         if given.status == "completed" and not call.ended:

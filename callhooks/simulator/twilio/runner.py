@@ -474,5 +474,5 @@ class TwimlRunner:
 
 def _describe(verb: twiml.Verb) -> str:
     text = getattr(verb, verb._text_field) if verb._text_field else ""
-    url = getattr(verb, "action", None) or (getattr(verb, "url", None) if isinstance(verb, twiml.Redirect) else None)
+    url = getattr(verb, "action", None)  # a Redirect's URL is its text
     return " ".join(part for part in (str(text or ""), redact_url(url) if url else "") if part)
