@@ -7,7 +7,7 @@ from collections import Counter
 
 from twilio.request_validator import RequestValidator
 
-from callhooks.simulator import FarEnd
+from callhooks.simulator import FarEnd, FaultRule, Faults
 from tests.twilio.sim_support import AUTH_TOKEN, FakeApp, Received, running, twiml
 
 CUSTOMER, APP, SALES = "+15550111", "+15550100", "+19195550199"
@@ -152,3 +152,33 @@ def test_get_webhooks_and_the_fallback_url_are_signed_too() -> None:
     assert pick.params["Digits"] == "42"
     assert app.at("status")[0].params["CallStatus"] == "completed"  # only completed when no events are named
     assert app.at("call-recording")[0].params["RecordingSource"] == "OutboundAPI"  # Record=true on create
+
+
+def test_a_timed_out_or_lost_twiml_request_goes_to_the_fallback_url_with_its_token() -> None:
+    app = FakeApp(
+        replies={
+            "voice": twiml('<Gather numDigits="1" action="/menu"/>'),
+            "fallback": twiml('<Gather numDigits="1" action="/menu"/>'),
+            "menu": twiml("<Hangup/>"),
+        }
+    )
+    faults = Faults(
+        rules=(FaultRule("fallback_first", event_type="call"), FaultRule("drop_after_handler", event_type="gather"))
+    )
+    with running(app, numbers={CUSTOMER: FarEnd(digits="5")}, faults=faults) as sim:
+        call = sim.twilio.calls.create(
+            to=CUSTOMER, from_=APP, url=f"{app.url}/voice", fallback_url=f"{app.url}/fallback"
+        )
+        sim.wait_status(call.sid)
+        sim.settle()
+        applied = {fault for sent in sim.simulator.sent for fault in sent.faults}
+        log = sim.log(call.sid)
+    _assert_all_signed(app.received)
+    assert applied == {"fallback_first", "drop_after_handler"}
+    voice, fallback = app.at("voice")[0], app.at("fallback")[0]
+    assert (fallback.params["ErrorCode"], fallback.params["ErrorUrl"]) == ("11200", f"{app.url}/voice")
+    token = voice.headers["i-twilio-idempotency-token"]
+    assert fallback.headers["i-twilio-idempotency-token"] == token  # the same request, delivered again
+    assert {k: v for k, v in fallback.params.items() if not k.startswith("Error")} == voice.params
+    # The Gather action's answer is lost on the way back and it has no fallback URL: an application error ends it.
+    assert [r.params["Digits"] for r in app.at("menu")] == ["5"] and "twiml-error" in log
