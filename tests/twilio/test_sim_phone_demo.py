@@ -33,6 +33,21 @@ def test_a_person_calls_the_twilio_ivr_from_the_phone_page() -> None:
             wait_until(lambda: call_to(SALES_NUMBER, "active"), timeout=30, what="sales to answer")
             control.post(f"/calls/{customer}/hangup")
             wait_until(lambda: any("dialled" in line for line in demo.output), timeout=30, what="the dial request")
+        console = urlsplit(demo.console_url)
+        assert console.username and console.password
+        console_api = f"http://{console.hostname}:{console.port}/_console/api/calls"
+
+        def shown() -> list[str] | None:  # the console's timeline of the customer's call, once the dial is in
+            auth = (console.username or "", console.password or "")
+            calls = httpx.get(console_api, auth=auth, timeout=10).json()["calls"]
+            for summary in calls:
+                entries = httpx.get(f"{console_api}/{summary['callId']}", auth=auth, timeout=10).json()["entries"]
+                kinds = [entry["eventType"] for entry in entries if entry.get("kind") == "event"]
+                if "dial" in kinds:
+                    return kinds
+            return None
+
+        assert wait_until(shown, timeout=30, what="the console's timeline")[:2] == ["call", "gather"]
         assert demo.stop() == 0
     rows = "".join(demo.output)
     assert "answered" in rows and "menu_choice" in rows and "main-menu" in rows
