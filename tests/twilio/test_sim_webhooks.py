@@ -114,7 +114,7 @@ def test_a_whole_call_posts_every_webhook_signed() -> None:
     assert len(set(tokens)) == len(tokens)
 
 
-def test_get_webhooks_and_the_fallback_url_are_signed_too() -> None:
+def test_get_webhooks_and_the_fallback_url_with_its_own_method_are_signed_too() -> None:
     app = FakeApp()
     app.replies = {
         "voice": (500, "down"),
@@ -126,7 +126,7 @@ def test_get_webhooks_and_the_fallback_url_are_signed_too() -> None:
             to=CUSTOMER,
             from_=APP,
             url=f"{app.url}/voice?tenant=acme",
-            method="GET",
+            method="POST",
             fallback_url=f"{app.url}/fallback",
             fallback_method="GET",
             status_callback=f"{app.url}/status",
@@ -139,7 +139,7 @@ def test_get_webhooks_and_the_fallback_url_are_signed_too() -> None:
         sim.settle()
     _assert_all_signed(app.received)
     assert [(request.method, request.path) for request in app.received] == [
-        ("GET", "voice"),
+        ("POST", "voice"),
         ("GET", "fallback"),
         ("GET", "pick"),
         ("GET", "status"),

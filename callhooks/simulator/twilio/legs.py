@@ -56,13 +56,12 @@ class RecordingInfo:
 
 @dataclass
 class Leg:
-    """One Twilio call (a leg): ``voice`` is where its TwiML comes from (``Url``/``Method``/``FallbackUrl``, or the
-    inline ``twiml``), ``status`` where its status callbacks go and ``events`` which ones."""
+    """One Twilio call (a leg): ``voice`` is where its TwiML comes from (``Url``, ``Method``, ``FallbackUrl`` and
+    ``FallbackMethod``, or the inline ``twiml``), ``status`` where its status callbacks go and ``events`` which ones."""
 
     call: Call
     direction: str  #: ``inbound``, ``outbound-api`` or ``outbound-dial``
     voice: Delivery | None = None
-    fallback_method: str = "POST"
     twiml: str | None = None
     status: Delivery | None = None
     events: frozenset[str] = frozenset({"completed"})

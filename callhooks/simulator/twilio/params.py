@@ -128,7 +128,10 @@ def _status_callback(form: Form, hosts: CallbackHosts) -> tuple[Delivery | None,
 def _voice(form: Form, hosts: CallbackHosts) -> Delivery | None:
     url = form.url("Url", hosts, 21205)
     fallback = form.url("FallbackUrl", hosts, 21205)
-    return Delivery(url, form.method("Method") or "POST", WEBHOOK_TIMEOUT_MS, fallback) if url else None
+    if url is None:
+        return None
+    method, fallback_method = form.method("Method") or "POST", form.method("FallbackMethod") or "POST"
+    return Delivery(url, method, WEBHOOK_TIMEOUT_MS, fallback, fallback_method=fallback_method)
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,6 @@ class CreateCall:
     to: str
     from_: str
     voice: Delivery | None
-    fallback_method: str
     twiml: str | None
     status: Delivery | None
     events: frozenset[str]
@@ -163,7 +165,6 @@ class CreateCall:
             to=to,
             from_=from_,
             voice=voice,
-            fallback_method=form.method("FallbackMethod") or "POST",
             twiml=twiml,
             status=status,
             events=events or frozenset({"completed"}),
@@ -180,7 +181,6 @@ class UpdateCall:
 
     status: str | None
     voice: Delivery | None
-    fallback_method: str | None
     twiml: str | None
     status_callback: Delivery | None
 
@@ -195,7 +195,6 @@ class UpdateCall:
         return cls(
             status=form.choice("Status", ("canceled", "completed")),
             voice=voice,
-            fallback_method=form.method("FallbackMethod"),
             twiml=twiml,
             status_callback=status_callback,
         )

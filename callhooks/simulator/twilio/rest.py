@@ -111,7 +111,6 @@ class TwilioRestApi:
                 call,
                 "outbound-api",
                 voice=given.voice,
-                fallback_method=given.fallback_method,
                 twiml=given.twiml,
                 status=given.status,
                 events=given.events,
@@ -134,8 +133,6 @@ class TwilioRestApi:
         given = UpdateCall.parse(Form.parse(await request.body()), self.callback_hosts)
         if given.status_callback is not None:
             leg.status = given.status_callback
-        if given.fallback_method is not None:
-            leg.fallback_method = given.fallback_method
         if given.status == "completed" and not call.ended:
             self.engine.end(call, "NORMAL_CLEARING" if call.active is not None else "ORIGINATOR_CANCEL")
         elif given.status == "canceled" and call.state == "started":
