@@ -653,6 +653,9 @@ def _simulate(args: argparse.Namespace) -> int:
     if inbound.url:
         runs = simulator.profile.inbound_note(inbound.method)
         print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
+    pair = simulator.profile.control_credentials()
+    credentials = f" (user {pair[0]}, password {pair[1]})" if pair else ""
+    print(f"  phone page: {base_url}/_sim/phone{credentials}", flush=True)
     if simulator.faults.active:
         settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
         shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))

@@ -242,9 +242,13 @@ class SimulatorProfile:
         raise NotImplementedError
 
     def banner(self, base_url: str) -> list[str]:
-        """Lines ``callhooks simulate`` prints about the account: credentials, how to point a client at it,
-        the phone page."""
-        return [f"phone page: {base_url}/_sim/phone"]
+        """Lines ``callhooks simulate`` prints about the account: its credentials and how to point a client at
+        it."""
+        return []
+
+    def control_credentials(self) -> tuple[str, str] | None:
+        """The Basic credentials of the control API and the phone page, for ``callhooks simulate``'s banner."""
+        return None
 
     def inbound_note(self, method: str) -> str:
         """What happens to inbound calls' replies, for ``callhooks simulate``'s banner."""

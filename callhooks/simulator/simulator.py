@@ -14,6 +14,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .applications import Applications
@@ -37,7 +38,7 @@ from .resources import Resources
 from .scenario_file import ScenarioError
 from .scenario_options import check_options
 from .urls import Urls
-from .web import Handler, error_response, guard, http_exception, request_base
+from .web import Handler, error_response, guard, http_error, request_base
 
 __all__ = ["Simulator"]
 
@@ -205,7 +206,8 @@ class Simulator:
         control = ControlApi(self, base_of=self.base_of)
         routes = profile.routes(self, self._rest_guard)
         routes += control.routes(self._control_guard) + PhonePage(self.phone).routes(self._control_guard)
-        self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={HTTPException: http_exception})
+        handlers = {HTTPException: self._http_exception}
+        self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers=handlers)
 
     @classmethod
     def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
@@ -249,6 +251,10 @@ class Simulator:
             await self.deliverer.close()
             await self.deliverer.client.aclose()
             self.deliverer.client = None
+
+    async def _http_exception(self, request: Request, exc: Exception) -> Response:
+        """Unknown paths and wrong methods: the platform's JSON error shape."""
+        return error_response(self.profile.spoken(http_error(request, exc)))
 
     def base_of(self, request: Request) -> str:
         """Scheme and host for absolute URLs in answers to ``request``: ``base_url`` or the request's own."""

@@ -29,6 +29,7 @@ __all__ = [
     "empty",
     "error_response",
     "guard",
+    "http_error",
     "http_exception",
     "json_response",
     "read_json",
@@ -56,12 +57,15 @@ def empty(status: int = 200, location: str | None = None) -> Response:
 
 async def http_exception(request: Request, exc: Exception) -> Response:
     """Unknown paths and wrong methods get the platform's JSON error shape too."""
+    return error_response(http_error(request, exc))
+
+
+def http_error(request: Request, exc: Exception) -> ApiError:
+    """The error of an unknown path (404) or a wrong method (405)."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 405:
-        error = ApiError(405, "bad-request", "method-not-allowed", f"{request.method} is not allowed here")
-    else:
-        error = ApiError(status, "not-found", "resource-not-found", f"No resource at {request.url.path}")
-    return error_response(error)
+        return ApiError(405, "bad-request", "method-not-allowed", f"{request.method} is not allowed here")
+    return ApiError(status, "not-found", "resource-not-found", f"No resource at {request.url.path}")
 
 
 def request_base(request: Request) -> str:

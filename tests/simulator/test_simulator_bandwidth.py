@@ -140,6 +140,8 @@ def test_a_bad_create_call_is_a_400_naming_the_field(env: V2Env, change: dict[st
 def test_unknown_calls_non_json_bodies_and_ended_calls(env: V2Env) -> None:
     missing = env.client.get(env.calls + "/c-nope")
     assert missing.status_code == 404 and missing.json()["description"] == "Call [c-nope] not found"
+    nowhere = env.client.get("/api/v2/nowhere")
+    assert nowhere.status_code == 404 and set(nowhere.json()) == {"type", "description", "id"}
     not_json = env.client.post(env.calls, content=b"from=1", headers={"Content-Type": "text/plain"})
     assert not_json.status_code == 415 and not_json.json()["type"] == "validation"
     env.sim.script(CALLEE, FarEnd.busy())

@@ -1,6 +1,6 @@
 """The Voice API v2 under ``/api/v2/accounts/{accountId}``: calls (create, get, list, update, replace BXML),
 their recordings (list, get, media, delete, transcription) and conferences (list, get), with v2's bodies,
-statuses and ``{"type", "description", "id"}`` errors (docs/platforms/bandwidth-voice-v2.md#rest-api)."""
+statuses and ``{"type", "description", "id"}`` errors (docs/platforms/bandwidth-v2-simulator.md#rest-api)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The engine's :class:`~callhooks.simulator.models.Call` keeps the state machine; :class:`V2Call` keeps what v2
 shows on top of it (the application, the answer and disconnect webhooks, the ``cause`` in v2's words, a
-transfer leg's parent). Bodies follow the field matrix of docs/platforms/bandwidth-voice-v2.md#callbacks:
+transfer leg's parent). Bodies follow the field matrix of docs/platforms/bandwidth-v2-callbacks.md#event-types:
 the common fields, ``tag`` only while one is set, a transfer leg's ``parentCallId``/``transferCallerId``/
 ``transferTo``, and ``answerTime`` once answered.
 """

@@ -81,7 +81,7 @@ class BandwidthProfile(SimulatorProfile):
         return self._runner
 
     def banner(self, base_url: str) -> list[str]:
-        """The account, the client's environment and the phone page."""
+        """The account and the client's environment."""
         client_id, client_secret = self.credentials.client or ("", "")
         user, password = self.credentials.api_user or ("", "")
         return [
@@ -90,8 +90,11 @@ class BandwidthProfile(SimulatorProfile):
             f"export BANDWIDTH_BASE_URL={base_url}/api/v2 BANDWIDTH_TOKEN_URL={base_url}{TOKEN_PATH} "
             f"BANDWIDTH_ACCOUNT_ID={self.account_id} BANDWIDTH_CLIENT_ID={client_id} "
             f"BANDWIDTH_CLIENT_SECRET={client_secret}",
-            f"phone page: {base_url}/_sim/phone (user {user}, password {password})",
         ]
+
+    def control_credentials(self) -> tuple[str, str] | None:
+        """The API user's."""
+        return self.credentials.api_user
 
     def inbound_note(self, method: str) -> str:
         """Every v2 call runs the BXML its initiate is answered with."""

@@ -1,4 +1,4 @@
-"""Running BXML v2 (docs/platforms/bandwidth-voice-v2.md#bxml-v2 and #call-lifecycles).
+"""Running BXML v2 (docs/platforms/bandwidth-v2-simulator.md#calls-and-bxml-v2).
 
 A call's first document is the reply to its ``answer`` (outbound) or ``initiate`` (inbound) webhook. Verbs run
 one at a time in simulated time; a verb with a webhook that answers with BXML (``<Redirect>``, ``<Gather

@@ -47,14 +47,17 @@ class CatapultProfile(SimulatorProfile):
         self._events = EventFactory(self.urls, "")
 
     def banner(self, base_url: str) -> list[str]:
-        """The account, the client's environment and the phone page."""
+        """The account and the client's environment."""
         return [
             f"user id {self.user_id}, API token {self.api_token}, API secret {self.api_secret}",
             "point a client at it with:",
             f"export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={self.user_id} "
             f"CATAPULT_API_TOKEN={self.api_token} CATAPULT_API_SECRET={self.api_secret}",
-            f"phone page: {base_url}/_sim/phone (user {self.api_token}, password {self.api_secret})",
         ]
+
+    def control_credentials(self) -> tuple[str, str] | None:
+        """The API token and secret."""
+        return (self.api_token, self.api_secret)
 
     def inbound_note(self, method: str) -> str:
         """Only GET-mode calls run BXML on Catapult."""
