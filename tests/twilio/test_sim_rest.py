@@ -140,12 +140,13 @@ def test_an_api_key_and_its_secret_authenticate_too() -> None:
         assert _error(lambda: wrong.calls("CA" + "0" * 32).fetch()).code == 20003
 
 
-def test_paths_the_simulator_does_not_serve_are_twilios_404() -> None:
+def test_paths_and_methods_the_simulator_does_not_serve_are_twilios_errors() -> None:
     with running() as sim, httpx.Client(base_url=sim.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
-        for method, path in (("GET", "Queues.json"), ("POST", "Conferences.json"), ("PUT", "Calls.json")):
-            answer = http.request(method, f"/2010-04-01/Accounts/{ACCOUNT_SID}/{path}")
-            assert (answer.status_code, answer.json()["code"]) == (404, 20404), path
-        assert http.get("/2010-04-01/Accounts.json", auth=("AC" + "0" * 32, "x")).json()["code"] == 20003
+        for path in ("Queues.json", "Conferences/CF1.json"):
+            answer = http.get(f"/2010-04-01/Accounts/{ACCOUNT_SID}/{path}")
+            assert (answer.status_code, answer.json()["code"], answer.json()["status"]) == (404, 20404, 404), path
+        wrong = http.put(f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json")
+        assert (wrong.status_code, wrong.json()["code"]) == (405, 20004)
 
 
 def test_the_cores_refusals_speak_twilio() -> None:

@@ -120,26 +120,29 @@ class TwilioProfile(SimulatorProfile):
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid('CA', call_id)}.json"
 
     def banner(self, base_url: str) -> list[str]:
-        """The account, the environment for callhooks' and twilio-python's clients, the phone page's login."""
+        """The account and the environment for callhooks' and twilio-python's clients."""
         return [
             f"Twilio account {self.account_sid}, auth token {self.auth_token}",
             "point a client at it with:",
             f"export TWILIO_ACCOUNT_SID={self.account_sid} TWILIO_AUTH_TOKEN={self.auth_token} "
             f"TWILIO_BASE_URL={base_url}/{API_VERSION}",
             f"(twilio-python: client.api.base_url = {base_url!r})",
-            f"phone page: {base_url}/_sim/phone (user {self.account_sid}, password {self.auth_token})",
         ]
+
+    def control_credentials(self) -> tuple[str, str]:
+        """The control API and the phone page take the account's own credentials."""
+        return self.account_sid, self.auth_token
 
     def inbound_note(self, method: str) -> str:
         """Inbound calls run the TwiML their Voice URL answers with."""
         return "the TwiML it answers with runs"
 
     def spoken(self, error: ApiError) -> ApiError:
-        """A core error (415, 429, a bad body) in Twilio's shape: 20429 for too many requests, 20003/20404 for
-        credentials and paths, 21218 for other refused requests."""
+        """A core error (an unknown path, a wrong method, 415, 429) in Twilio's shape: 20404, 20004, 20429, 20003 for
+        credentials, 21218 for other refused requests."""
         if isinstance(error, errors.TwilioApiError):
             return error
-        code = {401: 20003, 404: 20404, 429: 20429}.get(error.status, errors.INVALID_PARAMETER)
+        code = {401: 20003, 404: 20404, 405: 20004, 429: 20429}.get(error.status, errors.INVALID_PARAMETER)
         return errors.TwilioApiError(error.status, code, error.message, error.headers)
 
     def render_call(self, sim: Simulator, call: Call) -> dict[str, object]:

@@ -85,14 +85,7 @@ class TwilioRestApi:
             )
             for verb, path, handler in table
         ]
-        # Any other path of the API (another resource, a wrong method): Twilio's 404 body, after the credentials.
-        everything = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-        routes.append(Route(f"/{API_VERSION}/{{rest:path}}", guard(self.unknown, "request"), methods=everything))
         return routes
-
-    async def unknown(self, request: Request) -> Response:
-        """20404 for a path the simulator does not serve."""
-        raise errors.not_found(request.url.path)
 
     def _leg(self, request: Request) -> Leg:
         leg = self.legs.by_sid(request.path_params["call_sid"])
