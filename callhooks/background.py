@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .catapult import CATAPULT
+from .monitoring import Monitor
 from .platform import Delivery, Event, event_call_id
 from .stores import FailedEvent, RetryPolicy, Store, process_due_items
 
@@ -149,11 +150,11 @@ class BackgroundWorker:
         store: Store,
         run_event: Callable[[QueuedEvent], Awaitable[object]],
         settings: BackgroundSettings | None = None,
-        tell: Callable[..., None] | None = None,
+        monitor: Monitor | None = None,
     ) -> None:
         self.store = store
-        #: ``tell(method, *args)``: the app's monitors hear ``background_retried``/``background_failed`` (metrics)
-        self.tell = tell
+        #: Hears ``background_retried``/``background_failed`` (the app's observation channel: the metrics count them)
+        self.monitor = monitor
         self.run_event = run_event
         self.settings = settings or BackgroundSettings()
         self.consumer = _consumer_name()
@@ -220,7 +221,7 @@ class BackgroundWorker:
                     policy=self.settings.retry,
                     lease=self.settings.lease,
                     limit=1,  # one at a time per task: the rest stays queued for any worker to take
-                    on_failed_run=self._failed_run if self.tell is not None else None,
+                    on_failed_run=self._failed_run if self.monitor is not None else None,
                 )
             except Exception as exc:  # the store is down: keep the items, try again after a pause
                 # Once per outage at WARNING (every receiver runs a worker: one line a second would drown the log).
@@ -246,13 +247,16 @@ class BackgroundWorker:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
 
     def _failed_run(self, payload: dict[str, Any], error: str, given_up: bool) -> None:
-        if self.tell is None:
+        if self.monitor is None:
             return
         try:
             queued = read_queued(payload)
         except ValueError:  # not an event: the receiver's monitors have nothing to say about it
             return
-        self.tell("background_failed" if given_up else "background_retried", queued.event, queued.handler, error)
+        if given_up:
+            self.monitor.background_failed(queued.event, queued.handler, error)
+        else:
+            self.monitor.background_retried(queued.event, queued.handler, error)
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         queued = read_queued(payload)
