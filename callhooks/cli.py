@@ -500,10 +500,10 @@ def _failed(args: argparse.Namespace) -> int:
 def _send(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from .event_factories import FACTORIES
     from .events import encode_query, parse_event, wire_fields
     from .fixtures import build_fixture, plan_replay
     from .replay_command import ReplayCommandError, callback_urls_from, deliver
-    from .testing.factories import FACTORIES
 
     try:
         urls = callback_urls_from(args.secret, args.basic_auth)

@@ -1,4 +1,5 @@
-"""Event factories with realistic defaults, for users' tests: ``answer_event(call_id="c-1", tag="menu")``.
+"""Catapult event factories with realistic defaults: ``answer_event(call_id="c-1", tag="menu")``, for users' tests
+(``callhooks.testing``) and for ``callhooks send``.
 
 Each factory returns the typed event, built from wire fields exactly as the platform would send them, so
 ``event.model_dump(by_alias=True, exclude_unset=True, mode="json")`` is a faithful callback body.
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
 
-from ..events import (
+from .events import (
     AnswerEvent,
     CallEvent,
     ConferenceEvent,

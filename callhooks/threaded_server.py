@@ -1,7 +1,7 @@
 """Run an ASGI app under a real uvicorn server on a free loopback port, in a background thread.
 
-Used by our own tests and offered to users' tests: the app is reached over a real socket, exactly as the
-platform (or the simulator) would reach it.
+Used by ``callhooks demo``, by our own tests and offered to users' tests (``callhooks.testing.server``): the app
+is reached over a real socket, exactly as the platform (or the simulator) would reach it.
 """
 
 from __future__ import annotations
