@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .logs import escape, redact_url
-from .signing import CallbackSigner, CallbackUrls, check_public_url
+from .signing import CallbackSigner, CallbackUrls, check_public_url, route_context, split_route
 
 __all__ = [
     "COMPRESSED_GAP",
@@ -120,8 +120,10 @@ class FixtureEvent(BaseModel):
 
     @property
     def event_type(self) -> str:
-        """The body's ``eventType``, ``"?"`` when it has none."""
+        """The body's ``eventType``, else the kind its URL named (``recorded_context``), ``"?"`` when neither."""
         value = self.fields.get("eventType")
+        if not (isinstance(value, str) and value):
+            value = split_route(self.context or {})[1]
         return value if isinstance(value, str) and value else "?"
 
 
@@ -211,6 +213,16 @@ def _short(value: object) -> str:
 
 
 # -------------------------------------------------------------------------------------------------- the seal
+
+
+def recorded_context(event: Any) -> dict[str, Any] | None:
+    """What a fixture keeps as ``event``'s context: the verified context of its URL, with the kind and tag that URL
+    named when the request itself names neither (``ReceivedEvent.route_in_url``: Twilio's), so a replay signs them
+    back into its token; None when there is nothing to keep."""
+    context: Mapping[str, Any] | None = dict(event.context)
+    if event.route_in_url:
+        context = route_context(context, event.event_route_type, event.tag)
+    return dict(context) if context else None
 
 
 def receiver_seal(signer: CallbackSigner, call_id: str, contexts: Iterable[Mapping[str, Any] | None]) -> str:
