@@ -4,7 +4,7 @@
 (``Store.enqueue``) and answer 200 once that write is done; the ``BackgroundWorker`` started at start-up takes
 items from the queue and runs the handler. Items survive a crash or restart with a durable store (SQLite,
 Redis): queued ones are taken on start-up, one that was running when its worker died once its lease runs out.
-A failing run is retried with backoff (``RetryPolicy``), then kept as a failed event with its error, which
+A failing run is retried with backoff (``BackgroundRetry``), then kept as a failed event with its error, which
 ``FailedEvents`` (and ``callhooks failed ...``) lists, shows, replays and drops. The same failed events hold the
 callbacks the receiver answered 5xx (``failed_callbacks.py``); replayed, they run here too, through the guarantees.
 """
@@ -24,7 +24,7 @@ from typing import Any, Final
 from .catapult import CATAPULT
 from .monitoring import Monitor
 from .platform import Delivery, Event, event_call_id
-from .stores import FailedEvent, RetryPolicy, Store, process_due_items
+from .stores import BackgroundRetry, FailedEvent, Store, process_due_items
 
 __all__ = [
     "BACKGROUND_PAYLOAD_KIND",
@@ -56,7 +56,7 @@ class BackgroundSettings:
     from a durable store). ``concurrency``: items run at once in each process.
     """
 
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: BackgroundRetry = field(default_factory=BackgroundRetry)
     lease: float = 30.0
     poll_interval: float = 1.0
     stop_timeout: float = 10.0
@@ -69,7 +69,7 @@ class BackgroundSettings:
         if self.concurrency < 1:
             raise ValueError("BackgroundSettings.concurrency must be at least 1")
         if self.retry.max_attempts < 1:
-            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+            raise ValueError("BackgroundSettings.retry: BackgroundRetry.max_attempts must be at least 1")
 
 
 @dataclass(frozen=True)
