@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
 from .logs import escape, redact_url, redact_urls_in
+from .replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
 from .replaying import read_fixture, send_planned
 from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
 

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from .events import encode_query
-from .fixtures import build_fixture, plan_replay
 from .replay_command import PLATFORMS, ReplayCommandError, callback_urls_from, deliver, signed_like
+from .replay_file import build_fixture, plan_replay
 from .signing import route_context
 
 __all__ = ["SendCommandError", "run_send"]

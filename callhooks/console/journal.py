@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from .. import logs, masking
-from ..fixtures import recorded_context
 from ..monitoring import Dispatched, Rejection
 from ..platform import event_call_id
+from ..replay_file import recorded_context
 
 __all__ = ["MAX_PAYLOAD_CHARS", "MAX_TEXT_CHARS", "EntryMaker", "fit_entry"]
 

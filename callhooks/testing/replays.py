@@ -17,8 +17,8 @@ import httpx
 from typing_extensions import Unpack
 
 from ..app import CallHooks
-from ..fixtures import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay, recorded_context
 from ..monitoring import Dispatched, Monitor
+from ..replay_file import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay, recorded_context
 from ..replaying import read_fixture, send_planned
 
 __all__ = ["CallRecorder", "ReplayOptions", "areplay", "replay"]
