@@ -4,7 +4,7 @@
 (``Store.enqueue``) and answer 200 once that write is done; the ``BackgroundWorker`` started at start-up takes
 items from the queue and runs the handler. Items survive a crash or restart with a durable store (SQLite,
 Redis): queued ones are taken on start-up, one that was running when its worker died once its lease runs out.
-A failing run is retried with backoff (``RetryPolicy``), then kept as a failed event with its error, which
+A failing run is retried with backoff (``BackgroundRetry``), then kept as a failed event with its error, which
 ``FailedEvents`` (and ``callhooks failed ...``) lists, shows, replays and drops. The same failed events hold the
 callbacks the receiver answered 5xx (``failed_callbacks.py``); replayed, they run here too, through the guarantees.
 """
@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .catapult import CATAPULT
+from .monitoring import Monitor
 from .platform import Delivery, Event, event_call_id
-from .stores import FailedEvent, RetryPolicy, Store, process_due_items
+from .stores import BackgroundRetry, FailedEvent, Store, process_due_items
 
 __all__ = [
     "BACKGROUND_PAYLOAD_KIND",
@@ -55,7 +56,7 @@ class BackgroundSettings:
     from a durable store). ``concurrency``: items run at once in each process.
     """
 
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: BackgroundRetry = field(default_factory=BackgroundRetry)
     lease: float = 30.0
     poll_interval: float = 1.0
     stop_timeout: float = 10.0
@@ -68,7 +69,7 @@ class BackgroundSettings:
         if self.concurrency < 1:
             raise ValueError("BackgroundSettings.concurrency must be at least 1")
         if self.retry.max_attempts < 1:
-            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+            raise ValueError("BackgroundSettings.retry: BackgroundRetry.max_attempts must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,11 @@ class BackgroundWorker:
         store: Store,
         run_event: Callable[[QueuedEvent], Awaitable[object]],
         settings: BackgroundSettings | None = None,
-        tell: Callable[..., None] | None = None,
+        monitor: Monitor | None = None,
     ) -> None:
         self.store = store
-        #: ``tell(method, *args)``: the app's monitors hear ``background_retried``/``background_failed`` (metrics)
-        self.tell = tell
+        #: Hears ``background_retried``/``background_failed`` (the app's observation channel: the metrics count them)
+        self.monitor = monitor
         self.run_event = run_event
         self.settings = settings or BackgroundSettings()
         self.consumer = _consumer_name()
@@ -220,7 +221,7 @@ class BackgroundWorker:
                     policy=self.settings.retry,
                     lease=self.settings.lease,
                     limit=1,  # one at a time per task: the rest stays queued for any worker to take
-                    on_failed_run=self._failed_run if self.tell is not None else None,
+                    on_failed_run=self._failed_run if self.monitor is not None else None,
                 )
             except Exception as exc:  # the store is down: keep the items, try again after a pause
                 # Once per outage at WARNING (every receiver runs a worker: one line a second would drown the log).
@@ -246,13 +247,16 @@ class BackgroundWorker:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
 
     def _failed_run(self, payload: dict[str, Any], error: str, given_up: bool) -> None:
-        if self.tell is None:
+        if self.monitor is None:
             return
         try:
             queued = read_queued(payload)
         except ValueError:  # not an event: the receiver's monitors have nothing to say about it
             return
-        self.tell("background_failed" if given_up else "background_retried", queued.event, queued.handler, error)
+        if given_up:
+            self.monitor.background_failed(queued.event, queued.handler, error)
+        else:
+            self.monitor.background_retried(queued.event, queued.handler, error)
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         queued = read_queued(payload)

@@ -101,8 +101,8 @@ def _non_negative(text: str) -> float:
 
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .replay_command import PLATFORMS
     from .simulator.defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_PORT, SIMULATOR_USER_ID
-    from .simulator.profile import PLATFORMS
     from .simulator.twilio.legs import DEFAULT_ACCOUNT_SID as TWILIO_SID
 
     parser = _Parser(
@@ -112,6 +112,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"callhooks {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def platform_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--platform",
+            choices=PLATFORMS,
+            default=os.environ.get("CALLHOOKS_PLATFORM", "catapult").strip().lower() or "catapult",
+            help="whose requests: Catapult (Voice API v1), Bandwidth Voice API v2 or Twilio ($CALLHOOKS_PLATFORM)",
+        )
 
     def command(name: str, help: str, *env: str) -> argparse.ArgumentParser:
         epilog = _environment(*env) if env else None
@@ -266,8 +274,16 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, default=None, help="the example IVR receiver's port (default: a free one)")
     demo.add_argument("--simulator-port", type=_port, default=None, help="the simulator's port (default: a free one)")
 
-    send = command("send", "fire one sample event at a running receiver", "CALLHOOKS_SECRET", "CALLHOOKS_BASIC_AUTH")
-    send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup")
+    send = command(
+        "send",
+        "fire one sample event at a running receiver, as the platform sends it",
+        "CALLHOOKS_PLATFORM",
+        "CALLHOOKS_SECRET",
+        "CALLHOOKS_BASIC_AUTH",
+        "TWILIO_AUTH_TOKEN",
+    )
+    send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup (Twilio: the kind, e.g. call, gather)")
+    platform_option(send)
     send.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
     send.add_argument("--get", action="store_true", help="deliver as GET with a query string instead of JSON POST")
     send.add_argument("--secret", help="sign the URL with this (default: $CALLHOOKS_SECRET)")
@@ -276,14 +292,19 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--unsigned", action="store_true", help="send without a token, to a receiver run with CALLHOOKS_INSECURE=1"
     )
+    send.add_argument("--tag", help="Twilio: the tag the URL is signed for (elsewhere the body's field tag=...)")
+    send.add_argument("--auth-token", help="Twilio: the auth token that signs it ($TWILIO_AUTH_TOKEN)")
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
     replay = command(
         "replay",
         "send a call's fixture (exported by the console) to a receiver, re-signed",
+        "CALLHOOKS_PLATFORM",
         "CALLHOOKS_SECRET",
         "CALLHOOKS_BASIC_AUTH",
+        "TWILIO_AUTH_TOKEN",
     )
+    platform_option(replay)
     replay.add_argument("file", help="the call fixture (JSON, format callhooks.call/1)")
     replay.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
     replay.add_argument(
@@ -295,10 +316,12 @@ def _build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=_positive, default=None, help="with original timing: this many times faster")
     replay.add_argument("--secret", help="sign the URLs with this (default: $CALLHOOKS_SECRET)")
     replay.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
+    replay.add_argument("--auth-token", help="Twilio: the auth token that signs them ($TWILIO_AUTH_TOKEN)")
 
     sign = command(
         "sign-url",
-        "print a signed callback URL",
+        "print a signed callback URL for a receiver of the platform",
+        "CALLHOOKS_PLATFORM",
         "CALLHOOKS_SECRET",
         "CALLHOOKS_PUBLIC_URL",
         "CALLHOOKS_BASIC_AUTH",
@@ -308,6 +331,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--no-expiry", action="store_true", help="a URL that never expires (incomingCallUrl)")
     sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds (default: 1 day)")
     sign.add_argument("--public-url", default=None, help="overrides CALLHOOKS_PUBLIC_URL")
+    sign.add_argument("--kind", help="Twilio: the kind of request the URL will receive, e.g. gather (default: call)")
+    sign.add_argument("--tag", help="Twilio: the tag it routes to, e.g. main-menu")
+    platform_option(sign)
 
     failed = command(
         "failed",
@@ -479,19 +505,33 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
 
 
 def _sign_url(args: argparse.Namespace) -> int:
-    from .app import CallHooks
+    # What the platform's receiver's callback_url would print, without building one (Twilio's needs no auth token).
+    from .receiving import receiving_class
+    from .settings import environment_options
+    from .signing import CallbackSigner, CallbackUrls
 
     try:
-        hooks = CallHooks.from_env(**({"public_url": args.public_url} if args.public_url else {}))
+        options = environment_options(**({"public_url": args.public_url} if args.public_url else {}))
+        receiving = receiving_class(args.platform)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if hooks.signer is None:
+    if options["secret"] is None:
         raise UsageError("set CALLHOOKS_SECRET: an unsigned URL would be no protection")
     if args.no_expiry and args.max_age is not None:
         raise UsageError("--no-expiry and --max-age contradict each other")
-    max_age = None if args.no_expiry else (args.max_age or hooks.max_age)
+    if (args.kind or args.tag) and args.platform != "twilio":
+        raise UsageError(f"--kind and --tag are for Twilio, whose requests name neither: {args.platform}'s do")
+    if args.kind and args.kind not in receiving.platform.event_types:
+        raise UsageError(f"unknown kind {args.kind!r}; one of: {', '.join(sorted(receiving.platform.event_types))}")
     try:
-        print(hooks.callback_url(args.context, max_age=max_age))
+        urls = CallbackUrls(
+            CallbackSigner(options["secret"]),
+            options.get("public_url"),
+            basic_auth=options.get("basic_auth"),
+            credentials_in_url=receiving.credentials_in_url,
+        )
+        max_age = None if args.no_expiry else (args.max_age or urls.max_age)
+        print(urls.make(args.context, max_age=max_age, kind=args.kind, tag=args.tag))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return 0
@@ -508,6 +548,8 @@ def _replay(args: argparse.Namespace) -> int:
             speed=args.speed,
             secret=args.secret,
             basic_auth=args.basic_auth,
+            platform=args.platform,
+            auth_token=args.auth_token,
         )
     except ReplayCommandError as exc:
         raise UsageError(str(exc)) from None
@@ -524,45 +566,24 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from .events import encode_query, parse_event, wire_fields
-    from .fixtures import build_fixture, plan_replay
-    from .replay_command import ReplayCommandError, callback_urls_from, deliver
-    from .testing.factories import FACTORIES
+    from .send_command import SendCommandError, run_send
 
     try:
-        urls = callback_urls_from(args.secret, args.basic_auth)
-    except ReplayCommandError as exc:
-        raise UsageError(str(exc)) from None
-    if args.context is not None and urls.signer is None:
-        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
-    if urls.signer is None and not args.unsigned:
-        raise UsageError(
-            "set --secret or CALLHOOKS_SECRET: a receiver refuses an unsigned event "
-            "(--unsigned sends one anyway, for a receiver run with CALLHOOKS_INSECURE=1)"
+        return run_send(
+            args.platform,
+            args.event_type,
+            args.url,
+            [_field(text) for text in args.fields],
+            get=args.get,
+            secret=args.secret,
+            context=args.context,
+            basic_auth=args.basic_auth,
+            unsigned=args.unsigned,
+            tag=args.tag,
+            auth_token=args.auth_token,
         )
-    if urls.signer is not None and args.unsigned:
-        raise UsageError("--unsigned and a secret contradict each other")
-    factory = FACTORIES.get(args.event_type)
-    if factory is None:
-        raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
-    fields = wire_fields(factory())
-    fields.update(_field(text) for text in args.fields)
-    try:
-        fields = wire_fields(parse_event(fields))
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"invalid field value: {problems}") from None
-    # One event is a replay of a one-event call: the same signing, sending and reporting as `callhooks replay`.
-    body = encode_query(fields) if args.get else json.dumps(fields)
-    method = "GET" if args.get else "POST"
-    call = build_fixture(str(fields.get("callId") or "-"), [(0.0, method, body, args.context, None)])
-    try:
-        requests = plan_replay(call, urls, args.url)
-    except ValueError as exc:
+    except SendCommandError as exc:
         raise UsageError(str(exc)) from None
-    return deliver(requests, args.url)
 
 
 _SIMULATOR_ENVIRONMENT = {

@@ -34,7 +34,7 @@ from .app import CallHooks, Dispatched
 from .client import Client
 from .rules import ENDED_CALL_STATES
 from .simulator import FarEnd, Simulator
-from .testing.server import free_port, serve
+from .threaded_server import free_port, serve
 
 __all__ = ["DemoResult", "run_demo", "run_phone_demo"]
 

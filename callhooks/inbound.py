@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from .events import parse_event, parse_event_json, query_to_fields
 from .platform import Delivery, Event, lower_headers
@@ -22,7 +23,16 @@ from .signing import CallbackSigner, TokenError, TokenProblem, check_basic_auth,
 if TYPE_CHECKING:
     from .receiving import Receiving
 
-__all__ = ["FORM", "JSON", "CallbackHead", "CallbackReader", "CallbackRejected", "parse_form", "read_callback"]
+__all__ = [
+    "FORM",
+    "JSON",
+    "CallbackHead",
+    "CallbackParts",
+    "CallbackReader",
+    "CallbackRejected",
+    "parse_form",
+    "read_callback",
+]
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -135,6 +145,15 @@ class CallbackReader:
         else:
             event = _read_platform(self.receiving, head, query, body, lower_headers(headers), url)
         return event.with_context(head.context) if head.context else event
+
+
+class CallbackParts(TypedDict, total=False):
+    """A callback's parts beside its method, token and query (``CallHooks.read_callback``'s keywords)."""
+
+    content_type: str | None
+    body: bytes
+    authorization: str | None
+    headers: Iterable[tuple[str, str]] | None
 
 
 def read_callback(

@@ -4,23 +4,34 @@ Both commands sign with ``--secret`` or ``CALLHOOKS_SECRET`` (comma-separated, o
 ``CallHooks.from_env`` reads it: the newest signs) and send ``--basic-auth`` or ``CALLHOOKS_BASIC_AUTH``; both
 print one line per answer. ``send`` is a replay of a one-event fixture. ``replay`` warns when the fixture's
 contexts were not sealed by the receiver of that secret (``fixtures.not_recorded_here``): it signs them as they are.
+
+``--platform`` says whose requests to make: Catapult's and Bandwidth v2's carry their Basic credentials in an
+``Authorization`` header; Twilio's are also signed as Twilio signs them (``X-Twilio-Signature``, with
+``--auth-token`` or ``TWILIO_AUTH_TOKEN``), over the URL each is sent to and its form parameters.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from typing import Final
+from urllib.parse import parse_qsl
 
 import httpx
 
-from .fixtures import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
 from .logs import escape, redact_url, redact_urls_in
+from .replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
 from .replaying import read_fixture, send_planned
 from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
 
-__all__ = ["ReplayCommandError", "callback_urls_from", "deliver", "run_replay"]
+__all__ = ["PLATFORMS", "ReplayCommandError", "auth_token_from", "callback_urls_from", "deliver", "run_replay"]
+__all__ += ["signed_like"]
+
+#: The platforms whose requests ``send`` and ``replay`` make (``--platform``).
+PLATFORMS: Final = ("catapult", "bandwidth", "twilio")
 
 #: Seconds each request may take (the platform's own ``callbackTimeout`` maximum).
 REQUEST_TIMEOUT = 10.0
@@ -42,6 +53,31 @@ def callback_urls_from(secret: str | None, basic_auth: str | None) -> CallbackUr
     except ValueError as exc:
         raise ReplayCommandError(str(exc)) from None
     return CallbackUrls(CallbackSigner(keys) if keys else None, basic_auth=credentials)
+
+
+def auth_token_from(option: str | None) -> str:
+    """Twilio's auth token from ``--auth-token``, else ``TWILIO_AUTH_TOKEN`` (its newest when comma-separated)."""
+    tokens = [t.strip() for t in (option or os.environ.get("TWILIO_AUTH_TOKEN") or "").split(",") if t.strip()]
+    if not tokens:
+        raise ReplayCommandError("--platform twilio signs its requests: set --auth-token or TWILIO_AUTH_TOKEN")
+    return tokens[-1]
+
+
+def signed_like(platform: str, requests: list[ReplayRequest], auth_token: str | None) -> list[ReplayRequest]:
+    """``requests`` as ``platform`` makes them: Twilio's with ``X-Twilio-Signature`` over the URL each is sent to
+    and its form parameters (``auth_token``: the account's); the others' as they are."""
+    if platform != "twilio":
+        return requests
+    from .twilio.signature import SIGNATURE_HEADER, compute_signature
+
+    key = auth_token_from(auth_token)
+    signed = []
+    for request in requests:
+        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        params = parse_qsl(request.body.decode(), keep_blank_values=True) if form and request.body else None
+        signature = compute_signature(request.url, params, key)
+        signed.append(dataclasses.replace(request, headers={**request.headers, SIGNATURE_HEADER: signature}))
+    return signed
 
 
 def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:
@@ -92,8 +128,13 @@ def run_replay(
     speed: float | None,
     secret: str | None,
     basic_auth: str | None,
+    platform: str = "catapult",
+    auth_token: str | None = None,
 ) -> int:
-    """The ``replay`` command: 0 when the receiver answered every event 2xx, 1 when not, 2 for bad input."""
+    """The ``replay`` command: 0 when the receiver answered every event 2xx, 1 when not, 2 for bad input. The
+    requests are made as ``platform`` makes them (``signed_like``)."""
+    if platform not in PLATFORMS:
+        raise ReplayCommandError(f"unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}")
     if speed is not None and timing == "compressed":
         raise ReplayCommandError("--speed applies to original timing; --timing compressed sends without waiting")
     fixture = _read(path)
@@ -103,7 +144,7 @@ def run_replay(
             "the fixture's events carry signed contexts: set CALLHOOKS_SECRET (or --secret) to the receiver's secret"
         )
     try:
-        requests = plan_replay(fixture, urls, url, timing=timing, speed=speed or 1.0)
+        requests = signed_like(platform, plan_replay(fixture, urls, url, timing=timing, speed=speed or 1.0), auth_token)
     except ValueError as exc:
         raise ReplayCommandError(str(exc)) from None
     if urls.signer is not None and any(event.context for event in fixture.events):
