@@ -29,6 +29,7 @@ __all__ = [
     "http_error",
     "http_exception",
     "json_response",
+    "read_capped",
     "read_json",
     "request_base",
 ]
@@ -105,6 +106,16 @@ def check_content_type(request: Request, *, xml: bool = False) -> None:
         return
     if not (xml and _is_xml(content_type)):
         raise _not_json(content_type)
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request's body, or ``None`` once it is longer than ``limit`` bytes (the rest is not read)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 async def read_json(request: Request) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callhooks.simulator import FarEnd, Simulator
+from callhooks.simulator import FarEnd, FaultRule, Faults, Simulator
 from callhooks.testing import free_port
 from callhooks.testing.server import serve
 from tests.simulator.bandwidth_support import (
@@ -44,10 +44,14 @@ def _types(env: V2Env, path: str | None = None) -> list[str]:
 
 
 def _token(env: V2Env, secret: str = CLIENT_SECRET) -> httpx.Response:
+    return _token_request(env, b"grant_type=client_credentials", secret)
+
+
+def _token_request(env: V2Env, body: bytes, secret: str = CLIENT_SECRET) -> httpx.Response:
     return httpx.post(
         env.url + TOKEN_PATH,
         auth=(CLIENT_ID, secret),
-        content=b"grant_type=client_credentials",
+        content=body,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
 
@@ -354,3 +358,32 @@ def test_the_platform_is_chosen_by_name() -> None:
     sim = Simulator(platform="bandwidth", manual=True)
     assert sim.profile.name == "bandwidth"
     assert sim.profile.call_path("c-1") == "/api/v2/accounts/9900000/calls/c-1"
+
+
+def test_oversized_documents_and_token_forms_are_refused_unread(env: V2Env) -> None:
+    huge = _token_request(env, b"grant_type=client_credentials&pad=" + b"x" * 10_000)
+    assert huge.status_code == 400 and huge.json()["error"] == "unsupported_grant_type"
+    env.receiver.bodies["/answer"] = response('<Pause duration="100"/>')
+    env.sim.script(CALLEE, FarEnd(answer_after=1))
+    call_id = env.create_call()
+    env.advance(2)
+    env.settle()
+    document = "<Bxml>" + "<Pause/>" * 9000 + "</Bxml>"  # over 64 KB
+    refused = env.client.put(f"{env.calls}/{call_id}/bxml", content=document, headers={"Content-Type": "text/xml"})
+    assert refused.status_code == 400 and "larger than 65536 bytes" in refused.json()["description"]
+
+
+def test_a_first_attempt_that_times_out_goes_to_the_fallback_url() -> None:
+    faults = Faults(rules=(FaultRule("fallback_first", event_type="answer"),))
+    with running_v2(faults=faults) as env:
+        env.receiver.bodies["/answer"] = response("<SpeakSentence>primary</SpeakSentence>")
+        env.receiver.bodies["/fallback"] = response("<SpeakSentence>fallback</SpeakSentence>")
+        env.sim.script(CALLEE, FarEnd(answer_after=1))
+        call_id = env.create_call(answerFallbackUrl=env.receiver_url + "/fallback")
+        env.advance(10)
+        env.settle()
+        answer = next(sent for sent in env.sim.sent if sent.event["eventType"] == "answer")
+        assert answer.outcome == "fallback" and answer.attempts[0].fault == "fallback_first"
+        assert answer.attempts[0].late_status == 200  # the primary did answer, too late
+        spoken = [heard.text for heard in env.sim.engine.calls[call_id].heard if heard.kind == "speak"]
+        assert spoken == ["fallback"]

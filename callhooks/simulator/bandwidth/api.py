@@ -18,7 +18,7 @@ from ..callback_hosts import CallbackHosts
 from ..engine import Engine
 from ..models import Call, Delivery
 from ..profile import Guard
-from ..web import Handler, json_response, read_json
+from ..web import Handler, json_response, read_capped, read_json
 from .calls import V2Call, V2Calls, V2Events, V2Recording, duration
 from .errors import conflict, not_found, validation
 from .runner import ConferenceRoom, V2Runner
@@ -271,7 +271,9 @@ class V2Api:
     async def replace_bxml(self, request: Request) -> Response:
         """``PUT /calls/{id}/bxml`` with a ``<Bxml>`` document → 204; 409 for an ended or unanswered call."""
         record = self._record(request)
-        raw = await request.body()
+        raw = await read_capped(request, bxml.MAX_DOCUMENT_BYTES)
+        if raw is None:
+            raise validation(f"Invalid BXML: the document is larger than {bxml.MAX_DOCUMENT_BYTES} bytes")
         try:
             document = bxml.parse(raw)
         except bxml.BXMLError as exc:
