@@ -119,6 +119,9 @@ def test_create_call_answers_201_with_the_call_and_its_location(env: V2Env) -> N
     assert reply.headers["location"] == created["callUrl"]
     assert created["callUrl"].endswith(f"/api/v2/accounts/{ACCOUNT}/calls/{created['callId']}")
     assert (created["callTimeout"], created["callbackTimeout"], created["tag"]) == (30, 15, "order-7")
+    queued = env.get_call(created["callId"])
+    assert (queued["state"], queued["startTime"]) == ("queued", None)  # dequeued at 5 calls a second
+    env.advance(0.2)
     assert env.get_call(created["callId"])["state"] == "initiated"
 
 

@@ -96,7 +96,7 @@ def test_the_sdk_drives_a_call_with_oauth2(env: V2Env) -> None:
         create = CreateCall(to=CALLEE, var_from=OURS, application_id=APPLICATION, answer_url=url + "/answer")
         created = calls.create_call(ACCOUNT, create)
         assert created.call_url.endswith(f"/calls/{created.call_id}") and created.callback_timeout == 15
-        assert calls.get_call_state(ACCOUNT, created.call_id).state == "initiated"
+        assert calls.get_call_state(ACCOUNT, created.call_id).state == "queued"
         env.advance(2)
         env.settle()
         assert calls.get_call_state(ACCOUNT, created.call_id).state == "answered"

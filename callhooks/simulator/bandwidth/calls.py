@@ -74,10 +74,17 @@ class V2Call:
     recordings: dict[str, V2Recording] = field(default_factory=dict)
 
     @property
+    def queued(self) -> bool:
+        """Whether the call still waits in the account's outbound queue."""
+        return "queue" in self.call.timers
+
+    @property
     def state(self) -> str:
-        """``initiated``, ``answered`` or ``disconnected`` (v2's ``CallState.state``)."""
+        """``queued``, ``initiated``, ``answered`` or ``disconnected`` (v2's ``CallState.state``)."""
         if self.call.ended:
             return "disconnected"
+        if self.queued:
+            return "queued"
         return "initiated" if self.call.state == "started" else "answered"
 
 
