@@ -201,6 +201,7 @@ def test_transfer_sends_answer_disconnect_and_complete_then_continues_the_a_leg(
         "</Transfer>"
     )
     env.receiver.bodies["/complete"] = response("<SpeakSentence>Goodbye</SpeakSentence>")
+    env.receiver.bodies["/whisper"] = response("<SpeakSentence>A customer is on the line</SpeakSentence>")
     env.sim.script(CALLEE, FarEnd(answer_after=1))
     env.sim.script(AGENT, FarEnd(answer_after=2, hangup_after=10))
     call_id = env.create_call(disconnectUrl=env.receiver_url + "/disconnect")
@@ -210,6 +211,9 @@ def test_transfer_sends_answer_disconnect_and_complete_then_continues_the_a_leg(
     whisper, gone = env.receiver.events("/whisper")[0], env.receiver.events("/leg-gone")[0]
     assert whisper["parentCallId"] == call_id and whisper["transferTo"] == AGENT
     assert gone["callId"] == whisper["callId"] and gone["cause"] == "hangup"
+    leg = env.sim.engine.calls[whisper["callId"]]
+    assert "A customer is on the line" in [heard.text for heard in leg.heard]  # the whisper ran on the leg
+    assert leg.bridge_id is not None and leg.bridge_id == env.sim.engine.calls[call_id].bridge_id
     complete = env.receiver.events("/complete")[0]
     assert (complete["callId"], complete["transferTo"], complete["cause"]) == (call_id, AGENT, "hangup")
     assert "Goodbye" in [heard.text for heard in env.sim.engine.calls[call_id].heard]

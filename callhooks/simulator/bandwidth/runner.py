@@ -11,8 +11,9 @@ Verbs run: SpeakSentence, PlayAudio, Pause, Ring, SendDtmf, Tag, Hangup, Redirec
 StartRecording, StopRecording, Transfer (PhoneNumber and SipUri targets), Bridge and Conference. Any other verb
 ends the call with ``cause=application-error`` and an ``errorMessage`` naming it. Choices where the sheet is
 silent: a ``<Record>`` stops when the far end's message (``FarEnd.speak_seconds``) is followed by
-``silenceTimeout`` seconds of silence (3 when not given); the BXML a ``transferAnswer`` or a ``conference*``
-event is answered with is not run (the legs are bridged once the webhook is answered).
+``silenceTimeout`` seconds of silence (3 when not given); the BXML a ``transferAnswer`` is answered with runs on
+the transfer leg alone and the legs are bridged when it ends; the BXML a ``conference*`` event is answered with
+is not run.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class _Session:
     position: int = 0
     generation: int = 0  #: bumped when the document is replaced, so stale continuations do nothing
     blocking_recording: bool = False  #: a <Record> is running (a redirect stops it)
+    #: What the end of the document does instead of hanging up (a transfer leg's whisper: the bridge).
+    on_end: Callable[[], None] | None = None
 
 
 @dataclass
@@ -157,10 +160,14 @@ class V2Runner:
             if other is not leg:
                 self.engine.end(other, "cancel")
         target = transfer.legs[leg.id]
-        if target.transfer_answer_url:
-            body = self.events.common(leg, "transferAnswer")
-            delivery = self._hook(leg, target, "transfer_answer")
-            self._send(leg, body, delivery, lambda record: self._bridge_transfer(transfer, leg))
+        if target.transfer_answer_url:  # its BXML runs on the leg alone; the bridge follows when it ends
+            session = self._sessions[leg.id] = _Session(leg, on_end=lambda: self._bridge_transfer(transfer, leg))
+            self._request(
+                session,
+                self.events.common(leg, "transferAnswer"),
+                self._hook(leg, target, "transfer_answer"),
+                self._run,
+            )
         else:
             self._bridge_transfer(transfer, leg)
         return True
@@ -309,7 +316,10 @@ class V2Runner:
             return
         if session.position >= len(session.verbs):  # the end of a document hangs up
             self.engine.log(call, "bxml-end")
-            self.engine.end(call, "hangup")
+            if session.on_end is not None:
+                session.on_end()
+            else:
+                self.engine.end(call, "hangup")
             return
         verb = session.verbs[session.position]
         session.position += 1
