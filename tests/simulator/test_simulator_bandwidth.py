@@ -25,6 +25,7 @@ from tests.simulator.bandwidth_support import (
     CALLEE,
     CLIENT_ID,
     CLIENT_SECRET,
+    OURS,
     V2Env,
     response,
     running_v2,
@@ -394,3 +395,33 @@ def test_a_first_attempt_that_times_out_goes_to_the_fallback_url() -> None:
         assert answer.attempts[0].late_status == 200  # the primary did answer, too late
         spoken = [heard.text for heard in env.sim.engine.calls[call_id].heard if heard.kind == "speak"]
         assert spoken == ["fallback"]
+
+
+def test_conference_members_are_listed_and_a_redirected_member_leaves() -> None:
+    with running_v2(incoming_call_url="/inbound") as env:
+        env.receiver.bodies["/inbound"] = response(
+            '<Conference conferenceEventUrl="/room" tag="r1">room-1</Conference>'
+        )
+        env.receiver.bodies["/out"] = response("<SpeakSentence>Bye</SpeakSentence>")
+        members = []
+        for caller in ("+19195557001", "+19195557002"):
+            members.append(env.client.post("/_sim/inbound", json={"from": caller, "to": OURS}).json()["callId"])
+            env.settle()
+        listed = env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences").json()
+        assert [c["name"] for c in listed] == ["room-1"] and "activeMembers" not in listed[0]
+        room = env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences/{listed[0]['id']}").json()
+        assert [m["callId"] for m in room["activeMembers"]] == members
+        for member in members:
+            moved = env.client.post(f"{env.calls}/{member}", json={"redirectUrl": env.receiver_url + "/out"})
+            assert moved.status_code == 200
+            env.settle()
+        assert [e["eventType"] for e in env.receiver.events("/room")] == [
+            "conferenceCreated",
+            "conferenceMemberJoin",
+            "conferenceMemberJoin",
+            "conferenceMemberExit",
+            "conferenceMemberExit",
+            "conferenceCompleted",
+        ]
+        assert {e.get("tag") for e in env.receiver.events("/room")} == {"r1"}
+        assert env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences").json() == []

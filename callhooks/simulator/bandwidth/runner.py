@@ -215,6 +215,9 @@ class V2Runner:
             self._bridges.pop(bridge.session.call.id, None)
             self._bridges.pop(bridge.target.id, None)
             self._bridge_ended(bridge, call)
+        conference = self._member_of.pop(call.id, None)
+        if conference is not None:  # a redirected member leaves its conference
+            self._leave(conference, call)
         return session
 
     # -- webhooks and replies -----------------------------------------------------------------------------------
