@@ -425,3 +425,25 @@ def test_conference_members_are_listed_and_a_redirected_member_leaves() -> None:
         ]
         assert {e.get("tag") for e in env.receiver.events("/room")} == {"r1"}
         assert env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences").json() == []
+
+
+def test_start_gather_sends_each_key_as_a_dtmf_webhook_until_stop_gather(env: V2Env) -> None:
+    env.receiver.bodies["/answer"] = response(
+        '<StartGather dtmfUrl="/dtmf" tag="keys"/><Pause duration="5"/><StopGather/><Pause duration="30"/>'
+    )
+    env.sim.script(CALLEE, FarEnd(answer_after=1))
+    call_id = env.create_call()
+    env.advance(2)
+    env.settle()
+    assert env.client.post(f"/_sim/calls/{call_id}/dtmf", json={"digits": "12"}).status_code == 200
+    env.advance(2)
+    env.settle()
+    assert [(e["eventType"], e["digit"], e["tag"]) for e in env.receiver.events("/dtmf")] == [
+        ("dtmf", "1", "keys"),
+        ("dtmf", "2", "keys"),
+    ]
+    env.advance(5)  # past <StopGather/>
+    assert env.client.post(f"/_sim/calls/{call_id}/dtmf", json={"digits": "3"}).status_code == 200
+    env.advance(2)
+    env.settle()
+    assert len(env.receiver.events("/dtmf")) == 2

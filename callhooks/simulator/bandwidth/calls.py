@@ -72,6 +72,8 @@ class V2Call:
     transfer_caller_id: str | None = None
     transfer_to: str | None = None
     recordings: dict[str, V2Recording] = field(default_factory=dict)
+    #: Where ``dtmf`` webhooks go while a ``<StartGather>`` listens.
+    dtmf: Delivery | None = None
 
     @property
     def queued(self) -> bool:
@@ -214,8 +216,12 @@ class V2Events:
         return None
 
     def dtmf(self, call: Call, digit: str, time: str) -> EventBody | None:
-        """Nothing (v2 sends ``dtmf`` only under ``<StartGather>``)."""
-        return None
+        """``dtmf`` with the ``digit`` while a ``<StartGather>`` listens (the profile sends it to its ``dtmfUrl``)."""
+        if self.calls.of(call).dtmf is None:
+            return None
+        body = self.common(call, "dtmf")
+        body["digit"] = digit
+        return body
 
     def gather(self, call: Call, gather: Gather, terminating_digit: str | None, time: str) -> EventBody | None:
         """Nothing from the engine: the runner sends ``<Gather>``'s webhook (:meth:`gathered`)."""

@@ -8,12 +8,14 @@ The end of a document hangs up (``cause=hangup``). A synchronous webhook that fa
 URL ends the call with ``callback-error``; a reply that is not a ``<Response>`` document, ``invalid-bxml``.
 
 Verbs run: SpeakSentence, PlayAudio, Pause, Ring, SendDtmf, Tag, Hangup, Redirect, Gather, Record,
-StartRecording, StopRecording, Transfer (PhoneNumber and SipUri targets), Bridge and Conference. Any other verb
-ends the call with ``cause=application-error`` and an ``errorMessage`` naming it. Choices where the sheet is
-silent: a ``<Record>`` stops when the far end's message (``FarEnd.speak_seconds``) is followed by
-``silenceTimeout`` seconds of silence (3 when not given); the BXML a ``transferAnswer`` is answered with runs on
-the transfer leg alone and the legs are bridged when it ends; the BXML a ``conference*`` event is answered with
-is not run.
+StartRecording, StopRecording, StartGather, StopGather (``dtmf`` webhooks outside a Gather), Transfer (PhoneNumber
+and SipUri targets), Bridge and Conference. Any other verb ends the call with ``cause=application-error`` and an
+``errorMessage`` naming it.
+
+Choices where the platform's documents are silent: a ``<Record>`` stops when the far end's message
+(``FarEnd.speak_seconds``) is followed by ``silenceTimeout`` seconds of silence (3 when not given); the BXML a
+``transferAnswer`` is answered with runs on the transfer leg alone and the legs are bridged when it ends; the BXML
+a ``conference*`` event is answered with is not run.
 """
 
 from __future__ import annotations
@@ -50,23 +52,28 @@ RECORD_SILENCE = 3
 TRANSFER_CALL_TIMEOUT = 30
 _TIMER = "bxml"
 _DTMF_PAUSES = {",": 0.5, "w": 0.5, "W": 1.0}
-_RUN = [
-    "SpeakSentence",
-    "PlayAudio",
-    "Pause",
-    "Ring",
-    "SendDtmf",
-    "Tag",
-    "Hangup",
-    "Redirect",
-    "Gather",
-    "Record",
-    "StartRecording",
-    "StopRecording",
-    "Transfer",
-    "Bridge",
-    "Conference",
-]
+#: The verbs the simulator runs; any other ends the call with ``application-error``.
+_RUN = frozenset(
+    {
+        "SpeakSentence",
+        "PlayAudio",
+        "Pause",
+        "Ring",
+        "SendDtmf",
+        "Tag",
+        "Hangup",
+        "Redirect",
+        "Gather",
+        "Record",
+        "StartRecording",
+        "StopRecording",
+        "StartGather",
+        "StopGather",
+        "Transfer",
+        "Bridge",
+        "Conference",
+    }
+)
 
 
 @dataclass
@@ -137,8 +144,9 @@ class V2Runner:
         return not call.quiet
 
     def controls(self, call: Call) -> bool:
-        """Whether a document is running ``call``."""
-        return call.id in self._sessions
+        """Whether the call's key presses go only to its document: not while a ``<StartGather>`` listens outside
+        a ``<Gather>`` (each key is then a ``dtmf`` webhook)."""
+        return self.calls.of(call).dtmf is None or call.gather is not None
 
     def start(self, call: Call, answer: EventBody) -> None:
         """Send ``answer``/``initiate`` to the call's URL and run the document it is answered with."""
@@ -350,6 +358,10 @@ class V2Runner:
             self._start_recording(session, verb)
         elif isinstance(verb, bxml.StopRecording):
             self.engine.stop_recording(call)
+            self._next(session, generation)
+        elif isinstance(verb, bxml.StartGather | bxml.StopGather):
+            listening = isinstance(verb, bxml.StartGather)
+            self.calls.of(call).dtmf = self._hook(call, verb, "dtmf") if listening else None
             self._next(session, generation)
         elif isinstance(verb, bxml.Transfer):
             self._transfer(session, verb)
