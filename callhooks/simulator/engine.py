@@ -213,13 +213,32 @@ class Engine:
         self._ring(call)
         return call
 
-    def dial(self, from_: str, to: str, base_url: str, delivery: Delivery, call_timeout: int, tag: str | None) -> Call:
-        """An outbound call a platform's REST API created: it starts ringing the far end at once."""
+    def dial(
+        self,
+        from_: str,
+        to: str,
+        base_url: str,
+        delivery: Delivery,
+        call_timeout: int,
+        tag: str | None,
+        queued_for: float = 0.0,
+    ) -> Call:
+        """An outbound call a platform's REST API created: it starts ringing the far end after ``queued_for``
+        simulated seconds in the platform's queue (its timer ``queue`` meanwhile), at once by default."""
         call = self._new_call("out", from_, to, base_url, delivery)
         call.call_timeout = call_timeout
         call.tag = tag
-        self._ring(call)
+        if queued_for > 0:
+            self._at(call, "queue", queued_for, lambda: self._dequeue(call))
+        else:
+            self._ring(call)
         return call
+
+    def _dequeue(self, call: Call) -> None:
+        call.timers.pop("queue", None)
+        call.start = self.clock.now()  # the call starts when it leaves the queue
+        self.on_change()
+        self._ring(call)
 
     def _ring(self, call: Call) -> None:
         # the timeout is armed first so that, at equal times, it wins over an answer at that instant

@@ -192,7 +192,7 @@ class DocumentRunner(Protocol):
         ...
 
     def controls(self, call: Call) -> bool:
-        """Whether a document is running ``call`` now."""
+        """Whether a document takes ``call``'s key presses now (then the engine's ``dtmf`` event is not sent)."""
         ...
 
     def start(self, call: Call, answer: EventBody) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "http_error",
     "http_exception",
     "json_response",
+    "read_capped",
     "read_json",
     "request_base",
 ]
@@ -112,6 +113,16 @@ def check_content_type(request: Request, *, xml: bool = False, forms: bool = Fal
     if forms and content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         return
     raise _not_json(content_type)
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request's body, or ``None`` once it is longer than ``limit`` bytes (the rest is not read)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 async def read_json(request: Request) -> dict[str, Any]:

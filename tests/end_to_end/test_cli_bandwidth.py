@@ -66,3 +66,4 @@ def test_demo_runs_the_v2_ivr_and_exits_0() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for expected in ("answer", "gather", "main-menu", "transferComplete", "disconnect", "as expected"):
         assert expected in result.stdout
+    assert "basic-auth-failed" not in result.stderr  # v2's challenges are the platform's normal flow

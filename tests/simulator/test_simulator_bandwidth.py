@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callhooks.simulator import FarEnd, Simulator
+from callhooks.simulator import FarEnd, FaultRule, Faults, Simulator
 from callhooks.testing import free_port
 from callhooks.testing.server import serve
 from tests.simulator.bandwidth_support import (
@@ -25,6 +25,7 @@ from tests.simulator.bandwidth_support import (
     CALLEE,
     CLIENT_ID,
     CLIENT_SECRET,
+    OURS,
     V2Env,
     response,
     running_v2,
@@ -44,10 +45,14 @@ def _types(env: V2Env, path: str | None = None) -> list[str]:
 
 
 def _token(env: V2Env, secret: str = CLIENT_SECRET) -> httpx.Response:
+    return _token_request(env, b"grant_type=client_credentials", secret)
+
+
+def _token_request(env: V2Env, body: bytes, secret: str = CLIENT_SECRET) -> httpx.Response:
     return httpx.post(
         env.url + TOKEN_PATH,
         auth=(CLIENT_ID, secret),
-        content=b"grant_type=client_credentials",
+        content=body,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
 
@@ -115,6 +120,9 @@ def test_create_call_answers_201_with_the_call_and_its_location(env: V2Env) -> N
     assert reply.headers["location"] == created["callUrl"]
     assert created["callUrl"].endswith(f"/api/v2/accounts/{ACCOUNT}/calls/{created['callId']}")
     assert (created["callTimeout"], created["callbackTimeout"], created["tag"]) == (30, 15, "order-7")
+    queued = env.get_call(created["callId"])
+    assert (queued["state"], queued["startTime"]) == ("queued", None)  # dequeued at 5 calls a second
+    env.advance(0.2)
     assert env.get_call(created["callId"])["state"] == "initiated"
 
 
@@ -194,6 +202,7 @@ def test_transfer_sends_answer_disconnect_and_complete_then_continues_the_a_leg(
         "</Transfer>"
     )
     env.receiver.bodies["/complete"] = response("<SpeakSentence>Goodbye</SpeakSentence>")
+    env.receiver.bodies["/whisper"] = response("<SpeakSentence>A customer is on the line</SpeakSentence>")
     env.sim.script(CALLEE, FarEnd(answer_after=1))
     env.sim.script(AGENT, FarEnd(answer_after=2, hangup_after=10))
     call_id = env.create_call(disconnectUrl=env.receiver_url + "/disconnect")
@@ -203,6 +212,9 @@ def test_transfer_sends_answer_disconnect_and_complete_then_continues_the_a_leg(
     whisper, gone = env.receiver.events("/whisper")[0], env.receiver.events("/leg-gone")[0]
     assert whisper["parentCallId"] == call_id and whisper["transferTo"] == AGENT
     assert gone["callId"] == whisper["callId"] and gone["cause"] == "hangup"
+    leg = env.sim.engine.calls[whisper["callId"]]
+    assert "A customer is on the line" in [heard.text for heard in leg.heard]  # the whisper ran on the leg
+    assert leg.bridge_id is not None and leg.bridge_id == env.sim.engine.calls[call_id].bridge_id
     complete = env.receiver.events("/complete")[0]
     assert (complete["callId"], complete["transferTo"], complete["cause"]) == (call_id, AGENT, "hangup")
     assert "Goodbye" in [heard.text for heard in env.sim.engine.calls[call_id].heard]
@@ -354,3 +366,84 @@ def test_the_platform_is_chosen_by_name() -> None:
     sim = Simulator(platform="bandwidth", manual=True)
     assert sim.profile.name == "bandwidth"
     assert sim.profile.call_path("c-1") == "/api/v2/accounts/9900000/calls/c-1"
+
+
+def test_oversized_documents_and_token_forms_are_refused_unread(env: V2Env) -> None:
+    huge = _token_request(env, b"grant_type=client_credentials&pad=" + b"x" * 10_000)
+    assert huge.status_code == 400 and huge.json()["error"] == "unsupported_grant_type"
+    env.receiver.bodies["/answer"] = response('<Pause duration="100"/>')
+    env.sim.script(CALLEE, FarEnd(answer_after=1))
+    call_id = env.create_call()
+    env.advance(2)
+    env.settle()
+    document = "<Bxml>" + "<Pause/>" * 9000 + "</Bxml>"  # over 64 KB
+    refused = env.client.put(f"{env.calls}/{call_id}/bxml", content=document, headers={"Content-Type": "text/xml"})
+    assert refused.status_code == 400 and "larger than 65536 bytes" in refused.json()["description"]
+
+
+def test_a_first_attempt_that_times_out_goes_to_the_fallback_url() -> None:
+    faults = Faults(rules=(FaultRule("fallback_first", event_type="answer"),))
+    with running_v2(faults=faults) as env:
+        env.receiver.bodies["/answer"] = response("<SpeakSentence>primary</SpeakSentence>")
+        env.receiver.bodies["/fallback"] = response("<SpeakSentence>fallback</SpeakSentence>")
+        env.sim.script(CALLEE, FarEnd(answer_after=1))
+        call_id = env.create_call(answerFallbackUrl=env.receiver_url + "/fallback")
+        env.advance(10)
+        env.settle()
+        answer = next(sent for sent in env.sim.sent if sent.event["eventType"] == "answer")
+        assert answer.outcome == "fallback" and answer.attempts[0].fault == "fallback_first"
+        assert answer.attempts[0].late_status == 200  # the primary did answer, too late
+        spoken = [heard.text for heard in env.sim.engine.calls[call_id].heard if heard.kind == "speak"]
+        assert spoken == ["fallback"]
+
+
+def test_conference_members_are_listed_and_a_redirected_member_leaves() -> None:
+    with running_v2(incoming_call_url="/inbound") as env:
+        env.receiver.bodies["/inbound"] = response(
+            '<Conference conferenceEventUrl="/room" tag="r1">room-1</Conference>'
+        )
+        env.receiver.bodies["/out"] = response("<SpeakSentence>Bye</SpeakSentence>")
+        members = []
+        for caller in ("+19195557001", "+19195557002"):
+            members.append(env.client.post("/_sim/inbound", json={"from": caller, "to": OURS}).json()["callId"])
+            env.settle()
+        listed = env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences").json()
+        assert [c["name"] for c in listed] == ["room-1"] and "activeMembers" not in listed[0]
+        room = env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences/{listed[0]['id']}").json()
+        assert [m["callId"] for m in room["activeMembers"]] == members
+        for member in members:
+            moved = env.client.post(f"{env.calls}/{member}", json={"redirectUrl": env.receiver_url + "/out"})
+            assert moved.status_code == 200
+            env.settle()
+        assert [e["eventType"] for e in env.receiver.events("/room")] == [
+            "conferenceCreated",
+            "conferenceMemberJoin",
+            "conferenceMemberJoin",
+            "conferenceMemberExit",
+            "conferenceMemberExit",
+            "conferenceCompleted",
+        ]
+        assert {e.get("tag") for e in env.receiver.events("/room")} == {"r1"}
+        assert env.client.get(f"/api/v2/accounts/{ACCOUNT}/conferences").json() == []
+
+
+def test_start_gather_sends_each_key_as_a_dtmf_webhook_until_stop_gather(env: V2Env) -> None:
+    env.receiver.bodies["/answer"] = response(
+        '<StartGather dtmfUrl="/dtmf" tag="keys"/><Pause duration="5"/><StopGather/><Pause duration="30"/>'
+    )
+    env.sim.script(CALLEE, FarEnd(answer_after=1))
+    call_id = env.create_call()
+    env.advance(2)
+    env.settle()
+    assert env.client.post(f"/_sim/calls/{call_id}/dtmf", json={"digits": "12"}).status_code == 200
+    env.advance(2)
+    env.settle()
+    assert [(e["eventType"], e["digit"], e["tag"]) for e in env.receiver.events("/dtmf")] == [
+        ("dtmf", "1", "keys"),
+        ("dtmf", "2", "keys"),
+    ]
+    env.advance(5)  # past <StopGather/>
+    assert env.client.post(f"/_sim/calls/{call_id}/dtmf", json={"digits": "3"}).status_code == 200
+    env.advance(2)
+    env.settle()
+    assert len(env.receiver.events("/dtmf")) == 2

@@ -22,6 +22,7 @@ from bandwidth.models import (
     ConferenceMemberJoinCallback,
     CreateCall,
     DisconnectCallback,
+    DtmfCallback,
     GatherCallback,
     InitiateCallback,
     RecordingAvailableCallback,
@@ -54,6 +55,7 @@ MODELS: dict[str, Any] = {
     "disconnect": DisconnectCallback,
     "redirect": RedirectCallback,
     "gather": GatherCallback,
+    "dtmf": DtmfCallback,
     "recordComplete": RecordingCompleteCallback,
     "recordingAvailable": RecordingAvailableCallback,
     "transcriptionAvailable": TranscriptionAvailableCallback,
@@ -96,7 +98,7 @@ def test_the_sdk_drives_a_call_with_oauth2(env: V2Env) -> None:
         create = CreateCall(to=CALLEE, var_from=OURS, application_id=APPLICATION, answer_url=url + "/answer")
         created = calls.create_call(ACCOUNT, create)
         assert created.call_url.endswith(f"/calls/{created.call_id}") and created.callback_timeout == 15
-        assert calls.get_call_state(ACCOUNT, created.call_id).state == "initiated"
+        assert calls.get_call_state(ACCOUNT, created.call_id).state == "queued"
         env.advance(2)
         env.settle()
         assert calls.get_call_state(ACCOUNT, created.call_id).state == "answered"
@@ -170,11 +172,14 @@ def _every_event(env: V2Env) -> list[dict[str, Any]]:
     env.settle()
     # bridges: the target leaves first (bridgeComplete), then the caller of <Bridge> does (bridgeTargetComplete)
     for target_hangs_up in (True, False):
-        bodies["/parked"] = response('<Pause duration="100"/>')
+        bodies["/parked"] = response('<StartGather dtmfUrl="/dtmf"/><Pause duration="100"/>')
         env.sim.script("+19195557003", FarEnd(hangup_after=5 if target_hangs_up else None))
         parked = env.client.post(
             "/_sim/inbound", json={"from": "+19195557003", "to": OURS, "callbackUrl": url + "/parked"}
         ).json()["callId"]
+        env.settle()
+        env.client.post(f"/_sim/calls/{parked}/dtmf", json={"digits": "5"})  # a key while parked: dtmf
+        env.advance(0.5)
         env.settle()
         bodies["/bridging"] = response(
             f'<Bridge bridgeCompleteUrl="/bridge-complete" bridgeTargetCompleteUrl="/target-complete">{parked}</Bridge>'

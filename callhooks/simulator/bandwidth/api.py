@@ -18,7 +18,7 @@ from ..callback_hosts import CallbackHosts
 from ..engine import Engine
 from ..models import Call, Delivery
 from ..profile import Guard
-from ..web import Handler, json_response, read_json
+from ..web import Handler, json_response, read_capped, read_json
 from .calls import V2Call, V2Calls, V2Events, V2Recording, duration
 from .errors import conflict, not_found, validation
 from .runner import ConferenceRoom, V2Runner
@@ -28,6 +28,7 @@ __all__ = ["V2Api", "render_call"]
 Json = dict[str, Any]
 _METHODS = ("GET", "POST")
 MAX_URL = 2048
+CALLS_PER_SECOND = 5  #: the account's default dequeue rate
 MAX_TAG = 4096
 
 
@@ -110,7 +111,7 @@ def render_call(calls: V2Calls, record: V2Call) -> Json:
         "stirShaken": None,
         "identity": None,
         "enqueuedTime": clock.iso(record.enqueued) if record.enqueued is not None else None,
-        "startTime": clock.iso(call.start),
+        "startTime": None if record.queued else clock.iso(call.start),
         "answerTime": clock.iso(call.active) if call.active is not None else None,
         "endTime": clock.iso(call.end) if call.end is not None else None,
         "disconnectCause": record.cause if call.ended else None,
@@ -139,6 +140,7 @@ class V2Api:
         self.runner = runner
         self.hosts = hosts
         self.base_of = base_of
+        self._dequeue_at = 0.0  # when the last call created leaves the outbound queue (simulated seconds)
 
     def routes(self, guard: Guard, prefix: str) -> list[BaseRoute]:
         """The routes under ``prefix`` (``/api/v2/accounts/{account_id}``), each wrapped by ``guard``."""
@@ -192,8 +194,13 @@ class V2Api:
             method = body.method("disconnectMethod") or "POST"
             disconnect = Delivery(disconnect_url, method, timeout_ms, None, answer.credentials)
         assert from_ is not None and to is not None and application_id is not None
-        call = self.engine.dial(from_, to, self.base_of(request), answer, math.ceil(call_timeout), tag or None)
         now = self.engine.clock.now()
+        # Dequeued one after another at the account's calls per second (priority is not simulated).
+        self._dequeue_at = max(now, self._dequeue_at) + 1 / CALLS_PER_SECOND
+        queued_for = self._dequeue_at - now
+        call = self.engine.dial(
+            from_, to, self.base_of(request), answer, math.ceil(call_timeout), tag or None, queued_for
+        )
         record = V2Call(call, self.calls.account_id, application_id, answer, disconnect, timeout_ms, int(priority), now)
         self.calls.add(record)
         url = self.calls.call_url(call)
@@ -271,7 +278,9 @@ class V2Api:
     async def replace_bxml(self, request: Request) -> Response:
         """``PUT /calls/{id}/bxml`` with a ``<Bxml>`` document → 204; 409 for an ended or unanswered call."""
         record = self._record(request)
-        raw = await request.body()
+        raw = await read_capped(request, bxml.MAX_DOCUMENT_BYTES)
+        if raw is None:
+            raise validation(f"Invalid BXML: the document is larger than {bxml.MAX_DOCUMENT_BYTES} bytes")
         try:
             document = bxml.parse(raw)
         except bxml.BXMLError as exc:

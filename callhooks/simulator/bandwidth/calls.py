@@ -72,12 +72,21 @@ class V2Call:
     transfer_caller_id: str | None = None
     transfer_to: str | None = None
     recordings: dict[str, V2Recording] = field(default_factory=dict)
+    #: Where ``dtmf`` webhooks go while a ``<StartGather>`` listens.
+    dtmf: Delivery | None = None
+
+    @property
+    def queued(self) -> bool:
+        """Whether the call still waits in the account's outbound queue."""
+        return "queue" in self.call.timers
 
     @property
     def state(self) -> str:
-        """``initiated``, ``answered`` or ``disconnected`` (v2's ``CallState.state``)."""
+        """``queued``, ``initiated``, ``answered`` or ``disconnected`` (v2's ``CallState.state``)."""
         if self.call.ended:
             return "disconnected"
+        if self.queued:
+            return "queued"
         return "initiated" if self.call.state == "started" else "answered"
 
 
@@ -207,8 +216,12 @@ class V2Events:
         return None
 
     def dtmf(self, call: Call, digit: str, time: str) -> EventBody | None:
-        """Nothing (v2 sends ``dtmf`` only under ``<StartGather>``)."""
-        return None
+        """``dtmf`` with the ``digit`` while a ``<StartGather>`` listens (the profile sends it to its ``dtmfUrl``)."""
+        if self.calls.of(call).dtmf is None:
+            return None
+        body = self.common(call, "dtmf")
+        body["digit"] = digit
+        return body
 
     def gather(self, call: Call, gather: Gather, terminating_digit: str | None, time: str) -> EventBody | None:
         """Nothing from the engine: the runner sends ``<Gather>``'s webhook (:meth:`gathered`)."""

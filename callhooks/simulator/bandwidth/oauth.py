@@ -16,11 +16,13 @@ from starlette.responses import JSONResponse, Response
 
 from ...signing import check_basic_auth
 from ..clock import SimClock
+from ..web import read_capped
 from .errors import unauthorized
 
 __all__ = ["TOKEN_PATH", "Credentials", "Tokens"]
 
 TOKEN_PATH = "/api/v1/oauth2/token"
+MAX_FORM_BYTES = 4096  #: a token request is ``grant_type=client_credentials``: anything much longer is refused
 
 
 class Credentials:
@@ -53,8 +55,9 @@ class Tokens:
         client = self.credentials.client
         if client is None or not check_basic_auth(request.headers.get("authorization"), client):
             return _oauth_error(401, "invalid_client", "Client authentication failed")
+        raw = await read_capped(request, MAX_FORM_BYTES)
         try:
-            form = parse_qs((await request.body()).decode("utf-8"))
+            form = parse_qs(raw.decode("utf-8")) if raw is not None else {}
         except UnicodeDecodeError:
             form = {}
         if form.get("grant_type") != ["client_credentials"]:

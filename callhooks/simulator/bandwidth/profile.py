@@ -131,10 +131,14 @@ class BandwidthProfile(SimulatorProfile):
         return self._runner
 
     def target(self, call: Call, event: EventBody) -> Delivery:
-        """``disconnect`` goes to the disconnect URL; the rest to the call's answer/initiate URL."""
+        """``disconnect`` goes to the disconnect URL, ``dtmf`` to the ``<StartGather>``'s; the rest to the call's
+        answer/initiate URL."""
         record = self.calls.of(call)
-        if event_type(event) == "disconnect" and record.disconnect is not None:
+        name = event_type(event)
+        if name == "disconnect" and record.disconnect is not None:
             return record.disconnect
+        if name == "dtmf" and record.dtmf is not None:
+            return record.dtmf
         return record.answer
 
     def routes(self, sim: Simulator, guard: Guard) -> list[BaseRoute]:

@@ -8,11 +8,14 @@ The end of a document hangs up (``cause=hangup``). A synchronous webhook that fa
 URL ends the call with ``callback-error``; a reply that is not a ``<Response>`` document, ``invalid-bxml``.
 
 Verbs run: SpeakSentence, PlayAudio, Pause, Ring, SendDtmf, Tag, Hangup, Redirect, Gather, Record,
-StartRecording, StopRecording, Transfer (PhoneNumber and SipUri targets), Bridge and Conference. Any other verb
-ends the call with ``cause=application-error`` and an ``errorMessage`` naming it. Choices where the sheet is
-silent: a ``<Record>`` stops when the far end's message (``FarEnd.speak_seconds``) is followed by
-``silenceTimeout`` seconds of silence (3 when not given); the BXML a ``transferAnswer`` or a ``conference*``
-event is answered with is not run (the legs are bridged once the webhook is answered).
+StartRecording, StopRecording, StartGather, StopGather (``dtmf`` webhooks outside a Gather), Transfer (PhoneNumber
+and SipUri targets), Bridge and Conference. Any other verb ends the call with ``cause=application-error`` and an
+``errorMessage`` naming it.
+
+Choices where the platform's documents are silent: a ``<Record>`` stops when the far end's message
+(``FarEnd.speak_seconds``) is followed by ``silenceTimeout`` seconds of silence (3 when not given); the BXML a
+``transferAnswer`` is answered with runs on the transfer leg alone and the legs are bridged when it ends; the BXML
+a ``conference*`` event is answered with is not run.
 """
 
 from __future__ import annotations
@@ -49,23 +52,28 @@ RECORD_SILENCE = 3
 TRANSFER_CALL_TIMEOUT = 30
 _TIMER = "bxml"
 _DTMF_PAUSES = {",": 0.5, "w": 0.5, "W": 1.0}
-_RUN = [
-    "SpeakSentence",
-    "PlayAudio",
-    "Pause",
-    "Ring",
-    "SendDtmf",
-    "Tag",
-    "Hangup",
-    "Redirect",
-    "Gather",
-    "Record",
-    "StartRecording",
-    "StopRecording",
-    "Transfer",
-    "Bridge",
-    "Conference",
-]
+#: The verbs the simulator runs; any other ends the call with ``application-error``.
+_RUN = frozenset(
+    {
+        "SpeakSentence",
+        "PlayAudio",
+        "Pause",
+        "Ring",
+        "SendDtmf",
+        "Tag",
+        "Hangup",
+        "Redirect",
+        "Gather",
+        "Record",
+        "StartRecording",
+        "StopRecording",
+        "StartGather",
+        "StopGather",
+        "Transfer",
+        "Bridge",
+        "Conference",
+    }
+)
 
 
 @dataclass
@@ -77,6 +85,8 @@ class _Session:
     position: int = 0
     generation: int = 0  #: bumped when the document is replaced, so stale continuations do nothing
     blocking_recording: bool = False  #: a <Record> is running (a redirect stops it)
+    #: What the end of the document does instead of hanging up (a transfer leg's whisper: the bridge).
+    on_end: Callable[[], None] | None = None
 
 
 @dataclass
@@ -134,8 +144,9 @@ class V2Runner:
         return not call.quiet
 
     def controls(self, call: Call) -> bool:
-        """Whether a document is running ``call``."""
-        return call.id in self._sessions
+        """Whether the call's key presses go only to its document: not while a ``<StartGather>`` listens outside
+        a ``<Gather>`` (each key is then a ``dtmf`` webhook)."""
+        return self.calls.of(call).dtmf is None or call.gather is not None
 
     def start(self, call: Call, answer: EventBody) -> None:
         """Send ``answer``/``initiate`` to the call's URL and run the document it is answered with."""
@@ -157,10 +168,14 @@ class V2Runner:
             if other is not leg:
                 self.engine.end(other, "cancel")
         target = transfer.legs[leg.id]
-        if target.transfer_answer_url:
-            body = self.events.common(leg, "transferAnswer")
-            delivery = self._hook(leg, target, "transfer_answer")
-            self._send(leg, body, delivery, lambda record: self._bridge_transfer(transfer, leg))
+        if target.transfer_answer_url:  # its BXML runs on the leg alone; the bridge follows when it ends
+            session = self._sessions[leg.id] = _Session(leg, on_end=lambda: self._bridge_transfer(transfer, leg))
+            self._request(
+                session,
+                self.events.common(leg, "transferAnswer"),
+                self._hook(leg, target, "transfer_answer"),
+                self._run,
+            )
         else:
             self._bridge_transfer(transfer, leg)
         return True
@@ -208,6 +223,9 @@ class V2Runner:
             self._bridges.pop(bridge.session.call.id, None)
             self._bridges.pop(bridge.target.id, None)
             self._bridge_ended(bridge, call)
+        conference = self._member_of.pop(call.id, None)
+        if conference is not None:  # a redirected member leaves its conference
+            self._leave(conference, call)
         return session
 
     # -- webhooks and replies -----------------------------------------------------------------------------------
@@ -309,7 +327,10 @@ class V2Runner:
             return
         if session.position >= len(session.verbs):  # the end of a document hangs up
             self.engine.log(call, "bxml-end")
-            self.engine.end(call, "hangup")
+            if session.on_end is not None:
+                session.on_end()
+            else:
+                self.engine.end(call, "hangup")
             return
         verb = session.verbs[session.position]
         session.position += 1
@@ -337,6 +358,10 @@ class V2Runner:
             self._start_recording(session, verb)
         elif isinstance(verb, bxml.StopRecording):
             self.engine.stop_recording(call)
+            self._next(session, generation)
+        elif isinstance(verb, bxml.StartGather | bxml.StopGather):
+            listening = isinstance(verb, bxml.StartGather)
+            self.calls.of(call).dtmf = self._hook(call, verb, "dtmf") if listening else None
             self._next(session, generation)
         elif isinstance(verb, bxml.Transfer):
             self._transfer(session, verb)
