@@ -50,6 +50,7 @@ from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .keys import FIFO, LIVE, ONCE, SESSION, token_key
 from .reply import StoredReply, decode_reply, encode_reply
 from .sessions import decode_session, encode_session
+from .wire import Script, Wire
 
 __all__ = ["DATA_CHECK_INTERVAL", "RedisStore"]
 
@@ -420,6 +421,11 @@ class RedisStore(Store):
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 1)
         )
+        pool = self._redis.connection_pool
+        # The scripts go over a pipelined connection of our own when it can serve this URL, else through redis-py
+        # (``wire.py``); redis-py remains the client for the plain commands (the step-by-step session calls,
+        # the queue's size, failed events, health).
+        self._wire = Wire.for_pool(pool.connection_class, pool.connection_kwargs, timeout)
         scripts = {
             "claim": _CLAIM, "renew": _RENEW, "finish": _FINISH, "enter": _ENTER, "turn": _TURN, "leave": _LEAVE,
             "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
@@ -428,6 +434,7 @@ class RedisStore(Store):
             "admit": _ADMIT, "settle": _SETTLE_CALLBACK, "marker": _MARKER_CHECK,
         }  # fmt: skip
         self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
+        self._wire_scripts = {name: Script.of(source) for name, source in scripts.items()}
         self._marker: str | None = None  # the marker's value when last checked
         self.data_checked = 0.0  #: ``time.monotonic()`` when the marker was last looked at
         self._losses = 0
@@ -446,7 +453,7 @@ class RedisStore(Store):
         means the server lost its data: logged at ERROR, counted (``stats``), once per loss in each process."""
         self.data_checked = time.monotonic()
         mine = f"{uuid.uuid4().hex} {int(time.time())}"
-        found = _text(await self._do(self._scripts["marker"](keys=[_MARKER], args=[mine])))
+        found = _text(await self._do(self._run_script("marker", [_MARKER], [mine])))
         seen, self._marker = self._marker, found
         if seen is None or found == seen:
             return
@@ -470,6 +477,8 @@ class RedisStore(Store):
                 raise
 
     async def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
         await self._redis.aclose()
 
     async def _do(self, step: Awaitable[T]) -> T:
@@ -492,7 +501,13 @@ class RedisStore(Store):
         if time.monotonic() >= self.data_checked + DATA_CHECK_INTERVAL:  # one round trip more, once a second
             with contextlib.suppress(StoreUnavailable):  # the step below says so
                 await self._check_marker()
-        return await self._do(self._scripts[name](keys=keys, args=args))
+        return await self._do(self._run_script(name, keys, args))
+
+    def _run_script(self, name: str, keys: list[str], args: list[Any]) -> Awaitable[Any]:
+        wire = self._wire
+        if wire is not None and wire.serves_here():
+            return wire.run_script(self._wire_scripts[name], keys, args)
+        return self._scripts[name](keys=keys, args=args)  # another event loop's, or a URL the wire does not serve
 
     async def health(self) -> StoreHealth:
         try:
