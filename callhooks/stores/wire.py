@@ -189,7 +189,11 @@ class Wire:
     async def run_script(self, script: Script, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """EVALSHA, and EVAL once when the server does not know the script (restarted, or ``SCRIPT FLUSH``);
         an error reply is raised as the ``ResponseError`` redis-py raises."""
-        reply = await self.call("EVALSHA", script.sha, len(keys), *keys, *args)
+        protocol = self._protocol
+        if protocol is None or protocol.lost is not None:
+            protocol = await self._connected()
+        command = hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *args))
+        reply = await protocol.send(command, self.timeout)  # ``call``, written out: this is every callback's path
         if isinstance(reply, ResponseError):
             if str(reply).startswith("NOSCRIPT"):
                 reply = await self.call("EVAL", script.source, len(keys), *keys, *args)
