@@ -17,19 +17,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import Unpack
 
 from . import logs
-from .background import BackgroundSettings, BackgroundWorker, FailedEvents
-from .delivery import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
-from .dispatch import Dispatcher
-from .inbound import CallbackParts, CallbackReader, read_callback
-from .lifecycle import Lifecycle
-from .monitoring import Dispatched, Monitor
-from .observation import Observation
-from .pairing import CallBinder
 from .platform import Event, Platform
-from .receiver_http import HttpTransport
-from .routing import Handler, HandlerKey, Registrar, Router
-from .running import DEFAULT_HANDLER_THREADS, DEFAULT_SLOW_HANDLER_WARNING
-from .settings import (
+from .receiver.background import BackgroundSettings, BackgroundWorker, FailedEvents
+from .receiver.dispatch import Dispatcher
+from .receiver.guarantees import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
+from .receiver.handler_runs import DEFAULT_HANDLER_THREADS, DEFAULT_SLOW_HANDLER_WARNING
+from .receiver.inbound import CallbackParts, CallbackReader, read_callback
+from .receiver.lifecycle import Lifecycle
+from .receiver.monitoring import Dispatched, Monitor
+from .receiver.observation import Observation
+from .receiver.pairing import CallBinder
+from .receiver.routing import Handler, HandlerKey, Registrar, Router
+from .receiver.settings import (
     APP_VARIABLES,
     DEFAULT_BODY_LIMIT,
     DEFAULT_BODY_TIMEOUT,
@@ -38,6 +37,7 @@ from .settings import (
     Settings,
     environment_options,
 )
+from .receiver.transport import HttpTransport
 from .signing import DEFAULT, DEFAULT_MAX_AGE, CallbackSigner, CallbackUrls, check_public_url
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store
@@ -243,7 +243,7 @@ class CallHooks(Registrar):
         self.observation.add_observer(observer)
 
     def add_monitor(self, monitor: Monitor) -> None:
-        """Tell ``monitor`` (a ``callhooks.monitoring.Monitor``) about every request: handlers starting and
+        """Tell ``monitor`` (a ``callhooks.receiver.monitoring.Monitor``) about every request: handlers starting and
         finishing, events answered and requests rejected. Its methods run on the event loop and must be quick."""
         self.observation.add_monitor(monitor)
 

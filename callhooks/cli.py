@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .serving import (
+from .commands.server_settings import (
     DEFAULT_HEAD_TIMEOUT,
     DEFAULT_LIMIT_CONCURRENCY,
     DEFAULT_MAX_WAITING,
@@ -101,7 +101,7 @@ def _non_negative(text: str) -> float:
 
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .replay_command import PLATFORMS
+    from .commands.replay import PLATFORMS
     from .simulator.defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_PORT, SIMULATOR_USER_ID
     from .simulator.twilio.legs import DEFAULT_ACCOUNT_SID as TWILIO_SID
 
@@ -506,8 +506,8 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
 
 def _sign_url(args: argparse.Namespace) -> int:
     # What the platform's receiver's callback_url would print, without building one (Twilio's needs no auth token).
-    from .receiving import receiving_class
-    from .settings import environment_options
+    from .receiver.receiving import receiving_class
+    from .receiver.settings import environment_options
     from .signing import CallbackSigner, CallbackUrls
 
     try:
@@ -538,7 +538,7 @@ def _sign_url(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from .replay_command import ReplayCommandError, run_replay
+    from .commands.replay import ReplayCommandError, run_replay
 
     try:
         return run_replay(
@@ -556,7 +556,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _failed(args: argparse.Namespace) -> int:
-    from .failed_command import FailedCommandError, run_failed_command
+    from .commands.failed import FailedCommandError, run_failed_command
 
     try:
         store = args.store or os.environ.get("CALLHOOKS_STORE")
@@ -566,7 +566,7 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from .send_command import SendCommandError, run_send
+    from .commands.send import SendCommandError, run_send
 
     try:
         return run_send(
@@ -728,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         try:
-            from .demo import run_demo
+            from .commands.demo import run_demo
             from .twilio.demo import run_twilio_demo
         except ModuleNotFoundError as exc:
             raise UsageError(_missing_extra(exc, "demo")) from None

@@ -16,10 +16,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from .. import logs, masking
-from ..monitoring import Dispatched, Rejection
+from .. import logs
 from ..platform import event_call_id
+from ..receiver.monitoring import Dispatched, Rejection
 from ..replay_file import recorded_context
+from . import masking
 
 __all__ = ["MAX_PAYLOAD_CHARS", "MAX_TEXT_CHARS", "EntryMaker", "fit_entry"]
 

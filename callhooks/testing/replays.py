@@ -17,7 +17,7 @@ import httpx
 from typing_extensions import Unpack
 
 from ..app import CallHooks
-from ..monitoring import Dispatched, Monitor
+from ..receiver.monitoring import Dispatched, Monitor
 from ..replay_file import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay, recorded_context
 from ..replaying import read_fixture, send_planned
 

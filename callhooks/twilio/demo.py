@@ -22,7 +22,7 @@ import httpx
 from rich.console import Console
 
 from ..app import CallHooks, Dispatched
-from ..demo import (
+from ..commands.demo import (
     APP_NUMBER,
     CONSOLE_USER,
     CUSTOMER_NUMBER,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from callhooks import CallHooks
 from callhooks.bandwidth.demo import create_app as create_ivr
-from callhooks.monitoring import Dispatched
+from callhooks.receiver.monitoring import Dispatched
 
 
 def create_app() -> CallHooks:

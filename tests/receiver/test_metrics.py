@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.responses import JSONResponse
 
 from callhooks import CallEvent, CallHooks
-from callhooks.background import BackgroundSettings
+from callhooks.receiver.background import BackgroundSettings
 from callhooks.stores import Limits, RetryPolicy
 from callhooks.stores.memory import MemoryStore
 from callhooks.testing import latest

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
 from callhooks import CallEvent, CallHooks, Monitor, Rejection
-from callhooks.monitoring import Dispatched
+from callhooks.receiver.monitoring import Dispatched
 from callhooks.testing.server import serve
 
 SECRET = "monitoring-tests-secret"

@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from callhooks import CallHooks
-from callhooks.settings import Settings
+from callhooks.receiver.settings import Settings
 
 SECRET = "s" * 32
 

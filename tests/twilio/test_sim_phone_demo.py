@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from callhooks.demo import APP_NUMBER, CUSTOMER_NUMBER, SALES_NUMBER
+from callhooks.commands.demo import APP_NUMBER, CUSTOMER_NUMBER, SALES_NUMBER
 from callhooks.testing import wait_until
 from tests.simulator.phone_support import phone_demo
 

@@ -16,11 +16,11 @@ from typing import Any, Final
 
 from starlette.responses import Response
 
-from . import bxml
-from .platform import Event, event_call_id
+from .. import bxml
+from ..platform import Event, event_call_id
+from ..xmldoc import Document
+from ..xmldoc.model import Filler
 from .routing import Handler
-from .xmldoc import Document
-from .xmldoc.model import Filler
 
 __all__ = ["BXML_EVENTS", "BxmlReplies", "handler_failed", "render_reply"]
 

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar, cast
 
-from .running import resume
-from .stores import Store, StoreUnavailable
+from ..stores import Store, StoreUnavailable
+from .handler_runs import resume
 
 __all__ = ["answer_by", "bounded"]
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from starlette.types import Receive, Send
 
-from . import logs
+from .. import logs
+from ..stores import Store, StoreUnavailable, check_store_url, open_store
 from .dispatch import Dispatcher
-from .stores import Store, StoreUnavailable, check_store_url, open_store
 
 __all__ = ["Lifecycle"]
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from .catapult import CATAPULT
-from .platform import Platform, RoutedEvent
+from ..catapult import CATAPULT
+from ..platform import Platform, RoutedEvent
 
 __all__ = ["Handler", "HandlerKey", "Registrar", "Router", "build_handler"]
 

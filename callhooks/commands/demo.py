@@ -30,11 +30,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .app import CallHooks, Dispatched
-from .client import Client
-from .rules import ENDED_CALL_STATES
-from .simulator import FarEnd, Simulator
-from .threaded_server import free_port, serve
+from ..app import CallHooks, Dispatched
+from ..client import Client
+from ..rules import ENDED_CALL_STATES
+from ..simulator import FarEnd, Simulator
+from ..threaded_server import free_port, serve
 
 __all__ = ["DemoResult", "run_demo", "run_phone_demo"]
 
@@ -285,9 +285,9 @@ def _scripted_v2_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     """The v2 IVR (:mod:`callhooks.bandwidth.demo`) on the simulator playing Voice API v2: an outbound call to
     the customer, who presses 1 and talks to sales; 0 when the handlers saw answer, gather, transferComplete and
     disconnect, the call ended, and no event was refused."""
-    from .bandwidth.client import Client as V2Client
-    from .bandwidth.demo import create_app
-    from .simulator.bandwidth import BandwidthProfile
+    from ..bandwidth.client import Client as V2Client
+    from ..bandwidth.demo import create_app
+    from ..simulator.bandwidth import BandwidthProfile
 
     console = _console()
     handled: queue.Queue[Dispatched] = queue.Queue()

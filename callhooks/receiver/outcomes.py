@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..stores import Admission, Store, StoreUnavailable
+from ..stores.reply import StoredReply
 from .deadline import answer_by
-from .stores import Admission, Store, StoreUnavailable
-from .stores.reply import StoredReply
 
 __all__ = ["DEFAULT_SAVE_EVERY", "UnsavedOutcome", "UnsavedOutcomes"]
 

@@ -16,8 +16,8 @@ from typing import Final
 from starlette.responses import Response
 from starlette.types import Scope
 
+from ..platform import Event, event_call_id
 from .monitoring import Dispatched, HandlerRun, Monitor, Rejection
-from .platform import Event, event_call_id
 from .routing import Handler
 
 __all__ = ["Observation", "Observer"]

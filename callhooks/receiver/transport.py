@@ -19,14 +19,14 @@ from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import logs
+from .. import logs
+from ..signing import CallbackUrls
+from ..stores import Store
 from .dispatch import Dispatcher, send_json
+from .handler_runs import resume
 from .inbound import CallbackReader, CallbackRejected, method_not_allowed, too_large
 from .monitoring import Rejection
-from .running import resume
 from .settings import Settings
-from .signing import CallbackUrls
-from .stores import Store
 from .unread import CLOSE, body_pending, closing_unread
 
 __all__ = ["HttpTransport"]

@@ -25,11 +25,11 @@ from typing import Any, Final
 
 from starlette.responses import Response
 
+from ..catapult import CATAPULT
+from ..platform import Event
+from ..stores import Store
 from .background import CALLBACK_PAYLOAD_KIND, queued_event
-from .catapult import CATAPULT
-from .delivery import DeliveryRefused
-from .platform import Event
-from .stores import Store
+from .guarantees import DeliveryRefused
 
 __all__ = ["DEFAULT_MAX_PENDING", "FailedCallbacks", "failed_callback", "refusal_reason"]
 

@@ -1,6 +1,6 @@
 """How the receiver core serves one platform: the small neutral hook a platform package fills in.
 
-The core (``app.py``, ``inbound.py``, ``delivery.py``, ``routing.py``) verifies the path token and the Basic
+The core (``app.py``, ``inbound.py``, ``guarantees.py``, ``routing.py``) verifies the path token and the Basic
 credentials, reads the body, runs the guarantees and the handler for any ``Platform``. What differs between
 platforms is here, as one ``Receiving`` object per receiver:
 
@@ -23,9 +23,9 @@ from typing import Any, ClassVar, Protocol
 
 from starlette.responses import Response
 
-from . import bxml
-from .catapult import CATAPULT
-from .platform import Event, Platform
+from .. import bxml
+from ..catapult import CATAPULT
+from ..platform import Event, Platform
 from .replies import BxmlReplies
 from .routing import Handler
 
@@ -33,7 +33,7 @@ __all__ = ["PLATFORM_NAMES", "Inbound", "Receiving", "UrlMaker", "receiving_clas
 
 #: The names ``CallHooks(platform=...)`` takes, and the module whose ``RECEIVING`` class serves each.
 PLATFORM_NAMES: dict[str, str] = {
-    "catapult": "callhooks.receiving",
+    "catapult": "callhooks.receiver.receiving",
     "bandwidth": "callhooks.bandwidth.receiving",
     "bandwidth-v2": "callhooks.bandwidth.receiving",
     "twilio": "callhooks.twilio.receiving",

@@ -1,7 +1,7 @@
 """Dispatch: an accepted event goes through the guarantees to its handler, whose result becomes the answer.
 
 ``Dispatcher.dispatch`` answers one verified event (``receiver_http`` hands it over): it finds the handler, runs it
-under the guarantees (``delivery.py``), sends the answer, reports it (``observation.py``) and keeps a callback
+under the guarantees (``guarantees.py``), sends the answer, reports it (``observation.py``) and keeps a callback
 answered 5xx as a failed event. ``Dispatcher.run_handler`` is the handler-run protocol, written once for a
 handler answering a callback and for a background handler run by the worker (``background.py``): the call
 handle bound, the monitors told, the result checked, a failure logged and turned into the answer or an error.
@@ -21,6 +21,8 @@ from typing import Any, Final
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ..platform import Event, event_call_id
+from ..stores import Store, StoreUnavailable
 from .background import (
     CALLBACK_PAYLOAD_KIND,
     BackgroundSettings,
@@ -30,17 +32,15 @@ from .background import (
     queued_event,
 )
 from .deadline import answer_by
-from .delivery import Delivery, DeliveryRefused
 from .failed_callbacks import FailedCallbacks, failed_callback, refusal_reason
+from .guarantees import Delivery, DeliveryRefused
+from .handler_runs import HandlerRunner, checked_result, is_handler_fault
 from .monitoring import HandlerRun
 from .observation import Observation
 from .pairing import CallBinder, check_binder, check_pairing
-from .platform import Event, event_call_id
 from .receiving import Receiving
 from .routing import Handler, Router
-from .running import HandlerRunner, checked_result, is_handler_fault
 from .settings import Settings
-from .stores import Store, StoreUnavailable
 from .watchdog import Watchdog
 
 __all__ = ["Dispatcher", "send_empty_ok", "send_json"]

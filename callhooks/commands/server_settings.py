@@ -150,8 +150,8 @@ def head_timeout_protocol() -> str:
     try:
         import httptools  # noqa: F401
     except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
-        return "callhooks.serving:H11HeadTimeout"
-    return "callhooks.serving:HttpToolsHeadTimeout"
+        return "callhooks.commands.server_settings:H11HeadTimeout"
+    return "callhooks.commands.server_settings:HttpToolsHeadTimeout"
 
 
 try:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from . import logs
+from .. import logs
 
 __all__ = [
     "MAX_MASKED_CHARS",

@@ -9,8 +9,8 @@ import sys
 from datetime import datetime, timezone
 from typing import Final
 
-from .background import CALLBACK_PAYLOAD_KIND, FailedEvents, describe_failed
-from .stores import FailedEvent, StoreUnavailable, open_store
+from ..receiver.background import CALLBACK_PAYLOAD_KIND, FailedEvents, describe_failed
+from ..stores import FailedEvent, StoreUnavailable, open_store
 
 __all__ = ["FAILED_ACTIONS", "FailedCommandError", "run_failed_command"]
 

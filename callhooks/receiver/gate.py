@@ -7,7 +7,7 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .signing import check_basic_auth
+from ..signing import check_basic_auth
 
 __all__ = ["BasicAuthGate"]
 

@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from .events import encode_query
-from .replay_command import PLATFORMS, ReplayCommandError, callback_urls_from, deliver, signed_like
-from .replay_file import build_fixture, plan_replay
-from .signing import route_context
+from ..events import encode_query
+from ..replay_file import build_fixture, plan_replay
+from ..signing import route_context
+from .replay import PLATFORMS, ReplayCommandError, callback_urls_from, deliver, signed_like
 
 __all__ = ["SendCommandError", "run_send"]
 
@@ -84,8 +84,8 @@ def run_send(
 
 
 def _catapult_fields(event_type: str, fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    from .event_factories import FACTORIES
-    from .events import parse_event, wire_fields
+    from ..event_factories import FACTORIES
+    from ..events import parse_event, wire_fields
 
     factory = FACTORIES.get(event_type)
     if factory is None:
@@ -99,8 +99,8 @@ def _catapult_fields(event_type: str, fields: Sequence[tuple[str, str]]) -> dict
 
 
 def _v2_fields(event_type: str, fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    from .bandwidth.events import BANDWIDTH_V2, parse_event
-    from .bandwidth.samples import sample_fields
+    from ..bandwidth.events import BANDWIDTH_V2, parse_event
+    from ..bandwidth.samples import sample_fields
 
     if event_type not in BANDWIDTH_V2.event_types:
         raise SendCommandError(
@@ -116,9 +116,9 @@ def _v2_fields(event_type: str, fields: Sequence[tuple[str, str]]) -> dict[str, 
 
 
 def _twilio_params(kind: str, tag: str | None, fields: Sequence[tuple[str, str]]) -> dict[str, str]:
-    from .platform import Delivery
-    from .twilio.events import KINDS, TWILIO
-    from .twilio.samples import sample_params
+    from ..platform import Delivery
+    from ..twilio.events import KINDS, TWILIO
+    from ..twilio.samples import sample_params
 
     if kind not in KINDS:
         raise SendCommandError(f"unknown kind {kind!r}; one of: {', '.join(KINDS)}")

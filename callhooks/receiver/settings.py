@@ -16,14 +16,14 @@ from typing import Any, Final, Literal
 
 from starlette.responses import Response
 
+from ..catapult import CATAPULT
+from ..signing import DEFAULT_MAX_AGE, parse_basic_auth, validate_basic_auth
+from ..stores import DEFAULT_STORE_URL, Store
 from .background import BackgroundSettings
-from .catapult import CATAPULT
-from .delivery import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
+from .guarantees import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
+from .handler_runs import DEFAULT_HANDLER_THREADS, DEFAULT_SLOW_HANDLER_WARNING
 from .pairing import CallBinder
 from .receiving import Receiving, receiving_class
-from .running import DEFAULT_HANDLER_THREADS, DEFAULT_SLOW_HANDLER_WARNING
-from .signing import DEFAULT_MAX_AGE, parse_basic_auth, validate_basic_auth
-from .stores import DEFAULT_STORE_URL, Store
 
 __all__ = [
     "APP_VARIABLES",

@@ -22,10 +22,10 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from .logs import escape, redact_url, redact_urls_in
-from .replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
-from .replaying import read_fixture, send_planned
-from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
+from ..logs import escape, redact_url, redact_urls_in
+from ..replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
+from ..replaying import read_fixture, send_planned
+from ..signing import CallbackSigner, CallbackUrls, parse_basic_auth
 
 __all__ = ["PLATFORMS", "ReplayCommandError", "auth_token_from", "callback_urls_from", "deliver", "run_replay"]
 __all__ += ["signed_like"]
@@ -68,7 +68,7 @@ def signed_like(platform: str, requests: list[ReplayRequest], auth_token: str | 
     and its form parameters (``auth_token``: the account's); the others' as they are."""
     if platform != "twilio":
         return requests
-    from .twilio.signature import SIGNATURE_HEADER, compute_signature
+    from ..twilio.signature import SIGNATURE_HEADER, compute_signature
 
     key = auth_token_from(auth_token)
     signed = []
