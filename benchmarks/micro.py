@@ -31,8 +31,8 @@ from starlette.types import Message
 
 from callhooks import CallHooks, Router, events
 from callhooks.events import encode_query, parse_event, parse_event_json, query_to_fields, wire_fields
-from callhooks.inbound import parse_form
-from callhooks.routing import Handler
+from callhooks.receiver.inbound import parse_form
+from callhooks.receiver.routing import Handler
 from callhooks.stores import Store
 from callhooks.testing.factories import FACTORIES, gather_event
 
@@ -75,7 +75,7 @@ def _payloads() -> dict[str, tuple[bytes, bytes]]:
 
 
 def _parse_query(query: bytes) -> events.CallEvent:
-    # What the receiver does with a GET callback's query string (callhooks.inbound), with public parts.
+    # What the receiver does with a GET callback's query string (callhooks.receiver.inbound), with public parts.
     return parse_event(query_to_fields(parse_form(query.decode("utf-8", "replace"))))
 
 

@@ -85,6 +85,14 @@ class Measurement:
     p99_ms: float
     requests: int
     handled: int
+    #: CPU seconds the peer's server processes took during the measured load (user + system; nan where the
+    #: platform does not say): requests per CPU second compare peers, or stores, whatever else the machine runs.
+    cpu_s: float = float("nan")
+
+    @property
+    def per_cpu_s(self) -> float:
+        """Requests answered per second of the server's CPU."""
+        return self.requests / self.cpu_s if self.cpu_s > 0 else float("nan")
 
 
 def _pin(core: int | None) -> Callable[[], None] | None:
@@ -152,6 +160,18 @@ class PeerServer:
             previous = current
         raise BenchmarkError(f"{self.name} was still handling requests {timeout:.0f} s after the load stopped")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system) the server processes have taken so far (Linux: ``/proc``; else nan)."""
+        total = 0.0
+        for process in self.processes:
+            try:
+                stat = Path(f"/proc/{process.pid}/stat").read_text()
+            except OSError:
+                return float("nan")
+            fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        return total
+
     def stop(self, timeout: float = 10.0) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -183,11 +203,14 @@ def _load(settings: Settings, port: int, requests: Path, duration: float, core: 
 
 def _measure(
     settings: Settings, server: PeerServer, requests: Path, duration: float, core: int | None
-) -> tuple[dict[str, int], int]:
+) -> tuple[dict[str, int], int, float]:
     """Load ``server`` and check its handlers saw every request answered (wrk may also have a request in
-    flight per connection when it stops: those reach the handler but are not counted as completed)."""
+    flight per connection when it stops: those reach the handler but are not counted as completed). Also the
+    server's CPU seconds meanwhile."""
     before = server.settled_count()
+    cpu_before = server.cpu_seconds()
     result = _load(settings, server.port, requests, duration, core)
+    cpu = server.cpu_seconds() - cpu_before
     handled = server.settled_count() - before
     if result["non_2xx"] or result["socket_errors"]:
         raise BenchmarkError(
@@ -196,7 +219,7 @@ def _measure(
     slack = settings.connections if settings.loadgen == "wrk" else 0
     if not result["requests"] <= handled <= result["requests"] + slack:
         raise BenchmarkError(f"{server.name}: {result['requests']} requests answered but its handlers saw {handled}")
-    return result, handled
+    return result, handled, cpu
 
 
 def _request_files(settings: Settings, mode: Mode, round_number: int, directory: Path) -> tuple[Path, Path]:
@@ -263,7 +286,7 @@ def _run_rounds(
                     for name, server in servers.items():
                         if settings.warmup > 0:
                             _measure(settings, server, warmup_file, settings.warmup, load_core)
-                        result, handled = _measure(settings, server, measured_file, settings.duration, load_core)
+                        result, handled, cpu = _measure(settings, server, measured_file, settings.duration, load_core)
                         measurements.append(
                             Measurement(
                                 round_number,
@@ -274,6 +297,7 @@ def _run_rounds(
                                 p99_ms=result["p99_us"] / 1000,
                                 requests=result["requests"],
                                 handled=handled,
+                                cpu_s=cpu,
                             )
                         )
                     out(_round_table(measurements, round_number, mode.name))
@@ -299,7 +323,8 @@ def _round_table(measurements: Sequence[Measurement], round_number: int, mode: s
             if (m.round, m.mode, m.peer) in ratios[b]
         )
         lines.append(
-            f"  {m.peer:<10} {m.rps:>9.0f} req/s  p50 {m.p50_ms:6.2f} ms  p99 {m.p99_ms:6.2f} ms  {paired}"
+            f"  {m.peer:<10} {m.rps:>9.0f} req/s  {m.per_cpu_s:>9.0f} req/CPU-s  p50 {m.p50_ms:6.2f} ms"
+            f"  p99 {m.p99_ms:6.2f} ms  {paired}"
             f"  (handled {m.handled})"
         )
     return "\n".join(lines)
@@ -327,6 +352,28 @@ def summary(measurements: Sequence[Measurement]) -> str:
                 f"| {mode} | {peer} | {statistics.median(m.rps for m in rows):.0f}"
                 f" | {statistics.median(m.p50_ms for m in rows):.2f} | {statistics.median(m.p99_ms for m in rows):.2f}"
                 f" | {cells[0]} | {cells[1]} |"
+            )
+    return "\n".join(lines)
+
+
+def store_ratios(measurements: Sequence[Measurement]) -> str:
+    """Each store's callhooks peer against the memory store's (``callhooks``), per mode: the median and range over
+    rounds of the paired ratios of requests per second of the server's CPU (redis-server's own not counted:
+    another process) and of requests per second. Empty when only one store ran."""
+    memory = {(m.round, m.mode): m for m in measurements if m.peer == "callhooks"}
+    lines = []
+    for mode in dict.fromkeys(m.mode for m in measurements):
+        for peer in dict.fromkeys(m.peer for m in measurements if m.peer.startswith("callhooks-")):
+            pairs = [(m, memory[m.round, mode]) for m in measurements if m.peer == peer and m.mode == mode]
+            pairs = [(m, base) for m, base in pairs if m.round == base.round]
+            if not pairs:
+                continue
+            cpu = sorted(m.per_cpu_s / base.per_cpu_s for m, base in pairs)
+            wall = sorted(m.rps / base.rps for m, base in pairs)
+            lines.append(
+                f"{mode} {peer} vs callhooks (memory): per server-CPU second {statistics.median(cpu):.2f}"
+                f" ({cpu[0]:.2f}-{cpu[-1]:.2f}), per second {statistics.median(wall):.2f}"
+                f" ({wall[0]:.2f}-{wall[-1]:.2f})"
             )
     return "\n".join(lines)
 
@@ -404,6 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print()
     print(summary(measurements))
+    if ratios := store_ratios(measurements):
+        print()
+        print(ratios)
     if json_path is not None:
         json_path.write_text(json.dumps([m.__dict__ for m in measurements], indent=1))
     return 0

@@ -18,9 +18,9 @@ from .client import (
     RetryPolicy,
 )
 from .events import CallEvent, parse_event, parse_event_json
-from .inbound import CallbackRejected
-from .monitoring import Monitor, Rejection
-from .routing import Handler, HandlerKey, Router
+from .receiver.inbound import CallbackRejected
+from .receiver.monitoring import Monitor, Rejection
+from .receiver.routing import Handler, HandlerKey, Router
 from .signing import DEFAULT_MAX_AGE, CallbackSigner, TokenError, TokenProblem
 
 try:

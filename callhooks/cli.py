@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .serving import (
+from .commands.server_settings import (
     DEFAULT_HEAD_TIMEOUT,
     DEFAULT_LIMIT_CONCURRENCY,
     DEFAULT_MAX_WAITING,
@@ -101,7 +101,9 @@ def _non_negative(text: str) -> float:
 
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .commands.replay import PLATFORMS
     from .simulator.defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_PORT, SIMULATOR_USER_ID
+    from .simulator.twilio.legs import DEFAULT_ACCOUNT_SID as TWILIO_SID
 
     parser = _Parser(
         prog="callhooks",
@@ -110,6 +112,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"callhooks {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def platform_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--platform",
+            choices=PLATFORMS,
+            default=os.environ.get("CALLHOOKS_PLATFORM", "catapult").strip().lower() or "catapult",
+            help="whose requests: Catapult (Voice API v1), Bandwidth Voice API v2 or Twilio ($CALLHOOKS_PLATFORM)",
+        )
 
     def command(name: str, help: str, *env: str) -> argparse.ArgumentParser:
         epilog = _environment(*env) if env else None
@@ -161,16 +171,33 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     simulate = command(
-        "simulate", "run the local platform simulator", "CATAPULT_USER_ID", "CATAPULT_API_TOKEN", "CATAPULT_API_SECRET"
+        "simulate",
+        "run the local platform simulator",
+        "CATAPULT_USER_ID",
+        "CATAPULT_API_TOKEN",
+        "CATAPULT_API_SECRET",
+        *_BANDWIDTH_ENVIRONMENT.values(),
     )
     simulate.epilog = (simulate.epilog or "") + (
         "\n\noptions given on the command line win over the environment, which wins over the scenario file"
     )
     simulate.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     simulate.add_argument("--port", type=int, default=SIMULATOR_PORT, help="TCP port")
-    simulate.add_argument("--user-id", help=f"account id in API paths (default: {SIMULATOR_USER_ID})")
+    simulate.add_argument(
+        "--platform", choices=PLATFORMS, default=None, help="the platform it plays (default: catapult)"
+    )
+    simulate.add_argument("--user-id", help=f"catapult: account id in API paths (default: {SIMULATOR_USER_ID})")
     simulate.add_argument("--api-token", help=f"Basic-auth user of the API (default: {SIMULATOR_API_TOKEN})")
     simulate.add_argument("--api-secret", help=f"Basic-auth password of the API (default: {SIMULATOR_API_SECRET})")
+    v2 = simulate.add_argument_group("--platform bandwidth (Voice API v2) account")
+    v2.add_argument("--account-id", help="account id in API paths (default: 9900000)")
+    v2.add_argument("--client-id", help="OAuth2 client id (token endpoint /api/v1/oauth2/token)")
+    v2.add_argument("--client-secret", help="OAuth2 client secret")
+    v2.add_argument("--api-user", help="API user for Basic authentication")
+    v2.add_argument("--api-password", help="API user's password")
+    twilio = simulate.add_argument_group("--platform twilio account")
+    twilio.add_argument("--account-sid", help=f"the account (AC…) in API paths (default: {TWILIO_SID})")
+    twilio.add_argument("--auth-token", help="the auth token: Basic password of the API, key of webhook signatures")
     simulate.add_argument("--speed", type=_positive, help="simulated seconds per real second (default: 1)")
     simulate.add_argument("--scenario", help="JSON or YAML file scripting the far ends (and any option above)")
     simulate.add_argument("--incoming-call-url", help="where inbound calls' events go")
@@ -231,6 +258,13 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = command("demo", "watch an IVR call flow against the local simulator")
     demo.add_argument("--inbound", action="store_true", help="show an inbound call instead of an outbound one")
     demo.add_argument("--bxml", action="store_true", help="run the IVR written as a BXML application")
+    demo.add_argument(
+        "--platform",
+        choices=("catapult", "bandwidth", "twilio"),
+        default="catapult",
+        help="catapult: the example IVR on Catapult v1; bandwidth: the v2 IVR (BXML v2) on Voice API v2; twilio: the "
+        "Twilio IVR (TwiML) on Twilio",
+    )
     demo.add_argument("--speed", type=_positive, default=50.0, help="simulated seconds per real second")
     demo.add_argument("--timeout", type=_positive, default=30.0, help="give up after this many real seconds")
     demo.add_argument(
@@ -240,8 +274,16 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, default=None, help="the example IVR receiver's port (default: a free one)")
     demo.add_argument("--simulator-port", type=_port, default=None, help="the simulator's port (default: a free one)")
 
-    send = command("send", "fire one sample event at a running receiver", "CALLHOOKS_SECRET", "CALLHOOKS_BASIC_AUTH")
-    send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup")
+    send = command(
+        "send",
+        "fire one sample event at a running receiver, as the platform sends it",
+        "CALLHOOKS_PLATFORM",
+        "CALLHOOKS_SECRET",
+        "CALLHOOKS_BASIC_AUTH",
+        "TWILIO_AUTH_TOKEN",
+    )
+    send.add_argument("event_type", help="eventType, e.g. answer, gather, hangup (Twilio: the kind, e.g. call, gather)")
+    platform_option(send)
     send.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
     send.add_argument("--get", action="store_true", help="deliver as GET with a query string instead of JSON POST")
     send.add_argument("--secret", help="sign the URL with this (default: $CALLHOOKS_SECRET)")
@@ -250,14 +292,19 @@ def _build_parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--unsigned", action="store_true", help="send without a token, to a receiver run with CALLHOOKS_INSECURE=1"
     )
+    send.add_argument("--tag", help="Twilio: the tag the URL is signed for (elsewhere the body's field tag=...)")
+    send.add_argument("--auth-token", help="Twilio: the auth token that signs it ($TWILIO_AUTH_TOKEN)")
     send.add_argument("fields", nargs="*", help="wire fields to set, e.g. tag=main-menu digits=1")
 
     replay = command(
         "replay",
         "send a call's fixture (exported by the console) to a receiver, re-signed",
+        "CALLHOOKS_PLATFORM",
         "CALLHOOKS_SECRET",
         "CALLHOOKS_BASIC_AUTH",
+        "TWILIO_AUTH_TOKEN",
     )
+    platform_option(replay)
     replay.add_argument("file", help="the call fixture (JSON, format callhooks.call/1)")
     replay.add_argument("--url", required=True, help="the receiver's public URL (where it is mounted)")
     replay.add_argument(
@@ -269,10 +316,12 @@ def _build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=_positive, default=None, help="with original timing: this many times faster")
     replay.add_argument("--secret", help="sign the URLs with this (default: $CALLHOOKS_SECRET)")
     replay.add_argument("--basic-auth", help="user:password (default: $CALLHOOKS_BASIC_AUTH)")
+    replay.add_argument("--auth-token", help="Twilio: the auth token that signs them ($TWILIO_AUTH_TOKEN)")
 
     sign = command(
         "sign-url",
-        "print a signed callback URL",
+        "print a signed callback URL for a receiver of the platform",
+        "CALLHOOKS_PLATFORM",
         "CALLHOOKS_SECRET",
         "CALLHOOKS_PUBLIC_URL",
         "CALLHOOKS_BASIC_AUTH",
@@ -282,6 +331,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--no-expiry", action="store_true", help="a URL that never expires (incomingCallUrl)")
     sign.add_argument("--max-age", type=_positive, default=None, help="lifetime in seconds (default: 1 day)")
     sign.add_argument("--public-url", default=None, help="overrides CALLHOOKS_PUBLIC_URL")
+    sign.add_argument("--kind", help="Twilio: the kind of request the URL will receive, e.g. gather (default: call)")
+    sign.add_argument("--tag", help="Twilio: the tag it routes to, e.g. main-menu")
+    platform_option(sign)
 
     failed = command(
         "failed",
@@ -453,26 +505,40 @@ def _log_config(*, quiet: bool) -> dict[str, Any]:
 
 
 def _sign_url(args: argparse.Namespace) -> int:
-    from .app import CallHooks
+    # What the platform's receiver's callback_url would print, without building one (Twilio's needs no auth token).
+    from .receiver.receiving import receiving_class
+    from .receiver.settings import environment_options
+    from .signing import CallbackSigner, CallbackUrls
 
     try:
-        hooks = CallHooks.from_env(**({"public_url": args.public_url} if args.public_url else {}))
+        options = environment_options(**({"public_url": args.public_url} if args.public_url else {}))
+        receiving = receiving_class(args.platform)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if hooks.signer is None:
+    if options["secret"] is None:
         raise UsageError("set CALLHOOKS_SECRET: an unsigned URL would be no protection")
     if args.no_expiry and args.max_age is not None:
         raise UsageError("--no-expiry and --max-age contradict each other")
-    max_age = None if args.no_expiry else (args.max_age or hooks.max_age)
+    if (args.kind or args.tag) and args.platform != "twilio":
+        raise UsageError(f"--kind and --tag are for Twilio, whose requests name neither: {args.platform}'s do")
+    if args.kind and args.kind not in receiving.platform.event_types:
+        raise UsageError(f"unknown kind {args.kind!r}; one of: {', '.join(sorted(receiving.platform.event_types))}")
     try:
-        print(hooks.callback_url(args.context, max_age=max_age))
+        urls = CallbackUrls(
+            CallbackSigner(options["secret"]),
+            options.get("public_url"),
+            basic_auth=options.get("basic_auth"),
+            credentials_in_url=receiving.credentials_in_url,
+        )
+        max_age = None if args.no_expiry else (args.max_age or urls.max_age)
+        print(urls.make(args.context, max_age=max_age, kind=args.kind, tag=args.tag))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from .replay_command import ReplayCommandError, run_replay
+    from .commands.replay import ReplayCommandError, run_replay
 
     try:
         return run_replay(
@@ -482,13 +548,15 @@ def _replay(args: argparse.Namespace) -> int:
             speed=args.speed,
             secret=args.secret,
             basic_auth=args.basic_auth,
+            platform=args.platform,
+            auth_token=args.auth_token,
         )
     except ReplayCommandError as exc:
         raise UsageError(str(exc)) from None
 
 
 def _failed(args: argparse.Namespace) -> int:
-    from .failed_command import FailedCommandError, run_failed_command
+    from .commands.failed import FailedCommandError, run_failed_command
 
     try:
         store = args.store or os.environ.get("CALLHOOKS_STORE")
@@ -498,45 +566,24 @@ def _failed(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from .events import encode_query, parse_event, wire_fields
-    from .fixtures import build_fixture, plan_replay
-    from .replay_command import ReplayCommandError, callback_urls_from, deliver
-    from .testing.factories import FACTORIES
+    from .commands.send import SendCommandError, run_send
 
     try:
-        urls = callback_urls_from(args.secret, args.basic_auth)
-    except ReplayCommandError as exc:
-        raise UsageError(str(exc)) from None
-    if args.context is not None and urls.signer is None:
-        raise UsageError("--context needs --secret (or CALLHOOKS_SECRET): a context travels in the signed token")
-    if urls.signer is None and not args.unsigned:
-        raise UsageError(
-            "set --secret or CALLHOOKS_SECRET: a receiver refuses an unsigned event "
-            "(--unsigned sends one anyway, for a receiver run with CALLHOOKS_INSECURE=1)"
+        return run_send(
+            args.platform,
+            args.event_type,
+            args.url,
+            [_field(text) for text in args.fields],
+            get=args.get,
+            secret=args.secret,
+            context=args.context,
+            basic_auth=args.basic_auth,
+            unsigned=args.unsigned,
+            tag=args.tag,
+            auth_token=args.auth_token,
         )
-    if urls.signer is not None and args.unsigned:
-        raise UsageError("--unsigned and a secret contradict each other")
-    factory = FACTORIES.get(args.event_type)
-    if factory is None:
-        raise UsageError(f"unknown event type {args.event_type!r}; one of: {', '.join(FACTORIES)}")
-    fields = wire_fields(factory())
-    fields.update(_field(text) for text in args.fields)
-    try:
-        fields = wire_fields(parse_event(fields))
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"invalid field value: {problems}") from None
-    # One event is a replay of a one-event call: the same signing, sending and reporting as `callhooks replay`.
-    body = encode_query(fields) if args.get else json.dumps(fields)
-    method = "GET" if args.get else "POST"
-    call = build_fixture(str(fields.get("callId") or "-"), [(0.0, method, body, args.context, None)])
-    try:
-        requests = plan_replay(call, urls, args.url)
-    except ValueError as exc:
+    except SendCommandError as exc:
         raise UsageError(str(exc)) from None
-    return deliver(requests, args.url)
 
 
 _SIMULATOR_ENVIRONMENT = {
@@ -544,6 +591,40 @@ _SIMULATOR_ENVIRONMENT = {
     "api_token": "CATAPULT_API_TOKEN",
     "api_secret": "CATAPULT_API_SECRET",
 }
+#: The v2 simulator's account settings and the variables the v2 client reads them from.
+_TWILIO_ENVIRONMENT = {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN"}
+_BANDWIDTH_ENVIRONMENT = {
+    "account_id": "BANDWIDTH_ACCOUNT_ID",
+    "client_id": "BANDWIDTH_CLIENT_ID",
+    "client_secret": "BANDWIDTH_CLIENT_SECRET",
+    "api_user": "BANDWIDTH_USERNAME",
+    "api_password": "BANDWIDTH_PASSWORD",
+}
+
+
+def _platform_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``platform`` and its account settings from the flags and the environment (flags win); a flag of another
+    platform is a usage error."""
+    platform = args.platform or "catapult"
+    flags = {"catapult": _SIMULATOR_ENVIRONMENT, "bandwidth": _BANDWIDTH_ENVIRONMENT, "twilio": _TWILIO_ENVIRONMENT}
+    for other, names in flags.items():
+        for name in names:
+            if other != platform and getattr(args, name, None) is not None:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} is a --platform {other} option (this is --platform {platform})")
+    options: dict[str, Any] = {}
+    if args.platform is not None:
+        options["platform"] = platform
+    if platform in ("bandwidth", "twilio"):
+        names = flags[platform]
+        account = {key: os.environ[name] for key, name in names.items() if os.environ.get(name)}
+        account.update({key: getattr(args, key) for key in names if getattr(args, key)})
+        if account:
+            options["account"] = account
+    elif platform == "catapult":
+        options.update({key: os.environ[name] for key, name in _SIMULATOR_ENVIRONMENT.items() if os.environ.get(name)})
+        options.update({key: getattr(args, key) for key in _SIMULATOR_ENVIRONMENT if getattr(args, key)})
+    return options
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -555,13 +636,8 @@ def _simulate(args: argparse.Namespace) -> int:
     from .simulator import Simulator
 
     # A scenario file's settings hold unless the environment or a flag that was actually given says otherwise.
-    options: dict[str, Any] = {
-        option: os.environ[name] for option, name in _SIMULATOR_ENVIRONMENT.items() if os.environ.get(name)
-    }
+    options = _platform_options(args)
     given = {
-        "user_id": args.user_id,
-        "api_token": args.api_token,
-        "api_secret": args.api_secret,
         "speed": args.speed,
         "incoming_call_url": args.incoming_call_url,
         "incoming_call_method": args.incoming_call_method,
@@ -591,20 +667,16 @@ def _simulate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     base_url = f"http://{args.host}:{args.port}"
     speed = "manual" if simulator.clock.speed is None else f"x{simulator.clock.speed:g}"
-    print(f"callhooks simulator on {base_url} (speed {speed})")
-    print(f"  user id {simulator.user_id}, API token {simulator.api_token}, API secret {simulator.api_secret}")
-    print("  point a client at it with:")
-    print(
-        f"  export CATAPULT_BASE_URL={base_url} CATAPULT_USER_ID={simulator.user_id} "
-        f"CATAPULT_API_TOKEN={simulator.api_token} CATAPULT_API_SECRET={simulator.api_secret}",
-        flush=True,
-    )
+    print(f"callhooks simulator on {base_url} (speed {speed}), playing {simulator.profile.name}")
+    for line in simulator.profile.banner(base_url):
+        print(f"  {line}", flush=True)
     inbound = simulator.engine.options.inbound
     if inbound.url:
-        runs = "the BXML it answers with runs" if inbound.method == "GET" else "--incoming-call-method GET for BXML"
+        runs = simulator.profile.inbound_note(inbound.method)
         print(f"  inbound calls go to {redact_url(inbound.url)} by {inbound.method} ({runs})", flush=True)
-    credentials = f"user {simulator.api_token}, password {simulator.api_secret}"
-    print(f"  phone page: {base_url}/_sim/phone ({credentials})", flush=True)
+    pair = simulator.profile.control_credentials()
+    credentials = f" (user {pair[0]}, password {pair[1]})" if pair else ""
+    print(f"  phone page: {base_url}/_sim/phone{credentials}", flush=True)
     if simulator.faults.active:
         settings = {k: v for k, v in simulator.faults_state().items() if v and k not in ("rules", "seed")}
         shown = ", ".join(f"{name} {value:g}" for name, value in settings.items() if isinstance(value, float))
@@ -656,10 +728,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         try:
-            from .demo import run_demo
+            from .commands.demo import run_demo
+            from .twilio.demo import run_twilio_demo
         except ModuleNotFoundError as exc:
             raise UsageError(_missing_extra(exc, "demo")) from None
-        return run_demo(args)
+        return run_twilio_demo(args) if args.platform == "twilio" else run_demo(args)
     except UsageError as exc:
         print(f"callhooks: error: {exc}", file=sys.stderr)
         return 2

@@ -326,3 +326,18 @@ def json_for_uvicorn(formatter: logging.Formatter) -> None:
         for handler in logging.getLogger(name).handlers:
             if type(handler.formatter) in (DefaultFormatter, AccessFormatter):
                 handler.setFormatter(formatter)
+
+
+def show_callback_lines() -> None:
+    """Make the per-callback INFO line visible under a plain ``uvicorn app:hooks``, which configures only its
+    own loggers: when nothing configured logging for callhooks (no handler on it or on the root logger and no
+    level set) when the server starts, give ``callhooks`` a stderr handler at INFO, in the format
+    ``CALLHOOKS_LOG_FORMAT`` names (``ValueError`` when unknown). Any logging configuration of the user's wins."""
+    formatter = callhooks_formatter()
+    if isinstance(formatter, JsonFormatter):
+        json_for_uvicorn(formatter)
+    logger = logging.getLogger("callhooks")
+    if logging.getLogger().handlers or logger.handlers or logger.level != logging.NOTSET:
+        return
+    logger.addHandler(callhooks_handler(formatter))
+    logger.setLevel(logging.INFO)

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .catapult import CATAPULT
-from .gate import BasicAuthGate
-from .monitoring import Dispatched, Monitor, Rejection
-from .outcomes import UnsavedOutcomes
 from .platform import Platform
+from .receiver.gate import BasicAuthGate
+from .receiver.monitoring import Dispatched, Monitor, Rejection
+from .receiver.outcomes import UnsavedOutcomes
 from .signing import validate_basic_auth
 from .stores import Store
 
 if TYPE_CHECKING:
     from .app import CallHooks
-    from .failed_callbacks import FailedCallbacks
+    from .receiver.failed_callbacks import FailedCallbacks
 
 try:
     from prometheus_client import (

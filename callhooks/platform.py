@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from typing_extensions import Self
 
@@ -77,6 +77,9 @@ class ReceivedEvent:
 
     __slots__ = ()
     __pydantic_private__: dict[str, Any] | None
+    #: Whether the callback URL, not the request, names the event's kind and tag (Twilio's): a recording of the
+    #: event keeps them beside its context (``fixtures.recorded_context``), to sign them back in when replayed.
+    route_in_url: ClassVar[bool] = False
 
     @property
     def context(self) -> dict[str, Any]:

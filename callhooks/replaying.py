@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from .fixtures import MAX_FIXTURE_BYTES, CallFixture, ReplayRequest, load_fixture
+from .replay_file import MAX_FIXTURE_BYTES, CallFixture, ReplayRequest, load_fixture
 
 __all__ = ["OnAnswer", "read_fixture", "send_planned"]
 

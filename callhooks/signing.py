@@ -45,6 +45,7 @@ __all__ = [
     "check_basic_auth",
     "check_public_url",
     "parse_basic_auth",
+    "route_context",
     "split_route",
     "validate_basic_auth",
 ]
@@ -358,9 +359,9 @@ _ROUTE_KIND: Final = "@kind"
 _ROUTE_TAG: Final = "@tag"
 
 
-def _with_route(context: Mapping[str, Any] | None, kind: str | None, tag: str | None) -> Mapping[str, Any] | None:
+def route_context(context: Mapping[str, Any] | None, kind: str | None, tag: str | None) -> Mapping[str, Any] | None:
     """``context`` with the kind and tag a callback URL is made for (a platform whose requests name no event type
-    learns it so: Twilio)."""
+    learns it so: Twilio), as its token carries them; ``split_route`` takes them out again."""
     if kind is None and tag is None:
         return context
     for label, value in (("kind", kind), ("tag", tag)):
@@ -430,7 +431,7 @@ class CallbackUrls:
     ) -> str:
         if (kind is not None or tag is not None) and self.signer is None:
             raise ValueError("a callback URL's kind and tag travel in its signed token: they need a secret")
-        context = _with_route(context, kind, tag)
+        context = route_context(context, kind, tag)
         base = check_public_url(public_url) if public_url else self.public_url
         if not base:
             raise ValueError("callback_url needs public_url (CallHooks(public_url=...) or CALLHOOKS_PUBLIC_URL)")

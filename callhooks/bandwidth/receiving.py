@@ -1,6 +1,6 @@
 """Receiving Bandwidth Voice API v2 callbacks: ``CallHooks(platform="bandwidth")``.
 
-What the core does not already do the same way for every platform (``callhooks.receiving``):
+What the core does not already do the same way for every platform (``callhooks.receiver.receiving``):
 
 - **Replies.** The synchronous callbacks (``bxml.SYNCHRONOUS_EVENTS``: ``initiate``, ``answer``, ``gather``,
   ``redirect``, ``transferAnswer``, ...) are answered with the handler's BXML v2 ``Response``; the others with an
@@ -28,11 +28,11 @@ from typing import Any, ClassVar
 
 from starlette.responses import Response
 
-from ..delivery import SESSION_FROM
 from ..platform import Event, Platform, event_call_id
-from ..receiving import Receiving
-from ..replies import handler_failed, render_reply
-from ..routing import Handler
+from ..receiver.guarantees import SESSION_FROM
+from ..receiver.receiving import Receiving
+from ..receiver.replies import handler_failed, render_reply
+from ..receiver.routing import Handler
 from ..xmldoc.model import Verb, attributes_of
 from . import bxml
 from .bxml.events import SYNCHRONOUS_EVENTS
@@ -119,5 +119,5 @@ def _async_bxml(handler: Handler, event_type: str) -> str:
     )
 
 
-#: What ``CallHooks(platform="bandwidth")`` is served by (``callhooks.receiving.receiving_class``).
+#: What ``CallHooks(platform="bandwidth")`` is served by (``callhooks.receiver.receiving.receiving_class``).
 RECEIVING = BandwidthReceiving

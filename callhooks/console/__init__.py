@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .. import masking
-from ..gate import BasicAuthGate
+from ..receiver.gate import BasicAuthGate
 from ..signing import CallbackSigner, validate_basic_auth
+from . import masking
 from .api import EXPORT_FORMAT, console_routes, export_call
 from .facts import store_facts
 from .feed import ConsoleFeed, JournalStore

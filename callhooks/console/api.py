@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..fixtures import MAX_BODY_CHARS, receiver_seal
+from ..replay_file import MAX_BODY_CHARS, receiver_seal
 from ..signing import CallbackSigner
 from .feed import ConsoleFeed
 from .guard import cross_site_problem

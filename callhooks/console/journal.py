@@ -16,9 +16,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from .. import logs, masking
-from ..monitoring import Dispatched, Rejection
+from .. import logs
 from ..platform import event_call_id
+from ..receiver.monitoring import Dispatched, Rejection
+from ..replay_file import recorded_context
+from . import masking
 
 __all__ = ["MAX_PAYLOAD_CHARS", "MAX_TEXT_CHARS", "EntryMaker", "fit_entry"]
 
@@ -55,7 +57,7 @@ class EntryMaker:
         event = record.event
         payload, truncated = _cut(record.payload.decode("utf-8", "replace"), MAX_PAYLOAD_CHARS)
         fields = event.model_dump(mode="json", by_alias=True, exclude_none=True)
-        context: dict[str, Any] | None = dict(event.context) or None
+        context = recorded_context(event)  # with the kind and tag of a URL-routed platform's (Twilio's)
         number: Callable[[str | None], str | None] = _mask_optional if self.mask else _same_optional
         if self.mask:
             fields = masking.mask_fields(fields)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from ..monitoring import Dispatched, Monitor, Rejection
+from ..receiver.monitoring import Dispatched, Monitor, Rejection
 from .feed import ConsoleFeed
 from .journal import EntryMaker
 from .replay import caught

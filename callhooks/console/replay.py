@@ -23,8 +23,8 @@ import httpx
 from pydantic import ValidationError
 from starlette.types import ASGIApp
 
-from ..fixtures import FORMAT, CallFixture, plan_replay
-from ..monitoring import Dispatched, Rejection
+from ..receiver.monitoring import Dispatched, Rejection
+from ..replay_file import FORMAT, CallFixture, plan_replay
 from ..signing import CallbackUrls
 from .journal import MAX_TEXT_CHARS
 

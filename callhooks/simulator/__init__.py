@@ -6,7 +6,7 @@ script the far end of every call::
 
     sim = Simulator(speed=100, numbers={"+19195551313": FarEnd.busy()})
     sim.script("+19195550199", FarEnd(answer_after=2, digits="1#", hangup_after=30))
-    with serve(sim) as server:          # callhooks.testing.server.serve
+    with serve(sim) as server:          # callhooks.threaded_server.serve
         ...                             # point the client at server.url
 
 It can inject delivery faults on purpose (``Simulator(faults=Faults(duplicate=0.3, reorder_jitter=0.5,

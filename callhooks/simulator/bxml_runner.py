@@ -23,7 +23,7 @@ from .. import bxml
 from .delivery import Deliverer, SentEvent
 from .errors import redact_url
 from .models import Call, Delivery, Gather, Recording
-from .payloads import EventBody
+from .payloads import EventBody, EventFactory
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -75,8 +75,9 @@ class _Transfer:
 class BxmlRunner:
     """Executes documents verb by verb for the engine; ``deliverer`` sends events and hands back replies."""
 
-    def __init__(self, engine: Engine, deliverer: Deliverer) -> None:
+    def __init__(self, engine: Engine, deliverer: Deliverer, events: EventFactory) -> None:
         self.engine = engine
+        self.events = events
         self.deliverer = deliverer
         self._sessions: dict[str, _Session] = {}
         self._transfers: dict[str, _Transfer] = {}  # by the id of each target's leg
@@ -331,7 +332,7 @@ class BxmlRunner:
         self, session: _Session, generation: int, verb: bxml.Gather, gather: Gather, terminating_digit: str | None
     ) -> None:
         call = session.call
-        body = self.engine.events.gather(call, gather, terminating_digit, self.engine.clock.iso())
+        body = self.events.gather(call, gather, terminating_digit, self.engine.clock.iso())
         target = self._verb_target(verb.request_url, verb.request_url_timeout, call)
         if gather.reason == "hung-up":  # the call is ending: the event goes, nothing more runs
             self.engine.log_event(call, body)
@@ -400,7 +401,7 @@ class BxmlRunner:
         if transfer.winner is leg:
             # The callee hung up: transferComplete (its reply is ignored, GA), then leg A is hung up
             # (docs/platforms/catapult-bxml.md#after-a-transfer).
-            body = self.engine.events.transfer_complete(a_leg, leg, self.engine.clock.iso())
+            body = self.events.transfer_complete(a_leg, leg, self.engine.clock.iso())
             body.pop("tag", None)
             if transfer.verb.tag is not None:
                 body["tag"] = transfer.verb.tag

@@ -56,6 +56,7 @@ from .errors import validation_error
 from .faults import Faults
 from .params import Fields
 from .phone import Phone
+from .profile import SimulatorProfile
 from .urls import Urls
 from .web import Handler, json_response, read_json
 
@@ -69,6 +70,8 @@ class SimulatorControls(Protocol):
     def behaviours(self) -> Behaviours: ...
     @property
     def urls(self) -> Urls: ...
+    @property
+    def profile(self) -> SimulatorProfile: ...
     @property
     def sent(self) -> list[SentEvent]: ...
     @property
@@ -174,7 +177,7 @@ class ControlApi:
             diversion=f.mapping("diversion"),
             base_url=self.base_of(request),
         )
-        return json_response({"callId": call_id}, 201, {"Location": self.sim.urls.call_path(call_id)})
+        return json_response({"callId": call_id}, 201, {"Location": self.sim.profile.call_path(call_id)})
 
     async def events(self, request: Request) -> Response:
         """Every event produced so far, oldest first."""
@@ -280,4 +283,4 @@ class ControlApi:
         assert from_ is not None and to is not None
         callback_url = f.url("callbackUrl")
         call_id = self.sim.phone.dial(from_, to, callback_url=callback_url, base_url=self.base_of(request))
-        return json_response({"callId": call_id}, 201, {"Location": self.sim.urls.call_path(call_id)})
+        return json_response({"callId": call_id}, 201, {"Location": self.sim.profile.call_path(call_id)})

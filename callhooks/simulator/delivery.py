@@ -1,10 +1,12 @@
 """Sending callback events the way the platform does (docs/platforms/catapult-voice.md#delivery).
 
-* ``POST`` with a JSON body, or ``GET`` with the fields in the query string, per ``callbackHttpMethod``.
+* Each request is written by the platform's :class:`~.profile.CallbackEncoding` (Catapult: ``POST`` with a
+  JSON body, or ``GET`` with the fields in the query string, per ``callbackHttpMethod``).
 * Each request waits at most ``callbackTimeout`` *real* milliseconds (it is a network timeout, so the
   simulated clock's speed does not apply).
 * A timeout, connection error or non-2xx answer counts as failed; the same event then goes to
-  ``fallbackUrl`` once. There are no other retries (none are documented).
+  ``fallbackUrl`` once. Other retries are the platform's :class:`~.profile.DeliveryRules`: a request that
+  could not connect sent again to the same URL, the Basic-auth challenge (none for Catapult).
 * A URL whose host the simulator may not send to (:mod:`.callback_hosts`) is refused before any request:
   the attempt fails with the reason, and nothing is sent.
 * Every failure is recorded in the shape of ``GET /v1/users/{userId}/errors``; a call without a
@@ -23,7 +25,6 @@ Each finished delivery is one INFO line on the ``callhooks.simulator.deliveries`
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import deque
@@ -33,7 +34,6 @@ from typing import Any
 
 import httpx
 
-from ..events import encode_query
 from .callback_hosts import CallbackHosts
 from .clock import SimClock
 from .errors import redact_url, redact_urls_in
@@ -41,10 +41,10 @@ from .faults import FaultInjector
 from .ids import IdFactory
 from .models import Delivery
 from .payloads import EventBody
+from .profile import CallbackEncoding, DeliveryRules
 
-__all__ = ["USER_AGENT", "Attempt", "Deliverer", "OnDelivered", "SentEvent"]
+__all__ = ["Attempt", "Deliverer", "OnDelivered", "SentEvent"]
 
-USER_AGENT = "BandwidthAPI/v1 (callhooks-simulator)"
 flow_log = logging.getLogger("callhooks.simulator.deliveries")
 # The reply body of a GET callback is kept (it may be BXML to run) up to this many bytes: one past the
 # platform's 16 KB document limit, so an oversized reply is still recognised as such.
@@ -62,7 +62,9 @@ class Attempt:
     copy: int = 0  #: 0 for the event's own delivery, 1, 2 for duplicates
     fault: str | None = None  #: the fault applied to this attempt: ``fallback_first`` or ``drop_after_handler``
     late_status: int | None = None  #: ``fallback_first``: the answer that came after the simulator stopped waiting
-    body: bytes = b""  #: the start of the reply of a GET callback (REPLY_KEPT_BYTES at most)
+    body: bytes = b""  #: the start of a reply that may be a document (REPLY_KEPT_BYTES at most)
+    connect_failed: bool = False  #: no connection was made (the platform's rules may send it again)
+    challenged: bool = False  #: the answer carried ``WWW-Authenticate`` (a Basic-auth challenge)
 
     @property
     def ok(self) -> bool:
@@ -123,7 +125,7 @@ _Queued = tuple["SentEvent", Delivery, "OnDelivered | None"]
 
 class Deliverer:
     """Per-call ordered delivery over a shared ``httpx.AsyncClient`` (set by the simulator's lifespan), to the
-    hosts ``hosts`` allows (default: loopback only)."""
+    hosts ``hosts`` allows (default: loopback only), each request written by ``encoding`` and sent by ``rules``."""
 
     def __init__(
         self,
@@ -132,9 +134,13 @@ class Deliverer:
         injector: FaultInjector | None = None,
         hosts: CallbackHosts | None = None,
         *,
+        encoding: CallbackEncoding,
+        rules: DeliveryRules | None = None,
         hold_clock: bool = False,
     ) -> None:
         self.clock = clock
+        self.encoding = encoding
+        self.rules = rules or DeliveryRules()
         self.hold_clock = hold_clock  # simulated time stands still while a callback waits for its answer
         self.ids = ids
         self.injector = injector or FaultInjector()
@@ -157,7 +163,7 @@ class Deliverer:
         """Queue ``event`` for delivery after the call's earlier events (or hold it back first: reorder);
         ``on_delivered(record)`` runs when its delivery is over, before the call's next event goes out (never
         for an event without a URL)."""
-        plan = self.injector.plan(call_id, event)
+        plan = self.injector.plan(call_id, event, self.encoding.event_name(event))
         record = SentEvent(
             len(self.sent), call_id, self.clock.iso(), target.method, event, faults=plan.faults, hold=plan.hold
         )
@@ -218,7 +224,7 @@ class Deliverer:
                 record, target, on_delivered = queue[0]
                 await self._deliver_event(record, target)
                 queue.popleft()
-                _log_delivery(record)
+                _log_delivery(record, self.encoding.event_name(record.event))
                 if on_delivered is not None:
                     on_delivered(record)
         finally:
@@ -258,6 +264,12 @@ class Deliverer:
                 attempt = await self._stop_waiting(url, record.event, target, late)
             else:
                 attempt = await self._attempt(url, record.event, target)
+                for _ in range(self.rules.connect_retries):  # the platform sends it again to the same URL
+                    if not attempt.connect_failed:
+                        break
+                    attempt.copy = copy
+                    record.attempts.append(attempt)
+                    attempt = await self._attempt(url, record.event, target)
                 if index == 0 and "drop_after_handler" in faults and attempt.ok:
                     attempt.fault = "drop_after_handler"
                     attempt.error = f"connection dropped after the handler answered {attempt.status} (fault)"
@@ -266,9 +278,8 @@ class Deliverer:
             if attempt.ok:
                 return "delivered" if index == 0 else "fallback"
             reason = attempt.error or f"HTTP {attempt.status}"
-            self._fail(
-                record, "callback-failed", url, f"Sending the {record.event['eventType']} event failed: {reason}"
-            )
+            name = self.encoding.event_name(record.event)
+            self._fail(record, "callback-failed", url, f"Sending the {name} event failed: {reason}")
         return "failed"
 
     async def _stop_waiting(
@@ -325,32 +336,43 @@ class Deliverer:
     async def _send(
         self, url: str, event: EventBody, target: Delivery, trace: Callable[[str, Any], Awaitable[None]] | None
     ) -> Attempt:
+        credentials = target.credentials_for(url)
+        if credentials is None or not self.rules.basic_challenge:
+            return await self._send_once(url, event, target, credentials, trace)
+        # the credentials go only in answer to a 401 that challenges for them (a 401 without one is final)
+        attempt = await self._send_once(url, event, target, None, trace)
+        if attempt.status == 401 and attempt.challenged:
+            attempt = await self._send_once(url, event, target, credentials, trace)
+        return attempt
+
+    async def _send_once(
+        self,
+        url: str,
+        event: EventBody,
+        target: Delivery,
+        credentials: tuple[str, str] | None,
+        trace: Callable[[str, Any], Awaitable[None]] | None,
+    ) -> Attempt:
         assert self.client is not None
-        timeout = target.timeout_ms / 1000
+        request = self.encoding.encode(url, event, target, credentials)
         extensions = {"trace": trace} if trace is not None else None
         try:
-            if target.method == "GET":
-                joiner = "&" if "?" in url else "?"
-                response = await self.client.get(
-                    url + joiner + encode_query(event),
-                    headers={"User-Agent": USER_AGENT},
-                    timeout=timeout,
-                    extensions=extensions,
-                )
-            else:
-                response = await self.client.post(
-                    url,
-                    content=json.dumps(event).encode(),
-                    headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
-                    timeout=timeout,
-                    extensions=extensions,
-                )
+            response = await self.client.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                content=request.content,
+                timeout=target.timeout_ms / 1000,
+                extensions=extensions,
+            )
         except httpx.TimeoutException:
             return Attempt(url, None, f"no response within {target.timeout_ms} ms")
         except httpx.HTTPError as exc:
-            return Attempt(url, None, f"{type(exc).__name__}: {exc}")
-        body = response.content[:REPLY_KEPT_BYTES] if target.method == "GET" else b""
-        return Attempt(url, response.status_code, None, body=body)
+            connect_failed = isinstance(exc, httpx.ConnectError)
+            return Attempt(url, None, f"{type(exc).__name__}: {exc}", connect_failed=connect_failed)
+        body = response.content[:REPLY_KEPT_BYTES] if self.encoding.keeps_reply(event, target) else b""
+        challenged = "www-authenticate" in response.headers
+        return Attempt(url, response.status_code, None, body=body, challenged=challenged)
 
     def report(self, record: SentEvent, code: str, url: str | None, message: str) -> None:
         """Add an entry about ``record`` to the errors list (e.g. a reply that was not valid BXML)."""
@@ -359,7 +381,7 @@ class Deliverer:
     def _fail(self, record: SentEvent, code: str, url: str | None, message: str) -> None:
         details = [
             {"name": "callId", "value": record.call_id},
-            {"name": "eventType", "value": str(record.event["eventType"])},
+            {"name": "eventType", "value": self.encoding.event_name(record.event)},
         ]
         if url is not None:  # the callback URL carries a token and maybe a password: never shown whole
             details.append({"name": "url", "value": redact_url(url)})
@@ -375,7 +397,7 @@ class Deliverer:
         )
 
 
-def _log_delivery(record: SentEvent) -> None:
+def _log_delivery(record: SentEvent, name: str) -> None:
     if not flow_log.isEnabledFor(logging.INFO):
         return
     last = record.attempts[-1] if record.attempts else None
@@ -384,7 +406,7 @@ def _log_delivery(record: SentEvent) -> None:
         "%s (simulated)  call=%s event=%s state=%s tag=%s status=%s ms=%.1f%s%s",
         record.time,
         record.call_id,
-        record.event.get("eventType"),
+        name,
         record.event.get("callState", "-"),
         record.event.get("tag", "-"),
         answer,

@@ -51,11 +51,14 @@ from .ids import IdFactory
 from .models import Audio, Call, Delivery, Gather, Heard, LogEntry, Recording, Transcription
 from .params import AudioParams, CallParams, GatherParams, UpdateParams
 from .payloads import EventBody, EventFactory
+from .profile import DocumentRunner, SimulatorEvents, event_type
 from .urls import Urls
 
 __all__ = ["Engine", "EngineOptions", "Send"]
 
 Send = Callable[[str, EventBody, Delivery], None]
+#: Builds the document runner of a platform for an engine (``SimulatorProfile.runner``).
+RunnerFactory = Callable[["Engine", Deliverer], DocumentRunner]
 _PAUSES = {",": 0.5, "w": 0.5, "W": 1.0}
 _KEYS = frozenset("0123456789*#ABCD")
 
@@ -93,6 +96,10 @@ class Engine:
         application_id: str,
         options: EngineOptions | None = None,
         deliverer: Deliverer | None = None,
+        events: SimulatorEvents | None = None,
+        runner: RunnerFactory | None = None,
+        event_name: Callable[[EventBody], str] = event_type,
+        target: Callable[[Call, EventBody], Delivery] | None = None,
     ) -> None:
         self.urls = urls
         self.clock = clock
@@ -100,11 +107,18 @@ class Engine:
         self.behaviours = behaviours
         self.send = send
         self.options = options or EngineOptions()
-        self.events = EventFactory(urls, application_id)
+        #: The platform's callback bodies (default: Catapult's); a ``None`` body is not sent.
+        catapult_events = EventFactory(urls, application_id)
+        self.events: SimulatorEvents = events or catapult_events
+        self.event_name = event_name
+        #: Where an event the engine produces goes (default: the call's URL).
+        self.target_of = target or (lambda call, body: call.delivery)
         self.calls: dict[str, Call] = {}
         self._seq = itertools.count()
         #: Runs the BXML that GET-mode calls answer with (the deliverer hands back each reply).
-        self.bxml = BxmlRunner(self, deliverer) if deliverer is not None else None
+        self.bxml: DocumentRunner | None = None
+        if deliverer is not None:
+            self.bxml = runner(self, deliverer) if runner else BxmlRunner(self, deliverer, catapult_events)
         #: Called after anything about a call changed (the phone page's live updates listen here).
         self.on_change: Callable[[], None] = _nothing
 
@@ -117,14 +131,16 @@ class Engine:
             raise errors.not_found(call_id)
         return call
 
-    def _emit(self, call: Call, body: EventBody) -> None:
+    def _emit(self, call: Call, body: EventBody | None) -> None:
+        if body is None:  # the platform sends no callback for this
+            return
         self.log_event(call, body)
         if not call.quiet:
-            self.send(call.id, body, call.delivery)
+            self.send(call.id, body, self.target_of(call, body))
 
     def log_event(self, call: Call, body: EventBody) -> None:
         """Write ``body`` to the call's event log."""
-        self._log(call, str(body["eventType"]), json.dumps(body, separators=(",", ":")))
+        self._log(call, self.event_name(body), json.dumps(body, separators=(",", ":")))
 
     def log(self, call: Call, name: str, data: str = "") -> None:
         """Add an entry to the call's event log."""
@@ -147,6 +163,10 @@ class Engine:
         """(Re)arm the call's timer ``name``; it is cancelled when the call ends."""
         self._cancel(call, name)
         call.timers[name] = self.clock.schedule(delay, action)
+
+    def cancel(self, call: Call, name: str) -> None:
+        """Cancel the call's timer ``name``, if armed."""
+        self._cancel(call, name)
 
     @staticmethod
     def _cancel(call: Call, *names: str) -> None:
@@ -193,6 +213,33 @@ class Engine:
         self._ring(call)
         return call
 
+    def dial(
+        self,
+        from_: str,
+        to: str,
+        base_url: str,
+        delivery: Delivery,
+        call_timeout: int,
+        tag: str | None,
+        queued_for: float = 0.0,
+    ) -> Call:
+        """An outbound call a platform's REST API created: it starts ringing the far end after ``queued_for``
+        simulated seconds in the platform's queue (its timer ``queue`` meanwhile), at once by default."""
+        call = self._new_call("out", from_, to, base_url, delivery)
+        call.call_timeout = call_timeout
+        call.tag = tag
+        if queued_for > 0:
+            self._at(call, "queue", queued_for, lambda: self._dequeue(call))
+        else:
+            self._ring(call)
+        return call
+
+    def _dequeue(self, call: Call) -> None:
+        call.timers.pop("queue", None)
+        call.start = self.clock.now()  # the call starts when it leaves the queue
+        self.on_change()
+        self._ring(call)
+
     def _ring(self, call: Call) -> None:
         # the timeout is armed first so that, at equal times, it wins over an answer at that instant
         self._at(call, "ring-timeout", call.call_timeout, lambda: self._timeout(call))
@@ -234,7 +281,7 @@ class Engine:
         call.active = self.clock.now()
         self.hear(call, "state", "answered")
         answer = self.events.answer(call, self.clock.iso())
-        if self.bxml is not None and self.bxml.runs(call):
+        if answer is not None and self.bxml is not None and self.bxml.runs(call):
             self.bxml.start(call, answer)  # the reply to this answer is the call's first document
         else:
             self._emit(call, answer)
@@ -607,8 +654,9 @@ class Engine:
         recording.text = self._spoken_text(call, recording.end - recording.start)
         start, end = self.clock.iso(recording.start), self.clock.iso(recording.end)
         body = self.events.recording(call, recording, start, end)
-        self.log_event(call, body)
-        if not call.quiet:
+        if body is not None:
+            self.log_event(call, body)
+        if body is not None and not call.quiet:
             self.send(call.id, body, recording.deliver_to or call.delivery)
         if recording.on_stop is not None:
             recording.on_stop()
@@ -635,4 +683,6 @@ class Engine:
         )
         call.transcriptions.append(transcription)
         self._log(call, "transcription", transcription.id)
-        self.send(call.id, self.events.transcription(call, transcription), recording.transcribe_to or call.delivery)
+        body = self.events.transcription(call, transcription)
+        if body is not None:
+            self.send(call.id, body, recording.transcribe_to or call.delivery)

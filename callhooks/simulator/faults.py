@@ -88,10 +88,11 @@ class FaultRule:
         if self.hold is not None:
             _seconds("hold", self.hold)
 
-    def matches(self, event: EventBody, nth: int) -> bool:
-        """Whether ``event``, the ``nth`` event of its call, is one this rule is about."""
+    def matches(self, event: EventBody, nth: int, name: str | None = None) -> bool:
+        """Whether ``event``, the ``nth`` event of its call, is one this rule is about; ``name``: the event's
+        name as its platform spells it (default its ``eventType``)."""
         return (
-            self.event_type in (None, event.get("eventType"))
+            self.event_type in (None, event.get("eventType") if name is None else name)
             and self.tag in (None, event.get("tag"))
             and self.nth in (None, nth)
         )
@@ -203,15 +204,16 @@ class FaultInjector:
             self._random = random.Random(seed)
         self.faults = faults
 
-    def plan(self, call_id: str, event: EventBody) -> FaultPlan:
-        """Decide the faults of ``event``, the next event of ``call_id`` (call once per event, in order)."""
+    def plan(self, call_id: str, event: EventBody, name: str | None = None) -> FaultPlan:
+        """Decide the faults of ``event`` (named ``name``, default its ``eventType``), the next event of
+        ``call_id`` (call once per event, in order)."""
         nth = self._counts.get(call_id, 0) + 1
         self._counts[call_id] = nth
         faults = self.faults
         if not faults.active:
             return NO_FAULTS
         draws = [self._random.random() for _ in range(6)]  # always six: see the module docstring
-        matching = [rule for rule in faults.rules if rule.matches(event, nth)]
+        matching = [rule for rule in faults.rules if rule.matches(event, nth, name)]
         chosen: list[str] = []
         for draw, name in zip(draws, _RATES, strict=False):
             rate = max([getattr(faults, name)] + [r.rate for r in matching if r.fault == name])

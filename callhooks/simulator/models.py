@@ -27,6 +27,23 @@ class Delivery:
     method: str = "POST"
     timeout_ms: int = 10000
     fallback_url: str | None = None
+    #: Basic credentials for ``url`` and for ``fallback_url`` (platforms that take them per URL).
+    credentials: tuple[str, str] | None = None
+    fallback_credentials: tuple[str, str] | None = None
+    #: How ``fallback_url`` is requested, when the platform lets it differ from ``method``.
+    fallback_method: str | None = None
+
+    def credentials_for(self, url: str) -> tuple[str, str] | None:
+        """The credentials to send to ``url``: the fallback's for the fallback URL, else the callback's."""
+        if url == self.fallback_url and url != self.url:
+            return self.fallback_credentials
+        return self.credentials
+
+    def method_for(self, url: str) -> str:
+        """The HTTP method for ``url``: ``fallback_method`` (when set) for the fallback URL, else ``method``."""
+        if url == self.fallback_url and url != self.url and self.fallback_method:
+            return self.fallback_method
+        return self.method
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import rules
 from .faults import Faults
+from .profile import PLATFORMS
 from .ratelimit import RateLimit
 from .settings import check_known, close_match, shown
 
@@ -92,12 +93,27 @@ def _rate_limit(value: Any) -> RateLimit:
     )
 
 
+def _platform(value: Any) -> str:
+    if value not in PLATFORMS:
+        hint = close_match(value, PLATFORMS) if isinstance(value, str) else ""
+        raise ValueError(f"must be one of {', '.join(PLATFORMS)}, not {shown(value)}{hint}")
+    return str(value)
+
+
+def _account(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"must be a mapping of account settings, not {shown(value)}")
+    return {key: _text(item) for key, item in value.items()}
+
+
 def _faults(value: Any) -> Faults:
     return Faults.from_mapping(value)
 
 
 #: Every option of ``Simulator`` a file may set (``far_end`` and ``numbers`` come from ``default``/``numbers``).
 OPTIONS: dict[str, Check] = {
+    "platform": _platform,
+    "account": _account,
     "user_id": _text,
     "api_token": _text,
     "api_secret": _text,

@@ -14,29 +14,31 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .api import RestApi
 from .applications import Applications
 from .behaviours import Behaviours, FarEnd, load_scenario
 from .callback_hosts import CallbackHosts
+from .catapult import CatapultProfile
 from .clock import SimClock
 from .control import ControlApi
 from .defaults import SIMULATOR_API_SECRET, SIMULATOR_API_TOKEN, SIMULATOR_USER_ID
 from .delivery import Deliverer, SentEvent
 from .engine import Engine, EngineOptions
-from .errors import ApiError, validation_error
+from .errors import validation_error
 from .faults import FaultInjector, Faults
 from .ids import IdFactory
 from .models import Delivery
 from .origins import Origins
 from .phone import Phone, PhonePage
+from .profile import SimulatorProfile, load_profile
 from .ratelimit import RateLimit, RateLimiter
 from .resources import Resources
 from .scenario_file import ScenarioError
 from .scenario_options import check_options
 from .urls import Urls
-from .web import Handler, check_basic_auth, error_response, guard, http_exception, request_base
+from .web import Handler, error_response, guard, http_error, request_base
 
 __all__ = ["Simulator"]
 
@@ -52,6 +54,10 @@ class Simulator:
 
     **Parameters** (all keyword-only):
 
+    * ``platform``: which platform it plays: ``"catapult"`` (default, Catapult v1), ``"bandwidth"`` (Voice
+      API v2), or a :class:`~.profile.SimulatorProfile` (e.g. ``BandwidthProfile(account_id=...)`` for other
+      credentials); see :mod:`.profile`. ``account``: the platform's account settings, the keyword arguments
+      of its profile (e.g. ``{"account_id": "9900000", "client_id": ..., "client_secret": ...}``).
     * ``user_id``, ``api_token``, ``api_secret``: the account (default ``u-simulator``, ``t-simulator``,
       ``s-simulator``, as ``callhooks simulate``); requests need Basic ``token:secret`` and the ``userId`` in
       the path (401 / 404 otherwise).
@@ -62,7 +68,8 @@ class Simulator:
     * ``rate_limit``: a :class:`RateLimit` to exercise clients' limit handling (default: none).
     * ``far_end``: the default :class:`FarEnd`; ``numbers``: a FarEnd per phone number.
     * ``incoming_call_url`` (+ ``incoming_call_method``, ``incoming_call_fallback_url``,
-      ``incoming_call_timeout`` ms, ``auto_answer``, ``application_id``): where inbound calls go.
+      ``incoming_call_timeout`` ms (default: the platform's callback timeout), ``auto_answer``,
+      ``application_id``): where inbound calls go.
     * ``seed``: makes ids (and, unless ``faults`` has its own seed, the fault decisions) reproducible.
     * ``faults``: delivery faults to inject on purpose (:class:`Faults`: duplicates, reordering, a first
       attempt that times out, an answer lost after the handler ran); :meth:`set_faults` changes them while
@@ -91,6 +98,8 @@ class Simulator:
     def __init__(
         self,
         *,
+        platform: str | SimulatorProfile = "catapult",
+        account: Mapping[str, str] | None = None,
         user_id: str = SIMULATOR_USER_ID,
         api_token: str = SIMULATOR_API_TOKEN,
         api_secret: str = SIMULATOR_API_SECRET,
@@ -104,7 +113,7 @@ class Simulator:
         incoming_call_url: str | None = None,
         incoming_call_method: str = "POST",
         incoming_call_fallback_url: str | None = None,
-        incoming_call_timeout: int = 10000,
+        incoming_call_timeout: int | None = None,
         auto_answer: bool = True,
         application_id: str | None = None,
         seed: int | None = None,
@@ -132,6 +141,14 @@ class Simulator:
             reason = None if url is None else self.callback_hosts.refusal(url)
             if reason is not None:
                 raise ValueError(f"{name} is refused: {reason}")
+        if isinstance(platform, SimulatorProfile):
+            profile = platform
+        elif platform == "catapult" and not account:
+            profile = CatapultProfile(user_id, api_token, api_secret)
+        else:
+            profile = load_profile(platform, account)
+        #: The platform played: its REST API, callbacks, documents and callback encoding.
+        self.profile = profile
         self.user_id = user_id
         self.api_token = api_token
         self.api_secret = api_secret
@@ -142,12 +159,19 @@ class Simulator:
         self.behaviours = Behaviours(far_end or FarEnd(), dict(numbers or {}))
         fault_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         injector = FaultInjector(faults or Faults(), fault_seed)
-        self.deliverer = Deliverer(self.clock, self.ids, injector, self.callback_hosts, hold_clock=hold_clock)
+        self.deliverer = Deliverer(
+            self.clock,
+            self.ids,
+            injector,
+            self.callback_hosts,
+            encoding=profile.encoding,
+            rules=profile.rules,
+            hold_clock=hold_clock,
+        )
         self.limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
         self.application_id = application_id or self.ids.new("a")
-        inbound = Delivery(
-            incoming_call_url, incoming_call_method.upper(), incoming_call_timeout, incoming_call_fallback_url
-        )
+        timeout_ms = profile.callback_timeout_ms if incoming_call_timeout is None else incoming_call_timeout
+        inbound = Delivery(incoming_call_url, incoming_call_method.upper(), timeout_ms, incoming_call_fallback_url)
         options = EngineOptions(
             speech_chars_per_second=speech_chars_per_second,
             playback_seconds=playback_seconds,
@@ -166,6 +190,10 @@ class Simulator:
             application_id=self.application_id,
             options=options,
             deliverer=self.deliverer,
+            events=profile.events(self),
+            runner=profile.runner,
+            event_name=profile.encoding.event_name,
+            target=profile.target,
         )
         self.resources = Resources(self.urls, self.clock)
         #: Applications and the numbers they own: inbound calls to those numbers go to the owner's URL.
@@ -175,18 +203,11 @@ class Simulator:
         # Absolute URLs in events of calls placed from Python (no request to take a host from) use the host
         # of the latest request served; the guards below record it.
         self._latest_request_base = "http://127.0.0.1"
-        rest = RestApi(
-            engine=self.engine,
-            urls=self.urls,
-            render=self.resources,
-            failures=lambda: self.failures,
-            base_of=self.base_of,
-            callback_hosts=self.callback_hosts,
-        )
         control = ControlApi(self, base_of=self.base_of)
-        routes = rest.routes(self._rest_guard) + self.applications.routes(self._rest_guard)
+        routes = profile.routes(self, self._rest_guard)
         routes += control.routes(self._control_guard) + PhonePage(self.phone).routes(self._control_guard)
-        self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={HTTPException: http_exception})
+        handlers = {HTTPException: self._http_exception}
+        self.app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers=handlers)
 
     @classmethod
     def from_scenario(cls, path: str | Path, **overrides: Any) -> Simulator:
@@ -231,26 +252,35 @@ class Simulator:
             await self.deliverer.client.aclose()
             self.deliverer.client = None
 
+    async def _http_exception(self, request: Request, exc: Exception) -> Response:
+        """Unknown paths and wrong methods: the platform's JSON error shape."""
+        return error_response(self.profile.spoken(http_error(request, exc)))
+
     def base_of(self, request: Request) -> str:
         """Scheme and host for absolute URLs in answers to ``request``: ``base_url`` or the request's own."""
         return self.base_url or request_base(request)
 
     def _rest_guard(self, handler: Handler, kind: str) -> Handler:
         def before(request: Request) -> None:
-            check_basic_auth(request, self.api_token, self.api_secret)
+            self.profile.authenticate(request)
             self._latest_request_base = self.base_of(request)
-            user_id = request.path_params.get("user_id")
-            if user_id != self.user_id:
-                raise ApiError(404, "not-found", "user-not-found", f"The user {user_id} could not be found")
+            self.profile.check_account(request)
             self.clock.catch_up()
             if self.limiter is not None:
                 (self.limiter.check_create if kind == "create" else self.limiter.check_request)()
 
-        return guard(handler, before, self.clock.catch_up)
+        return guard(
+            handler,
+            before,
+            self.clock.catch_up,
+            xml=kind == "document",
+            forms=self.profile.form_bodies,
+            spoken=self.profile.spoken,
+        )
 
     def _control_guard(self, handler: Handler) -> Handler:
         def before(request: Request) -> None:
-            check_basic_auth(request, self.api_token, self.api_secret)
+            self.profile.authenticate(request)
             self._latest_request_base = self.base_of(request)
             self.clock.catch_up()
 
@@ -404,7 +434,7 @@ class Simulator:
 
     def call(self, call_id: str) -> dict[str, object]:
         """The call resource as ``GET /calls/{id}`` shows it."""
-        return self.resources.call(self.engine.get(call_id))
+        return self.profile.render_call(self, self.engine.get(call_id))
 
     async def _on_loop(self, fn: Callable[[], T]) -> T:
         async def run() -> T:

@@ -3,6 +3,9 @@
 Bodies are JSON only: a request whose ``Content-Type`` is anything else (``text/plain``, a form, multipart),
 or whose body comes without one, is refused with 415 before it is read. Those are the bodies a page on
 another site can make a browser send without asking (a form, a "simple" ``fetch``); see :mod:`.origins`.
+The one exception is a platform whose REST API takes forms (Twilio's): there the REST routes accept
+``application/x-www-form-urlencoded`` too, still behind Basic credentials and the origin checks; the control API
+never does.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ __all__ = [
     "empty",
     "error_response",
     "guard",
+    "http_error",
     "http_exception",
     "json_response",
+    "read_capped",
     "read_json",
     "request_base",
 ]
@@ -53,12 +58,15 @@ def empty(status: int = 200, location: str | None = None) -> Response:
 
 async def http_exception(request: Request, exc: Exception) -> Response:
     """Unknown paths and wrong methods get the platform's JSON error shape too."""
+    return error_response(http_error(request, exc))
+
+
+def http_error(request: Request, exc: Exception) -> ApiError:
+    """The error of an unknown path (404) or a wrong method (405)."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 405:
-        error = ApiError(405, "bad-request", "method-not-allowed", f"{request.method} is not allowed here")
-    else:
-        error = ApiError(status, "not-found", "resource-not-found", f"No resource at {request.url.path}")
-    return error_response(error)
+        return ApiError(405, "bad-request", "method-not-allowed", f"{request.method} is not allowed here")
+    return ApiError(status, "not-found", "resource-not-found", f"No resource at {request.url.path}")
 
 
 def request_base(request: Request) -> str:
@@ -89,11 +97,32 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def check_content_type(request: Request) -> None:
-    """415 for a request that declares a body of another type than JSON (whether it sends one or not)."""
+def _is_xml(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() in ("application/xml", "text/xml")
+
+
+def check_content_type(request: Request, *, xml: bool = False, forms: bool = False) -> None:
+    """415 for a request that declares a body of another type than JSON (or, with ``xml``, XML: a document
+    such as v2's ``PUT …/bxml``; with ``forms``, an ``application/x-www-form-urlencoded`` body, for a platform
+    whose API takes forms), whether it sends one or not."""
     content_type = request.headers.get("content-type")
-    if content_type is not None and request.method not in ("GET", "HEAD") and not _is_json(content_type):
-        raise _not_json(content_type)
+    if content_type is None or request.method in ("GET", "HEAD") or _is_json(content_type):
+        return
+    if xml and _is_xml(content_type):
+        return
+    if forms and content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return
+    raise _not_json(content_type)
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request's body, or ``None`` once it is longer than ``limit`` bytes (the rest is not read)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -115,19 +144,28 @@ async def read_json(request: Request) -> dict[str, Any]:
     return data
 
 
-def guard(handler: Handler, before: Callable[[Request], None], after: Callable[[], None]) -> Handler:
-    """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses,
-    never crash."""
+def guard(
+    handler: Handler,
+    before: Callable[[Request], None],
+    after: Callable[[], None],
+    *,
+    xml: bool = False,
+    forms: bool = False,
+    spoken: Callable[[ApiError], ApiError] | None = None,
+) -> Handler:
+    """Wrap ``handler``: run ``before`` (auth, limits...) and ``after`` it, turn ApiErrors into responses
+    (``spoken`` rewrites them in a platform's words), never crash. Bodies must be JSON (or, with ``xml``, an
+    XML document; with ``forms``, a form)."""
 
     async def guarded(request: Request) -> Response:
         try:
-            check_content_type(request)
+            check_content_type(request, xml=xml, forms=forms)
             before(request)
             response = await handler(request)
             after()
             return response
         except ApiError as error:
-            return error_response(error)
+            return error_response(error if spoken is None else spoken(error))
         except Exception:  # a simulator bug must not take the server down; report it as the platform would
             logger.exception("simulator error on %s %s", request.method, request.url.path)
             return error_response(ApiError(500, "internal-server-error", "unexpected-error", "Simulator error"))

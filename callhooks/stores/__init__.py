@@ -18,12 +18,13 @@ from .errors import SessionValueError, StoreUnavailable, TurnTimeout
 from .once import Once, run_once
 from .opening import DEFAULT_STORE_URL, check_store_url, open_store
 from .order import call_turn
-from .retry import RetryPolicy, process_due_items
+from .retry import BackgroundRetry, RetryPolicy, process_due_items
 
 __all__ = [
     "DEFAULT_STORE_URL",
     "Admission",
     "Admitted",
+    "BackgroundRetry",
     "Claim",
     "FailedEvent",
     "Limits",

@@ -50,6 +50,7 @@ from .journal import JournalEntry, check_read, decode_entry, encode_entries
 from .keys import FIFO, LIVE, ONCE, SESSION, token_key
 from .reply import StoredReply, decode_reply, encode_reply
 from .sessions import decode_session, encode_session
+from .wire import Script, Wire
 
 __all__ = ["DATA_CHECK_INTERVAL", "RedisStore"]
 
@@ -416,10 +417,16 @@ class RedisStore(Store):
     def __init__(self, url: str, *, limits: Limits | None = None, timeout: float = 2.0) -> None:
         self.limits = limits or Limits()
         self.url = url
+        self._record_ms, self._token_ms = _ms(self.limits.record_ttl), _ms(self.limits.token_ttl)
         # One quick retry covers a connection the server closed while idle; more would only delay the 503.
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 1)
         )
+        pool = self._redis.connection_pool
+        # The scripts go over a pipelined connection of our own when it can serve this URL, else through redis-py
+        # (``wire.py``); redis-py remains the client for the plain commands (the step-by-step session calls,
+        # the queue's size, failed events, health).
+        self._wire = Wire.for_pool(pool.connection_class, pool.connection_kwargs, timeout)
         scripts = {
             "claim": _CLAIM, "renew": _RENEW, "finish": _FINISH, "enter": _ENTER, "turn": _TURN, "leave": _LEAVE,
             "copy_session": _COPY_SESSION, "bind_token": _BIND_TOKEN, "enqueue": _ENQUEUE,
@@ -428,6 +435,7 @@ class RedisStore(Store):
             "admit": _ADMIT, "settle": _SETTLE_CALLBACK, "marker": _MARKER_CHECK,
         }  # fmt: skip
         self._scripts = {name: self._redis.register_script(source) for name, source in scripts.items()}
+        self._wire_scripts = {name: Script.of(source) for name, source in scripts.items()}
         self._marker: str | None = None  # the marker's value when last checked
         self.data_checked = 0.0  #: ``time.monotonic()`` when the marker was last looked at
         self._losses = 0
@@ -446,7 +454,7 @@ class RedisStore(Store):
         means the server lost its data: logged at ERROR, counted (``stats``), once per loss in each process."""
         self.data_checked = time.monotonic()
         mine = f"{uuid.uuid4().hex} {int(time.time())}"
-        found = _text(await self._do(self._scripts["marker"](keys=[_MARKER], args=[mine])))
+        found = _text(await self._run("marker", [_MARKER], [mine]))
         seen, self._marker = self._marker, found
         if seen is None or found == seen:
             return
@@ -470,19 +478,23 @@ class RedisStore(Store):
                 raise
 
     async def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
         await self._redis.aclose()
 
     async def _do(self, step: Awaitable[T]) -> T:
         try:
             return await step
-        except ResponseError as exc:
-            if _HANDLED_REPLY.search(str(exc)):
-                raise  # the caller recreates the queue's consumer group, or finds it there
-            # Any other reply (WRONGTYPE on a key of an unexpected type, a script error) is a 503 naming it
-            # too, rather than an exception that would reach the server as a plain-text 500.
-            raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable(self.backend, f"{self._where()}: {exc}") from None
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: RedisError | OSError) -> Exception:
+        """What a failed step raises: a ``StoreUnavailable`` naming the error, but for the replies callers handle."""
+        if isinstance(exc, ResponseError) and _HANDLED_REPLY.search(str(exc)):
+            return exc  # the caller recreates the queue's consumer group, or finds it there
+        # Any other reply (WRONGTYPE on a key of an unexpected type, a script error) is a 503 naming it too,
+        # rather than an exception that would reach the server as a plain-text 500.
+        return StoreUnavailable(self.backend, f"{self._where()}: {exc}")
 
     def _where(self) -> str:
         kwargs = self._redis.connection_pool.connection_kwargs
@@ -492,7 +504,16 @@ class RedisStore(Store):
         if time.monotonic() >= self.data_checked + DATA_CHECK_INTERVAL:  # one round trip more, once a second
             with contextlib.suppress(StoreUnavailable):  # the step below says so
                 await self._check_marker()
-        return await self._do(self._scripts[name](keys=keys, args=args))
+        return await self._run(name, keys, args)
+
+    async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        wire = self._wire
+        if wire is None or not wire.serves_here():  # a URL the wire does not serve, or another event loop
+            return await self._do(self._scripts[name](keys=keys, args=args))
+        try:
+            return await wire.run_script(self._wire_scripts[name], keys, args)
+        except (RedisError, OSError) as exc:
+            raise self._failure(exc) from None
 
     async def health(self) -> StoreHealth:
         try:
@@ -512,14 +533,13 @@ class RedisStore(Store):
         return keys
 
     async def admit(self, admission: Admission) -> Admitted:
-        limits = self.limits
         keys = self._callback_keys(admission)
         token = admission.token if admission.call_id is not None else None  # events of no call are not bound
         if token is not None:
             keys.append(_PREFIX + token_key(token))
         args = [
-            admission.owner, _ms(admission.lease), _ms(limits.record_ttl), int(admission.call_key is not None),
-            int(token is not None), admission.call_id or "", _ms(limits.token_ttl),
+            admission.owner, _ms(admission.lease), self._record_ms, int(admission.call_key is not None),
+            int(token is not None), admission.call_id or "", self._token_ms,
         ]  # fmt: skip
         verdict, ticket, attempt, kept = await self._script("admit", keys, args)
         if _text(verdict) == "duplicate":
@@ -541,7 +561,7 @@ class RedisStore(Store):
         saved = encode_session(session, limits.session_max_bytes) if session is not None else ""
         ttl = session_ends if session_ends is not None else limits.session_idle_ttl if saved else None
         args = [
-            admission.owner, "done" if ok else "failed", error or "", _ms(limits.record_ttl), ticket, saved,
+            admission.owner, "done" if ok else "failed", error or "", self._record_ms, ticket, saved,
             "" if ttl is None else _session_ms(ttl), "" if reply is None else encode_reply(reply),
         ]  # fmt: skip
         await self._script("settle", self._callback_keys(admission), args)

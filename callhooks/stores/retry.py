@@ -10,7 +10,7 @@ from typing import Any
 from .base import QueueItem, Store
 from .leases import keep_alive
 
-__all__ = ["FailedRun", "RetryPolicy", "process_due_items"]
+__all__ = ["BackgroundRetry", "FailedRun", "RetryPolicy", "process_due_items"]
 
 logger = logging.getLogger("callhooks.stores")
 
@@ -20,8 +20,10 @@ FailedRun = Callable[[dict[str, Any], str, bool], object]
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """``max_attempts`` runs in all; the n-th retry waits ``base_delay * 2**(n-1)`` seconds, at most ``max_delay``."""
+class BackgroundRetry:
+    """How a background item is retried: ``max_attempts`` runs in all; the n-th retry waits
+    ``base_delay * 2**(n-1)`` seconds, at most ``max_delay``. (Not the clients' ``callhooks.RetryPolicy``, which
+    retries HTTP requests.)"""
 
     max_attempts: int = 5
     base_delay: float = 1.0
@@ -32,12 +34,16 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2.0 ** max(0, failures - 1))
 
 
+#: The name ``BackgroundRetry`` had before (kept: ``callhooks.stores.RetryPolicy`` is imported by applications).
+RetryPolicy = BackgroundRetry
+
+
 async def process_due_items(
     store: Store,
     consumer: str,
     handle: Callable[[dict[str, Any]], Awaitable[object]],
     *,
-    policy: RetryPolicy | None = None,
+    policy: BackgroundRetry | None = None,
     lease: float = 60.0,
     limit: int = 10,
     on_failed_run: FailedRun | None = None,
@@ -45,7 +51,7 @@ async def process_due_items(
     """Claim up to ``limit`` due items and run ``handle`` on each payload, one after the other; returns how many
     were claimed. Success acks the item; a failure is retried after the policy's delay, or becomes a failed
     event once ``max_attempts`` runs failed. The item's lease is renewed while ``handle`` runs."""
-    policy = policy or RetryPolicy()
+    policy = policy or BackgroundRetry()
     items = await store.claim_items(consumer, lease=lease, limit=limit)
     for item in items:
         if item.attempts >= policy.max_attempts:  # its workers kept dying (or losing the lease) while running it
@@ -63,7 +69,7 @@ async def _run(
     consumer: str,
     item: QueueItem,
     handle: Callable[[dict[str, Any]], Awaitable[object]],
-    policy: RetryPolicy,
+    policy: BackgroundRetry,
     lease: float,
     on_failed_run: FailedRun | None = None,
 ) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..event_factories import *  # noqa: F403
+from ..event_factories import __all__ as _factories_all
 from ..events import encode_query, wire_fields
-from .factories import *  # noqa: F403
-from .factories import __all__ as _factories_all
 from .inprocess import asend_event, callback_path, send_event
 from .polling import latest, wait_until, wait_until_async
 from .replays import CallRecorder, areplay, replay

@@ -17,8 +17,8 @@ import httpx
 from typing_extensions import Unpack
 
 from ..app import CallHooks
-from ..fixtures import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay
-from ..monitoring import Dispatched, Monitor
+from ..receiver.monitoring import Dispatched, Monitor
+from ..replay_file import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay, recorded_context
 from ..replaying import read_fixture, send_planned
 
 __all__ = ["CallRecorder", "ReplayOptions", "areplay", "replay"]
@@ -85,5 +85,5 @@ class CallRecorder(Monitor):
             raise LookupError(f"no event of call {call_id!r} was recorded")
         return build_fixture(
             call_id,
-            [(r.received, r.method, r.payload, r.event.context or None, r.status, r.media_type) for r in records],
+            [(r.received, r.method, r.payload, recorded_context(r.event), r.status, r.media_type) for r in records],
         )

@@ -118,7 +118,7 @@ class SimulatorSession:
             hooks.public_url = saved_url
             if attached is not None:
                 hooks.detach_client()
-                hooks.shutdown_callbacks.remove(attached.close)
+                hooks.lifecycle.shutdown_callbacks.remove(attached.close)
 
     def assert_no_errors(self) -> None:
         """Fail (``AssertionError`` chained to the first one) if an action inside the simulation raised.

@@ -128,6 +128,7 @@ class TwilioEvent(BaseModel, ReceivedEvent):
 
     #: The implied ``call_state`` when the request carries no ``CallStatus`` (module docstring).
     implied_call_state: ClassVar[str | None] = None
+    route_in_url: ClassVar[bool] = True  # the kind and tag travel in the URL's token
 
     kind: str = Field(alias="@kind", exclude=True)
     tag: str | None = Field(default=None, alias="@tag", exclude=True)

@@ -1,6 +1,6 @@
 """Receiving Twilio Programmable Voice webhooks: ``CallHooks(platform="twilio", auth_token=...)``.
 
-What the core does not already do the same way for every platform (``callhooks.receiving``):
+What the core does not already do the same way for every platform (``callhooks.receiver.receiving``):
 
 - **Kind and tag.** Twilio sends no event type and no tag: the kind of a request follows from the URL it was
   sent to. Every URL the receiver hands out names the kind it is for, signed into its token with the tag
@@ -29,12 +29,12 @@ from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
-from ..delivery import SESSION_FROM
-from ..inbound import JSON, CallbackRejected
 from ..platform import Event, Platform
-from ..receiving import Inbound, Receiving, UrlMaker
-from ..replies import render_reply
-from ..routing import Handler
+from ..receiver.guarantees import SESSION_FROM
+from ..receiver.inbound import JSON, CallbackRejected
+from ..receiver.receiving import Inbound, Receiving, UrlMaker
+from ..receiver.replies import render_reply
+from ..receiver.routing import Handler
 from ..xmldoc.model import Verb
 from . import twiml
 from .events import TWILIO
@@ -191,5 +191,5 @@ class TwilioReceiving(Receiving):
         return fill
 
 
-#: What ``CallHooks(platform="twilio")`` is served by (``callhooks.receiving.receiving_class``).
+#: What ``CallHooks(platform="twilio")`` is served by (``callhooks.receiver.receiving.receiving_class``).
 RECEIVING = TwilioReceiving

@@ -11,7 +11,7 @@ import asyncio
 import os
 
 from callhooks import CallHooks, events
-from callhooks.background import BackgroundSettings
+from callhooks.receiver.background import BackgroundSettings
 from callhooks.stores import RetryPolicy
 
 SECRET = "crash-test-secret"

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from callhooks import CallHooks, events
-from callhooks.background import BackgroundSettings
+from callhooks.receiver.background import BackgroundSettings
 from callhooks.stores import RetryPolicy
 from callhooks.testing.factories import recording_event
 from tests.background.support import SECRET, deliver, served, within

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from callhooks import CallHooks, events
-from callhooks.background import BackgroundSettings
+from callhooks.receiver.background import BackgroundSettings
 from callhooks.stores import RetryPolicy, Store, open_store
 from callhooks.testing.factories import answer_event, recording_event
 from tests.background.support import SECRET, deliver, served, within

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from callhooks import CallHooks, events
-from callhooks.background import BackgroundSettings, queued_event
 from callhooks.cli import main
-from callhooks.failed_callbacks import failed_callback
+from callhooks.receiver.background import BackgroundSettings, queued_event
+from callhooks.receiver.failed_callbacks import failed_callback
 from callhooks.stores import Store, open_store
 from callhooks.testing.factories import gather_event, recording_event
 from tests.background.support import SECRET, served, within

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from callhooks.bandwidth import events as v2
 from callhooks.events import encode_query
-from callhooks.inbound import parse_form
 from callhooks.platform import Delivery
+from callhooks.receiver.inbound import parse_form
 from callhooks.wire import WireModel, parse_time, query_to_fields
 
 from .payloads import CALL, CONFERENCE, PARENT, PAYLOADS, SDK_MODELS

@@ -279,7 +279,7 @@ def test_console_is_off_by_default_and_configured_from_the_environment() -> None
         assert hooks.console.credentials == ("ops", "pa:ss")
         assert hooks.console.mask_numbers is True and hooks.console.view.calls_kept == 7
     finally:
-        from callhooks.masking import uninstall_log_masking
+        from callhooks.console.masking import uninstall_log_masking
 
         uninstall_log_masking()
     with pytest.raises(ValueError):

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from callhooks import CallHooks
-from callhooks.background import describe_failed
 from callhooks.events import DtmfEvent, parse_event
-from callhooks.failed_callbacks import FailedCallbacks, failed_callback
 from callhooks.identity import event_identity
+from callhooks.receiver.background import describe_failed
+from callhooks.receiver.failed_callbacks import FailedCallbacks, failed_callback
 from callhooks.stores import FailedEvent, Store, open_store
 from tests.background.support import served
 from tests.guarantees.support import SECRET, Held, dtmf, token_path

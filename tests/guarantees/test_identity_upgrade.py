@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callhooks import CallHooks, events
-from callhooks.delivery import RULE_MARKER
+from callhooks.receiver.guarantees import RULE_MARKER
 from callhooks.identity import event_identity, legacy_event_identity
 from callhooks.stores import Store, open_store
 from callhooks.testing import asend_event

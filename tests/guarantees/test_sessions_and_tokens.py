@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from callhooks import CallEvent, CallHooks
-from callhooks.delivery import SESSION_FROM
+from callhooks.receiver.guarantees import SESSION_FROM
 from callhooks.stores import open_store
 from callhooks.testing import serve
 from tests.guarantees.support import SECRET, dtmf, hangup, token_path

@@ -142,7 +142,7 @@ def test_bxml_the_platform_ignores_warns_once_per_handler(
 async def test_bxml_from_a_background_handler_is_ignored_with_a_warning_not_retried(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from callhooks.background import BackgroundSettings
+    from callhooks.receiver.background import BackgroundSettings
     from callhooks.stores import RetryPolicy
     from tests.background.support import deliver, served, within
     from tests.stores.support import eventually

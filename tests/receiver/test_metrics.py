@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.responses import JSONResponse
 
 from callhooks import CallEvent, CallHooks
-from callhooks.background import BackgroundSettings
+from callhooks.receiver.background import BackgroundSettings
 from callhooks.stores import Limits, RetryPolicy
 from callhooks.stores.memory import MemoryStore
 from callhooks.testing import latest
@@ -178,9 +178,9 @@ def test_two_apps_in_one_process_keep_their_own_figures() -> None:
 def test_from_env_and_a_clear_error_without_prometheus_client(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"CALLHOOKS_SECRET": SECRET, "CALLHOOKS_METRICS": "1", "CALLHOOKS_METRICS_AUTH": "scraper:pa:ss"}
     hooks = CallHooks.from_env(env)
-    endpoint = hooks._endpoints["metrics"]
+    endpoint = hooks.transport.endpoints["metrics"]
     assert getattr(endpoint, "auth", None) == ("scraper", "pa:ss")
-    assert "metrics" not in CallHooks.from_env({"CALLHOOKS_SECRET": SECRET})._endpoints
+    assert "metrics" not in CallHooks.from_env({"CALLHOOKS_SECRET": SECRET}).transport.endpoints
     with pytest.raises(ValueError, match="metrics=True"):
         CallHooks(secret=SECRET, metrics_auth=("a", "b"))
     monkeypatch.setitem(sys.modules, "prometheus_client", None)

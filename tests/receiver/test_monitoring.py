@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
 from callhooks import CallEvent, CallHooks, Monitor, Rejection
-from callhooks.monitoring import Dispatched
+from callhooks.receiver.monitoring import Dispatched
 from callhooks.testing.server import serve
 
 SECRET = "monitoring-tests-secret"
@@ -143,7 +143,7 @@ def test_nothing_is_recorded_without_monitors() -> None:
     hooks = CallHooks(secret=SECRET, store=None)
     hooks.on("answer")(lambda event: None)
     # The per-request holder for handler errors exists only when someone watches.
-    assert hooks._monitors == []
+    assert hooks.observation.monitors == []
     with TestClient(hooks, base_url="http://127.0.0.1") as client:
         url = path_of(hooks.callback_url(public_url=str(client.base_url)))
         assert client.post(url, json=ANSWER).status_code == 200

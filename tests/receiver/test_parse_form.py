@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callhooks.events import encode_query, wire_fields
-from callhooks.inbound import parse_form
+from callhooks.receiver.inbound import parse_form
 from callhooks.testing.factories import FACTORIES
 
 # The characters that matter to the decoding, among others: separators, escapes (well-formed or not), plus.

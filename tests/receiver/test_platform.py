@@ -9,9 +9,9 @@ from callhooks.bandwidth.events import BANDWIDTH_V2
 from callhooks.catapult import CATAPULT
 from callhooks.events import KNOWN_CALL_STATES, KNOWN_EVENT_TYPES, encode_query, parse_event
 from callhooks.identity import call_key, event_identity
-from callhooks.inbound import parse_form
 from callhooks.platform import Delivery, Platform, lower_headers
-from callhooks.routing import Router
+from callhooks.receiver.inbound import parse_form
+from callhooks.receiver.routing import Router
 from callhooks.twilio.events import TWILIO
 
 HANGUP = {

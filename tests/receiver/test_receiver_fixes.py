@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from callhooks import CallEvent, CallHooks, Router
-from callhooks.inbound import CallbackReader, CallbackRejected, read_callback
+from callhooks.receiver.inbound import CallbackReader, CallbackRejected, read_callback
 from callhooks.testing import answer_event, send_event
 from callhooks.testing.server import free_port, serve
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from callhooks import CallEvent, CallHooks, HandlerKey, Router, events, parse_event, routing
-from callhooks.routing import Handler
+from callhooks.receiver.routing import Handler
 
 # The eight key levels, most specific first, for an event of type "gather", state "active", tag "menu".
 T, S, G = "gather", "active", "menu"

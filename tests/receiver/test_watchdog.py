@@ -10,11 +10,11 @@ import pytest
 from starlette.types import Message
 
 from callhooks import CallHooks, events
-from callhooks.delivery import Delivery
 from callhooks.identity import event_identity
+from callhooks.receiver.guarantees import Delivery
+from callhooks.receiver.watchdog import Watchdog
 from callhooks.stores.memory import MemoryStore
 from callhooks.testing.factories import answer_event
-from callhooks.watchdog import Watchdog
 from tests.stores.support import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]

@@ -21,7 +21,7 @@ import pytest
 from starlette.responses import Response
 
 from callhooks import CallEvent, CallHooks, Dispatched
-from callhooks.serving import HEAD_TIMEOUT_ENV, MAX_WAITING_ENV, H11HeadTimeout, HttpToolsHeadTimeout
+from callhooks.commands.server_settings import HEAD_TIMEOUT_ENV, MAX_WAITING_ENV, H11HeadTimeout, HttpToolsHeadTimeout
 from callhooks.testing import free_port, polling, serve
 from callhooks.testing.polling import DEFAULT_TIMEOUT
 from tests.helpers.processes import server_process

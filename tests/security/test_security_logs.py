@@ -311,7 +311,7 @@ def test_a_handler_exception_forges_no_line_and_shows_no_secret() -> None:
 
 
 def test_the_background_logger_is_redacted_under_the_users_logging() -> None:
-    from callhooks.background import BackgroundSettings
+    from callhooks.receiver.background import BackgroundSettings
     from callhooks.stores import RetryPolicy
 
     hooks = CallHooks(

@@ -20,7 +20,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from callhooks import CallEvent, CallHooks
-from callhooks.serving import MAX_WAITING_ENV, H11HeadTimeout, HttpToolsHeadTimeout
+from callhooks.commands.server_settings import MAX_WAITING_ENV, H11HeadTimeout, HttpToolsHeadTimeout
 from callhooks.testing import free_port, serve
 from tests.helpers.processes import server_process
 from tests.security.security_apps import hooks as run_hooks

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callhooks.demo import create_ivr
+from callhooks.commands.demo import create_ivr
 from callhooks.simulator import Simulator
 from callhooks.simulator.phone import page
 from callhooks.testing import free_port, running_simulator

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import pytest
 from pydantic import ValidationError
 
-from callhooks.inbound import parse_form
 from callhooks.platform import Delivery
+from callhooks.receiver.inbound import parse_form
 from callhooks.twilio import events as tw
 
 CALL = "CA00000000000000000000000000000002"

@@ -263,7 +263,7 @@ def test_the_console_says_why_it_cannot_replay_a_signed_request() -> None:
 
 
 def test_read_callback_verifies_and_parses_without_a_server() -> None:
-    from callhooks.inbound import CallbackRejected
+    from callhooks.receiver.inbound import CallbackRejected
 
     hooks = receiver(store=None)
     url = hooks.callback_url(kind="gather", tag="main-menu")

@@ -1,0 +1,1 @@
+"""The command line: each callhooks command, and the demo."""

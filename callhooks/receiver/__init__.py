@@ -1,0 +1,1 @@
+"""The receiver parts below the ASGI shell: verification, guarantees, dispatch, settings, observation."""

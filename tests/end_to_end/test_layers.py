@@ -1,0 +1,22 @@
+"""The package's layers, as pyproject.toml's import-linter contracts write them down, hold (CI runs this).
+
+Commands and the test kit > console and metrics > the ASGI shell > receiver parts (layered inside) > foundations;
+the clients, the simulator, the stores and the platforms' wire formats never import the receiver.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_import_linter_contract_is_kept() -> None:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 3 kept, 0 broken." in done.stdout
