@@ -1,15 +1,18 @@
 """What makes two callbacks the same event, and which call's queue and session an event belongs to.
 
 The platform sends no event id, so the identity is derived from content. **The rule** (``IDENTITY_RULE`` 2): the
-identity of an event is the BLAKE2b digest (16 bytes, 32 hex digits, personalised ``callhooks:id:2``) of the
-compact JSON list of ``[wire name, value]`` pairs, in the order of the wire names, of
+identity of an event is the BLAKE2b digest (16 bytes, 32 hex digits, personalised ``callhooks:id:2``) of the wire
+names of its present fields in order (``@type`` first, the others sorted), joined by NUL, then NUL and ``=``, then
+their values as text joined by NUL (a time as whole milliseconds since the epoch, so one instant in any offset is
+one value; a number or boolean as Python writes it; a nested model as compact JSON, keys sorted; a value holding a
+NUL, which no platform sends, makes the values written by ``ascii()`` after ``!`` instead). The fields are
 
 - its routing type (``@type``, from ``event.event_route_type``: ``transfer-complete`` and ``transferComplete``
   are one type, a ``hangup`` with cause ``CALL_REJECTED`` is ``reject``), and
 - every field the event's model declares that has a value, *after* parsing: the ids it carries (``callId``,
-  ``conferenceId``, ``recordingId``, ...), its times (``time``, ``startTime``, ... as whole milliseconds since
-  the epoch, so one instant in any offset is one value) and the fields that tell repeats apart (``dtmfDigit``,
-  ``digits``, ``state``, ``status``, ``cause``, ``tag``, ...), with URIs left out (they repeat the ids).
+  ``conferenceId``, ``recordingId``, ...), its times (``time``, ``startTime``, ...) and the fields that tell
+  repeats apart (``dtmfDigit``, ``digits``, ``state``, ``status``, ``cause``, ``tag``, ...), with URIs left out
+  (they repeat the ids).
 
 Because it is computed from the typed values, the GET form (every value a string, ``+`` possibly decoded as a
 space, times as text) and the POST JSON form of one event give the same identity; fields the model does not
@@ -21,7 +24,7 @@ as one.
 **Rule 1** (``ContentIdentity.rule1``), what earlier versions stored: the SHA-256 (first 32 hex digits) of the
 canonical JSON object of the same fields (times as ISO-8601 UTC text with milliseconds). Records live a day
 (``Limits.record_ttl``), so during an upgrade a store may hold records under rule-1 identities: the receiver
-looks those up too while they may exist (``delivery.py``, ``LegacyIdentities``).
+looks those up too while they may exist (``receiver/guarantees.py``, ``Delivery.legacy_until``).
 """
 
 from __future__ import annotations
@@ -49,30 +52,34 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLISECOND = timedelta(milliseconds=1)
 #: Rule 2's personalisation of BLAKE2b: a digest of the same text under another rule can never be equal.
 _RULE2_PERSON = b"callhooks:id:2"
-#: Declared types whose values ``ascii()`` writes the same in every Python version (for the plain fields).
-_PLAIN_TYPES: frozenset[Any] = frozenset(
-    {str, int, bool, float, str | None, int | None, bool | None, float | None, list[str] | None}
-)
+#: Declared types whose values are text already (every other field's value goes through ``_rule2_value``).
+_PLAIN_TYPES: frozenset[Any] = frozenset({str, str | None})
 
 
-def _rule2_value(value: Any) -> Any:
-    """A value of rule 2 that ``ascii()`` would not write canonically: a time as whole milliseconds since the
-    epoch (naive means UTC), a nested model (``diversion``) or any other object as its compact JSON, keys sorted."""
+def _rule2_value(value: Any) -> str:
+    """A value of rule 2 as text: a time as whole milliseconds since the epoch (naive means UTC), a number or a
+    boolean as Python writes it (``3``, ``1.5``, ``True``), a nested model (``diversion``) or any other object as
+    its compact JSON, keys sorted."""
     if isinstance(value, datetime):
-        return ((value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)) - _EPOCH) // _MILLISECOND
+        utc = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return str((utc - _EPOCH) // _MILLISECOND)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):  # bool included
+        return repr(value)
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(value, (str, int, float)):
-        return value
     return _dumps(value)
 
 
-def _rule2_digest(names: str, values: tuple[Any, ...]) -> str:
-    """Rule 2's digest of the present fields' wire names (joined by NUL) and their values (module docstring)."""
-    # ascii(): str, int, float, bool and tuple reprs with every non-ASCII character escaped, so the text does not
-    # depend on the Unicode database of the Python running (repr leaves the characters it deems printable).
-    text = names + "\0" + ascii(values)
-    return hashlib.blake2b(text.encode(), digest_size=16, person=_RULE2_PERSON).hexdigest()
+def _rule2_digest(names: str, values: tuple[str, ...]) -> str:
+    """Rule 2's digest of the present fields' wire names and their values as text, each list joined by NUL.
+    Values holding a NUL themselves (no platform sends one) would make the joined text ambiguous: those are
+    written with ``ascii()`` instead, under another mark."""
+    joined = "\0".join(values)
+    clean = joined.count("\0") == len(values) - 1
+    text = names + ("\0=" + joined if clean else "\0!" + ascii(values))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, person=_RULE2_PERSON).hexdigest()
 
 
 def _canonical(value: Any) -> Any:
@@ -154,8 +161,7 @@ class ContentIdentity:
             value = getattr(event, name)
             if value is None:
                 continue
-            if not isinstance(value, (str, int, float, list)):
-                value = _rule2_value(value)
+            value = _rule2_value(value)
             names.append(wire)
             values.append(value)
         return _rule2_digest("\0".join(names), tuple(values))

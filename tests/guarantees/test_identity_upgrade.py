@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from callhooks import CallHooks, events
-from callhooks.receiver.guarantees import RULE_MARKER
 from callhooks.identity import event_identity, legacy_event_identity
+from callhooks.receiver.guarantees import RULE_MARKER
 from callhooks.stores import Store, open_store
 from callhooks.testing import asend_event
 from callhooks.testing.factories import dtmf_event
