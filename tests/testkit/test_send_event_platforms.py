@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 from callhooks import CallHooks
 from callhooks.bandwidth import events as v2
 from callhooks.bandwidth.factories import gather_event as v2_gather_event
-from callhooks.testing import asend_event, callback_path, inprocess, send_event
+from callhooks.testing import CallRecorder, asend_event, callback_path, inprocess, replay, send_event
 from callhooks.twilio import events as tw
 from callhooks.twilio.factories import FACTORIES, gather_event, make_event, status_event
 
@@ -181,3 +181,23 @@ def test_kind_and_tag_are_refused_for_platforms_whose_body_names_them() -> None:
     hooks = CallHooks(platform="bandwidth", secret=SECRET)
     with pytest.raises(ValueError, match="in the body"):
         send_event(hooks, v2_gather_event(), tag="main-menu")
+
+
+def test_a_recorded_twilio_call_replays_in_process_signed_and_routed_as_it_was() -> None:
+    hooks, _ = twilio_app()
+    recorder = CallRecorder()
+    hooks.add_monitor(recorder)
+    sid = "CA" + "4" * 32
+    send_event(hooks, make_event("call", call_sid=sid), context={"order": 7})
+    send_event(hooks, gather_event(sid, digits="2", tag="main-menu"), method="GET", context={"order": 7})
+    send_event(hooks, status_event(sid, call_status="completed", sequence_number=3))
+    fresh, seen = twilio_app()
+    answers = replay(fresh, recorder.fixture(sid))
+    assert [answer.status_code for answer in answers] == [200, 200, 200], [a.text for a in answers]
+    assert [(e.kind, e.tag, e.context) for e in seen] == [
+        ("call", None, {"order": 7}),
+        ("gather", "main-menu", {"order": 7}),
+        ("status", None, {}),
+    ]
+    gather = seen[1]
+    assert isinstance(gather, tw.GatherEvent) and gather.digits == "2"
