@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PLATFORMS", "client_options", "ended", "environ", "make_client", "random_account"]
+__all__ = ["PLATFORMS", "check_platform", "client_options", "ended", "environ", "make_client", "random_account"]
 
 #: The platforms a session can play (``running_simulator(platform=...)``).
 PLATFORMS = ("catapult", "bandwidth", "twilio")
