@@ -13,7 +13,16 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PLATFORMS", "check_platform", "client_options", "ended", "environ", "make_client", "random_account"]
+__all__ = [
+    "PLATFORMS",
+    "check_platform",
+    "client_options",
+    "ended",
+    "engine_id",
+    "environ",
+    "make_client",
+    "random_account",
+]
 
 #: The platforms a session can play (``running_simulator(platform=...)``).
 PLATFORMS = ("catapult", "bandwidth", "twilio")
@@ -126,3 +135,11 @@ def ended(platform: str, client: Any, call_id: str) -> Any:
     from ..rules import ENDED_CALL_STATES
 
     return call if call.state in ENDED_CALL_STATES else None
+
+
+def engine_id(simulator: Any, call_id: str) -> str:
+    """The simulator's own id of a call named by ``call_id``: itself, or the call whose Twilio sid it is (the id a
+    Twilio client reads)."""
+    legs = getattr(simulator.profile, "legs", None)
+    leg = legs.by_sid(call_id) if legs is not None and call_id.startswith("CA") else None
+    return str(leg.call.id) if leg is not None else call_id

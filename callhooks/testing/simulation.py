@@ -258,8 +258,10 @@ class SimulatorSession:
         return response.json()
 
     def sent(self, call_id: str | None = None) -> list[SentEvent]:
-        """The events the simulator produced (for one call, if given), with their delivery outcomes."""
-        return [event for event in self.simulator.sent if call_id in (None, event.call_id)]
+        """The events the simulator produced (for one call, if given: by its id or its Twilio sid), with their
+        delivery outcomes."""
+        wanted = None if call_id is None else session_platforms.engine_id(self.simulator, call_id)
+        return [event for event in self.simulator.sent if wanted in (None, event.call_id)]
 
     def event_types(self, call_id: str) -> list[str]:
         """The ``eventType`` of each event produced for ``call_id`` (a Twilio request's kind), in order."""

@@ -83,6 +83,8 @@ def test_a_twilio_session_runs_a_call_through_a_twilio_receiver() -> None:
             ended = session.wait_until_ended(str(call.sid))
         assert ended.status == "completed"
         assert chosen == ["1"]
+        kinds = session.event_types(str(call.sid))  # the sid the client reads names the call too
+        assert kinds[0] == "call" and "gather" in kinds and kinds[-1] == "status", kinds
 
 
 def test_a_sessions_credentials_are_fresh_and_the_catapult_default_is_unchanged() -> None:
