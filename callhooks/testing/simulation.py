@@ -207,23 +207,23 @@ class SimulatorSession:
 
     def press(self, call_id: str, digits: str) -> dict[str, Any]:
         """Press keys on an answered call (``dtmf`` events, digits for a running gather); returns :meth:`phone_view`."""
-        return self._control("POST", f"/calls/{call_id}/dtmf", {"digits": digits})
+        return self._control("POST", f"/calls/{self._engine_id(call_id)}/dtmf", {"digits": digits})
 
     def answer(self, call_id: str) -> dict[str, Any]:
         """Answer a ringing outbound call; returns :meth:`phone_view`."""
-        return self._control("POST", f"/calls/{call_id}/answer")
+        return self._control("POST", f"/calls/{self._engine_id(call_id)}/answer")
 
     def reject(self, call_id: str) -> dict[str, Any]:
         """Decline a ringing outbound call (``CALL_REJECTED``); returns :meth:`phone_view`."""
-        return self._control("POST", f"/calls/{call_id}/reject")
+        return self._control("POST", f"/calls/{self._engine_id(call_id)}/reject")
 
     def hang_up(self, call_id: str) -> dict[str, Any]:
         """Hang up as the far end; returns :meth:`phone_view`."""
-        return self._control("POST", f"/calls/{call_id}/hangup")
+        return self._control("POST", f"/calls/{self._engine_id(call_id)}/hangup")
 
     def phone_view(self, call_id: str) -> dict[str, Any]:
         """The call as ``GET /_sim/calls/{callId}`` shows it: state, ``playing``, ``gather`` and ``heard``."""
-        return self._control("GET", f"/calls/{call_id}")
+        return self._control("GET", f"/calls/{self._engine_id(call_id)}")
 
     def said(self, call_id: str) -> list[str]:
         """The sentences the application spoke to the far end of ``call_id`` so far, oldest first."""
@@ -248,6 +248,10 @@ class SimulatorSession:
 
         return self.wait_for(ringing, timeout, f"a call ringing at {number}")
 
+    def _engine_id(self, call_id: str) -> str:
+        # The phone's calls are the simulator's: a Twilio sid names its call too.
+        return session_platforms.engine_id(self.simulator, call_id)
+
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         answer: dict[str, Any] = self._control_json(method, path, body)
         return answer
@@ -260,7 +264,7 @@ class SimulatorSession:
     def sent(self, call_id: str | None = None) -> list[SentEvent]:
         """The events the simulator produced (for one call, if given: by its id or its Twilio sid), with their
         delivery outcomes."""
-        wanted = None if call_id is None else session_platforms.engine_id(self.simulator, call_id)
+        wanted = None if call_id is None else self._engine_id(call_id)
         return [event for event in self.simulator.sent if wanted in (None, event.call_id)]
 
     def event_types(self, call_id: str) -> list[str]:

@@ -83,6 +83,7 @@ def test_a_twilio_session_runs_a_call_through_a_twilio_receiver() -> None:
             ended = session.wait_until_ended(str(call.sid))
         assert ended.status == "completed"
         assert chosen == ["1"]
+        assert session.phone_view(str(call.sid))["state"] == ended.status  # the sid names the call to the phone too
         kinds = session.event_types(str(call.sid))  # the sid the client reads names the call too
         assert kinds[0] == "call" and "gather" in kinds and kinds[-1] == "status", kinds
 
