@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pydantic.alias_generators import to_camel
-
 from .events import (
     AnswerEvent,
     CallEvent,
@@ -36,6 +34,7 @@ from .events import (
     format_time,
     parse_event,
 )
+from .wire import to_wire_names
 
 __all__ = [
     "API_BASE",
@@ -81,20 +80,9 @@ def _now() -> str:
     return format_time(datetime.now(timezone.utc))
 
 
-def _to_wire(fields: dict[str, Any]) -> dict[str, Any]:
-    # Factories take snake_case keyword arguments; the wire (and so the parser) uses camelCase.
-    wire: dict[str, Any] = {}
-    for name, value in fields.items():
-        if value is None:
-            continue
-        key = "from" if name == "from_" else to_camel(name)
-        wire[key] = format_time(value) if isinstance(value, datetime) else value
-    return wire
-
-
 def make_event(event_type: str, **fields: Any) -> CallEvent:
     """Any event, from its wire ``eventType`` and snake_case fields (``None`` values are left out)."""
-    return parse_event({"eventType": event_type, **_to_wire(fields)})
+    return parse_event({"eventType": event_type, **to_wire_names(fields)})
 
 
 def _call_fields(call_id: str | None, fields: dict[str, Any], *, numbers: bool = True) -> dict[str, Any]:

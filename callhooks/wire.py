@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "parse_json_string",
     "parse_time",
     "query_to_fields",
+    "to_wire_names",
 ]
 
 
@@ -133,3 +135,19 @@ def _repair_plus(value: str) -> str:
 def query_to_fields(pairs: list[tuple[str, str]]) -> dict[str, str]:
     """Fields of a GET or form callback (already form-decoded), with E.164 numbers' ``+`` restored."""
     return {key: _repair_plus(value) for key, value in pairs}
+
+
+def to_wire_names(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments (snake_case, ``from_`` for ``from``) as camelCase wire fields, for event factories: ``None``
+    values left out, datetimes as ``format_time`` writes them, nested models as their wire objects."""
+    wire: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        key = "from" if name == "from_" else to_camel(name)
+        if isinstance(value, datetime):
+            value = format_time(value)
+        elif isinstance(value, BaseModel):
+            value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+        wire[key] = value
+    return wire

@@ -18,13 +18,16 @@ def sample_fields(event_type: str) -> dict[str, Any]:
     """A v2 callback body of ``event_type`` as the platform posts it: an inbound call's fields (a conference's for
     ``conference*`` events), stamped now. The caller sets or overrides any field afterwards."""
     now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    fields: dict[str, Any] = {"eventType": event_type, "eventTime": now, "accountId": ACCOUNT_ID}
+    fields: dict[str, Any] = {"eventType": event_type, "eventTime": now}
     if event_type.startswith("conference"):
         conference_id = f"conf-{uuid.uuid4()}"
-        return {**fields, "conferenceId": conference_id, "name": "sample-conference"}
+        # Of a conference's callbacks only the recording's names the account (the others carry no accountId).
+        account = {"accountId": ACCOUNT_ID} if event_type == "conferenceRecordingAvailable" else {}
+        return {**fields, **account, "conferenceId": conference_id, "name": "sample-conference"}
     call_id = f"c-{uuid.uuid4()}"
     return {
         **fields,
+        "accountId": ACCOUNT_ID,
         "applicationId": APPLICATION_ID,
         "from": CUSTOMER_NUMBER,
         "to": APP_NUMBER,

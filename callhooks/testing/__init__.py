@@ -1,6 +1,9 @@
 """Test kit: event factories, in-process delivery to a ``CallHooks`` app, replay of recorded calls, and real
 loopback servers.
 
+The factories here are Catapult's; Bandwidth v2's are in ``callhooks.testing.bandwidth`` and Twilio's in
+``callhooks.testing.twilio``. ``send_event`` and ``running_simulator`` serve an app of any of the three.
+
 The pytest fixtures (a simulator on a free port with a client pointed at it) live in
 ``callhooks.testing.plugin`` and are registered automatically when callhooks is installed.
 

@@ -2,24 +2,28 @@
 
 The app's own signer re-signs every event's context, so the handlers see what they saw during the call. Without
 ``url`` the requests go through the ASGI app in-process (``httpx.ASGITransport``: no server, no lifespan);
-with ``url`` they go over HTTP to a server already running the app (e.g. :func:`callhooks.testing.serve`).
+with ``url`` they go over HTTP to a server already running the app (e.g. :func:`callhooks.testing.serve`). A
+Twilio app's requests are signed as Twilio signs them, with its auth token, over the URL each goes to (in-process:
+its ``public_url``).
 :class:`CallRecorder` makes the fixture of a call an app received.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections import deque
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 import httpx
 from typing_extensions import Unpack
 
 from ..app import CallHooks
 from ..receiver.monitoring import Dispatched, Monitor
-from ..replay_file import MAX_EVENTS, CallFixture, Timing, build_fixture, plan_replay, recorded_context
-from ..replaying import read_fixture, send_planned
+from ..replay_file import MAX_EVENTS, CallFixture, ReplayRequest, Timing, build_fixture, plan_replay, recorded_context
+from ..replaying import read_fixture, send_planned, signed_for
 
 __all__ = ["CallRecorder", "ReplayOptions", "areplay", "replay"]
 
@@ -48,12 +52,28 @@ async def areplay(
 ) -> list[httpx.Response]:
     """Send ``fixture``'s events (a ``CallFixture`` or a fixture file's path) to ``hooks``; its answers in order."""
     url = options.get("url")
-    base = url or IN_PROCESS_URL + hooks.urls.path_prefix
+    twilio = hooks.platform.name == "twilio"
+    # Twilio signs the public URL it requests: in-process, the requests are planned (and signed) for public_url.
+    public = hooks.public_url if twilio and url is None else None
+    base = url or public or IN_PROCESS_URL + hooks.urls.path_prefix
     timing, speed = options.get("timing", "compressed"), options.get("speed", 1.0)
     requests = plan_replay(_fixture(fixture), hooks.urls, base, timing=timing, speed=speed)
+    if twilio:
+        auth_tokens: tuple[str, ...] = getattr(hooks.receiving, "auth_tokens", ())
+        requests = _in_process(signed_for("twilio", requests, auth_tokens[-1]), public)
     transport = httpx.ASGITransport(app=hooks) if url is None else None
     async with httpx.AsyncClient(transport=transport, timeout=options.get("timeout", 10.0)) as client:
         return await send_planned(client, requests)
+
+
+def _in_process(requests: list[ReplayRequest], public: str | None) -> list[ReplayRequest]:
+    """``requests`` planned for ``public`` (a public URL), sent to the in-process host instead; as they are when
+    ``public`` is None."""
+    if public is None:
+        return requests
+    parts = urlsplit(public)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return [dataclasses.replace(r, url=IN_PROCESS_URL + r.url.removeprefix(origin)) for r in requests]
 
 
 def replay(

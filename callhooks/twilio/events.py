@@ -53,7 +53,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -89,6 +89,7 @@ __all__ = [
     "ends_session",
     "event_identity",
     "parse_event",
+    "wire_params",
 ]
 
 #: The header whose value is the same on every retry of one webhook request (lower case, as ``lower_headers``).
@@ -479,3 +480,19 @@ TWILIO: Platform[TwilioEvent] = Platform(
     callback_timeout=15.0,  # the webhook timeout Twilio waits by default
     legacy_identity=_legacy_identity,
 )
+
+
+def wire_params(event: TwilioEvent) -> dict[str, str]:
+    """The request parameters ``event`` was parsed from, as Twilio sends them: every value text (``true``/``false``,
+    times in RFC 2822), the URL's kind and tag and the idempotency header not among them."""
+    params: dict[str, str] = {}
+    for name, value in event.model_dump(by_alias=True, exclude_unset=True).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            params[name] = "true" if value else "false"
+        elif isinstance(value, datetime):
+            params[name] = format_datetime(value)
+        else:
+            params[name] = str(value)
+    return params

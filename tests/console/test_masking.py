@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from callhooks import masking
+from callhooks.console import masking
 from callhooks.console.masking import MAX_MASKED_CHARS, mask_fields, mask_number, mask_numbers_in
 
 from .support import APP, CALLER, CONSOLE, connected, make_hooks, path_of, send_call

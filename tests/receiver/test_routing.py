@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from callhooks import CallEvent, CallHooks, HandlerKey, Router, events, parse_event, routing
+from callhooks import CallEvent, CallHooks, HandlerKey, Router, events, parse_event
+from callhooks.receiver import routing
 from callhooks.receiver.routing import Handler
 
 # The eight key levels, most specific first, for an event of type "gather", state "active", tag "menu".

@@ -384,7 +384,8 @@ def test_building_a_receiver_leaves_other_libraries_loggers_alone_until_it_is_se
     # served (its lifespan), numbers are masked while a masking console's receiver runs, not for good.
     from starlette.testclient import TestClient
 
-    from callhooks import logs, masking
+    from callhooks import logs
+    from callhooks.console import masking
 
     access = logging.getLogger("uvicorn.access")
     for found in [f for f in access.filters if isinstance(f, logs.RedactingFilter | masking.MaskingFilter)]:
