@@ -87,6 +87,8 @@ AFTER_HANDLER_SECONDS: Final = 1.0
 _MAX_ID_LENGTH: Final = 256
 #: The record whose first writing says when this identity rule first ran on a store (``Delivery.open``).
 RULE_MARKER: Final = f"callhooks:identity-rule:{IDENTITY_RULE}"
+#: Written beside RULE_MARKER when the store held no records as the rule first ran on it: no legacy look-ups.
+CLEAN_MARKER: Final = RULE_MARKER + ":clean"
 
 
 class DeliveryRefused(Exception):
@@ -175,10 +177,29 @@ class Delivery:
             return 0.0
         claim = await store.claim(RULE_MARKER, self.owner, self.lease)  # done already: its life is pushed on
         if claim.status == "acquired":
+            # The rule's first run here: a store holding no records (a new one) holds none under the old rule,
+            # which a second marker says to every receiver opening it later.
+            clean = not await store.holds_records(besides=RULE_MARKER)
+            if clean and (await store.claim(CLEAN_MARKER, self.owner, self.lease)).status == "acquired":
+                await store.finish(CLEAN_MARKER, self.owner, ok=True)
             await store.finish(RULE_MARKER, self.owner, ok=True)
+        else:
+            clean = await self._clean_marker(store)
+        if clean:
+            return 0.0
         marker = await store.record(RULE_MARKER)
         first_ran = marker.lease_until - self.lease if marker is not None else time.time()
         return first_ran + store.limits.record_ttl
+
+    async def _clean_marker(self, store: Store) -> bool:
+        """Whether the receiver that first ran this rule on ``store`` found it holding no records; waits (a lease
+        at most) while that receiver, another worker starting beside this one, is still looking."""
+        deadline = time.monotonic() + self.lease
+        while True:
+            marker = await store.record(RULE_MARKER)
+            if marker is None or marker.state != "running" or time.monotonic() >= deadline:
+                return await store.record(CLEAN_MARKER) is not None
+            await asyncio.sleep(0.05)
 
     async def start(self) -> None:
         """Lifespan start-up: accept callbacks again and open the store."""

@@ -230,6 +230,12 @@ class Store(ABC):
     async def record(self, identity: str) -> OnceRecord | None:
         """The idempotency record, or None (never seen, or expired)."""
 
+    async def holds_records(self, besides: str) -> bool:
+        """Whether any live idempotency record other than ``besides``'s is in the store: a receiver opening a
+        store that holds none needs no look-up under an earlier identity rule. Looked at once per store, when a
+        rule first runs on it; this default says yes when records outlive the process (the safe answer)."""
+        return self.records_outlive_process
+
     # -- per-call fair FIFO --------------------------------------------------------------------------------
 
     @abstractmethod

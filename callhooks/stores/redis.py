@@ -684,6 +684,14 @@ class RedisStore(Store):
         found = await self._settle("fail", item_id, consumer, *extra, keys=(_FAILED_SEQ, _FAILED_INDEX))
         return None if found is None else _text(found)
 
+    async def holds_records(self, besides: str) -> bool:
+        # SCAN visits the keyspace in pages; done once per store (when an identity rule first runs on it).
+        skip = (_PREFIX + ONCE + besides).encode()
+        async for key in self._redis.scan_iter(match=_PREFIX + ONCE + "*", count=1000):
+            if key != skip:
+                return True
+        return False
+
     async def queue_size(self) -> int:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xlen(_QUEUE)

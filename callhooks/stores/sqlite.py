@@ -28,6 +28,7 @@ from . import records
 from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
+from .keys import ONCE
 from .kv import KeyValueStore, Update, admit_keys, settle_keys
 from .reply import StoredReply, encode_reply
 from .sessions import encode_session
@@ -391,6 +392,15 @@ class SqliteStore(KeyValueStore):
             return None if row is None else self._insert_failed(db, row[0], error, row[1] + 1)
 
         return await self._run(lambda: self._write(move))
+
+    async def holds_records(self, besides: str) -> bool:
+        # The ONCE family's keys sort together: one index probe over "once:" .. "once;" (":" + 1 is ";").
+        query = "SELECT 1 FROM kv WHERE key >= ? AND key < ? AND key != ? AND expires > ? LIMIT 1"
+        end = ONCE[:-1] + chr(ord(ONCE[-1]) + 1)
+        found = await self._run(
+            lambda: self._conn().execute(query, (ONCE, end, ONCE + besides, self.clock())).fetchone()
+        )
+        return found is not None
 
     async def queue_size(self) -> int:
         return int(await self._run(lambda: self._conn().execute("SELECT count(*) FROM queue").fetchone()[0]))

@@ -13,8 +13,15 @@ from callhooks.receiver.guarantees import RULE_MARKER
 from callhooks.stores import Store, open_store
 from callhooks.testing import asend_event
 from callhooks.testing.factories import dtmf_event
+from tests.stores.support import SHARED_BACKENDS, backend_url, opened
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+@pytest.fixture(params=SHARED_BACKENDS)
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store's URL, once per backend whose records outlive the process."""
+    return backend_url(request, tmp_path)
 
 
 def _receiver(store: Store) -> tuple[CallHooks, list[str]]:
@@ -65,3 +72,32 @@ async def test_memory_never_looks_up_the_earlier_rule() -> None:
     assert (await asend_event(hooks, event)).status_code == 200
     assert hooks.delivery.legacy_until == 0.0 and seen == ["1"]
     assert await store.record(RULE_MARKER) is None
+
+
+async def test_a_new_store_opens_no_window_for_the_earlier_rule_for_any_receiver(shared_url: str) -> None:
+    # a store holding no records when rule 2 first runs on it holds none under rule 1: no look-ups, ever
+    store = await opened(shared_url)
+    try:
+        hooks, seen = _receiver(store)
+        await hooks.delivery.open()
+        assert hooks.delivery.legacy_until == 0.0
+        assert (await asend_event(hooks, dtmf_event("c-1", dtmf_digit="1"))).status_code == 200
+        later, _ = _receiver(store)  # another worker, or a restart: the clean marker tells it
+        await later.delivery.open()
+        assert later.delivery.legacy_until == 0.0
+        assert seen == ["1"]
+    finally:
+        await store.close()
+
+
+async def test_a_store_holding_records_when_the_rule_first_runs_opens_the_window(shared_url: str) -> None:
+    store = await opened(shared_url)
+    try:
+        await store.claim("rule-1-identity", "old-worker", 2.0)
+        assert await store.finish("rule-1-identity", "old-worker", ok=True)
+        assert await store.holds_records(besides=RULE_MARKER)
+        hooks, _ = _receiver(store)
+        await hooks.delivery.open()
+        assert hooks.delivery.legacy_until > 0.0
+    finally:
+        await store.close()
