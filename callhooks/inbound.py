@@ -51,6 +51,9 @@ class CallbackRejected(Exception):
         self.status = status
         self.body: dict[str, Any] = {"error": error, "detail": detail, **extra}
         self.headers: Mapping[str, str] = headers or {}
+        #: A Basic-auth challenge to a request that carried no credentials: the platform's usual first try
+        #: (Bandwidth v2 sends them only when challenged), so not worth a warning. Wrong credentials are not.
+        self.challenge_only = False
 
     @property
     def reason(self) -> str:
@@ -106,13 +109,15 @@ class CallbackReader:
             raise method_not_allowed(method, ALLOWED_METHODS)
         if self.basic_auth is not None and not check_basic_auth(authorization, self.basic_auth):
             # 401 with a challenge: the platform's HTTP client sends the URL's credentials only when asked.
-            raise CallbackRejected(
+            rejected = CallbackRejected(
                 401,
                 "unauthorized",
                 TokenError(TokenProblem.BASIC_AUTH).detail,
                 reason=TokenProblem.BASIC_AUTH.value,
                 headers=_BASIC_CHALLENGE,
             )
+            rejected.challenge_only = not authorization
+            raise rejected
         context: Mapping[str, Any] = {}
         bound_token = kind = tag = None
         if self.signer is not None:
