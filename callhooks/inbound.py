@@ -120,16 +120,19 @@ class CallbackReader:
             raise rejected
         context: Mapping[str, Any] = {}
         bound_token = kind = tag = None
-        if self.signer is not None:
+        signer = self.signer  # read once: this runs for every request
+        if signer is not None:
             try:
-                context = self.signer.verify(token)
+                context = signer.verify(token)
             except TokenError as exc:
                 raise forbidden(exc.problem) from None
-            bound_token = token if self.signer.binds(token) else None
+            bound_token = token if signer.binds(token) else None
             context, kind, tag = split_route(context)
         media_type = _accepted_media_type(method, content_type)
-        if content_length is not None and content_length.isdigit() and int(content_length) > self.body_limit:
-            raise too_large(self.body_limit)
+        if content_length is not None and content_length.isdigit():
+            limit = self.body_limit
+            if int(content_length) > limit:
+                raise too_large(limit)
         return CallbackHead(method, media_type, context, bound_token, kind, tag)
 
     def read_event(
