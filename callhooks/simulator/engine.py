@@ -540,6 +540,9 @@ class Engine:
                 self._emit(call, self.events.dtmf(call, key, self.clock.iso()))
             if call.gather is not None:
                 self._gather_key(call, call.gather, key)
+            elif call.recording is not None and key in call.recording.finish_keys:
+                call.recording.finished_on_key = key
+                self._stop_recording(call)
         if call.keys:
             self._at(call, "keys", delay, lambda: self._press_key(call))
 
@@ -646,6 +649,8 @@ class Engine:
             hangup = call.timers.get("far-hangup")
             if hangup is None or hangup.due > self.clock.now() + talk:
                 self._at(call, "far-hangup", talk, lambda: self._end(call, "NORMAL_CLEARING"))
+        if recording.finish_keys:  # a key can end it: the far end presses its next scripted keys, as in a gather
+            self._press_next(call)
 
     def stop_recording(self, call: Call) -> None:
         """Stop the running recording, if any: ``recording`` (and later ``transcription``) are sent."""
