@@ -13,17 +13,15 @@ contexts were not sealed by the receiver of that secret (``fixtures.not_recorded
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import sys
 from collections.abc import Sequence
 from typing import Final
-from urllib.parse import parse_qsl
 
 import httpx
 
 from .logs import escape, redact_url, redact_urls_in
-from .replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
+from .replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay, twilio_signed
 from .replaying import read_fixture, send_planned
 from .signing import CallbackSigner, CallbackUrls, parse_basic_auth
 
@@ -66,18 +64,7 @@ def auth_token_from(option: str | None) -> str:
 def signed_like(platform: str, requests: list[ReplayRequest], auth_token: str | None) -> list[ReplayRequest]:
     """``requests`` as ``platform`` makes them: Twilio's with ``X-Twilio-Signature`` over the URL each is sent to
     and its form parameters (``auth_token``: the account's); the others' as they are."""
-    if platform != "twilio":
-        return requests
-    from .twilio.signature import SIGNATURE_HEADER, compute_signature
-
-    key = auth_token_from(auth_token)
-    signed = []
-    for request in requests:
-        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
-        params = parse_qsl(request.body.decode(), keep_blank_values=True) if form and request.body else None
-        signature = compute_signature(request.url, params, key)
-        signed.append(dataclasses.replace(request, headers={**request.headers, SIGNATURE_HEADER: signature}))
-    return signed
+    return twilio_signed(requests, auth_token_from(auth_token)) if platform == "twilio" else requests
 
 
 def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:
