@@ -90,6 +90,7 @@ class CallHooks(Registrar):
         console_size: int = 200,
         platform: str = "catapult",
         auth_token: str | Sequence[str] | None = None,
+        shared_keys: Mapping[str, str] | None = None,
     ) -> None:
         # Exactly the keyword arguments, one Settings field each (CallHooks.from_env comes here too).
         self.settings = settings = Settings(**{name: value for name, value in locals().items() if name != "self"})
@@ -101,7 +102,11 @@ class CallHooks(Registrar):
         #: What differs per platform (receiving.py): its parser, its own checks, the documents handlers return.
         method = settings.callback_http_method
         self.receiving = receiving(
-            self.callback_url, auth_token=auth_token, basic_auth=basic_auth, callback_method=method
+            self.callback_url,
+            auth_token=auth_token,
+            shared_keys=shared_keys,
+            basic_auth=basic_auth,
+            callback_method=method,
         )
         self.reader = CallbackReader(signer, basic_auth, body_limit, self.receiving)
         self.router = Router(self.receiving.platform)
