@@ -188,7 +188,9 @@ class HttpTransport:
             method: str = scope["method"]
             payload = body if method == "POST" else scope.get("query_string", b"")
             detail = str(rejected.body.get("detail", ""))
-            record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
+            record = Rejection(
+                rejected.status, rejected.reason, detail, method, peer, time.time(), payload, rejected.challenge_only
+            )
             self.observation.callback_rejected(record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
         if unread:
