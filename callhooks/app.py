@@ -90,6 +90,7 @@ class CallHooks(Registrar):
         console_size: int = 200,
         platform: str = "catapult",
         auth_token: str | Sequence[str] | None = None,
+        shared_keys: Mapping[str, str] | None = None,
     ) -> None:
         # Exactly the keyword arguments, one Settings field each (CallHooks.from_env comes here too).
         self.settings = settings = Settings(**{name: value for name, value in locals().items() if name != "self"})
@@ -101,16 +102,16 @@ class CallHooks(Registrar):
         #: What differs per platform (receiving.py): its parser, its own checks, the documents handlers return.
         method = settings.callback_http_method
         self.receiving = receiving(
-            self.callback_url, auth_token=auth_token, basic_auth=basic_auth, callback_method=method
+            self.callback_url,
+            auth_token=auth_token,
+            shared_keys=shared_keys,
+            basic_auth=basic_auth,
+            callback_method=method,
         )
         self.reader = CallbackReader(signer, basic_auth, body_limit, self.receiving)
         self.router = Router(self.receiving.platform)
         self.callback_http_method: Literal["GET", "POST"] = "GET" if method == "GET" else "POST"
         self.callback_timeout, self.body_timeout, self.on_error = settings.wait, body_timeout, on_error
-        self.signer, self.basic_auth, self.max_age, self.body_limit = signer, basic_auth, max_age, body_limit
-        #: The Basic credentials a paired client sends beside the callback URLs it fills (Bandwidth v2's
-        #: ``username``/``password``); None when they travel inside the URLs or there are none.
-        self.callback_credentials = None if in_url else basic_auth
         # The store (a URL is opened at start-up; None: a queue for background handlers, no guarantees), the lifespan.
         self.lifecycle = Lifecycle(DEFAULT_STORE_URL if store is None else store)
         self.store_url = self.lifecycle.store_url
@@ -152,6 +153,34 @@ class CallHooks(Registrar):
     def platform(self) -> Platform[Any]:
         """The platform served (``callhooks.platform.Platform``): its parser, identity rule and known names."""
         return self.receiving.platform
+
+    # Read-only views of the checked settings: the reader and the URLs hold their own references, so changing
+    # one here would change nothing the receiver checks (the request path reads none of these).
+    @property
+    def signer(self) -> CallbackSigner | None:
+        """What signs and verifies callback tokens (``None`` without a ``secret``)."""
+        return self.urls.signer
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        """The ``(user, password)`` every callback must carry, checked (``settings.basic_auth``)."""
+        return self.settings.basic_auth
+
+    @property
+    def callback_credentials(self) -> tuple[str, str] | None:
+        """The Basic credentials a paired client sends beside the callback URLs it fills (Bandwidth v2's
+        ``username``/``password``); None when they travel inside the URLs or there are none."""
+        return None if self.receiving.credentials_in_url else self.settings.basic_auth
+
+    @property
+    def max_age(self) -> float | None:
+        """Default lifetime of callback URLs in seconds (``None``: they never expire)."""
+        return self.settings.max_age
+
+    @property
+    def body_limit(self) -> int:
+        """Largest accepted body in bytes."""
+        return self.settings.body_limit
 
     @property
     def public_url(self) -> str | None:

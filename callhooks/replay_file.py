@@ -26,6 +26,7 @@ malformed callback the receiver refused, and replaying it is a valid regression 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -60,6 +61,7 @@ __all__ = [
     "plan_replay",
     "receiver_seal",
     "recorded_context",
+    "twilio_signed",
 ]
 
 FORMAT: Final = "callhooks.call/1"
@@ -482,6 +484,21 @@ def plan_replay(
         )
         previous = at
     return requests
+
+
+def twilio_signed(requests: list[ReplayRequest], auth_token: str) -> list[ReplayRequest]:
+    """``requests`` signed as Twilio signs its requests (``X-Twilio-Signature`` keyed with the account's
+    ``auth_token``, over the URL each is sent to and its form parameters): the receiver's public URL, which it
+    checks the signature against."""
+    from .twilio.signature import SIGNATURE_HEADER, compute_signature
+
+    signed = []
+    for request in requests:
+        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        params = parse_qsl(request.body.decode(), keep_blank_values=True) if form and request.body else None
+        signature = compute_signature(request.url, params, auth_token)
+        signed.append(dataclasses.replace(request, headers={**request.headers, SIGNATURE_HEADER: signature}))
+    return signed
 
 
 def _token_path(urls: CallbackUrls, tokens: dict[str, str], event: FixtureEvent, index: int) -> str:

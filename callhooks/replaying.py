@@ -8,17 +8,15 @@ with :func:`read_fixture`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
-from urllib.parse import parse_qsl
 
 import httpx
 
 from .replay_file import MAX_FIXTURE_BYTES, CallFixture, ReplayRequest, load_fixture
 
-__all__ = ["OnAnswer", "read_fixture", "send_planned", "signed_for"]
+__all__ = ["OnAnswer", "read_fixture", "send_planned"]
 
 #: Told about each answer as it arrives (the command prints it).
 OnAnswer = Callable[[ReplayRequest, httpx.Response], None]
@@ -53,19 +51,3 @@ async def send_planned(
         if on_answer is not None:
             on_answer(request, answer)
     return answers
-
-
-def signed_for(platform: str, requests: Sequence[ReplayRequest], auth_token: str) -> list[ReplayRequest]:
-    """``requests`` as ``platform`` makes them: Twilio's with ``X-Twilio-Signature`` over the URL each is sent to
-    and its form parameters (``auth_token``: the account's); the others' as they are."""
-    if platform != "twilio":
-        return list(requests)
-    from .twilio.signature import SIGNATURE_HEADER, compute_signature
-
-    signed = []
-    for request in requests:
-        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
-        params = parse_qsl(request.body.decode(), keep_blank_values=True) if form and request.body else None
-        signature = compute_signature(request.url, params, auth_token)
-        signed.append(dataclasses.replace(request, headers={**request.headers, SIGNATURE_HEADER: signature}))
-    return signed

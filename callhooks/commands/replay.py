@@ -21,8 +21,16 @@ from typing import Final
 import httpx
 
 from ..logs import escape, redact_url, redact_urls_in
-from ..replay_file import CallFixture, FixtureError, ReplayRequest, Timing, not_recorded_here, plan_replay
-from ..replaying import read_fixture, send_planned, signed_for
+from ..replay_file import (
+    CallFixture,
+    FixtureError,
+    ReplayRequest,
+    Timing,
+    not_recorded_here,
+    plan_replay,
+    twilio_signed,
+)
+from ..replaying import read_fixture, send_planned
 from ..signing import CallbackSigner, CallbackUrls, parse_basic_auth
 
 __all__ = ["PLATFORMS", "ReplayCommandError", "auth_token_from", "callback_urls_from", "deliver", "run_replay"]
@@ -62,9 +70,9 @@ def auth_token_from(option: str | None) -> str:
 
 
 def signed_like(platform: str, requests: list[ReplayRequest], auth_token: str | None) -> list[ReplayRequest]:
-    """``requests`` as ``platform`` makes them (:func:`callhooks.replaying.signed_for`), Twilio's signed with
-    ``auth_token`` or ``TWILIO_AUTH_TOKEN`` (one line naming both when neither is given)."""
-    return signed_for(platform, requests, auth_token_from(auth_token)) if platform == "twilio" else requests
+    """``requests`` as ``platform`` makes them: Twilio's with ``X-Twilio-Signature`` over the URL each is sent to
+    and its form parameters (``auth_token``: the account's); the others' as they are."""
+    return twilio_signed(requests, auth_token_from(auth_token)) if platform == "twilio" else requests
 
 
 def deliver(requests: Sequence[ReplayRequest], receiver: str) -> int:

@@ -64,7 +64,7 @@ class Console:
             receiver,
             receiver.urls if receiver is not None else None,
             masked=mask_numbers,
-            signed_requests=receiver is not None and receiver.receiving.wants_request,
+            auth_token=_signing_key(receiver),
         )
         store = (lambda: store_facts(receiver)) if receiver is not None else None
         self.app = BasicAuthGate(
@@ -103,3 +103,11 @@ class Console:
             hooks.on_startup(masking.install_log_masking)
             hooks.on_shutdown(masking.uninstall_log_masking)
         return console
+
+
+def _signing_key(receiver: CallHooks | None) -> str | None:
+    """The key a platform that signs its requests signs with (Twilio's auth token, the newest while rotated)."""
+    if receiver is None or receiver.platform.name != "twilio":
+        return None
+    tokens = receiver.settings.auth_token
+    return tokens if isinstance(tokens, str) or tokens is None else list(tokens)[-1]

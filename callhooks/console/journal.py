@@ -86,6 +86,9 @@ class EntryMaker:
         }
         if truncated:
             entry["truncated"] = True
+        token = getattr(event, "idempotency_token", None)  # Twilio's I-Twilio-Idempotency-Token: a plain replay
+        if token:  # sends it again, so it is answered as a duplicate as Twilio's own retry would be
+            entry["idempotencyToken"] = token
         return entry
 
     def rejection(self, record: Rejection) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class ConsoleMonitor(Monitor):
         self.feed.put(_marked(self.maker.event(record), caught(record)))
 
     def callback_rejected(self, record: Rejection) -> None:
+        if record.challenge:  # v2's first try of every webhook: neither news nor a share of the sample
+            return
         self.feed.view.count_rejection(record.reason)
         if self.sampler.take():
             self.feed.put_rejection(_marked(self.maker.rejection(record), caught(record)))

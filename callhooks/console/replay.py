@@ -24,8 +24,9 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp
 
 from ..receiver.monitoring import Dispatched, Rejection
-from ..replay_file import FORMAT, CallFixture, plan_replay
+from ..replay_file import FORMAT, CallFixture, plan_replay, twilio_signed
 from ..signing import CallbackUrls
+from ..twilio.events import IDEMPOTENCY_HEADER
 from .journal import MAX_TEXT_CHARS
 
 __all__ = ["REPLAY_SECONDS", "ReplayRefused", "Replayer", "caught"]
@@ -75,16 +76,16 @@ def caught(record: Dispatched | Rejection) -> dict[str, Any] | None:
 class Replayer:
     """Sends journal entries back to the receiver ``app`` (signing with ``urls``). ``app=None``: a console
     without its receiver (replay unavailable); ``masked``: the journal's numbers are masked, so its payloads
-    are not what arrived (replay unavailable); ``signed_requests``: the platform signs each request with a key
-    the console does not sign with (Twilio's auth token: replay unavailable)."""
+    are not what arrived (replay unavailable); ``auth_token``: the key a platform that signs each request signs
+    with (Twilio's auth token, its newest): a replay is signed with it, over the receiver's public URL."""
 
     def __init__(
-        self, app: ASGIApp | None, urls: CallbackUrls | None, *, masked: bool = False, signed_requests: bool = False
+        self, app: ASGIApp | None, urls: CallbackUrls | None, *, masked: bool = False, auth_token: str | None = None
     ) -> None:
         self.app = app
         self.urls = urls
         self.masked = masked
-        self.signed_requests = signed_requests
+        self.auth_token = auth_token
 
     @property
     def unavailable(self) -> str | None:
@@ -93,8 +94,6 @@ class Replayer:
             return "this console is not attached to a receiver"
         if self.masked:
             return "the console masks numbers, so its payloads are not what arrived (console_mask_numbers)"
-        if self.signed_requests:
-            return "the platform signs every request (X-Twilio-Signature), which a replay cannot be"
         return None
 
     async def replay(self, seq: int, entry: Mapping[str, Any], payload: str | None) -> dict[str, Any]:
@@ -111,6 +110,10 @@ class Replayer:
         recorded = str(entry.get("payload") or "")
         edited = payload is not None and payload != recorded
         requests = self._plan(entry, recorded if payload is None else payload)
+        token = entry.get("idempotencyToken")
+        headers = dict(requests[0].headers)
+        if token and not edited:  # the same request again, as the platform's retry would be (an edit is a new one)
+            headers[IDEMPOTENCY_HEADER] = str(token)
         replaying = _Replaying(seq, edited)
         token = _current.set(replaying)
         try:
@@ -118,7 +121,7 @@ class Replayer:
             async with httpx.AsyncClient(transport=transport) as client:
                 request = requests[0]
                 answer = await asyncio.wait_for(
-                    client.request(request.method, request.url, headers=request.headers, content=request.body),
+                    client.request(request.method, request.url, headers=headers, content=request.body),
                     REPLAY_SECONDS,
                 )
         except asyncio.TimeoutError:
@@ -147,10 +150,13 @@ class Replayer:
             where = ".".join(str(part) for part in problem["loc"] if part not in ("events", 0))
             message = str(problem["msg"]).removeprefix("Value error, ")
             raise ReplayRefused(400, "bad-payload", f"{where}: {message}" if where else message) from None
+        # Still in-process: a signed request goes to the public URL only because its signature covers that URL.
+        base = self.urls.public_url if self.auth_token is not None else None
         try:
-            return plan_replay(fixture, self.urls, _IN_PROCESS + self.urls.path_prefix, timing="compressed")
+            planned = plan_replay(fixture, self.urls, base or _IN_PROCESS + self.urls.path_prefix, timing="compressed")
         except ValueError as exc:
             raise ReplayRefused(409, "cannot-sign", str(exc)) from None
+        return planned if self.auth_token is None else twilio_signed(planned, self.auth_token)
 
 
 def _outcome(seq: int, edited: bool, answer: httpx.Response, replaying: _Replaying) -> dict[str, Any]:

@@ -51,6 +51,9 @@ class CallbackRejected(Exception):
         self.status = status
         self.body: dict[str, Any] = {"error": error, "detail": detail, **extra}
         self.headers: Mapping[str, str] = headers or {}
+        #: A Basic-auth challenge to a request that carried no credentials: the platform's usual first try
+        #: (Bandwidth v2 sends them only when challenged), so not worth a warning. Wrong credentials are not.
+        self.challenge_only = False
 
     @property
     def reason(self) -> str:
@@ -106,25 +109,30 @@ class CallbackReader:
             raise method_not_allowed(method, ALLOWED_METHODS)
         if self.basic_auth is not None and not check_basic_auth(authorization, self.basic_auth):
             # 401 with a challenge: the platform's HTTP client sends the URL's credentials only when asked.
-            raise CallbackRejected(
+            rejected = CallbackRejected(
                 401,
                 "unauthorized",
                 TokenError(TokenProblem.BASIC_AUTH).detail,
                 reason=TokenProblem.BASIC_AUTH.value,
                 headers=_BASIC_CHALLENGE,
             )
+            rejected.challenge_only = not authorization
+            raise rejected
         context: Mapping[str, Any] = {}
         bound_token = kind = tag = None
-        if self.signer is not None:
+        signer = self.signer  # read once: this runs for every request
+        if signer is not None:
             try:
-                context = self.signer.verify(token)
+                context = signer.verify(token)
             except TokenError as exc:
                 raise forbidden(exc.problem) from None
-            bound_token = token if self.signer.binds(token) else None
+            bound_token = token if signer.binds(token) else None
             context, kind, tag = split_route(context)
         media_type = _accepted_media_type(method, content_type)
-        if content_length is not None and content_length.isdigit() and int(content_length) > self.body_limit:
-            raise too_large(self.body_limit)
+        if content_length is not None and content_length.isdigit():
+            limit = self.body_limit
+            if int(content_length) > limit:
+                raise too_large(limit)
         return CallbackHead(method, media_type, context, bound_token, kind, tag)
 
     def read_event(

@@ -61,6 +61,9 @@ class Rejection:
     client: str | None  #: ``host:port`` of the peer, when the server knows it
     received: float  #: seconds since the epoch
     payload: bytes = b""
+    #: A Basic-auth challenge to a request that carried no credentials: the platform's usual first try (Bandwidth
+    #: v2 sends its credentials only when challenged), not a sign of anything wrong.
+    challenge: bool = False
 
 
 class Monitor:

@@ -86,14 +86,16 @@ class Receiving:
         make_url: UrlMaker,
         *,
         auth_token: str | Sequence[str] | None = None,
+        shared_keys: Mapping[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
         callback_method: str = "POST",
     ) -> None:
-        """``make_url``: the receiver's ``callback_url``; ``auth_token``: what signs the platform's requests
-        (Twilio's); ``basic_auth``: the credentials callbacks must carry; ``callback_method``: how the receiver
-        expects them (``GET`` or ``POST``)."""
-        if auth_token is not None:
-            raise ValueError(f"auth_token is Twilio's: platform={self.platform.name!r} takes none")
+        """``make_url``: the receiver's ``callback_url``; ``auth_token`` and ``shared_keys``: what signs the
+        platform's requests (Twilio's); ``basic_auth``: the credentials callbacks must carry; ``callback_method``:
+        how the receiver expects them (``GET`` or ``POST``)."""
+        for name, value in (("auth_token", auth_token), ("shared_keys", shared_keys)):
+            if value is not None:
+                raise ValueError(f"{name} is Twilio's: platform={self.platform.name!r} takes none")
         self.make_url = make_url
         self.basic_auth = basic_auth
         self.callback_method = callback_method

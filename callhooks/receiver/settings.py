@@ -61,7 +61,9 @@ class Settings:
 
     ``platform``: whose callbacks (``"catapult"``, Bandwidth's Voice API v1, the default; ``"bandwidth"``, its
     Voice API v2; ``"twilio"``, with ``auth_token``: the account's auth token, or the old and the new one while it
-    is rotated, which sign its requests; Twilio needs ``public_url``, the URL its signature covers).
+    is rotated, which sign its requests; Twilio needs ``public_url``, the URL its signature covers; and
+    ``shared_keys``: ``{key id: secret}`` of the SharedKeys a Twilio Webhooks Setting signs with instead, in
+    HMAC-SHA256, when its requests carry ``X-Twilio-Webhooks-Signature-Settings``).
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
     off, and is refused unless ``insecure=True`` says that is meant (a warning is logged). ``public_url``:
@@ -126,6 +128,7 @@ class Settings:
     console_size: int = 200
     platform: str = "catapult"
     auth_token: str | Sequence[str] | None = None
+    shared_keys: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         receiving = self.receiving
@@ -173,9 +176,10 @@ class Settings:
 
     @property
     def keys(self) -> list[str]:
-        """The signing keys: ``secret``'s and ``auth_token``'s."""
+        """The signing keys: ``secret``'s, ``auth_token``'s and the ``shared_keys``' secrets."""
         keys = [self.secret] if isinstance(self.secret, str) else list(self.secret or ())
-        return keys + ([self.auth_token] if isinstance(self.auth_token, str) else list(self.auth_token or ()))
+        keys += [self.auth_token] if isinstance(self.auth_token, str) else list(self.auth_token or ())
+        return keys + list((self.shared_keys or {}).values())
 
     @property
     def secrets(self) -> list[str]:

@@ -180,13 +180,17 @@ class HttpTransport:
         client = scope.get("client")
         # The host may come from X-Forwarded-For: spaces and quotes in it would forge the rest of a log line.
         peer = logs.client_address(f"{client[0]}:{client[1]}") if client else None
-        # Once per rejection, with the reason code and where it came from; never the token or credentials.
-        logger.warning("callback rejected: %d %s from %s", rejected.status, rejected.reason, peer or "unknown")
+        # Once per rejection, with the reason code and where it came from; never the token or credentials. A
+        # challenge to a request without credentials is the platform's normal first try (v2: every webhook).
+        level = logging.DEBUG if rejected.challenge_only else logging.WARNING
+        logger.log(level, "callback rejected: %d %s from %s", rejected.status, rejected.reason, peer or "unknown")
         if self.observation.watching:
             method: str = scope["method"]
             payload = body if method == "POST" else scope.get("query_string", b"")
             detail = str(rejected.body.get("detail", ""))
-            record = Rejection(rejected.status, rejected.reason, detail, method, peer, time.time(), payload)
+            record = Rejection(
+                rejected.status, rejected.reason, detail, method, peer, time.time(), payload, rejected.challenge_only
+            )
             self.observation.callback_rejected(record)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rejected.headers.items()]
         if unread:

@@ -50,7 +50,8 @@ class FarEnd:
       speak or playback it hears in full (a sales agent who hangs up once told who is calling): what the far
       end does then follows the application, however slowly its handlers run.
     * ``digits``: key presses, one string per gather (or prompt, see ``press_on``); each gather consumes
-      the next string. ``w``/``,`` pause 0.5 s and ``W`` 1 s, as in ``dtmfOut``.
+      the next string, and so does a recording a key can stop (Twilio's ``<Record finishOnKey>``), pressed
+      as it starts. ``w``/``,`` pause 0.5 s and ``W`` 1 s, as in ``dtmfOut``.
     * ``press_on``: ``gather`` presses when a gather starts, ``prompt`` when a gather's prompt or a
       speak/playback finishes.
     * ``digit_interval``: the gap before each key press.

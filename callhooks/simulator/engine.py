@@ -20,7 +20,8 @@ Endings and their ``hangup`` cause:
 * an inbound caller nobody answers gives up after the call timeout: ``ORIGINATOR_CANCEL``.
 
 On any ending, in this order: running audio gets its ``done`` event, a running gather completes with
-reason ``hung-up``, the ``hangup`` event, then the ``recording`` event and (2 s later) ``transcription``.
+reason ``hung-up``, the ``hangup`` event, then the ``recording`` event and (2 s later) ``transcription``
+(a profile with ``recording_before_hangup``, Twilio's, stops a recording verb's recording before the ``hangup``).
 
 Transfer model: ``state=transferring`` on an active A-leg creates a B-leg (``direction=out``, from the
 ``transferCallerId`` or our number, its events to the transfer's ``callbackUrl`` or nowhere), whose far end
@@ -100,6 +101,7 @@ class Engine:
         runner: RunnerFactory | None = None,
         event_name: Callable[[EventBody], str] = event_type,
         target: Callable[[Call, EventBody], Delivery] | None = None,
+        recording_before_hangup: bool = False,
     ) -> None:
         self.urls = urls
         self.clock = clock
@@ -113,6 +115,9 @@ class Engine:
         self.event_name = event_name
         #: Where an event the engine produces goes (default: the call's URL).
         self.target_of = target or (lambda call, body: call.delivery)
+        #: A call that ends during a document's recording verb: the verb's requests go before the ending event
+        #: (``SimulatorProfile.recording_before_hangup``), else after it.
+        self.recording_before_hangup = recording_before_hangup
         self.calls: dict[str, Call] = {}
         self._seq = itertools.count()
         #: Runs the BXML that GET-mode calls answer with (the deliverer hands back each reply).
@@ -318,6 +323,8 @@ class Engine:
         call.state = state
         call.end = self.clock.now()
         self.hear(call, "state", f"ended: {cause}")
+        if self.recording_before_hangup and call.recording is not None and call.recording.on_stop is not None:
+            self._stop_recording(call)  # a verb's recording (Twilio's <Record>): its action before the ending
         if emit_hangup:
             self._emit(call, self.events.hangup(call, cause, self.clock.iso()))
         if call.recording is not None:
@@ -533,6 +540,9 @@ class Engine:
                 self._emit(call, self.events.dtmf(call, key, self.clock.iso()))
             if call.gather is not None:
                 self._gather_key(call, call.gather, key)
+            elif call.recording is not None and key in call.recording.finish_keys:
+                call.recording.finished_on_key = key
+                self._stop_recording(call)
         if call.keys:
             self._at(call, "keys", delay, lambda: self._press_key(call))
 
@@ -639,6 +649,8 @@ class Engine:
             hangup = call.timers.get("far-hangup")
             if hangup is None or hangup.due > self.clock.now() + talk:
                 self._at(call, "far-hangup", talk, lambda: self._end(call, "NORMAL_CLEARING"))
+        if recording.finish_keys:  # a key can end it: the far end presses its next scripted keys, as in a gather
+            self._press_next(call)
 
     def stop_recording(self, call: Call) -> None:
         """Stop the running recording, if any: ``recording`` (and later ``transcription``) are sent."""

@@ -89,6 +89,10 @@ class Recording:
     deliver_to: Delivery | None = None
     transcribe_to: Delivery | None = None
     on_stop: Callable[[], None] | None = None
+    #: Keys that stop it when the far end presses one (Twilio's ``finishOnKey``); the far end's next scripted
+    #: keys are pressed while it records. ``finished_on_key``: the key that stopped it.
+    finish_keys: str = ""
+    finished_on_key: str | None = None
 
 
 @dataclass

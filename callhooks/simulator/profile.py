@@ -220,6 +220,10 @@ class SimulatorProfile:
     callback_timeout_ms: int = 10000
     #: Whether the REST API takes ``application/x-www-form-urlencoded`` bodies (Twilio's) besides JSON.
     form_bodies: bool = False
+    #: Whether a recording verb running when its call ends is stopped (its requests queued) before the call's
+    #: ending event: Twilio requests ``<Record>``'s action with the recording, then the ``completed`` status
+    #: callback; Catapult and v2 send the ``hangup``/``disconnect`` first. A whole call's recording stops after.
+    recording_before_hangup: bool = False
 
     def authenticate(self, request: Request) -> None:
         """Raise the platform's 401 :class:`~.errors.ApiError` unless ``request`` carries valid credentials

@@ -194,6 +194,7 @@ class Simulator:
             runner=profile.runner,
             event_name=profile.encoding.event_name,
             target=profile.target,
+            recording_before_hangup=profile.recording_before_hangup,
         )
         self.resources = Resources(self.urls, self.clock)
         #: Applications and the numbers they own: inbound calls to those numbers go to the owner's URL.

@@ -22,8 +22,17 @@ from typing_extensions import Unpack
 
 from ..app import CallHooks
 from ..receiver.monitoring import Dispatched, Monitor
-from ..replay_file import MAX_EVENTS, CallFixture, ReplayRequest, Timing, build_fixture, plan_replay, recorded_context
-from ..replaying import read_fixture, send_planned, signed_for
+from ..replay_file import (
+    MAX_EVENTS,
+    CallFixture,
+    ReplayRequest,
+    Timing,
+    build_fixture,
+    plan_replay,
+    recorded_context,
+    twilio_signed,
+)
+from ..replaying import read_fixture, send_planned
 
 __all__ = ["CallRecorder", "ReplayOptions", "areplay", "replay"]
 
@@ -60,7 +69,7 @@ async def areplay(
     requests = plan_replay(_fixture(fixture), hooks.urls, base, timing=timing, speed=speed)
     if twilio:
         auth_tokens: tuple[str, ...] = getattr(hooks.receiving, "auth_tokens", ())
-        requests = _in_process(signed_for("twilio", requests, auth_tokens[-1]), public)
+        requests = _in_process(twilio_signed(requests, auth_tokens[-1]), public)
     transport = httpx.ASGITransport(app=hooks) if url is None else None
     async with httpx.AsyncClient(transport=transport, timeout=options.get("timeout", 10.0)) as client:
         return await send_planned(client, requests)

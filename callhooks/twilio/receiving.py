@@ -124,6 +124,7 @@ class TwilioReceiving(Receiving):
         make_url: UrlMaker,
         *,
         auth_token: str | Sequence[str] | None = None,
+        shared_keys: Mapping[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
         callback_method: str = "POST",
     ) -> None:
@@ -135,6 +136,10 @@ class TwilioReceiving(Receiving):
             )
         super().__init__(make_url, basic_auth=basic_auth, callback_method=callback_method)
         self.auth_tokens = tokens
+        #: A Webhooks Setting's SharedKeys by id: their secrets sign in HMAC-SHA256 instead of the auth token.
+        self.shared_keys: dict[str, str] = dict(shared_keys or {})
+        if not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.shared_keys.items()):
+            raise ValueError("shared_keys maps each SharedKey's id to its secret, both non-empty strings")
         self._warned: set[str] = set()
 
     def verify(self, inbound: Inbound) -> None:
@@ -144,7 +149,7 @@ class TwilioReceiving(Receiving):
                 403, "forbidden", "no public_url to check the signature with", reason="no-public-url"
             )
         parts = urlsplit(inbound.url)
-        verifier = SignatureVerifier(f"{parts.scheme}://{parts.netloc}", self.auth_tokens)
+        verifier = SignatureVerifier(f"{parts.scheme}://{parts.netloc}", self.auth_tokens, self.shared_keys)
         json_body = inbound.body if inbound.method == "POST" and inbound.media_type == JSON else None
         try:
             verifier.verify_url(inbound.url, inbound.headers, form=inbound.form, json_body=json_body)

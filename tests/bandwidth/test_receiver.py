@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -110,6 +111,25 @@ def test_without_credentials_the_answer_is_the_challenge_bandwidth_waits_for() -
         assert refused.headers["www-authenticate"].startswith("Basic realm=")
         assert refused.json()["reason"] == "basic-auth-failed"
     assert right.status_code == 200
+
+
+def test_the_challenge_to_a_bare_request_is_logged_at_debug_wrong_credentials_as_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Bandwidth sends every webhook first without credentials: its challenge is no news; wrong credentials are.
+    hooks = receiver(store=None, metrics=True)
+    path = path_of(hooks.callback_url())
+    with TestClient(hooks) as client, caplog.at_level(logging.DEBUG, logger="callhooks"):
+        assert client.post(path, json=PAYLOADS["answer"]).status_code == 401
+        assert client.post(path, json=PAYLOADS["answer"], auth=CREDENTIALS).status_code == 200
+        assert client.post(path, json=PAYLOADS["answer"], auth=("bw-user", "nope")).status_code == 401
+        scrape = client.get("/hooks/metrics").text
+    rejected = [(r.levelno, r.getMessage()) for r in caplog.records if "rejected" in r.getMessage()]
+    assert rejected == [
+        (logging.DEBUG, "callback rejected: 401 basic-auth-failed from testclient:50000"),
+        (logging.WARNING, "callback rejected: 401 basic-auth-failed from testclient:50000"),
+    ]
+    assert 'callhooks_rejections_total{reason="basic-auth-failed",status="401"} 2.0' in scrape  # both counted
 
 
 def test_a_forged_or_missing_token_and_malformed_bodies_are_refused_with_reasons() -> None:

@@ -442,3 +442,24 @@ def test_a_streamed_answer_is_recorded_without_its_body() -> None:
         entry = client.get("/_console/api/calls/c-stream", auth=CONSOLE).json()["entries"][0]
     assert entry["status"] == 200 and entry["response"]["body"] == ""
     assert entry["response"]["mediaType"].startswith("text/plain")
+
+
+def test_v2_challenges_are_not_rejections_in_the_console_wrong_credentials_are() -> None:
+    # Bandwidth v2 sends every webhook first without credentials: the 401 challenge is its normal flow.
+    credentials = ("bw-user", "bw-pass")
+    hooks = CallHooks(
+        secret=SECRET,
+        public_url="http://testserver/hooks",
+        platform="bandwidth",
+        basic_auth=credentials,
+        console=CONSOLE,
+    )
+    answer = {"eventType": "answer", "callId": "c-v2", "from": CALLER, "to": APP}
+    with connected(hooks, "testclient") as client:
+        path = path_of(hooks.callback_url())
+        assert client.post(path, json=answer).status_code == 401  # the challenge
+        assert client.post(path, json=answer, auth=credentials).status_code == 200
+        assert client.post(path, json=answer, auth=("bw-user", "wrong")).status_code == 401
+        listed = client.get("/hooks/_console/api/rejections", auth=CONSOLE).json()
+    assert [r["reason"] for r in listed["rejections"]] == ["basic-auth-failed"]  # the wrong credentials only
+    assert listed["refused"] == {"total": 1, "byReason": {"basic-auth-failed": 1}}

@@ -14,9 +14,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
+from twilio.request_validator import RequestValidator
 
 from callhooks import CallEvent, CallHooks, bxml
 from callhooks.testing.server import serve
+from tests.bandwidth.payloads import PAYLOADS
+from tests.twilio.test_events import REQUESTS
 
 from .support import APP, CALLER, CONSOLE, SECRET, connected, path_of
 
@@ -230,3 +233,72 @@ def test_replay_reaches_a_mounted_receiver_and_one_under_its_public_urls_path() 
         answer = client.post("/hooks/_console/api/replay", json=edit, auth=CONSOLE)
         assert answer.status_code == 200 and answer.json()["outcome"] == "handled", answer.text
     assert len(seen.events) == len(seen_too.events) == 2
+
+
+TWILIO_TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def test_a_twilio_event_is_replayed_signed_with_the_auth_token_and_a_plain_replay_is_a_duplicate() -> None:
+    hooks = CallHooks(
+        secret=SECRET,
+        public_url="http://testserver/hooks",
+        platform="twilio",
+        auth_token=["old-auth-token-0000000000000000", TWILIO_TOKEN],  # rotating: the newest signs replays
+        console=CONSOLE,
+        store="memory://",
+    )
+    seen: list[tuple[str | None, dict[str, Any]]] = []
+    hooks.on("gather", tag="menu")(lambda event: seen.append((event.digits, dict(event.context))))
+    url = hooks.callback_url({"order": 7}, kind="gather", tag="menu")
+    params = REQUESTS["gather"]
+    headers = {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, params)}
+    with TestClient(hooks) as client:
+        sent = client.post(
+            url.split("testserver")[1], data=params, headers={**headers, "I-Twilio-Idempotency-Token": "i-1"}
+        )
+        assert sent.status_code == 200
+        info = client.get("/hooks/_console/api/info", auth=CONSOLE).json()
+        assert info["replay"] == {"available": True, "detail": None}
+        entry = client.get(f"/hooks/_console/api/calls/{params['CallSid']}", auth=CONSOLE).json()["entries"][0]
+        origin = {"origin": "http://testserver", "content-type": "application/json"}
+        plain = client.post("/hooks/_console/api/replay", json={"seq": entry["seq"]}, auth=CONSOLE, headers=origin)
+        edited_payload = entry["payload"].replace("Digits=007", "Digits=42")
+        edited = client.post(
+            "/hooks/_console/api/replay",
+            json={"seq": entry["seq"], "payload": edited_payload},
+            auth=CONSOLE,
+            headers=origin,
+        )
+    assert (plain.status_code, plain.json()["outcome"]) == (200, "duplicate"), plain.text  # signed, same token
+    assert (edited.status_code, edited.json()["outcome"]) == (200, "handled"), edited.text
+    assert seen == [("007", {"order": 7}), ("42", {"order": 7})]  # the URL's kind, tag and context kept
+
+
+def test_a_bandwidth_v2_event_is_replayed_with_the_callbacks_basic_credentials() -> None:
+    credentials = ("bw-user", "bw-pass")
+    hooks = CallHooks(
+        secret=SECRET,
+        public_url="http://testserver/hooks",
+        platform="bandwidth",
+        basic_auth=credentials,
+        console=CONSOLE,
+        store="memory://",
+    )
+    seen: list[str | None] = []
+    hooks.on("gather")(lambda event: seen.append(event.digits))
+    with TestClient(hooks) as client:
+        path = hooks.callback_url().split("testserver")[1]
+        assert client.post(path, json=PAYLOADS["gather"], auth=credentials).status_code == 200
+        call = PAYLOADS["gather"]["callId"]
+        entry = client.get(f"/hooks/_console/api/calls/{call}", auth=CONSOLE).json()["entries"][0]
+        edited_payload = json.dumps({**json.loads(entry["payload"]), "digits": "999"})
+        origin = {"origin": "http://testserver", "content-type": "application/json"}
+        plain = client.post("/hooks/_console/api/replay", json={"seq": entry["seq"]}, auth=CONSOLE, headers=origin)
+        edited = client.post(
+            "/hooks/_console/api/replay",
+            json={"seq": entry["seq"], "payload": edited_payload},
+            auth=CONSOLE,
+            headers=origin,
+        )
+    assert (plain.json()["outcome"], edited.json()["outcome"]) == ("duplicate", "handled")
+    assert seen == [PAYLOADS["gather"]["digits"], "999"]

@@ -46,3 +46,26 @@ def test_both_ways_of_building_give_the_same_checked_frozen_settings() -> None:
 def test_a_bad_option_is_a_value_error_naming_it(options: dict[str, object], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         Settings(secret=SECRET, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("platform", ["catapult", "bandwidth"])
+def test_the_checked_options_are_read_only_on_the_receiver(platform: str) -> None:
+    # Assigning one would change nothing the receiver checks (its reader and URLs keep their own): refused.
+    hooks = CallHooks(
+        secret=SECRET,
+        public_url="https://calls.example.com/hooks",
+        basic_auth=("platform", "pw"),
+        max_age=60,
+        body_limit=1000,
+        store=None,
+        platform=platform,
+    )
+    assert hooks.signer is not None and hooks.signer.verify(hooks.callback_url().rpartition("/")[2]) == {}
+    assert (hooks.basic_auth, hooks.max_age, hooks.body_limit) == (("platform", "pw"), 60, 1000)
+    assert hooks.callback_credentials == (("platform", "pw") if platform == "bandwidth" else None)  # v2: beside
+    for name in ("signer", "basic_auth", "max_age", "body_limit", "callback_credentials"):
+        with pytest.raises(AttributeError):
+            setattr(hooks, name, None)
+    assert (hooks.basic_auth, hooks.max_age, hooks.body_limit) == (("platform", "pw"), 60, 1000)
+    hooks.public_url = "https://other.example.com/hooks"  # the one that may change: it is where URLs point
+    assert "other.example.com/hooks/" in hooks.callback_url()

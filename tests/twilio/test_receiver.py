@@ -254,12 +254,36 @@ def test_no_answer_is_an_empty_document_where_twilio_runs_twiml_and_an_empty_200
     assert (status.status_code, status.content) == (200, b"")
 
 
-def test_the_console_says_why_it_cannot_replay_a_signed_request() -> None:
+def test_a_webhooks_setting_signing_with_a_shared_key_in_hmac_sha256_is_verified_with_shared_keys() -> None:
+    # X-Twilio-Webhooks-Signature-Settings: the SharedKey's secret signs, in the algorithm it names, not the token.
+    secret = "shared-key-secret-0123456789abcdef"
+    settings = {"X-Twilio-Webhooks-Signature-Settings": "key=KS0001,algorithm=HMAC_SHA256"}
+    hooks = receiver(store=None, shared_keys={"KS0001": secret})
+    without = receiver(store=None)
+    seen: list[Any] = []
+    hooks.on("gather")(seen.append)
+    params = REQUESTS["gather"]
+    with TestClient(hooks) as client, TestClient(without) as plain:
+        url = hooks.callback_url(kind="gather")
+        assert post(client, url, params, RequestValidator(secret), **settings).status_code == 403  # SHA-1: no
+        signed = RequestValidator(secret).compute_signature(url, params, algorithm="HMAC_SHA256")  # the oracle
+        headers = {"X-Twilio-Signature": signed, **settings}
+        assert client.post(path_of(url), data=params, headers=headers).status_code == 200
+        other_url = without.callback_url(kind="gather")
+        other = RequestValidator(secret).compute_signature(other_url, params, algorithm="HMAC_SHA256")
+        refused = plain.post(path_of(other_url), data=params, headers={**headers, "X-Twilio-Signature": other})
+    assert len(seen) == 1
+    assert (refused.status_code, refused.json()["reason"]) == (403, "unknown-shared-key")
+    with pytest.raises(ValueError, match="shared_keys is Twilio's"):
+        CallHooks(secret="s", public_url=PUBLIC, platform="bandwidth", shared_keys={"KS0001": secret})
+
+
+def test_the_console_can_replay_a_signed_request() -> None:
+    # It signs the replay with the auth token (tests/console/test_console_replay.py sends one).
     hooks = receiver(console=("admin", "console-pass"))
     with TestClient(hooks) as client:
         info = client.get("/hooks/_console/api/info", auth=("admin", "console-pass")).json()
-    assert info["replay"] == {"available": False, "detail": info["replay"]["detail"]}
-    assert "X-Twilio-Signature" in info["replay"]["detail"]
+    assert info["replay"] == {"available": True, "detail": None}
 
 
 def test_read_callback_verifies_and_parses_without_a_server() -> None:

@@ -87,6 +87,35 @@ def test_record_posts_what_was_said_and_an_empty_recording_goes_on() -> None:
     assert (message["RecordingDuration"], message["Digits"], message["CallStatus"]) == ("3", "", "in-progress")
 
 
+def test_a_caller_hanging_up_mid_record_gets_the_action_before_the_completed_status_callback() -> None:
+    app = FakeApp(replies={"voice": twiml('<Record action="/message" recordingStatusCallback="/stored"/>')})
+    with running(app, numbers={CALLER: FarEnd(speak_seconds=3)}) as sim:  # talks 3 s, then hangs up
+        sid = _call(sim, app, status_callback=f"{app.url}/status", status_callback_event=["completed"])
+    message, status = app.at("message")[0].params, app.at("status")[0].params
+    assert (message["CallSid"], message["Digits"], message["RecordingDuration"]) == (sid, "hangup", "3")
+    assert status["CallStatus"] == "completed"
+    order = [request.path for request in app.received if request.path in ("message", "status")]
+    assert order == ["message", "status"]  # Twilio requests the Record action first
+
+
+def test_the_far_end_presses_finish_on_key_to_end_a_recording() -> None:
+    app = FakeApp(
+        replies={
+            "voice": twiml('<Record action="/first" finishOnKey="#"/>'),
+            "first": twiml('<Record action="/second"/>'),  # finishOnKey defaults to any key
+            "second": twiml("<Hangup/>"),
+        }
+    )
+    far_end = FarEnd(speak_seconds=30, digits=["1ww#", "7"], digit_interval=2)  # 1 is not #: it records on
+    with running(app, numbers={CALLER: far_end}) as sim:
+        sid = _call(sim, app)
+        ended = sim.twilio.calls(sid).fetch()
+    first, second = app.at("first")[0].params, app.at("second")[0].params
+    assert (first["Digits"], first["RecordingDuration"], first["CallStatus"]) == ("#", "5", "in-progress")
+    assert (second["Digits"], second["RecordingDuration"]) == ("7", "2")
+    assert ended.status == "completed" and int(ended.duration) < 30  # the keys, not the far end's hangup, ended them
+
+
 def test_pause_takes_its_length_and_inline_twiml_runs() -> None:
     with running() as sim:
         created = sim.twilio.calls.create(to=CALLER, from_=APP, twiml='<Response><Pause length="7"/></Response>')

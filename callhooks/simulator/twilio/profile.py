@@ -41,6 +41,7 @@ class TwilioProfile(SimulatorProfile):
     name = "twilio"
     callback_timeout_ms = WEBHOOK_TIMEOUT_MS
     form_bodies = True
+    recording_before_hangup = True  # a caller hanging up mid-<Record>: the action, then the status callback
 
     def __init__(
         self,

@@ -23,7 +23,8 @@ Record's ``action`` defaults to it.
   talking (:class:`~callhooks.simulator.FarEnd` ``speak_seconds``), ``maxLength`` or a hangup; the ``action``
   gets the recording and ``Digits`` (``hangup`` when the caller hung up, whose reply is not run). A far end that
   says nothing leaves an empty recording: no action, the next verb runs. ``recordingStatusCallback`` is told when
-  the recording is ready. (The far end does not press ``finishOnKey``.)
+  the recording is ready. A far end with scripted ``digits`` presses its next keys while it records: one of
+  ``finishOnKey`` (default any key) stops the recording, and ``Digits`` is that key.
 * Hangup ends the call; Reject ends it unanswered, as ``busy`` (``reason="busy"``) or ``no-answer``.
 
 A reply that is not a TwiML document (not 2xx, no answer in 15 s, empty, not XML, an unknown verb or attribute
@@ -62,6 +63,7 @@ GATHER_FINISH_ON_KEY = "#"
 DIAL_TIMEOUT = 30
 RECORD_TIMEOUT = 5
 RECORD_MAX_LENGTH = 3600
+RECORD_FINISH_ON_KEY = "1234567890*#"
 BEEP_SECONDS = 0.5
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 _DOCUMENT_PARSE_FAILURE = "12100"
@@ -381,6 +383,7 @@ class TwimlRunner:
         leg, call = session.leg, session.leg.call
         generation = session.generation
         recording = Recording(self.engine.ids.new("rec"), self.engine.clock.now(), "wav")
+        recording.finish_keys = RECORD_FINISH_ON_KEY if verb.finish_on_key is None else verb.finish_on_key
         callback = None
         if verb.recording_status_callback:
             callback = self._action(session, verb.recording_status_callback, verb.recording_status_callback_method)
@@ -406,7 +409,8 @@ class TwimlRunner:
         if target is None:
             self._next(session, generation)
             return
-        body = self.payloads.record(session.leg, info, "hangup" if call.ended else "")
+        digits = "hangup" if call.ended else info.recording.finished_on_key or ""
+        body = self.payloads.record(session.leg, info, digits)
         if call.ended:
             self._notify(call, body, target)
         else:
