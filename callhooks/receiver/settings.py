@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 from starlette.responses import Response
 
 from ..catapult import CATAPULT
-from ..signing import DEFAULT_MAX_AGE, parse_basic_auth, validate_basic_auth
+from ..signing import DEFAULT_MAX_AGE, check_public_url, parse_basic_auth, validate_basic_auth
 from ..stores import DEFAULT_STORE_URL, Store
 from .background import BackgroundSettings
 from .guarantees import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
@@ -67,10 +67,11 @@ class Settings:
     HMAC-SHA256, when its requests carry ``X-Twilio-Webhooks-Signature-Settings``).
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
-    off, and is refused unless ``insecure=True`` says that is meant (a warning is logged). ``public_url``:
-    where this app is reachable from the platform, used by ``callback_url``; standalone, callbacks are served
-    under its path. ``basic_auth``: ``(user, password)``
-    expected in each callback (the platform's own mechanism: the credentials travel inside the callback URL).
+    off, and is refused unless ``insecure=True`` says that is meant (``warn_if_unverified`` logs a warning).
+    ``public_url``: where this app is reachable from the platform (an absolute http(s) URL, kept without its
+    trailing slash), used by ``callback_url``; standalone, callbacks are served under its path. ``basic_auth``:
+    ``(user, password)`` expected in each callback (the platform's own mechanism: the credentials travel inside
+    the callback URL).
     ``max_age``: default lifetime of callback URLs in seconds. ``body_limit``: largest accepted body in bytes.
     ``on_error``: called when a handler raises. ``client``: a ``callhooks.Client``/``AsyncClient`` whose
     ``calls.bind(call_id)`` gives handlers written as ``(event, call)`` their second argument (or attach one
@@ -133,6 +134,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         receiving = self.receiving
+        if self.public_url:
+            object.__setattr__(self, "public_url", check_public_url(self.public_url))
         if receiving.wants_request and not self.public_url:
             raise ValueError(
                 f"platform={self.platform!r} needs public_url: its requests are signed over the URL they were sent to"
@@ -158,6 +161,10 @@ class Settings:
         object.__setattr__(self, "callback_http_method", method)
         if self.metrics_auth is not None and not self.metrics:
             raise ValueError("metrics_auth is given but metrics is off: pass metrics=True (CALLHOOKS_METRICS=1)")
+
+    def warn_if_unverified(self) -> None:
+        """Log, loudly, that callbacks go unverified when there is no ``secret`` (once per receiver built, not per
+        ``Settings``: changing ``public_url`` makes a new one)."""
         if self.secret is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
