@@ -4,6 +4,7 @@ Reject, inline Twiml, and what happens to a reply that is not TwiML (the fallbac
 from __future__ import annotations
 
 from callhooks.simulator import FarEnd
+from callhooks.testing import wait_until
 from tests.twilio.sim_support import FakeApp, running, twiml
 
 APP, CALLER, SALES = "+15550100", "+15550123", "+19195550199"
@@ -96,6 +97,42 @@ def test_a_caller_hanging_up_mid_record_gets_the_action_before_the_completed_sta
     assert status["CallStatus"] == "completed"
     order = [request.path for request in app.received if request.path in ("message", "status")]
     assert order == ["message", "status"]  # Twilio requests the Record action first
+
+
+def test_the_recording_status_callback_comes_after_the_record_action_even_when_its_reply_redirects() -> None:
+    # Twilio requests the action as the recording stops; the recordingStatusCallback follows, once it is stored.
+    app = FakeApp(
+        replies={
+            "voice": twiml('<Record action="/message" maxLength="3" recordingStatusCallback="/stored"/>'),
+            "message": twiml("<Redirect>/next</Redirect>"),
+            "next": twiml('<Record action="/last" maxLength="2" recordingStatusCallback="/stored"/>'),
+            "last": twiml("<Hangup/>"),
+        }
+    )
+    with running(app, numbers={CALLER: FarEnd(speak_seconds=30)}) as sim:
+        sid = _call(sim, app)
+    order = [request.path for request in app.received if request.path in ("message", "next", "last", "stored")]
+    assert order == ["message", "stored", "next", "last", "stored"]
+    first, second = (request.params for request in app.at("stored"))
+    assert (first["CallSid"], first["RecordingSid"]) == (sid, app.at("message")[0].params["RecordingSid"])
+    assert (second["RecordingSid"], second["RecordingDuration"]) == (app.at("last")[0].params["RecordingSid"], "2")
+
+
+def test_a_rest_redirect_mid_record_requests_no_action_but_the_recording_status_callback() -> None:
+    app = FakeApp(
+        replies={
+            "voice": twiml('<Record action="/message" recordingStatusCallback="/stored"/>'),
+            "moved": twiml("<Hangup/>"),
+        }
+    )
+    with running(app, numbers={CALLER: FarEnd(speak_seconds=3000)}) as sim:  # records for 30 s at speed 100
+        created = sim.twilio.calls.create(to=CALLER, from_=APP, url=f"{app.url}/voice")
+        wait_until(lambda: "twiml-Record" in sim.log(created.sid), timeout=30, what="the Record to start")
+        sim.twilio.calls(created.sid).update(url=f"{app.url}/moved", method="POST")
+        sim.wait_status(created.sid)
+        sim.settle()
+    assert [request.path for request in app.received] == ["voice", "stored", "moved"]
+    assert app.at("stored")[0].params["CallSid"] == created.sid
 
 
 def test_the_far_end_presses_finish_on_key_to_end_a_recording() -> None:
