@@ -412,26 +412,52 @@ def run_phone_demo(args: argparse.Namespace, ports: tuple[int, int] | None = Non
         # An open console page holds a stream too.
         stack.enter_context(serve(hooks, port=receiver_port, timeout_graceful_shutdown=1))
         _own_number(sim.url, (user_id, api_token, api_secret), hooks)
-        phone_url = f"http://{api_token}:{api_secret}@127.0.0.1:{sim.port}/_sim/phone"
         console.print(f"simulator on {sim.url} (real time), example IVR receiver on {receiver_url}")
-        console.print(f"phone: {phone_url}", style="bold", markup=False)
-        console.print(f"  (user {api_token}, password {api_secret}); call {APP_NUMBER} from it", markup=False)
-        console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
-        console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{receiver_port}/_console/"
-        console.print(f"console: {console_url}", style="bold", markup=False)
-        console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's events, live", markup=False)
-        printer = _Printer(console)
-        printer.header("events as the IVR handles them")
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                try:
-                    printer.row(handled.get(timeout=0.2))
-                except queue.Empty:
-                    continue
-        except KeyboardInterrupt:
-            pass
-        console.print("stopping")
+        pages = _Pages((api_token, api_secret), sim.port, console_password, receiver_port)
+        follow_phone_calls(console, _Printer(console), handled, deadline, pages, "events")
     return 0
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """Where the phone demo's two pages are: the simulator's phone (behind the account's login) and the
+    receiver's console (behind ``CONSOLE_USER`` and its password)."""
+
+    phone_login: tuple[str, str]
+    simulator_port: int
+    console_password: str
+    receiver_port: int
+
+
+def follow_phone_calls(
+    console: Console,
+    printer: _Printer,
+    handled: queue.Queue[Dispatched],
+    deadline: float | None,
+    pages: _Pages,
+    what: str,
+) -> None:
+    """Say where the phone and console pages are, then print a row for each of ``what`` (events, requests) the
+    IVR handles until ``deadline`` (``time.monotonic()``) or Ctrl-C."""
+    user, password = pages.phone_login
+    phone_url = f"http://{user}:{password}@127.0.0.1:{pages.simulator_port}/_sim/phone"
+    console.print(f"phone: {phone_url}", style="bold", markup=False)
+    console.print(f"  (user {user}, password {password}); call {APP_NUMBER} from it", markup=False)
+    console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
+    console_password = pages.console_password
+    console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{pages.receiver_port}/_console/"
+    console.print(f"console: {console_url}", style="bold", markup=False)
+    console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's {what}, live", markup=False)
+    printer.header(f"{what} as the IVR handles them")
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                printer.row(handled.get(timeout=0.2))
+            except queue.Empty:
+                continue
+    except KeyboardInterrupt:
+        pass
+    console.print("stopping")
 
 
 def _own_number(simulator_url: str, account: tuple[str, str, str], hooks: CallHooks) -> None:

@@ -29,9 +29,11 @@ from ..commands.demo import (
     SALES_NUMBER,
     DemoResult,
     PortInUse,
+    _Pages,
     _ports,
     _Printer,
     _quiet_logs,
+    follow_phone_calls,
 )
 from ..simulator import FarEnd, Simulator
 from ..testing.server import serve
@@ -144,24 +146,8 @@ def run_twilio_phone_demo(args: argparse.Namespace, ports: tuple[int, int]) -> i
         sim = stack.enter_context(serve(simulator, port=simulator_port, timeout_graceful_shutdown=1))
         stack.enter_context(serve(hooks, port=receiver_port, timeout_graceful_shutdown=1))
         console.print(f"Twilio simulator on {sim.url} (real time), Twilio IVR receiver on {receiver_url}")
-        phone_url = f"http://{ACCOUNT_SID}:{auth_token}@127.0.0.1:{sim.port}/_sim/phone"
-        console.print(f"phone: {phone_url}", style="bold", markup=False)
-        console.print(f"  (user {ACCOUNT_SID}, password {auth_token}); call {APP_NUMBER} from it", markup=False)
-        console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
-        console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{receiver_port}/_console/"
-        console.print(f"console: {console_url}", style="bold", markup=False)
-        console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's requests, live", markup=False)
-        printer = _TwilioPrinter(console, simulator)
-        printer.header("requests as the IVR handles them")
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                try:
-                    printer.row(handled.get(timeout=0.2))
-                except queue.Empty:
-                    continue
-        except KeyboardInterrupt:
-            pass
-        console.print("stopping")
+        pages = _Pages((ACCOUNT_SID, auth_token), sim.port, console_password, receiver_port)
+        follow_phone_calls(console, _TwilioPrinter(console, simulator), handled, deadline, pages, "requests")
     return 0
 
 
