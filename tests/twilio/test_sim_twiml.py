@@ -3,7 +3,13 @@ Reject, inline Twiml, and what happens to a reply that is not TwiML (the fallbac
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from callhooks.simulator import FarEnd
+from callhooks.simulator.delivery import SentEvent
+from callhooks.simulator.models import Delivery
 from callhooks.testing import wait_until
 from tests.twilio.sim_support import FakeApp, running, twiml
 
@@ -195,3 +201,34 @@ def test_a_reply_that_is_not_twiml_goes_to_the_fallback_url_then_ends_the_call()
         assert "twiml-error" in sim.log(sid)
         heard = sim.simulator.profile.legs.by_sid(sid).call.heard  # type: ignore[attr-defined]
         assert any("application error" in entry.text for entry in heard)
+
+
+def test_a_reply_that_fails_to_run_is_logged_and_kept_and_the_calls_next_request_still_goes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Deliverer.request: what every document runner (BXML, v2 BXML, TwiML) sends the requests whose reply it runs.
+    app = FakeApp(replies={"first": twiml(), "second": twiml(), "third": twiml()})
+    ran: list[SentEvent] = []
+
+    def broken(record: SentEvent) -> None:
+        raise IndexError("a bug running the reply")
+
+    with running(app) as sim, caplog.at_level(logging.ERROR, logger="callhooks.simulator"):
+        deliverer, loop = sim.simulator.deliverer, sim.simulator.clock.loop
+        assert loop is not None
+        body = {"@event": "call", "CallSid": "CA" + "5" * 32}
+
+        def requests() -> None:  # on the simulator's loop, as the runners send them
+            deliverer.request("c-1", body, Delivery(f"{app.url}/first"), broken, wanted=lambda: True)
+            deliverer.request("c-1", body, Delivery(f"{app.url}/second"), ran.append, wanted=lambda: True)
+            deliverer.request("c-1", body, Delivery(f"{app.url}/third"), ran.append, wanted=lambda: False)
+
+        loop.call_soon_threadsafe(requests)
+        wait_until(lambda: len(app.received) == 3, timeout=30, what="the three requests")
+        sim.settle()
+        errors = sim.simulator.clock.errors
+        assert [type(error) for error in errors] == [IndexError]
+        errors.clear()  # seen: running() checks that no other went unnoticed
+    assert [request.path for request in app.received] == ["first", "second", "third"]
+    assert [record.attempts[-1].url.rpartition("/")[2] for record in ran] == ["second"]  # the third: not wanted
+    assert "the simulation goes on" in caplog.text

@@ -37,7 +37,6 @@ debugger notifications are.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,7 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["TwimlRunner"]
 
-logger = logging.getLogger("callhooks.simulator")
 
 GATHER_TIMEOUT = 5
 GATHER_FINISH_ON_KEY = "#"
@@ -187,18 +185,15 @@ class TwimlRunner:
         call = session.leg.call
         self.engine.log_event(call, body)
         generation = session.generation
-
-        def replied(record: SentEvent) -> None:
-            try:
-                self.engine.clock.catch_up()
-                if call.ended or session.generation != generation or self._sessions.get(call.id) is not session:
-                    return
-                self._replied(session, body, target, record, on_document)
-            except Exception as exc:  # never let one reply stop the call's delivery worker
-                logger.exception("running the TwiML reply for call %s failed; the simulation goes on", call.id)
-                self.engine.clock.errors.append(exc)
-
-        self.deliverer.enqueue(call.id, body, target, replied)
+        self.deliverer.request(
+            call.id,
+            body,
+            target,
+            lambda record: self._replied(session, body, target, record, on_document),
+            wanted=lambda: (
+                not call.ended and session.generation == generation and self._sessions.get(call.id) is session
+            ),
+        )
 
     def _notify(self, call: Call, body: EventBody, target: Delivery) -> None:
         """Send ``body`` without running its reply (the call has ended, or nobody waits for it)."""
