@@ -201,10 +201,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     bxml: bool = getattr(args, "bxml", False)
-    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     result = DemoResult()
     handled: queue.Queue[Dispatched] = queue.Queue()
     user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
@@ -215,11 +212,7 @@ def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
         api_token=api_token,
         api_secret=api_secret,
         speed=args.speed,
-        numbers={
-            # The customer listens to the menu, then presses 1; sales answers and talks for a minute.
-            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
-            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
-        },
+        numbers=scripted_numbers(),
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator, port=simulator_port))
@@ -265,11 +258,21 @@ def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
 
 
 def _console() -> Console:
-    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
+    """Where a demo prints: off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing, so
+    lines are kept whole."""
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:
         console.width = 120
     return console
+
+
+def scripted_numbers() -> dict[str, FarEnd]:
+    """The scripted demos' far ends: the customer listens to the menu, then presses 1; sales answers and talks
+    for a minute."""
+    return {
+        CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
+        SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
+    }
 
 
 #: What the v2 demo's caller must see happen, in this order, on the call placed.
@@ -293,10 +296,7 @@ def _scripted_v2_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     simulator = Simulator(
         platform=profile,
         speed=args.speed,
-        numbers={
-            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
-            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
-        },
+        numbers=scripted_numbers(),
     )
     events: list[Dispatched] = []
     with ExitStack() as stack:
@@ -390,9 +390,7 @@ def run_phone_demo(args: argparse.Namespace, ports: tuple[int, int] | None = Non
     answer. Serves until Ctrl-C or ``--duration`` seconds; returns 0.
     """
     bxml: bool = getattr(args, "bxml", False)
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     handled: queue.Queue[Dispatched] = queue.Queue()
     user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
     receiver_port, simulator_port = ports or (free_port(), free_port())

@@ -29,13 +29,15 @@ from ..commands.demo import (
     SALES_NUMBER,
     DemoResult,
     PortInUse,
+    _console,
     _Pages,
     _ports,
     _Printer,
     _quiet_logs,
     follow_phone_calls,
+    scripted_numbers,
 )
-from ..simulator import FarEnd, Simulator
+from ..simulator import Simulator
 from ..testing.server import serve
 from .client import Client
 from .client.auth import API_VERSION
@@ -120,9 +122,7 @@ def run_twilio_phone_demo(args: argparse.Namespace, ports: tuple[int, int]) -> i
     """``callhooks demo --platform twilio --phone``: the Twilio IVR, whose number's Voice URL is the receiver, called
     by a person from the simulator's phone page (``SALES_NUMBER`` rings there too); its console shows each request.
     Serves in real time until Ctrl-C or ``--duration`` seconds; returns 0."""
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     handled: queue.Queue[Dispatched] = queue.Queue()
     auth_token = secrets.token_urlsafe(24)
     receiver_port, simulator_port = ports
@@ -152,9 +152,7 @@ def run_twilio_phone_demo(args: argparse.Namespace, ports: tuple[int, int]) -> i
 
 
 def _scripted(args: argparse.Namespace, ports: tuple[int, int]) -> int:
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     result = DemoResult()
     handled: queue.Queue[Dispatched] = queue.Queue()
     auth_token = secrets.token_urlsafe(24)
@@ -164,11 +162,7 @@ def _scripted(args: argparse.Namespace, ports: tuple[int, int]) -> int:
         platform="twilio",
         account={"account_sid": ACCOUNT_SID, "auth_token": auth_token},
         speed=args.speed,
-        numbers={
-            # The customer listens to the menu, then presses 1; sales answers and talks for a minute.
-            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
-            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
-        },
+        numbers=scripted_numbers(),
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator, port=simulator_port))
