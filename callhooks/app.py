@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,7 +39,7 @@ from .receiver.settings import (
     environment_options,
 )
 from .receiver.transport import HttpTransport
-from .signing import DEFAULT, DEFAULT_MAX_AGE, CallbackSigner, CallbackUrls, check_public_url
+from .signing import DEFAULT, DEFAULT_MAX_AGE, CallbackSigner, CallbackUrls
 from .signing import _Default as _DefaultType
 from .stores import DEFAULT_STORE_URL, Store
 
@@ -94,11 +95,13 @@ class CallHooks(Registrar):
     ) -> None:
         # Exactly the keyword arguments, one Settings field each (CallHooks.from_env comes here too).
         self.settings = settings = Settings(**{name: value for name, value in locals().items() if name != "self"})
+        settings.warn_if_unverified()
         signer = CallbackSigner(secret, clock=clock) if secret is not None else None
         receiving = settings.receiving
         basic_auth = settings.basic_auth
         in_url = receiving.credentials_in_url
-        self.urls = CallbackUrls(signer, public_url, basic_auth=basic_auth, max_age=max_age, credentials_in_url=in_url)
+        public = settings.public_url  # checked: an absolute http(s) URL without its trailing slash
+        self.urls = CallbackUrls(signer, public, basic_auth=basic_auth, max_age=max_age, credentials_in_url=in_url)
         #: What differs per platform (receiving.py): its parser, its own checks, the documents handlers return.
         method = settings.callback_http_method
         self.receiving = receiving(
@@ -184,11 +187,16 @@ class CallHooks(Registrar):
 
     @property
     def public_url(self) -> str | None:
+        """Where the platform reaches this receiver (``settings.public_url``); the one option that may change once
+        built, e.g. to a tunnel's or a test server's URL known only at start-up: assigning it is checked as
+        ``CallHooks(public_url=...)`` is (``ValueError``; Twilio needs one) and moves the URLs the receiver makes,
+        the path it serves standalone and, on Twilio, the URL signatures are checked over."""
         return self.urls.public_url
 
     @public_url.setter
     def public_url(self, url: str | None) -> None:
-        self.urls.public_url = check_public_url(url) if url else None
+        self.settings = replace(self.settings, public_url=url)  # checked again; settings and URLs agree
+        self.urls.public_url = self.settings.public_url
 
     # -- pairing and handlers (the client in dispatch.Dispatcher, the handlers in self.router) -------------------
 

@@ -421,8 +421,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _say_ignored_variables(app: object, name: str) -> None:
-    """``CALLHOOKS_*`` variables configure an app only through ``CallHooks.from_env()``: one line naming those that
-    are set but do not apply, rather than silence."""
+    """``APP_VARIABLES`` configure an app only through ``CallHooks.from_env()``: one line naming those that are set
+    but do not apply, rather than silence."""
     from .app import APP_VARIABLES, CallHooks
 
     if not isinstance(app, CallHooks) or app.from_environment:

@@ -201,10 +201,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     bxml: bool = getattr(args, "bxml", False)
-    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     result = DemoResult()
     handled: queue.Queue[Dispatched] = queue.Queue()
     user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
@@ -215,11 +212,7 @@ def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
         api_token=api_token,
         api_secret=api_secret,
         speed=args.speed,
-        numbers={
-            # The customer listens to the menu, then presses 1; sales answers and talks for a minute.
-            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
-            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
-        },
+        numbers=scripted_numbers(),
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator, port=simulator_port))
@@ -265,11 +258,21 @@ def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
 
 
 def _console() -> Console:
-    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing: keep lines whole.
+    """Where a demo prints: off a terminal (CI logs, pipes) rich would wrap at 80 columns and add nothing, so
+    lines are kept whole."""
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:
         console.width = 120
     return console
+
+
+def scripted_numbers() -> dict[str, FarEnd]:
+    """The scripted demos' far ends: the customer listens to the menu, then presses 1; sales answers and talks
+    for a minute."""
+    return {
+        CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
+        SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
+    }
 
 
 #: What the v2 demo's caller must see happen, in this order, on the call placed.
@@ -293,10 +296,7 @@ def _scripted_v2_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
     simulator = Simulator(
         platform=profile,
         speed=args.speed,
-        numbers={
-            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
-            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
-        },
+        numbers=scripted_numbers(),
     )
     events: list[Dispatched] = []
     with ExitStack() as stack:
@@ -390,9 +390,7 @@ def run_phone_demo(args: argparse.Namespace, ports: tuple[int, int] | None = Non
     answer. Serves until Ctrl-C or ``--duration`` seconds; returns 0.
     """
     bxml: bool = getattr(args, "bxml", False)
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     handled: queue.Queue[Dispatched] = queue.Queue()
     user_id, api_token, api_secret = "u-demo", "t-demo", secrets.token_urlsafe(16)
     receiver_port, simulator_port = ports or (free_port(), free_port())
@@ -412,26 +410,52 @@ def run_phone_demo(args: argparse.Namespace, ports: tuple[int, int] | None = Non
         # An open console page holds a stream too.
         stack.enter_context(serve(hooks, port=receiver_port, timeout_graceful_shutdown=1))
         _own_number(sim.url, (user_id, api_token, api_secret), hooks)
-        phone_url = f"http://{api_token}:{api_secret}@127.0.0.1:{sim.port}/_sim/phone"
         console.print(f"simulator on {sim.url} (real time), example IVR receiver on {receiver_url}")
-        console.print(f"phone: {phone_url}", style="bold", markup=False)
-        console.print(f"  (user {api_token}, password {api_secret}); call {APP_NUMBER} from it", markup=False)
-        console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
-        console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{receiver_port}/_console/"
-        console.print(f"console: {console_url}", style="bold", markup=False)
-        console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's events, live", markup=False)
-        printer = _Printer(console)
-        printer.header("events as the IVR handles them")
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                try:
-                    printer.row(handled.get(timeout=0.2))
-                except queue.Empty:
-                    continue
-        except KeyboardInterrupt:
-            pass
-        console.print("stopping")
+        pages = _Pages((api_token, api_secret), sim.port, console_password, receiver_port)
+        follow_phone_calls(console, _Printer(console), handled, deadline, pages, "events")
     return 0
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """Where the phone demo's two pages are: the simulator's phone (behind the account's login) and the
+    receiver's console (behind ``CONSOLE_USER`` and its password)."""
+
+    phone_login: tuple[str, str]
+    simulator_port: int
+    console_password: str
+    receiver_port: int
+
+
+def follow_phone_calls(
+    console: Console,
+    printer: _Printer,
+    handled: queue.Queue[Dispatched],
+    deadline: float | None,
+    pages: _Pages,
+    what: str,
+) -> None:
+    """Say where the phone and console pages are, then print a row for each of ``what`` (events, requests) the
+    IVR handles until ``deadline`` (``time.monotonic()``) or Ctrl-C."""
+    user, password = pages.phone_login
+    phone_url = f"http://{user}:{password}@127.0.0.1:{pages.simulator_port}/_sim/phone"
+    console.print(f"phone: {phone_url}", style="bold", markup=False)
+    console.print(f"  (user {user}, password {password}); call {APP_NUMBER} from it", markup=False)
+    console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
+    console_password = pages.console_password
+    console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{pages.receiver_port}/_console/"
+    console.print(f"console: {console_url}", style="bold", markup=False)
+    console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's {what}, live", markup=False)
+    printer.header(f"{what} as the IVR handles them")
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                printer.row(handled.get(timeout=0.2))
+            except queue.Empty:
+                continue
+    except KeyboardInterrupt:
+        pass
+    console.print("stopping")
 
 
 def _own_number(simulator_url: str, account: tuple[str, str, str], hooks: CallHooks) -> None:

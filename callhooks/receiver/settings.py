@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 from starlette.responses import Response
 
 from ..catapult import CATAPULT
-from ..signing import DEFAULT_MAX_AGE, parse_basic_auth, validate_basic_auth
+from ..signing import DEFAULT_MAX_AGE, check_public_url, parse_basic_auth, validate_basic_auth
 from ..stores import DEFAULT_STORE_URL, Store
 from .background import BackgroundSettings
 from .guarantees import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
@@ -50,6 +50,7 @@ APP_VARIABLES: Final = (
     "CALLHOOKS_SECRET", "CALLHOOKS_PUBLIC_URL", "CALLHOOKS_BASIC_AUTH", "CALLHOOKS_INSECURE",
     "CALLHOOKS_CALLBACK_METHOD", "CALLHOOKS_STORE", "CALLHOOKS_METRICS", "CALLHOOKS_METRICS_AUTH",
     "CALLHOOKS_CONSOLE", "CALLHOOKS_CONSOLE_MASK_NUMBERS", "CALLHOOKS_CONSOLE_SIZE", "CALLHOOKS_PLATFORM",
+    "TWILIO_SHARED_KEYS",
 )  # fmt: skip
 logger = logging.getLogger("callhooks")
 _YES: Final = ("1", "true", "yes")
@@ -66,10 +67,11 @@ class Settings:
     HMAC-SHA256, when its requests carry ``X-Twilio-Webhooks-Signature-Settings``).
 
     ``secret``: one key, or a list oldest→newest for rotation (newest signs). ``None`` turns verification
-    off, and is refused unless ``insecure=True`` says that is meant (a warning is logged). ``public_url``:
-    where this app is reachable from the platform, used by ``callback_url``; standalone, callbacks are served
-    under its path. ``basic_auth``: ``(user, password)``
-    expected in each callback (the platform's own mechanism: the credentials travel inside the callback URL).
+    off, and is refused unless ``insecure=True`` says that is meant (``warn_if_unverified`` logs a warning).
+    ``public_url``: where this app is reachable from the platform (an absolute http(s) URL, kept without its
+    trailing slash), used by ``callback_url``; standalone, callbacks are served under its path. ``basic_auth``:
+    ``(user, password)`` expected in each callback (the platform's own mechanism: the credentials travel inside
+    the callback URL).
     ``max_age``: default lifetime of callback URLs in seconds. ``body_limit``: largest accepted body in bytes.
     ``on_error``: called when a handler raises. ``client``: a ``callhooks.Client``/``AsyncClient`` whose
     ``calls.bind(call_id)`` gives handlers written as ``(event, call)`` their second argument (or attach one
@@ -132,6 +134,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         receiving = self.receiving
+        if self.public_url:
+            object.__setattr__(self, "public_url", check_public_url(self.public_url))
         if receiving.wants_request and not self.public_url:
             raise ValueError(
                 f"platform={self.platform!r} needs public_url: its requests are signed over the URL they were sent to"
@@ -157,6 +161,10 @@ class Settings:
         object.__setattr__(self, "callback_http_method", method)
         if self.metrics_auth is not None and not self.metrics:
             raise ValueError("metrics_auth is given but metrics is off: pass metrics=True (CALLHOOKS_METRICS=1)")
+
+    def warn_if_unverified(self) -> None:
+        """Log, loudly, that callbacks go unverified when there is no ``secret`` (once per receiver built, not per
+        ``Settings``: changing ``public_url`` makes a new one)."""
         if self.secret is None:
             logger.warning(
                 "callhooks: secret=None, so callbacks are NOT verified: anyone who can reach this app can "
@@ -198,7 +206,8 @@ def environment_options(environ: Mapping[str, str] | None = None, **overrides: A
     ``CALLHOOKS_SECRET`` (comma-separated, oldest→newest), ``CALLHOOKS_PUBLIC_URL``, ``CALLHOOKS_BASIC_AUTH``
     (``user:pass``), ``CALLHOOKS_CALLBACK_METHOD``, ``CALLHOOKS_INSECURE`` (``1`` to run without a secret),
     ``CALLHOOKS_PLATFORM`` (``catapult``, ``bandwidth``, ``twilio``), ``TWILIO_AUTH_TOKEN`` (comma-separated, two
-    while it is rotated), ``CALLHOOKS_STORE`` (the store's URL), ``CALLHOOKS_METRICS`` (``1`` serves /metrics),
+    while it is rotated) and ``TWILIO_SHARED_KEYS`` (``id:secret,id2:secret2``, the ``shared_keys``), both read
+    only for ``twilio``, ``CALLHOOKS_STORE`` (the store's URL), ``CALLHOOKS_METRICS`` (``1`` serves /metrics),
     ``CALLHOOKS_METRICS_AUTH`` (``user:pass``), ``CALLHOOKS_CONSOLE`` (``user:pass``: serve the console),
     ``CALLHOOKS_CONSOLE_MASK_NUMBERS`` (``1``) and ``CALLHOOKS_CONSOLE_SIZE`` (calls kept)."""
     env = os.environ if environ is None else environ
@@ -215,9 +224,12 @@ def environment_options(environ: Mapping[str, str] | None = None, **overrides: A
         options["callback_http_method"] = env["CALLHOOKS_CALLBACK_METHOD"]
     if env.get("CALLHOOKS_PLATFORM"):
         options["platform"] = env["CALLHOOKS_PLATFORM"].strip()
-    tokens = [t.strip() for t in env.get("TWILIO_AUTH_TOKEN", "").split(",") if t.strip()]
-    if tokens and options.get("platform", overrides.get("platform")) == "twilio":
-        options["auth_token"] = tokens[0] if len(tokens) == 1 else tokens
+    if options.get("platform", overrides.get("platform")) == "twilio":  # others' apps may share these variables
+        tokens = [t.strip() for t in env.get("TWILIO_AUTH_TOKEN", "").split(",") if t.strip()]
+        if tokens:
+            options["auth_token"] = tokens[0] if len(tokens) == 1 else tokens
+        if env.get("TWILIO_SHARED_KEYS", "").strip():
+            options["shared_keys"] = _shared_keys(env["TWILIO_SHARED_KEYS"])
     if env.get("CALLHOOKS_STORE"):
         options["store"] = env["CALLHOOKS_STORE"].strip()
     if env.get("CALLHOOKS_METRICS", "").strip().lower() in _YES:
@@ -235,3 +247,23 @@ def environment_options(environ: Mapping[str, str] | None = None, **overrides: A
         options["console_size"] = int(size)
     options.update(overrides)
     return options
+
+
+def _shared_keys(text: str) -> dict[str, str]:
+    """``TWILIO_SHARED_KEYS`` (``id:secret,id2:secret2``) as ``{id: secret}``; a ``ValueError`` naming the variable
+    and the entry's position, never its text (it may be a secret pasted without its id)."""
+    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
+    keys: dict[str, str] = {}
+    for number, entry in enumerate(entries, 1):
+        key_id, _, secret = (part.strip() for part in entry.partition(":"))
+        if not key_id or not secret:
+            raise ValueError(
+                f"TWILIO_SHARED_KEYS must be SharedKey id:secret pairs separated by commas "
+                f"(e.g. KS0001:secret1,KS0002:secret2); entry {number} of {len(entries)} is not"
+            )
+        if key_id in keys:
+            raise ValueError(
+                f"TWILIO_SHARED_KEYS names one SharedKey id twice (entries {[*keys].index(key_id) + 1} and {number})"
+            )
+        keys[key_id] = secret
+    return keys

@@ -14,7 +14,6 @@ that comes back for a document already replaced, or a call already ended, is dro
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -33,7 +32,6 @@ __all__ = ["BxmlRunner"]
 #: Given the document a reply held (``None`` for an empty reply) and the URL that served it.
 OnDocument = Callable[["_Session", "bxml.Response | None", str], None]
 
-logger = logging.getLogger("callhooks.simulator")
 
 # Choices where the platform's documents are silent (docs/platforms/catapult-bxml.md#choices): verb URLs without
 # requestUrlTimeout wait 30 s (docs/platforms/catapult-bxml.md#missing-requesturltimeout); Gather's defaults are the
@@ -149,18 +147,15 @@ class BxmlRunner:
             self.deliverer.enqueue(call.id, body, target)  # recorded as an event without a URL
             return
         generation = session.generation
-
-        def replied(record: SentEvent) -> None:
-            try:
-                self.engine.clock.catch_up()
-                if call.ended or session.generation != generation or self._sessions.get(call.id) is not session:
-                    return
-                self._replied(session, body, target, record, on_document)
-            except Exception as exc:  # never let one reply stop the call's delivery worker
-                logger.exception("running the BXML reply for call %s failed; the simulation goes on", call.id)
-                self.engine.clock.errors.append(exc)
-
-        self.deliverer.enqueue(call.id, body, target, replied)
+        self.deliverer.request(
+            call.id,
+            body,
+            target,
+            lambda record: self._replied(session, body, target, record, on_document),
+            wanted=lambda: (
+                not call.ended and session.generation == generation and self._sessions.get(call.id) is session
+            ),
+        )
 
     def _replied(
         self,

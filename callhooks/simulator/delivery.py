@@ -46,6 +46,7 @@ from .profile import CallbackEncoding, DeliveryRules
 __all__ = ["Attempt", "Deliverer", "OnDelivered", "SentEvent"]
 
 flow_log = logging.getLogger("callhooks.simulator.deliveries")
+logger = logging.getLogger("callhooks.simulator")
 # The reply body of a GET callback is kept (it may be BXML to run) up to this many bytes: one past the
 # platform's 16 KB document limit, so an oversized reply is still recognised as such.
 REPLY_KEPT_BYTES = 16 * 1024 + 1
@@ -178,6 +179,24 @@ class Deliverer:
             self.clock.schedule(plan.hold, lambda: self._release(record, target, on_delivered))
         else:
             self._queue(record, target, on_delivered)
+
+    def request(
+        self, call_id: str, event: EventBody, target: Delivery, on_reply: OnDelivered, *, wanted: Callable[[], bool]
+    ) -> None:
+        """Queue ``event`` as a request whose reply a document runner runs: ``on_reply(record)`` once its delivery is
+        over and the clock caught up, if ``wanted()`` still (the call is up, its document did not move on). An
+        exception in it is logged and kept in the clock's errors: it never stops the call's delivery worker."""
+
+        def replied(record: SentEvent) -> None:
+            try:
+                self.clock.catch_up()
+                if wanted():
+                    on_reply(record)
+            except Exception as exc:
+                logger.exception("running the reply to a request of call %s failed; the simulation goes on", call_id)
+                self.clock.errors.append(exc)
+
+        self.enqueue(call_id, event, target, replied)
 
     def _release(self, record: SentEvent, target: Delivery, on_delivered: OnDelivered | None) -> None:
         self._held -= 1

@@ -29,11 +29,15 @@ from ..commands.demo import (
     SALES_NUMBER,
     DemoResult,
     PortInUse,
+    _console,
+    _Pages,
     _ports,
     _Printer,
     _quiet_logs,
+    follow_phone_calls,
+    scripted_numbers,
 )
-from ..simulator import FarEnd, Simulator
+from ..simulator import Simulator
 from ..testing.server import serve
 from .client import Client
 from .client.auth import API_VERSION
@@ -118,9 +122,7 @@ def run_twilio_phone_demo(args: argparse.Namespace, ports: tuple[int, int]) -> i
     """``callhooks demo --platform twilio --phone``: the Twilio IVR, whose number's Voice URL is the receiver, called
     by a person from the simulator's phone page (``SALES_NUMBER`` rings there too); its console shows each request.
     Serves in real time until Ctrl-C or ``--duration`` seconds; returns 0."""
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     handled: queue.Queue[Dispatched] = queue.Queue()
     auth_token = secrets.token_urlsafe(24)
     receiver_port, simulator_port = ports
@@ -144,31 +146,13 @@ def run_twilio_phone_demo(args: argparse.Namespace, ports: tuple[int, int]) -> i
         sim = stack.enter_context(serve(simulator, port=simulator_port, timeout_graceful_shutdown=1))
         stack.enter_context(serve(hooks, port=receiver_port, timeout_graceful_shutdown=1))
         console.print(f"Twilio simulator on {sim.url} (real time), Twilio IVR receiver on {receiver_url}")
-        phone_url = f"http://{ACCOUNT_SID}:{auth_token}@127.0.0.1:{sim.port}/_sim/phone"
-        console.print(f"phone: {phone_url}", style="bold", markup=False)
-        console.print(f"  (user {ACCOUNT_SID}, password {auth_token}); call {APP_NUMBER} from it", markup=False)
-        console.print(f"  {SALES_NUMBER} (sales, press 1) rings on the page too; Ctrl-C stops", markup=False)
-        console_url = f"http://{CONSOLE_USER}:{console_password}@127.0.0.1:{receiver_port}/_console/"
-        console.print(f"console: {console_url}", style="bold", markup=False)
-        console.print(f"  (user {CONSOLE_USER}, password {console_password}); each call's requests, live", markup=False)
-        printer = _TwilioPrinter(console, simulator)
-        printer.header("requests as the IVR handles them")
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                try:
-                    printer.row(handled.get(timeout=0.2))
-                except queue.Empty:
-                    continue
-        except KeyboardInterrupt:
-            pass
-        console.print("stopping")
+        pages = _Pages((ACCOUNT_SID, auth_token), sim.port, console_password, receiver_port)
+        follow_phone_calls(console, _TwilioPrinter(console, simulator), handled, deadline, pages, "requests")
     return 0
 
 
 def _scripted(args: argparse.Namespace, ports: tuple[int, int]) -> int:
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
+    console = _console()
     result = DemoResult()
     handled: queue.Queue[Dispatched] = queue.Queue()
     auth_token = secrets.token_urlsafe(24)
@@ -178,11 +162,7 @@ def _scripted(args: argparse.Namespace, ports: tuple[int, int]) -> int:
         platform="twilio",
         account={"account_sid": ACCOUNT_SID, "auth_token": auth_token},
         speed=args.speed,
-        numbers={
-            # The customer listens to the menu, then presses 1; sales answers and talks for a minute.
-            CUSTOMER_NUMBER: FarEnd(answer_after=2, digits="1", press_on="prompt", hangup_after=None),
-            SALES_NUMBER: FarEnd(answer_after=3, hangup_after=60),
-        },
+        numbers=scripted_numbers(),
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator, port=simulator_port))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
 
 import pytest
+from starlette.testclient import TestClient
 
 from callhooks import CallHooks
 from callhooks.receiver.settings import Settings
@@ -69,3 +71,29 @@ def test_the_checked_options_are_read_only_on_the_receiver(platform: str) -> Non
     assert (hooks.basic_auth, hooks.max_age, hooks.body_limit) == (("platform", "pw"), 60, 1000)
     hooks.public_url = "https://other.example.com/hooks"  # the one that may change: it is where URLs point
     assert "other.example.com/hooks/" in hooks.callback_url()
+
+
+def test_changing_public_url_changes_the_settings_too_checked_as_when_built(caplog: pytest.LogCaptureFixture) -> None:
+    # A tunnel's or a test server's URL is known only at start-up: hooks.public_url = ... points the receiver there,
+    # and hooks.settings says so too (it is what a reader of the configuration looks at).
+    hooks = CallHooks(secret=None, insecure=True, public_url="https://calls.example.com/hooks/", store=None)
+    assert hooks.settings.public_url == hooks.public_url == "https://calls.example.com/hooks"  # checked once
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="callhooks"):
+        hooks.public_url = "https://tunnel.example.net/in/"
+    assert hooks.settings.public_url == hooks.public_url == "https://tunnel.example.net/in"
+    assert hooks.callback_url() == "https://tunnel.example.net/in"  # no secret: no token
+    assert not caplog.records  # the no-secret warning was said once, when the receiver was built
+    with TestClient(hooks, base_url="https://tunnel.example.net") as client:
+        assert client.post("/hooks/anything", json={}).json()["detail"].startswith("callbacks are served under /in/")
+    with pytest.raises(ValueError, match="absolute http"):
+        hooks.public_url = "tunnel.example.net/in"
+    assert hooks.settings.public_url == hooks.public_url == "https://tunnel.example.net/in"  # unchanged
+    hooks.public_url = None
+    assert hooks.settings.public_url is hooks.public_url is None
+    twilio = CallHooks(
+        secret=SECRET, public_url="https://calls.example.com/hooks", platform="twilio", auth_token="t", store=None
+    )
+    with pytest.raises(ValueError, match="needs public_url"):  # as CallHooks(platform="twilio") without one
+        twilio.public_url = None
+    assert twilio.settings.public_url == twilio.public_url == "https://calls.example.com/hooks"

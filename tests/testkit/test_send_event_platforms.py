@@ -17,7 +17,8 @@ from twilio.request_validator import RequestValidator
 from callhooks import CallHooks
 from callhooks.bandwidth import events as v2
 from callhooks.bandwidth.factories import gather_event as v2_gather_event
-from callhooks.testing import CallRecorder, asend_event, callback_path, inprocess, replay, send_event
+from callhooks.signing import TokenError
+from callhooks.testing import CallRecorder, answer_event, asend_event, callback_path, inprocess, replay, send_event
 from callhooks.twilio import events as tw
 from callhooks.twilio.factories import FACTORIES, gather_event, make_event, status_event
 
@@ -142,11 +143,12 @@ def test_a_twilio_app_rotating_its_auth_token_gets_requests_signed_with_the_new_
     assert validates(sent[-1])  # signed with the newest (the validator holds only AUTH_TOKEN)
 
 
-def test_a_twilio_app_without_public_url_is_told_why() -> None:
-    hooks, _ = twilio_app()
-    hooks.public_url = None  # a receiver() block restores it so: an app's public_url can be taken away
-    with pytest.raises(ValueError, match="public_url"):
-        send_event(hooks, gather_event())
+def test_a_twilio_app_keeps_its_public_url_so_send_event_can_sign_for_it() -> None:
+    # Twilio signs the URL it requests: a Twilio app cannot be built without public_url, nor have it taken away.
+    hooks, seen = twilio_app()
+    with pytest.raises(ValueError, match="needs public_url"):
+        hooks.public_url = None
+    assert send_event(hooks, gather_event()).status_code == 200 and len(seen) == 1
 
 
 def test_callback_path_signs_the_kind_and_tag_below_the_public_urls_path() -> None:
@@ -201,3 +203,31 @@ def test_a_recorded_twilio_call_replays_in_process_signed_and_routed_as_it_was()
     ]
     gather = seen[1]
     assert isinstance(gather, tw.GatherEvent) and gather.digits == "2"
+
+
+@pytest.mark.parametrize("platform", ["catapult", "bandwidth", "twilio"])
+def test_send_event_signs_with_the_apps_signer_max_age_and_credentials_on_every_platform(platform: str) -> None:
+    # The kit reads hooks.signer, hooks.max_age and hooks.basic_auth (read-only views of the settings) on each send.
+    now = [1_000_000.0]
+    options: dict[str, Any] = {"auth_token": AUTH_TOKEN} if platform == "twilio" else {}
+    hooks = CallHooks(
+        platform=platform,
+        secret=SECRET,
+        public_url=PUBLIC,
+        basic_auth=("platform", "pw"),
+        max_age=60,
+        clock=lambda: now[0],
+        store=None,  # the same event three times: each runs its handler
+        **options,
+    )
+    seen: list[Any] = []
+    hooks.on()(seen.append)
+    event = {"catapult": answer_event("c-1"), "bandwidth": v2_gather_event("c-1"), "twilio": gather_event()}[platform]
+    for method in METHODS:
+        assert send_event(hooks, event, method=method).status_code == 200
+    assert len(seen) == 2
+    path = callback_path(hooks)
+    now[0] += 61  # older than max_age: the URL the kit signed has expired, and a fresh send still goes through
+    with pytest.raises(TokenError, match="expired"):
+        hooks.verify_callback_url(PUBLIC + path.removeprefix("/hooks"))
+    assert send_event(hooks, event).status_code == 200 and len(seen) == 3

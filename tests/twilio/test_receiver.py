@@ -318,3 +318,48 @@ def test_routers_are_per_platform() -> None:
     with pytest.raises(ValueError, match="a router of catapult handlers cannot be included in one of twilio"):
         hooks.include(catapult)
     assert [handler.key.tag for handler in hooks] == ["main-menu"]
+
+
+def test_from_env_reads_the_shared_keys_from_twilio_shared_keys() -> None:
+    # TWILIO_SHARED_KEYS=id:secret,id2:secret2 is CallHooks(shared_keys=...) for an app built by from_env.
+    secret, other = "shared-key-secret-0123456789abcdef", "second:secret-with-a-colon"
+    environ = {
+        "CALLHOOKS_SECRET": "s",
+        "CALLHOOKS_PUBLIC_URL": PUBLIC,
+        "CALLHOOKS_PLATFORM": "twilio",
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_SHARED_KEYS": f" KS0001:{secret} , KS0002:{other}",
+    }
+    hooks = CallHooks.from_env(environ, store=None)
+    assert hooks.settings.shared_keys == {"KS0001": secret, "KS0002": other}
+    seen: list[Any] = []
+    hooks.on("gather")(seen.append)
+    params = REQUESTS["gather"]
+    with TestClient(hooks) as client:
+        url = hooks.callback_url(kind="gather")
+        for key_id, key in (("KS0001", secret), ("KS0002", other)):
+            signed = RequestValidator(key).compute_signature(url, params, algorithm="HMAC_SHA256")  # the oracle
+            headers = {
+                "X-Twilio-Signature": signed,
+                "X-Twilio-Webhooks-Signature-Settings": f"key={key_id},algorithm=HMAC_SHA256",
+            }
+            assert client.post(path_of(url), data=params, headers=headers).status_code == 200
+    assert len(seen) == 2
+    # Another platform's app ignores it, as it ignores TWILIO_AUTH_TOKEN (the variables may be shared).
+    assert CallHooks.from_env({**environ, "CALLHOOKS_PLATFORM": "bandwidth"}).settings.shared_keys is None
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("KS0001", "entry 1 of 1 is not"),  # no secret
+        ("KS0001:s3cr3t-one,:s3cr3t-two", "entry 2 of 2 is not"),  # no id
+        ("s3cr3t-alone:", "entry 1 of 1 is not"),
+        ("KS0001:s3cr3t-one,KS0001:s3cr3t-two", "twice \\(entries 1 and 2\\)"),
+    ],
+)
+def test_a_bad_twilio_shared_keys_is_one_error_naming_it_never_the_secret(value: str, says: str) -> None:
+    environ = {"CALLHOOKS_SECRET": "s", "CALLHOOKS_PUBLIC_URL": PUBLIC, "CALLHOOKS_PLATFORM": "twilio"}
+    with pytest.raises(ValueError, match=f"^TWILIO_SHARED_KEYS .*{says}") as raised:
+        CallHooks.from_env({**environ, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_SHARED_KEYS": value})
+    assert "s3cr3t" not in str(raised.value)

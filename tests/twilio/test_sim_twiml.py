@@ -3,7 +3,14 @@ Reject, inline Twiml, and what happens to a reply that is not TwiML (the fallbac
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from callhooks.simulator import FarEnd
+from callhooks.simulator.delivery import SentEvent
+from callhooks.simulator.models import Delivery
+from callhooks.testing import wait_until
 from tests.twilio.sim_support import FakeApp, running, twiml
 
 APP, CALLER, SALES = "+15550100", "+15550123", "+19195550199"
@@ -98,6 +105,42 @@ def test_a_caller_hanging_up_mid_record_gets_the_action_before_the_completed_sta
     assert order == ["message", "status"]  # Twilio requests the Record action first
 
 
+def test_the_recording_status_callback_comes_after_the_record_action_even_when_its_reply_redirects() -> None:
+    # Twilio requests the action as the recording stops; the recordingStatusCallback follows, once it is stored.
+    app = FakeApp(
+        replies={
+            "voice": twiml('<Record action="/message" maxLength="3" recordingStatusCallback="/stored"/>'),
+            "message": twiml("<Redirect>/next</Redirect>"),
+            "next": twiml('<Record action="/last" maxLength="2" recordingStatusCallback="/stored"/>'),
+            "last": twiml("<Hangup/>"),
+        }
+    )
+    with running(app, numbers={CALLER: FarEnd(speak_seconds=30)}) as sim:
+        sid = _call(sim, app)
+    order = [request.path for request in app.received if request.path in ("message", "next", "last", "stored")]
+    assert order == ["message", "stored", "next", "last", "stored"]
+    first, second = (request.params for request in app.at("stored"))
+    assert (first["CallSid"], first["RecordingSid"]) == (sid, app.at("message")[0].params["RecordingSid"])
+    assert (second["RecordingSid"], second["RecordingDuration"]) == (app.at("last")[0].params["RecordingSid"], "2")
+
+
+def test_a_rest_redirect_mid_record_requests_no_action_but_the_recording_status_callback() -> None:
+    app = FakeApp(
+        replies={
+            "voice": twiml('<Record action="/message" recordingStatusCallback="/stored"/>'),
+            "moved": twiml("<Hangup/>"),
+        }
+    )
+    with running(app, numbers={CALLER: FarEnd(speak_seconds=3000)}) as sim:  # records for 30 s at speed 100
+        created = sim.twilio.calls.create(to=CALLER, from_=APP, url=f"{app.url}/voice")
+        wait_until(lambda: "twiml-Record" in sim.log(created.sid), timeout=30, what="the Record to start")
+        sim.twilio.calls(created.sid).update(url=f"{app.url}/moved", method="POST")
+        sim.wait_status(created.sid)
+        sim.settle()
+    assert [request.path for request in app.received] == ["voice", "stored", "moved"]
+    assert app.at("stored")[0].params["CallSid"] == created.sid
+
+
 def test_the_far_end_presses_finish_on_key_to_end_a_recording() -> None:
     app = FakeApp(
         replies={
@@ -158,3 +201,34 @@ def test_a_reply_that_is_not_twiml_goes_to_the_fallback_url_then_ends_the_call()
         assert "twiml-error" in sim.log(sid)
         heard = sim.simulator.profile.legs.by_sid(sid).call.heard  # type: ignore[attr-defined]
         assert any("application error" in entry.text for entry in heard)
+
+
+def test_a_reply_that_fails_to_run_is_logged_and_kept_and_the_calls_next_request_still_goes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Deliverer.request: what every document runner (BXML, v2 BXML, TwiML) sends the requests whose reply it runs.
+    app = FakeApp(replies={"first": twiml(), "second": twiml(), "third": twiml()})
+    ran: list[SentEvent] = []
+
+    def broken(record: SentEvent) -> None:
+        raise IndexError("a bug running the reply")
+
+    with running(app) as sim, caplog.at_level(logging.ERROR, logger="callhooks.simulator"):
+        deliverer, loop = sim.simulator.deliverer, sim.simulator.clock.loop
+        assert loop is not None
+        body = {"@event": "call", "CallSid": "CA" + "5" * 32}
+
+        def requests() -> None:  # on the simulator's loop, as the runners send them
+            deliverer.request("c-1", body, Delivery(f"{app.url}/first"), broken, wanted=lambda: True)
+            deliverer.request("c-1", body, Delivery(f"{app.url}/second"), ran.append, wanted=lambda: True)
+            deliverer.request("c-1", body, Delivery(f"{app.url}/third"), ran.append, wanted=lambda: False)
+
+        loop.call_soon_threadsafe(requests)
+        wait_until(lambda: len(app.received) == 3, timeout=30, what="the three requests")
+        sim.settle()
+        errors = sim.simulator.clock.errors
+        assert [type(error) for error in errors] == [IndexError]
+        errors.clear()  # seen: running() checks that no other went unnoticed
+    assert [request.path for request in app.received] == ["first", "second", "third"]
+    assert [record.attempts[-1].url.rpartition("/")[2] for record in ran] == ["second"]  # the third: not wanted
+    assert "the simulation goes on" in caplog.text

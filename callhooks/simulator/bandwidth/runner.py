@@ -20,7 +20,6 @@ a ``conference*`` event is answered with is not run.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ConferenceRoom", "V2Runner"]
 
-logger = logging.getLogger("callhooks.simulator")
 
 #: Given the document a reply held and the URL that served it.
 OnDocument = Callable[["_Session", bxml.Response], None]
@@ -266,21 +264,18 @@ class V2Runner:
         call = session.call
         self.engine.log_event(call, body)
         generation = session.generation
-
-        def replied(record: SentEvent) -> None:
-            try:
-                self.engine.clock.catch_up()
-                if call.ended or session.generation != generation or self._sessions.get(call.id) is not session:
-                    return
-                self._replied(session, record, on_document)
-            except Exception as exc:  # never let one reply stop the call's delivery worker
-                logger.exception("running the BXML reply for call %s failed; the simulation goes on", call.id)
-                self.engine.clock.errors.append(exc)
-
         if not target.url:
             self._fail(call, "callback-error", f"No URL to send the {body['eventType']} webhook to")
             return
-        self.deliverer.enqueue(call.id, body, target, replied)
+        self.deliverer.request(
+            call.id,
+            body,
+            target,
+            lambda record: self._replied(session, record, on_document),
+            wanted=lambda: (
+                not call.ended and session.generation == generation and self._sessions.get(call.id) is session
+            ),
+        )
 
     def _replied(self, session: _Session, record: SentEvent, on_document: OnDocument) -> None:
         call = session.call

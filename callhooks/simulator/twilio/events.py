@@ -112,14 +112,20 @@ class TwilioEvents:
         return None
 
     def recording(self, call: Call, recording: Recording, start: str, end: str) -> EventBody | None:
-        """Tell the recording's ``recordingStatusCallback`` (sent here: it is not the call's status URL)."""
-        leg = self.legs.of(call)
+        """Tell the recording's ``recordingStatusCallback`` (sent here: it is not the call's status URL); a
+        ``<Record>``'s is the runner's to send, after the Record action."""
         info = self.legs.recording_of(recording)
         if info is None:  # a call created with Record=true
+            leg = self.legs.of(call)
             info = self.legs.add_recording(RecordingInfo(recording, leg.sid, "OutboundAPI", leg.recording_callback))
-        if info.status_callback is not None and info.status_callback.url:
-            self.send(call.id, self.payloads.recording_status(leg, info), info.status_callback)
+        if not info.after_action:
+            self.recording_status(call, info)
         return None
+
+    def recording_status(self, call: Call, info: RecordingInfo) -> None:
+        """Send ``info``'s ``recordingStatusCallback``, when it has one: the recording is stored."""
+        if info.status_callback is not None and info.status_callback.url:
+            self.send(call.id, self.payloads.recording_status(self.legs.of(call), info), info.status_callback)
 
     def transcription(self, call: Call, transcription: Transcription) -> EventBody | None:
         """Not simulated for Twilio."""

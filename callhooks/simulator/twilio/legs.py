@@ -47,6 +47,8 @@ class RecordingInfo:
     source: str  #: ``RecordVerb``, ``DialVerb``, ``OutboundAPI``...
     status_callback: Delivery | None = None
     deleted: bool = False
+    #: A ``<Record>``'s: its ``recordingStatusCallback`` follows the Record action, so the TwiML runner sends it.
+    after_action: bool = False
 
     @property
     def sid(self) -> str:

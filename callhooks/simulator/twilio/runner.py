@@ -23,8 +23,9 @@ Record's ``action`` defaults to it.
   talking (:class:`~callhooks.simulator.FarEnd` ``speak_seconds``), ``maxLength`` or a hangup; the ``action``
   gets the recording and ``Digits`` (``hangup`` when the caller hung up, whose reply is not run). A far end that
   says nothing leaves an empty recording: no action, the next verb runs. ``recordingStatusCallback`` is told when
-  the recording is ready. A far end with scripted ``digits`` presses its next keys while it records: one of
-  ``finishOnKey`` (default any key) stops the recording, and ``Digits`` is that key.
+  the recording is ready: after the action, as Twilio sends it once the recording is stored. A far end with
+  scripted ``digits`` presses its next keys while it records: one of ``finishOnKey`` (default any key) stops the
+  recording, and ``Digits`` is that key.
 * Hangup ends the call; Reject ends it unanswered, as ``busy`` (``reason="busy"``) or ``no-answer``.
 
 A reply that is not a TwiML document (not 2xx, no answer in 15 s, empty, not XML, an unknown verb or attribute
@@ -36,7 +37,6 @@ debugger notifications are.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["TwimlRunner"]
 
-logger = logging.getLogger("callhooks.simulator")
 
 GATHER_TIMEOUT = 5
 GATHER_FINISH_ON_KEY = "#"
@@ -186,18 +185,15 @@ class TwimlRunner:
         call = session.leg.call
         self.engine.log_event(call, body)
         generation = session.generation
-
-        def replied(record: SentEvent) -> None:
-            try:
-                self.engine.clock.catch_up()
-                if call.ended or session.generation != generation or self._sessions.get(call.id) is not session:
-                    return
-                self._replied(session, body, target, record, on_document)
-            except Exception as exc:  # never let one reply stop the call's delivery worker
-                logger.exception("running the TwiML reply for call %s failed; the simulation goes on", call.id)
-                self.engine.clock.errors.append(exc)
-
-        self.deliverer.enqueue(call.id, body, target, replied)
+        self.deliverer.request(
+            call.id,
+            body,
+            target,
+            lambda record: self._replied(session, body, target, record, on_document),
+            wanted=lambda: (
+                not call.ended and session.generation == generation and self._sessions.get(call.id) is session
+            ),
+        )
 
     def _notify(self, call: Call, body: EventBody, target: Delivery) -> None:
         """Send ``body`` without running its reply (the call has ended, or nobody waits for it)."""
@@ -255,8 +251,7 @@ class TwimlRunner:
         if call.gather is not None:
             call.gather.on_finish = lambda gather, key: None
             self.engine.stop_gather(call, call.gather)
-        if call.recording is not None:
-            call.recording.on_stop = None
+        if call.recording is not None:  # a <Record>'s stops: no action (the generation moved on), its status is told
             self.engine.stop_recording(call)
 
     def _next(self, session: _Session, generation: int) -> None:
@@ -387,7 +382,7 @@ class TwimlRunner:
         callback = None
         if verb.recording_status_callback:
             callback = self._action(session, verb.recording_status_callback, verb.recording_status_callback_method)
-        info = self.legs.add_recording(RecordingInfo(recording, leg.sid, "RecordVerb", callback))
+        info = self.legs.add_recording(RecordingInfo(recording, leg.sid, "RecordVerb", callback, after_action=True))
         recording.on_stop = lambda: self._recorded(session, generation, verb, info)
         beep = BEEP_SECONDS if verb.play_beep is not False else 0.0
         if beep:
@@ -398,23 +393,32 @@ class TwimlRunner:
         self.engine.start_recording(call, recording, min(float(verb.max_length or RECORD_MAX_LENGTH), length))
 
     def _recorded(self, session: _Session, generation: int, verb: twiml.Record, info: RecordingInfo) -> None:
+        """The recording stopped: the Record action (if any), then its ``recordingStatusCallback``, which Twilio
+        sends once the recording is stored, after the action; then the next verb when there was no action. A
+        document replaced meanwhile (a REST redirect) gets no action, but the recording is still told."""
         call = session.leg.call
-        if session.generation != generation:
-            return
+        go_on = session.generation == generation and not self._record_action(session, verb, info)
+        self.events.recording_status(call, info)
+        if go_on:
+            self._next(session, generation)
+
+    def _record_action(self, session: _Session, verb: twiml.Record, info: RecordingInfo) -> bool:
+        """Request the Record action with the recording; False when there is none to request (no action, or an
+        empty recording: the next verb runs)."""
+        call = session.leg.call
         if call.far_end.speak_seconds is None and not call.ended:
             self.engine.log(call, "twiml-record-empty", info.sid)  # silence only: no action, the next verb
-            self._next(session, generation)
-            return
+            return False
         target = self._action(session, verb.action, verb.method)
         if target is None:
-            self._next(session, generation)
-            return
+            return False
         digits = "hangup" if call.ended else info.recording.finished_on_key or ""
         body = self.payloads.record(session.leg, info, digits)
         if call.ended:
             self._notify(call, body, target)
         else:
             self._request(session, body, target, self._run)
+        return True
 
     # -- Dial ---------------------------------------------------------------------------------------------------
 
