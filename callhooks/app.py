@@ -1,24 +1,25 @@
 """``CallHooks``: the ASGI application that receives callbacks, a thin shell wiring the receiver's parts.
 
 Served standalone under ``public_url``'s path, or under a mount/root path: ``GET /healthz`` (liveness),
-``GET|POST /<token>`` (a callback, on a URL made by ``callback_url()``). The parts: ``settings`` (the options),
-``receiver_http`` (requests in, bytes out), ``inbound`` (the checks), ``dispatch`` (guarantees, handlers,
-background runs), ``observation`` (monitors, observers, the callback log), ``lifecycle`` (store and lifespan).
+``GET|POST /<token>`` (a callback, on a URL made by ``callback_url()``). The parts, in ``receiver/``: ``settings``
+(the options), ``transport`` (requests in, bytes out), ``inbound`` (the checks), ``dispatch`` (guarantees,
+handlers, background runs), ``registration`` (handlers and the paired client), ``observation`` (monitors,
+observers, the callback log), ``lifecycle`` (store and lifespan).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import Unpack
 
 from . import logs
-from .platform import Event, Platform
+from .platform import Event
 from .receiver.background import BackgroundSettings, BackgroundWorker, FailedEvents
 from .receiver.dispatch import Dispatcher
 from .receiver.guarantees import DEFAULT_LEASE, DEFAULT_SESSION_END, DEFAULT_SHUTDOWN_TIMEOUT
@@ -28,7 +29,8 @@ from .receiver.lifecycle import Lifecycle
 from .receiver.monitoring import Dispatched, Monitor
 from .receiver.observation import Observation
 from .receiver.pairing import CallBinder
-from .receiver.routing import Handler, HandlerKey, Registrar, Router
+from .receiver.registration import HandlerRegistration
+from .receiver.routing import Router
 from .receiver.settings import (
     APP_VARIABLES,
     DEFAULT_BODY_LIMIT,
@@ -50,15 +52,14 @@ __all__ = ["APP_VARIABLES", "DEFAULT_BODY_LIMIT", "DEFAULT_BODY_TIMEOUT", "DEFAU
 __all__ += ["CallHooks", "Dispatched", "ErrorHook"]
 
 logger = logging.getLogger("callhooks")
-C = TypeVar("C", bound=CallBinder)
 
 
-class CallHooks(Registrar):
+class CallHooks(HandlerRegistration):
     """Receives call callbacks and runs the matching handler. It is itself an ASGI application.
 
     Its keyword arguments are ``settings.Settings``' fields, described there (``platform``, ``secret``,
     ``public_url``, ``basic_auth``, ``store``, ``metrics``, ``console``, …); checked, they are ``self.settings``.
-    Handlers are held by ``self.router``; ``on``, ``add_handler``, ``include`` and ``match`` add the pairing checks.
+    Handlers are held by ``self.router``; registering one checks it against the attached client (``registration``).
     """
 
     def __init__(
@@ -152,11 +153,6 @@ class CallHooks(Registrar):
         hooks.from_environment = True
         return hooks
 
-    @property
-    def platform(self) -> Platform[Any]:
-        """The platform served (``callhooks.platform.Platform``): its parser, identity rule and known names."""
-        return self.receiving.platform
-
     # Read-only views of the checked settings: the reader and the URLs hold their own references, so changing
     # one here would change nothing the receiver checks (the request path reads none of these).
     @property
@@ -197,54 +193,6 @@ class CallHooks(Registrar):
     def public_url(self, url: str | None) -> None:
         self.settings = replace(self.settings, public_url=url)  # checked again; settings and URLs agree
         self.urls.public_url = self.settings.public_url
-
-    # -- pairing and handlers (the client in dispatch.Dispatcher, the handlers in self.router) -------------------
-
-    @property
-    def client(self) -> CallBinder | None:
-        """The attached client whose call handles ``(event, call)`` handlers receive (``attach_client``)."""
-        return self.dispatcher.client
-
-    def attach_client(self, client: C) -> C:
-        """Give handlers written as ``(event, call)`` handles from ``client`` (a ``Client`` or ``AsyncClient``;
-        the other direction is the client's ``hooks=``). Every handler is checked against it now (an async one
-        needs an ``AsyncClient``, a sync one a ``Client``): a mismatch is a ``TypeError`` naming it."""
-        self.dispatcher.attach(client)
-        return client
-
-    def detach_client(self) -> CallBinder | None:
-        """Undo ``attach_client``; returns the client that was attached."""
-        client, self.dispatcher.client = self.dispatcher.client, None
-        return client
-
-    def check_handlers(self) -> None:
-        """At start-up, no other client to come: a handler taking ``(event, call)`` with none is a ``TypeError``."""
-        self.dispatcher.admit(self.router, final=True)
-
-    def add(self, handler: Handler) -> None:
-        """Register a built handler (``add_handler`` and ``on`` come here), checked against the attached client."""
-        self.dispatcher.admit([handler])
-        self.router.add(handler)
-
-    def include(self, router: Router | CallHooks) -> None:
-        """Add every handler of ``router`` (a ``Router``, or another ``CallHooks``'s), all or none."""
-        other = router.router if isinstance(router, CallHooks) else router
-        self.dispatcher.admit(other)
-        self.router.include(other)
-
-    def match(self, event: Event) -> Handler | None:
-        """The handler that would run for ``event``, or ``None``."""
-        return self.router.match(event)
-
-    @property
-    def handlers(self) -> Mapping[HandlerKey, Handler]:
-        return self.router.handlers
-
-    def __iter__(self) -> Iterator[Handler]:
-        return iter(self.router)
-
-    def __len__(self) -> int:
-        return len(self.router)
 
     def callback_url(
         self,
