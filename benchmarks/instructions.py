@@ -2,6 +2,7 @@
 
     python -m benchmarks.instructions                          # every peer, post-per-call and get-per-call
     python -m benchmarks.instructions --peers callhooks --store none,memory,sqlite --modes post-per-call
+    python -m benchmarks.instructions --platform twilio      # Bandwidth v2 (bandwidth) or Twilio's callbacks
 
 Each peer is served by ``benchmarks.serve`` (the same uvicorn flags as the timed runs) under valgrind's callgrind,
 which counts the instructions the server process runs: uvicorn, uvloop and httptools included, the kernel not.
@@ -30,9 +31,8 @@ from callhooks.signing import CallbackSigner
 from callhooks.testing.redis_server import RedisServer
 
 from . import loadgen
-from .apps import PEERS
-from .run import SECRET, STORE_URLS, BenchmarkError, PeerServer, _csv
-from .workload import MODES, Mode, build, write
+from .run import SECRET, STORE_URLS, BenchmarkError, PeerServer, _csv, _peers_and_modes
+from .workload import PLATFORMS, Mode, Platform, build, write
 
 VALGRIND_MISSING = "valgrind is not installed: `sudo apt-get install valgrind` (Debian/Ubuntu)"
 _CONNECTIONS = 8
@@ -46,12 +46,14 @@ class Count:
     instructions: int  #: per request
 
 
-def _served_total(peer: str, store: str, requests: Path, warmup: Path, sent: int, directory: Path) -> int:
+def _served_total(
+    peer: str, store: str, requests: Path, warmup: Path, sent: int, directory: Path, platform: Platform
+) -> int:
     """Serve ``peer`` under callgrind for the warm-up and ``sent`` requests of ``requests``; its instructions."""
     out_file = directory / f"callgrind.{peer}.{sent}.out"
     log = directory / f"valgrind.{peer}.{sent}.log"
     wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", f"--log-file={log}"]
-    server = PeerServer(peer, None, store=store, wrapper=wrapper)
+    server = PeerServer(peer, None, store=store, wrapper=wrapper, platform=platform)
     try:
         server.wait_ready(timeout=_STARTUP_TIMEOUT)
         total = 0
@@ -80,22 +82,35 @@ def _callgrind_total(path: Path) -> int:
     raise BenchmarkError(f"no instruction count in {path}")
 
 
-def count(peer: str, mode: Mode, fresh_store: Callable[[], str], requests: int, directory: Path) -> int:
+def count(
+    peer: str,
+    mode: Mode,
+    fresh_store: Callable[[], str],
+    requests: int,
+    directory: Path,
+    platform: Platform = "catapult",
+) -> int:
     """Instructions per request of ``peer`` serving ``mode``, from runs of ``requests`` and ``2 * requests``, each
     on an empty store from ``fresh_store`` (the runs send the same events: a kept store would call them
     duplicates)."""
     signer = CallbackSigner(SECRET)
     calls = max(8, 3 * requests // 8)  # more calls than the longer run reaches: every event is new to the peer
-    measured = write(build(mode, signer, calls=calls, in_flight=64), directory / f"{mode.name}.txt")
-    warmup = write(build(mode, signer, calls=calls, in_flight=64, first_call=10**8), directory / f"{mode.name}-w.txt")
-    first = _served_total(peer, fresh_store(), measured, warmup, requests, directory)
-    second = _served_total(peer, fresh_store(), measured, warmup, 2 * requests, directory)
+    measured = write(build(mode, signer, calls=calls, in_flight=64, platform=platform), directory / f"{mode.name}.txt")
+    warmup_requests = build(mode, signer, calls=calls, in_flight=64, first_call=10**8, platform=platform)
+    warmup = write(warmup_requests, directory / f"{mode.name}-w.txt")
+    first = _served_total(peer, fresh_store(), measured, warmup, requests, directory, platform)
+    second = _served_total(peer, fresh_store(), measured, warmup, 2 * requests, directory, platform)
     extra = 2 * requests + _warmup_requests(2 * requests) - requests - _warmup_requests(requests)
     return (second - first) // extra
 
 
 def run(
-    peers: Sequence[str], modes: Sequence[Mode], stores: Sequence[str], requests: int, out: Callable[[str], None]
+    peers: Sequence[str],
+    modes: Sequence[Mode],
+    stores: Sequence[str],
+    requests: int,
+    out: Callable[[str], None],
+    platform: Platform = "catapult",
 ) -> list[Count]:
     if shutil.which("valgrind") is None:
         raise BenchmarkError(VALGRIND_MISSING)
@@ -111,7 +126,8 @@ def run(
                     for store in stores if peer == "callhooks" else ["memory"]:
                         label = peer if store == "memory" else f"{peer}-{store}"
                         fresh = functools.partial(_fresh_store, store, directory, redis)
-                        counts.append(Count(mode.name, label, count(peer, mode, fresh, requests, directory)))
+                        counted = count(peer, mode, fresh, requests, directory, platform)
+                        counts.append(Count(mode.name, label, counted))
                         out(f"{mode.name:14} {label:18} {counts[-1].instructions:>9,} instructions per request")
         finally:
             if redis is not None:
@@ -143,14 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.instructions", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--peers", type=lambda t: _csv(t, list(PEERS), "peers"), default=tuple(PEERS))
-    modes = ("post-per-call", "get-per-call")
-    parser.add_argument("--modes", type=lambda t: _csv(t, list(MODES), "modes"), default=modes)
+    parser.add_argument("--platform", choices=PLATFORMS, default="catapult", help="whose callbacks are sent")
+    parser.add_argument("--peers", help="comma-separated (default: every peer of the platform)")
+    parser.add_argument("--modes", default="post-per-call,get-per-call", help="comma-separated")
     parser.add_argument("--store", type=lambda t: _csv(t, list(STORE_URLS), "stores"), default=("memory",))
     parser.add_argument("--requests", type=int, default=1000, help="requests of the shorter run (the other: twice)")
     args = parser.parse_args(argv)
     try:
-        counts = run(args.peers, [MODES[m] for m in args.modes], args.store, args.requests, print)
+        peers, modes = _peers_and_modes(args.platform, args.peers, args.modes)
+        counts = run(peers, modes, args.store, args.requests, print, args.platform)
     except BenchmarkError as exc:
         print(f"error: {exc}")
         return 1

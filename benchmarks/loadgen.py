@@ -20,12 +20,11 @@ from pathlib import Path
 import uvloop
 
 
-def _encode(*parts: str, host: str) -> bytes:
-    method, target, body = parts
-    head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n"
+def _encode(method: str, target: str, body: str, *headers: str, host: str) -> bytes:
+    head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n" + "".join(f"{header}\r\n" for header in headers)
     if method == "POST":
         payload = body.encode()
-        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        head += f"Content-Length: {len(payload)}\r\n\r\n"
         return head.encode() + payload
     return (head + "\r\n").encode()
 
@@ -103,7 +102,7 @@ async def load(
     host = f"127.0.0.1:{port}"
     # The file format of workload.py, read here without importing it (and callhooks): this process starts fast.
     lines = path.read_text().splitlines()
-    requests = _Passes([_encode(*line.split("\t", 2), host=host) for line in lines])
+    requests = _Passes([_encode(*line.split("\t"), host=host) for line in lines])
     results = _Results()
     order = itertools.count()
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 
     python -m benchmarks.micro            # a few seconds
     python -m benchmarks.micro --smoke    # tiny samples: does everything still work?
+    python -m benchmarks.micro --platform twilio    # Bandwidth v2 (bandwidth) or Twilio: the figures below
 
 Each figure is the median over ``repeat`` samples of the mean over ``number`` calls, so a burst of load from
 elsewhere on the machine moves a sample, not the median; samples are CPU time of this process. Figures:
@@ -13,6 +14,10 @@ elsewhere on the machine moves a sample, not the median; samples are CPU time of
 - routing: ``match`` with 1 registered handler and with 10,000, for a slot seen before and a first match;
 - a full ASGI call without a socket, per event type: raw body bytes (or query) and a token in, the verified,
   typed event handed to its handler and a 200 sent, with the token cached (hit) and new (miss).
+
+``--platform catapult|bandwidth|twilio``: instead, per event of that platform's IVR call (``workload.SCRIPTS``),
+the raw request (Bandwidth v2: JSON or query with the Basic credentials; Twilio: a signed form or query with its
+idempotency token) to a verified, typed, routed event, and the full ASGI call with a cached token.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from callhooks.receiver.inbound import parse_form
 from callhooks.receiver.routing import Handler
 from callhooks.stores import Store
 from callhooks.testing.factories import FACTORIES, gather_event
+
+from .workload import AUTH_TOKEN, BASIC_AUTH, LAP_MARK, MODES, PLATFORMS, PUBLIC_URL, SCRIPTS, Platform, Request, build
 
 SECRET = "benchmark-secret"
 
@@ -161,11 +168,11 @@ def _first_match(router: Router, event: events.CallEvent) -> Handler | None:
 class _Receiver:
     """A callhooks app with one catch-all handler that counts, and an in-memory ASGI request/response."""
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, hooks: CallHooks | None = None) -> None:
         # store=None by default: the same events are sent again and again, which exactly-once handling would
         # answer without running the handler; the guarantees' cost is measured by stores_micro.py (and a store
         # with distinct events by memory.py).
-        self.hooks = CallHooks(secret=SECRET, store=store)
+        self.hooks = CallHooks(secret=SECRET, store=store) if hooks is None else hooks  # no handlers: falsy
         self.handled = 0
         self.statuses: set[int] = set()
 
@@ -173,7 +180,9 @@ class _Receiver:
         async def count(event: events.CallEvent) -> None:
             self.handled += 1
 
-    def call(self, method: str, token: str, body: bytes, query: bytes) -> Any:
+    def call(
+        self, method: str, token: str, body: bytes, query: bytes, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> Any:
         """One request through the ASGI app (a coroutine: no socket, no event-loop round trip inside)."""
         scope = {
             "type": "http",
@@ -181,7 +190,10 @@ class _Receiver:
             "path": f"/{token}",
             "root_path": "",
             "query_string": query,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                *(headers if headers is not None else [(b"content-type", b"application/json")]),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
         message = {"type": "http.request", "body": body, "more_body": False}
 
@@ -231,6 +243,107 @@ def full_asgi(sampling: Sampling) -> dict[str, dict[str, float]]:
     if receiver.statuses != {200} or receiver.handled != expected:
         raise RuntimeError(f"handled {receiver.handled} of {expected} events, statuses {sorted(receiver.statuses)}")
     return results
+
+
+def platform_hooks(platform: str) -> CallHooks:
+    """A receiver of ``platform`` configured as the benchmarks' callhooks peers are, without a store (see
+    ``_Receiver``)."""
+    if platform == "bandwidth":
+        return CallHooks(secret=SECRET, store=None, platform="bandwidth", basic_auth=BASIC_AUTH)
+    if platform == "twilio":
+        return CallHooks(secret=SECRET, store=None, platform="twilio", auth_token=AUTH_TOKEN, public_url=PUBLIC_URL)
+    return CallHooks(secret=SECRET, store=None)
+
+
+def _one_call(platform: Platform, method: str) -> list[Request]:
+    """The requests of one call of ``platform``'s IVR, as the load generators send them on their first pass."""
+    signer = platform_hooks(platform).signer
+    assert signer is not None
+    requests = build(MODES[f"{method.lower()}-per-call"], signer, calls=1, in_flight=1, platform=platform)
+    return [
+        Request(r.method, r.target, r.body, tuple(h.replace(LAP_MARK, "c-0000") for h in r.headers)) for r in requests
+    ]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """One request of the request file as ``read_callback`` and an ASGI scope take it."""
+
+    method: str
+    token: str
+    query: bytes
+    body: bytes
+    headers: list[tuple[str, str]]  #: by lower-case name
+
+    @classmethod
+    def of(cls, request: Request) -> _Parts:
+        path, _, query = request.target.partition("?")
+        headers = [(name.lower(), value) for name, _, value in (h.partition(": ") for h in request.headers)]
+        # The first pass's call ids (the load generators write the pass number over the lap mark).
+        body = request.body.replace(LAP_MARK, "c-0000").encode()
+        return cls(request.method, path.lstrip("/"), query.replace(LAP_MARK, "c-0000").encode(), body, headers)
+
+
+def _decide(hooks: CallHooks, parts: _Parts) -> Handler | None:
+    fields = dict(parts.headers)
+    event = hooks.read_callback(
+        parts.method,
+        parts.token,
+        query=parts.query,
+        body=parts.body,
+        content_type=fields.get("content-type"),
+        authorization=fields.get("authorization"),
+        headers=parts.headers,
+    )
+    return hooks.match(event)
+
+
+async def _asgi_batch(receiver: _Receiver, parts: _Parts, number: int) -> float:
+    headers = [(name.encode(), value.encode()) for name, value in parts.headers]
+    started = clock()
+    for _ in range(number):
+        await receiver.call(parts.method, parts.token, parts.body, parts.query, headers)
+    return (clock() - started) / number
+
+
+def platform_report(platform: Platform, sampling: Sampling) -> dict[str, dict[str, float]]:
+    """Per event of the platform's IVR call (numbered: a call has two gathers): the raw request to a verified,
+    typed, routed event (``read_callback`` + ``match``) and the full ASGI call, POST and GET, cached token."""
+    receiver = _Receiver(hooks=platform_hooks(platform))
+    loop = asyncio.new_event_loop()
+    results: dict[str, dict[str, float]] = {}
+    try:
+        for method in ("POST", "GET"):
+            for step, request in enumerate(_one_call(platform, method)):
+                parts = _Parts.of(request)
+                if _decide(receiver.hooks, parts) is None:
+                    raise RuntimeError(f"{platform} {method} {SCRIPTS[platform][step]} was not routed")
+                row = results.setdefault(f"{step + 1} {SCRIPTS[platform][step]}", {})
+                row[method.lower()] = median_us(functools.partial(_decide, receiver.hooks, parts), sampling)
+                samples = [
+                    loop.run_until_complete(_asgi_batch(receiver, parts, sampling.number))
+                    for _ in range(sampling.repeat)
+                ]
+                row[f"asgi {method.lower()}"] = statistics.median(samples) * 1e6
+    finally:
+        loop.close()
+    expected = 2 * sampling.number * sampling.repeat * len(SCRIPTS[platform])
+    if receiver.statuses != {200} or receiver.handled != expected:
+        raise RuntimeError(f"handled {receiver.handled} of {expected} events, statuses {sorted(receiver.statuses)}")
+    return results
+
+
+def render_platform(platform: Platform, results: dict[str, dict[str, float]]) -> str:
+    lines = [
+        f"| {platform} event | POST raw to routed event µs | GET raw to routed event µs | ASGI POST µs | ASGI GET µs |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    columns = ("post", "get", "asgi post", "asgi get")
+    for name, row in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.1f}" for c in columns) + " |")
+    medians = [statistics.median(row[c] for row in results.values()) for c in columns]
+    lines.append("| **median** | " + " | ".join(f"{m:.1f}" for m in medians) + " |")
+    return "\n".join(lines)
 
 
 def report(sampling: Sampling) -> dict[str, Any]:
@@ -284,8 +397,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.micro", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny samples, to check it all still runs")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument(
+        "--platform", choices=PLATFORMS, help="time the IVR call of this platform instead (catapult: its IVR)"
+    )
     args = parser.parse_args(argv)
-    results = report(SMOKE if args.smoke else FULL)
+    sampling = SMOKE if args.smoke else FULL
+    if args.platform is not None:
+        figures = platform_report(args.platform, sampling)
+        print(json.dumps(figures, indent=1) if args.json else render_platform(args.platform, figures))
+        return 0
+    results = report(sampling)
     print(json.dumps(results, indent=1) if args.json else render(results))
     return 0
 

@@ -5,6 +5,7 @@
     python -m benchmarks --modes post-per-call,get-per-call --rounds 7 --duration 10
     python -m benchmarks --peers callhooks --modes post-per-call,get-per-call --store memory,sqlite,redis
     python -m benchmarks --peers callhooks --modes post-per-call --store redis --workers 4
+    python -m benchmarks --platform twilio    # Bandwidth v2 (bandwidth) or Twilio's callbacks, per-call URLs
 
 For each round, for each mode, each peer in turn (A B C D A B C D …) gets a warm-up and a measured load from
 the same request file. Server and load generator are pinned to separate cores when there are two or more.
@@ -37,8 +38,8 @@ from callhooks.testing.redis_server import RedisServer, find_redis_server
 from callhooks.testing.server import free_port
 
 from . import loadgen
-from .apps import PEERS
-from .workload import CALL_SCRIPT, MODES, Mode, build, write
+from .apps import PLATFORM_PEERS
+from .workload import MODES, PLATFORMS, SCRIPTS, Mode, Platform, build, write
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
@@ -73,6 +74,7 @@ class Settings:
     #: store, named ``callhooks-<store>`` but for memory, interleaved with the others in every round.
     stores: tuple[str, ...] = ("memory",)
     workers: int = 1  #: processes serving each peer
+    platform: Platform = "catapult"  #: whose callbacks are sent (workload.PLATFORMS)
 
 
 @dataclass(frozen=True)
@@ -112,13 +114,21 @@ class PeerServer:
     core. ``store``: the callhooks peer's ``CALLHOOKS_STORE``."""
 
     def __init__(
-        self, name: str, core: int | None, *, workers: int = 1, store: str = "memory://", wrapper: Sequence[str] = ()
+        self,
+        name: str,
+        core: int | None,
+        *,
+        workers: int = 1,
+        store: str = "memory://",
+        wrapper: Sequence[str] = (),
+        platform: Platform = "catapult",
     ) -> None:
         self.name = name
         self.port = free_port()
         env = {**os.environ, "CALLHOOKS_SECRET": SECRET, "CALLHOOKS_STORE": store, "PYTHONPATH": str(ROOT)}
         # ``wrapper``: a command the server runs under (benchmarks.instructions: valgrind).
-        command = [*wrapper, sys.executable, "-m", "benchmarks.serve", PEERS[name], "--port", str(self.port)]
+        module = PLATFORM_PEERS[platform][name]
+        command = [*wrapper, sys.executable, "-m", "benchmarks.serve", module, "--port", str(self.port)]
         if workers > 1:
             command.append("--shared")
         self.processes = [
@@ -225,11 +235,13 @@ def _measure(
 def _request_files(settings: Settings, mode: Mode, round_number: int, directory: Path) -> tuple[Path, Path]:
     """(warm-up file, measured file): fresh calls every round, so no token was seen by the receiver before."""
     signer = CallbackSigner(SECRET)
-    calls = settings.worst_requests // len(CALL_SCRIPT) if mode.urls == "worst" else settings.calls
+    calls = settings.worst_requests // len(SCRIPTS[settings.platform]) if mode.urls == "worst" else settings.calls
     # Call numbers (and so contexts and tokens) never repeat across rounds, modes, or warm-up and measurement.
     first = (round_number * len(MODES) + list(MODES).index(mode.name)) * 10**8
-    measured = build(mode, signer, calls=calls, in_flight=settings.in_flight, first_call=first)
-    warmup = build(mode, signer, calls=max(1, calls // 8), in_flight=settings.in_flight, first_call=first + 5 * 10**7)
+    in_flight, platform = settings.in_flight, settings.platform
+    measured = build(mode, signer, calls=calls, in_flight=in_flight, first_call=first, platform=platform)
+    warmup_calls, warmup_first = max(1, calls // 8), first + 5 * 10**7
+    warmup = build(mode, signer, calls=warmup_calls, in_flight=in_flight, first_call=warmup_first, platform=platform)
     name = f"{mode.name}-{round_number}"
     return write(warmup, directory / f"{name}-warmup.txt"), write(measured, directory / f"{name}.txt")
 
@@ -240,7 +252,8 @@ def run(settings: Settings, out: Callable[[str], None] = print) -> list[Measurem
     if load_core is not None:
         os.sched_setaffinity(0, {load_core})  # this process runs the Python load generator; servers get their own
     out(
-        f"load generator: {settings.loadgen}; cores: server {server_core}, load {load_core}"
+        f"platform: {settings.platform}; load generator: {settings.loadgen};"
+        f" cores: server {server_core}, load {load_core}"
         f" (of {os.cpu_count()}); {settings.connections} connections; {settings.rounds} round(s) of"
         f" {settings.duration:g} s per target after {settings.warmup:g} s warm-up"
     )
@@ -275,7 +288,9 @@ def _run_rounds(
     for name in settings.peers:
         for store, url in store_urls.items() if name == "callhooks" else [("memory", "memory://")]:
             label = name if store == "memory" else f"{name}-{store}"
-            servers[label] = PeerServer(name, server_core, workers=settings.workers, store=url)
+            servers[label] = PeerServer(
+                name, server_core, workers=settings.workers, store=url, platform=settings.platform
+            )
     try:
         for server in servers.values():
             server.wait_ready()
@@ -306,10 +321,14 @@ def _run_rounds(
             server.stop()
 
 
-def _ratios(measurements: Sequence[Measurement], baseline: str) -> dict[tuple[int, str, str], float]:
-    """Each measurement's req/s over the baseline's in the same round and mode."""
-    base = {(m.round, m.mode): m.rps for m in measurements if m.peer == baseline}
-    return {(m.round, m.mode, m.peer): m.rps / base[m.round, m.mode] for m in measurements if (m.round, m.mode) in base}
+def _ratios(
+    measurements: Sequence[Measurement], baseline: str, figure: Callable[[Measurement], float] = lambda m: m.rps
+) -> dict[tuple[int, str, str], float]:
+    """Each measurement's req/s (or another ``figure``) over the baseline's in the same round and mode."""
+    base = {(m.round, m.mode): figure(m) for m in measurements if m.peer == baseline}
+    return {
+        (m.round, m.mode, m.peer): figure(m) / base[m.round, m.mode] for m in measurements if (m.round, m.mode) in base
+    }
 
 
 def _round_table(measurements: Sequence[Measurement], round_number: int, mode: str) -> str:
@@ -331,11 +350,14 @@ def _round_table(measurements: Sequence[Measurement], round_number: int, mode: s
 
 
 def summary(measurements: Sequence[Measurement]) -> str:
-    """The median over rounds of each figure, one row per mode and peer, as a Markdown table."""
+    """The median over rounds of each figure, one row per mode and peer, as a Markdown table: requests per second
+    against each baseline's, and per second of server CPU against bare Starlette's (the fairer one when the
+    machine is shared: a peer's CPU time does not count the time the scheduler gave to others)."""
     ratios = {b: _ratios(measurements, b) for b in BASELINES}
+    per_cpu = _ratios(measurements, "starlette", lambda m: m.per_cpu_s)
     lines = [
-        "| mode | peer | req/s | p50 ms | p99 ms | vs bare Starlette | vs raw ASGI |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| mode | peer | req/s | p50 ms | p99 ms | vs bare Starlette | vs raw ASGI | per CPU-s vs bare Starlette |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     modes = list(dict.fromkeys(m.mode for m in measurements))
     peers = list(dict.fromkeys(m.peer for m in measurements))
@@ -347,11 +369,12 @@ def summary(measurements: Sequence[Measurement]) -> str:
             paired = [
                 [ratios[b][m.round, mode, peer] for m in rows if (m.round, mode, peer) in ratios[b]] for b in BASELINES
             ]
+            paired.append([per_cpu[m.round, mode, peer] for m in rows if (m.round, mode, peer) in per_cpu])
             cells = [f"{statistics.median(values):.2f}" if values else "-" for values in paired]
             lines.append(
                 f"| {mode} | {peer} | {statistics.median(m.rps for m in rows):.0f}"
                 f" | {statistics.median(m.p50_ms for m in rows):.2f} | {statistics.median(m.p99_ms for m in rows):.2f}"
-                f" | {cells[0]} | {cells[1]} |"
+                f" | {cells[0]} | {cells[1]} | {cells[2]} |"
             )
     return "\n".join(lines)
 
@@ -397,14 +420,31 @@ def _csv(text: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
     return chosen
 
 
+def platform_modes(platform: str) -> tuple[str, ...]:
+    """The modes a platform's request files exist for (Bandwidth v2 and Twilio: per-call URLs only)."""
+    return tuple(MODES) if platform == "catapult" else ("post-per-call", "get-per-call")
+
+
+def _peers_and_modes(platform: str, peers: str | None, modes: str | None) -> tuple[tuple[str, ...], tuple[Mode, ...]]:
+    """``--peers`` and ``--modes`` checked against what ``platform`` has (both: all of it when not given)."""
+    known_peers, known_modes = list(PLATFORM_PEERS[platform]), platform_modes(platform)
+    try:
+        chosen_peers = _csv(peers, known_peers, f"{platform} peers") if peers else tuple(known_peers)
+        chosen_modes = _csv(modes, known_modes, f"{platform} modes") if modes else known_modes
+    except argparse.ArgumentTypeError as exc:
+        raise BenchmarkError(str(exc)) from None
+    return chosen_peers, tuple(MODES[m] for m in chosen_modes)
+
+
 def parse_settings(
     argv: Sequence[str] | None = None, out: Callable[[str], None] = print
 ) -> tuple[Settings, Path | None]:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--peers", type=lambda t: _csv(t, list(PEERS), "peers"), default=tuple(PEERS))
-    parser.add_argument("--modes", type=lambda t: _csv(t, list(MODES), "modes"), default=tuple(MODES))
+    parser.add_argument("--platform", choices=PLATFORMS, default="catapult", help="whose callbacks are sent")
+    parser.add_argument("--peers", help="comma-separated (default: every peer of the platform)")
+    parser.add_argument("--modes", help="comma-separated (default: every mode of the platform)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of measured load per target")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up before each measurement")
@@ -422,22 +462,24 @@ def parse_settings(
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--smoke", action="store_true", help="a fraction of a second per target")
     args = parser.parse_args(argv)
+    peers, modes = _peers_and_modes(args.platform, args.peers, args.modes)
     if "redis" in args.store and find_redis_server() is None:
         raise BenchmarkError("--store redis needs redis-server: `sudo apt-get install redis-server`")
     if args.workers < 1:
         raise BenchmarkError("--workers must be 1 or more")
-    modes = tuple(MODES[m] for m in args.modes)
     if args.smoke:  # the Python load generator unless told otherwise: wrk runs whole seconds only
         loadgen = _choose_loadgen("python" if args.loadgen == "auto" else args.loadgen, out)
         settings = Settings(
-            args.peers, modes, rounds=1, duration=0.25, warmup=0.0, connections=4,
+            peers, modes, rounds=1, duration=0.25, warmup=0.0, connections=4,
             calls=64, in_flight=16, worst_requests=256, loadgen=loadgen, stores=args.store, workers=args.workers,
+            platform=args.platform,
         )  # fmt: skip
     else:
         settings = Settings(
-            args.peers, modes, args.rounds, args.duration, args.warmup,
+            peers, modes, args.rounds, args.duration, args.warmup,
             args.connections, args.calls, args.in_flight, worst_requests=max(16384, 2 * args.calls),
             loadgen=_choose_loadgen(args.loadgen, out), stores=args.store, workers=args.workers,
+            platform=args.platform,
         )  # fmt: skip
     return settings, args.json
 

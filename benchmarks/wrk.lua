@@ -1,9 +1,10 @@
--- Replays a request file written by benchmarks/workload.py (METHOD<TAB>target<TAB>body a line), in order,
--- wrapping at the end, and prints one JSON line of results when done.
+-- Replays a request file written by benchmarks/workload.py (METHOD<TAB>target<TAB>body, then <TAB>Name: value
+-- per header, a line), in order, wrapping at the end, and prints one JSON line of results when done.
 -- Usage: wrk -t1 -c32 -d5s -s benchmarks/wrk.lua http://127.0.0.1:PORT -- requests.txt
 
 -- Call ids start with "c-LAPX" in the file; each pass through it writes the pass number there (workload.py
--- LAP_MARK), so a replayed request is a new event that exactly-once handling runs again.
+-- LAP_MARK), so a replayed request is a new event that exactly-once handling runs again. (Twilio's requests
+-- carry it in the I-Twilio-Idempotency-Token header only, which their signature does not cover.)
 
 local lines = {}
 local requests = {}
@@ -13,11 +14,19 @@ local lap = 0
 local function build()
   local mark = string.format("c-%04d", lap % 10000)
   for i, line in ipairs(lines) do
-    local method, target, body = line:gsub("c%-LAPX", mark):match("^(%u+)\t([^\t]*)\t(.*)$")
-    if method == "POST" then
-      requests[i] = wrk.format("POST", target, {["Content-Type"] = "application/json"}, body)
+    local parts = {}
+    for part in (line:gsub("c%-LAPX", mark) .. "\t"):gmatch("([^\t]*)\t") do
+      parts[#parts + 1] = part
+    end
+    local headers = {}
+    for h = 4, #parts do
+      local name, value = parts[h]:match("^([^:]+): (.*)$")
+      headers[name] = value
+    end
+    if parts[1] == "POST" then
+      requests[i] = wrk.format("POST", parts[2], headers, parts[3])
     else
-      requests[i] = wrk.format("GET", target)
+      requests[i] = wrk.format("GET", parts[2], headers)
     end
   end
 end

@@ -414,8 +414,34 @@ def _parse(validate: Callable[[Any], CallEvent], fallback: Callable[[Any], CallE
     except ValidationError:
         return fallback(data)  # decided (and any error raised) by event_adapter, exactly as without the fast path
     if type(event) is HangupEvent and event.cause == "CALL_REJECTED":
-        return fallback(data)  # a RejectEvent
+        return _as_reject(event, fallback, data)
     return event
+
+
+def _as_reject(event: HangupEvent, fallback: Callable[[Any], CallEvent], data: Any) -> CallEvent:
+    """The ``RejectEvent`` a hangup parsed as ``HangupEvent`` is, without parsing it again: the two classes have
+    the same fields, validated alike, and differ only in the state implied when ``callState`` is absent or null
+    (``rejected``, not ``completed``). An absent one is not in the fields set; a null one cannot be told from an
+    explicit ``completed`` after parsing, so input that may hold a null (the ``null`` literal anywhere in a JSON
+    body, a ``None`` value in a dict) is parsed again by ``event_adapter``, as before (rare: Catapult sends the
+    state as text)."""
+    stated = "call_state" in event.model_fields_set
+    if stated and event.call_state == IMPLIED_CALL_STATE["hangup"] and _may_hold_null(data):
+        return fallback(data)
+    # The instance becomes a RejectEvent in place: the subclass adds no field and no slot (the same layout), so
+    # its values, fields set and extras stay as validated. model_construct would take longer than parsing again.
+    object.__setattr__(event, "__class__", RejectEvent)
+    if not stated:
+        event.__dict__["call_state"] = IMPLIED_CALL_STATE["reject"]
+    return event
+
+
+def _may_hold_null(data: Any) -> bool:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return b"null" in bytes(data)
+    if isinstance(data, str):
+        return "null" in data
+    return not isinstance(data, dict) or any(value is None for value in data.values())
 
 
 def parse_event(data: Mapping[str, Any]) -> CallEvent:

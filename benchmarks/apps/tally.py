@@ -21,11 +21,17 @@ async def handle(fields: dict[str, Any]) -> None:
     tally.count += 1
 
 
-#: Dict dispatch as a hand-written endpoint does it: event type to handler, with a fallback.
+#: Dict dispatch as a hand-written endpoint does it: event type (Catapult, Bandwidth v2) or Twilio's call status
+#: to handler, with a fallback.
 HANDLERS: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
-    event_type: handle for event_type in ("answer", "speak", "gather", "dtmf", "playback", "recording", "hangup")
+    event_type: handle
+    for event_type in (
+        *("answer", "speak", "gather", "dtmf", "playback", "recording", "hangup"),
+        *("initiate", "redirect", "recordComplete", "recordingAvailable", "disconnect"),
+        *("ringing", "in-progress", "completed"),
+    )
 }
 
 
-async def dispatch(fields: dict[str, Any]) -> None:
-    await HANDLERS.get(fields.get("eventType", ""), handle)(fields)
+async def dispatch(fields: dict[str, Any], key: str = "eventType") -> None:
+    await HANDLERS.get(fields.get(key, ""), handle)(fields)

@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 from benchmarks import instructions, memory, micro, run
-from benchmarks.apps import PEERS
-from benchmarks.workload import MODES
+from benchmarks.apps import PEERS, PLATFORM_PEERS
+from benchmarks.workload import MODES, SCRIPTS
 from callhooks.stores import Limits
 from callhooks.testing.redis_server import find_redis_server
 
@@ -27,13 +27,36 @@ def test_every_peer_handles_every_mode_it_is_sent() -> None:
     assert len(table.splitlines()) == 2 + len(measurements)
 
 
+@pytest.mark.parametrize("platform", ["bandwidth", "twilio"])
+def test_every_peer_of_a_platform_handles_its_callbacks(platform: str) -> None:
+    # Bandwidth v2's JSON with the Basic credentials, Twilio's signed forms: the callhooks peer answers 401/403
+    # (a non-2xx fails the run) unless the load generator sends what it checks.
+    settings, _ = run.parse_settings(["--smoke", "--platform", platform], out=lambda _: None)
+    measurements = run.run(settings, out=lambda _: None)
+    assert {(m.mode, m.peer) for m in measurements} == {
+        (mode, peer) for mode in ("post-per-call", "get-per-call") for peer in PLATFORM_PEERS[platform]
+    }
+    for m in measurements:
+        assert m.requests > 0 and m.handled == m.requests, m
+    assert "per CPU-s vs bare Starlette" in run.summary(measurements)
+
+
+def test_a_platform_refuses_modes_and_peers_it_has_no_request_files_for() -> None:
+    with pytest.raises(run.BenchmarkError, match="post-single"):
+        run.parse_settings(["--platform", "twilio", "--modes", "post-single"], out=lambda _: None)
+    with pytest.raises(run.BenchmarkError, match="fastapi"):
+        run.parse_settings(["--platform", "bandwidth", "--peers", "fastapi"], out=lambda _: None)
+
+
 @pytest.mark.skipif(  # .ci/run installs wrk: in CI its absence fails the test
     shutil.which("wrk") is None and not os.environ.get("CI"), reason="wrk not installed (sudo apt-get install wrk)"
 )
-def test_wrk_script_replays_per_call_urls_and_counts_are_checked() -> None:
-    settings, _ = run.parse_settings(
-        ["--smoke", "--loadgen", "wrk", "--peers", "callhooks", "--modes", "get-per-call"], out=lambda _: None
-    )
+@pytest.mark.parametrize(("platform", "mode"), [("catapult", "get-per-call"), ("twilio", "post-per-call")])
+def test_wrk_script_replays_per_call_urls_and_counts_are_checked(platform: str, mode: str) -> None:
+    # Twilio: the script sends each line's headers (the signature, the form's media type, the idempotency token
+    # whose lap mark it rewrites), else the peer answers 403 and the run fails.
+    argv = ["--smoke", "--loadgen", "wrk", "--peers", "callhooks", "--modes", mode, "--platform", platform]
+    settings, _ = run.parse_settings(argv, out=lambda _: None)
     (measurement,) = run.run(settings, out=lambda _: None)
     # wrk may leave one request per connection unanswered when it stops; the handler still saw it.
     assert measurement.requests <= measurement.handled <= measurement.requests + settings.connections
@@ -44,6 +67,14 @@ def test_micro_benchmarks_route_every_event_type_they_time() -> None:
     assert set(results["asgi_us"]) == set(results["parse_us"]) and len(results["parse_us"]) == 18
     assert all(value > 0 for value in results["verify_us"].values())
     assert "token verification" in micro.render(results)
+
+
+@pytest.mark.parametrize("platform", ["bandwidth", "twilio"])
+def test_micro_benchmarks_of_a_platform_route_every_event_of_its_call(platform: str) -> None:
+    results = micro.platform_report(platform, micro.SMOKE)  # raises unless each request was routed and got a 200
+    assert [name.split(" ", 1)[1] for name in results] == list(SCRIPTS[platform])
+    assert all(value > 0 for row in results.values() for value in row.values())
+    assert "**median**" in micro.render_platform(platform, results)
 
 
 @pytest.mark.parametrize(
