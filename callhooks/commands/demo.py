@@ -213,6 +213,7 @@ def _scripted_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
         api_secret=api_secret,
         speed=args.speed,
         numbers=scripted_numbers(),
+        hold_clock=True,  # scripted: the call's simulated timeline never depends on how busy this machine is
     )
     with ExitStack() as stack:
         sim = stack.enter_context(serve(simulator, port=simulator_port))
@@ -297,6 +298,7 @@ def _scripted_v2_demo(args: argparse.Namespace, ports: tuple[int, int]) -> int:
         platform=profile,
         speed=args.speed,
         numbers=scripted_numbers(),
+        hold_clock=True,  # scripted: the call's simulated timeline never depends on how busy this machine is
     )
     events: list[Dispatched] = []
     with ExitStack() as stack:
