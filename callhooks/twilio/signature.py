@@ -21,9 +21,10 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 from urllib.parse import parse_qs, urlparse, urlsplit
 
 from ..platform import lower_headers
@@ -110,11 +111,13 @@ def _values(params: FormParams | None) -> dict[str, set[str]]:
     return by_name
 
 
-def _signed_text(url: str, params: FormParams | None) -> str:
-    parts = [url]
-    for name, values in sorted(_values(params).items()):
-        parts.extend(name + value for value in sorted(values))
-    return "".join(parts)
+def _form_text(params: FormParams | None) -> str:
+    """What follows the URL in the signed text: each name with each of its values, sorted."""
+    return "".join(name + value for name, values in sorted(_values(params).items()) for value in sorted(values))
+
+
+def _sign(text: str, key: str, digest: Callable[..., Any]) -> str:
+    return base64.b64encode(hmac.new(key.encode(), text.encode(), digest).digest()).decode("ascii")
 
 
 def compute_signature(url: str, params: FormParams | None, key: str, algorithm: str = HMAC_SHA1) -> str:
@@ -125,8 +128,7 @@ def compute_signature(url: str, params: FormParams | None, key: str, algorithm: 
     digest = _DIGESTS.get(algorithm.upper())
     if digest is None:
         raise ValueError(f"unsupported signature algorithm {algorithm!r}: use {HMAC_SHA1} or {HMAC_SHA256}")
-    mac = hmac.new(key.encode(), _signed_text(url, params).encode(), digest)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    return _sign(url + _form_text(params), key, digest)
 
 
 def body_sha256(body: bytes) -> str:
@@ -247,9 +249,10 @@ class SignatureVerifier:
             body_ok = hmac.compare_digest(body_sha256(json_body).encode(), declared[0].encode())
             form = None
         matched = False
+        form_text, digest = _form_text(form), _DIGESTS[algorithm]  # sorted once for every candidate below
         for key in keys:  # every candidate is computed and compared: the time does not say which one matched
             for variant in _port_variants(url):
-                matched |= hmac.compare_digest(compute_signature(variant, form, key, algorithm), signature)
+                matched |= hmac.compare_digest(_sign(variant + form_text, key, digest), signature)
         if not matched:
             raise SignatureRejected(SignatureProblem.MISMATCH)
         if not body_ok:
