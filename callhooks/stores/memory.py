@@ -226,12 +226,16 @@ class MemoryStore(KeyValueStore):
             )  # fmt: skip
             self._apply((once_k,), (changes[0],))
             return
-        session_k = SESSION + call_key
+        # A session neither saved nor ended is neither read nor written (``records.settle`` keeps it then).
+        session_k = SESSION + call_key if saved is not None or session_ends is not None else None
         changes = records.settle(
-            read(once_k), self._call_queue(call_key, now), read(session_k), now, admission, ticket, (ok, error, kept),
-            saved, session_ends, limits.record_ttl, limits.session_idle_ttl,
+            read(once_k), self._call_queue(call_key, now), read(session_k) if session_k is not None else None, now,
+            admission, ticket, (ok, error, kept), saved, session_ends, limits.record_ttl, limits.session_idle_ttl,
         )  # fmt: skip
-        self._apply((once_k, session_k), (changes[0], changes[2]))
+        if session_k is None:
+            self._apply((once_k,), (changes[0],))
+        else:
+            self._apply((once_k, session_k), (changes[0], changes[2]))
         self._put_queue(call_key, changes[1], now)
 
     # -- calls' queues: a dict of their own, keyed by the call key ----------------------------------------
