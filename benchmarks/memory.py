@@ -8,8 +8,9 @@ structure holds.
 Every call has its own signed URL with a two-key context, its events interleaved with those of ``--in-flight``
 other calls (as in the HTTP benchmark's per-call mode), each event distinct (its call and time), so every one
 runs the handler and leaves an idempotency record, a queue key while it runs, and a session. What bounds them:
-``Limits.memory_max_keys`` (records, tickets, sessions, token bindings; soonest-expiring dropped first) and
-their ages, and the verified-token cache's size (``signing._CACHE_SIZE``).
+``Limits.memory_max_keys`` (records, sessions, token bindings; soonest-expiring dropped first; a call's queue is
+held only while an event of it is in flight) and their ages, and the verified-token cache's size
+(``signing._CACHE_SIZE``).
 """
 
 from __future__ import annotations

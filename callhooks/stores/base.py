@@ -51,7 +51,8 @@ class Limits:
 
     #: How long a done/failed idempotency record is kept (duplicates later than this run again).
     record_ttl: float = 24 * 3600.0
-    #: Most idempotency records, tickets, sessions and bindings kept by ``memory://`` (soonest-expiring go first).
+    #: Most idempotency records, sessions and bindings kept by ``memory://`` (soonest-expiring go first; a call's
+    #: queue is kept only while an event of it is in flight).
     memory_max_keys: int = 200_000
     #: How long a session lives after its last save when the call never completes.
     session_idle_ttl: float = 24 * 3600.0

@@ -17,10 +17,11 @@ from heapq import heapify, heappop, heappush
 from typing import Any
 
 from . import records
-from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth, StoreStats
+from .base import Admission, Admitted, FailedEvent, Limits, QueueItem, StoreHealth, StoreStats, Turn
 from .errors import StoreUnavailable
 from .journal import JournalEntry, check_read, decode_entry, encode_entries
-from .kv import KeyValueStore, Update, admit_keys, settle_keys
+from .keys import ONCE, SESSION, TOKEN, token_key
+from .kv import KeyValueStore, Update
 from .records import KEEP
 from .reply import StoredReply, encode_reply
 from .sessions import encode_session
@@ -29,6 +30,10 @@ __all__ = ["MemoryStore"]
 
 #: Most expired keys deleted per operation: the work of expiry is spread over them, never one long pass.
 _EXPIRE_PER_OPERATION = 8
+#: Calls' queues held before the first sweep of the lapsed ones (then twice as many as were left, at least this).
+_CALLS_SWEEP_MIN = 1024
+#: The token key of an admission without a token ("-" is no token's digest).
+_NO_TOKEN = TOKEN + "-"
 
 
 @dataclass
@@ -58,6 +63,12 @@ class MemoryStore(KeyValueStore):
         # keys every so many writes (sorting them all over the cap) paused a served receiver for 60-98 ms at
         # 200,000 keys.
         self._by_expiry: list[tuple[float, str]] = []
+        # Each call's queue while an event of it is in flight, under the call key itself (no family prefix, no
+        # heap entry): it lives a callback long, so an uncontended event adds one key at admit and deletes it at
+        # settle. Lapsed queues (every ticket's lease ended) read as absent and are swept when the dict has
+        # doubled since the last sweep, so it stays bounded by the events in flight.
+        self._calls: dict[str, dict[str, Any]] = {}
+        self._calls_sweep_at = _CALLS_SWEEP_MIN
         self._queue: dict[str, _Queued] = {}
         self._failed: dict[str, FailedEvent] = {}
         self._ids = itertools.count(1)
@@ -162,12 +173,19 @@ class MemoryStore(KeyValueStore):
         """``admit``, answered at once (no coroutine): the receiver calls it so on its hot path."""
         now, limits = self.clock(), self.limits
         read = self._reader(now)
-        keys = admit_keys(admission)
+        token, call_key = admission.token, admission.call_key
+        token_k = token_key(token) if token is not None else _NO_TOKEN
+        once_k = ONCE + admission.identity
+        session_k = SESSION + call_key if call_key is not None else None
         changes, answer = records.admit(
-            read(keys[0]), read(keys[1]), read(keys[2]), read(keys[3]), now, admission, limits.record_ttl,
-            limits.token_ttl,
+            read(token_k), read(once_k), self._call_queue(call_key, now) if call_key is not None else None,
+            read(session_k) if session_k is not None else None, now, admission, limits.record_ttl, limits.token_ttl,
         )  # fmt: skip
-        self._apply(keys, changes)
+        if session_k is None:
+            self._apply((token_k, once_k), (changes[0], changes[1]))
+        else:
+            self._apply((token_k, once_k, session_k), (changes[0], changes[1], changes[3]))
+            self._put_queue(session_k[len(SESSION) :], changes[2], now)
         return answer
 
     async def settle(
@@ -199,12 +217,68 @@ class MemoryStore(KeyValueStore):
         kept = encode_reply(reply) if reply is not None else None
         now = self.clock()
         read = self._reader(now)
-        keys = settle_keys(admission)
+        call_key = admission.call_key
+        once_k = ONCE + admission.identity
+        if call_key is None:
+            changes = records.settle(
+                read(once_k), None, None, now, admission, ticket, (ok, error, kept), saved, session_ends,
+                limits.record_ttl, limits.session_idle_ttl,
+            )  # fmt: skip
+            self._apply((once_k,), (changes[0],))
+            return
+        # A session neither saved nor ended is neither read nor written (``records.settle`` keeps it then).
+        session_k = SESSION + call_key if saved is not None or session_ends is not None else None
         changes = records.settle(
-            read(keys[0]), read(keys[1]), read(keys[2]), now, admission, ticket, (ok, error, kept), saved, session_ends,
-            limits.record_ttl, limits.session_idle_ttl,
+            read(once_k), self._call_queue(call_key, now), read(session_k) if session_k is not None else None, now,
+            admission, ticket, (ok, error, kept), saved, session_ends, limits.record_ttl, limits.session_idle_ttl,
         )  # fmt: skip
-        self._apply(keys, changes)
+        if session_k is None:
+            self._apply((once_k,), (changes[0],))
+        else:
+            self._apply((once_k, session_k), (changes[0], changes[2]))
+        self._put_queue(call_key, changes[1], now)
+
+    # -- calls' queues: a dict of their own, keyed by the call key ----------------------------------------
+
+    def _call_queue(self, key: str, now: float) -> Any:
+        """The call's queue, or None when it has none or every ticket's lease has ended (as an expired key)."""
+        queue = self._calls.get(key)
+        if queue is not None and max(queue["live"].values()) <= now:
+            del self._calls[key]
+            return None
+        return queue
+
+    def _put_queue(self, key: str, change: Any, now: float) -> None:
+        """Write a transition's change to the call's queue (``KEEP``, or (value or None to delete, expiry))."""
+        if change is KEEP:
+            return
+        value = change[0]
+        calls = self._calls
+        if value is None:
+            calls.pop(key, None)
+            return
+        calls[key] = value
+        if len(calls) > self._calls_sweep_at:
+            for lapsed in [k for k, q in calls.items() if max(q["live"].values()) <= now]:
+                del calls[lapsed]
+            self._calls_sweep_at = max(_CALLS_SWEEP_MIN, 2 * len(calls))
+
+    async def enter(self, key: str, lease: float) -> int:
+        now = self.clock()
+        value, expires, ticket = records.enter(self._call_queue(key, now), now, lease)
+        self._put_queue(key, (value, expires), now)
+        return int(ticket)
+
+    async def turn(self, key: str, ticket: int, lease: float) -> Turn:
+        now = self.clock()
+        value, expires, answer = records.turn(self._call_queue(key, now), now, ticket, lease)
+        self._put_queue(key, (value, expires), now)
+        return answer  # type: ignore[no-any-return]
+
+    async def leave(self, key: str, ticket: int) -> None:
+        now = self.clock()
+        value, expires, _ = records.leave(self._call_queue(key, now), now, ticket)
+        self._put_queue(key, (value, expires), now)
 
     def _rebuild(self) -> None:
         """The heap from the live keys alone, one exact entry each (a pass over every key: kept rare)."""
