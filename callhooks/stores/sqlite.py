@@ -121,17 +121,36 @@ class SqliteStore(KeyValueStore):
         return db
 
     def _open(self) -> None:
+        # Workers opening a new file together: switching it to WAL needs a lock SQLite answers "locked" for at once
+        # rather than wait on (its deadlock avoidance), so a worker that lost the race tries again, within timeout.
+        give_up = time.monotonic() + self.timeout
+        while True:
+            try:
+                db, loop_db = self._open_once()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= give_up:
+                    raise self._cannot_open(exc) from None
+                time.sleep(0.05)
+            except sqlite3.Error as exc:
+                raise self._cannot_open(exc) from None
+        self._db, self._loop_db = db, loop_db.cursor()  # reused: a new cursor per statement was ~2 % of a callback
+
+    def _open_once(self) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+        db = self._connect(self.timeout)
         try:
-            db = self._connect(self.timeout)
             db.execute("PRAGMA journal_mode=WAL")
             # Also proves the file can be written now, not at the first callback.
             _transaction(db.cursor(), "BEGIN IMMEDIATE", self._create)
             loop_db = self._connect(0.0)
             loop_db.execute("PRAGMA wal_autocheckpoint=0")  # its commits never checkpoint: _maintain does, here
-        except sqlite3.Error as exc:
-            where = Path(self.path).resolve()
-            raise StoreUnavailable(self.backend, f"cannot open {where} for writing: {exc}") from None
-        self._db, self._loop_db = db, loop_db.cursor()  # reused: a new cursor per statement was ~2 % of a callback
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db, loop_db
+
+    def _cannot_open(self, exc: sqlite3.Error) -> StoreUnavailable:
+        return StoreUnavailable(self.backend, f"cannot open {Path(self.path).resolve()} for writing: {exc}")
 
     def _create(self, db: sqlite3.Cursor) -> None:
         if db.execute("PRAGMA user_version").fetchone()[0] < _LAYOUT:
